@@ -1,0 +1,31 @@
+# Two commands for a fresh machine (see README):
+#   make all    build everything: notebooks, graders' bundles, the book, the student release
+#   make test   run the whole test suite
+# Both create or reuse .venv/ from the pinned requirements.txt and this project's own install.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# nbgrader finds its own tools (alembic) only with the venv's bin/ on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: all test venv clean
+
+all: venv
+	$(PY) -m course_build all $(BUILD_FLAGS)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_FLAGS)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==26.3"
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+clean:
+	rm -rf _build $(VENV)

@@ -1,0 +1,130 @@
+"""The one protocol every check follows, public or hidden.
+
+A check is split in three so that it can run across a sandbox boundary:
+
+    case    = check.make_case(rng)       # grader side: plain arrays and numbers
+    outputs = check.probe(ns, case)      # student side: calls the student's code in `ns`
+    check.judge(case, outputs)           # grader side: raises CheckFailed on a wrong answer
+
+`check.run(ns)` does all three in one process, which is what `grader.check(...)` in a
+notebook does. Only plain numbers and arrays pass from `probe` to `judge` (see `plain`).
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """The student's code ran but gave a wrong answer; the message says what differed."""
+
+
+class NotAnswered(Exception):
+    """The student has not written this part yet (a stub, or an unanswered question)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    qid: str              # question id, for example "affine_forward"
+    name: str             # short id, unique within the question
+    description: str      # what is checked, in words
+    hint: str             # the likely mistake when it fails, in words (never code)
+    needs: tuple          # names the probe reads from the student's namespace
+    make_case: Callable   # (rng: np.random.Generator) -> dict
+    probe: Callable       # (ns: dict, case: dict) -> dict of arrays / numbers
+    judge: Callable       # (case: dict, outputs: dict) -> None, raises CheckFailed
+    weight: float = 1.0   # share of the question's points
+
+    def run(self, ns, seed=0):
+        """Run make_case, probe and judge in this process; return a CheckResult."""
+        case = self.make_case(np.random.default_rng(seed))
+        try:
+            missing = [n for n in self.needs if n not in ns]
+            if missing:
+                raise NotAnswered(f"define {', '.join(missing)} first")
+            outputs = plain(self.probe(ns, case))
+        except (NotImplementedError, NotAnswered) as err:
+            return CheckResult(self, "not implemented", str(err) or "not implemented yet")
+        except Exception as err:  # the student's code crashed: report it, don't propagate
+            return CheckResult(self, "error", f"{type(err).__name__}: {err}")
+        try:
+            self.judge(case, outputs)
+        except CheckFailed as err:
+            return CheckResult(self, "failed", str(err))
+        return CheckResult(self, "passed", "")
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    status: str           # "passed", "failed", "not implemented" or "error"
+    message: str
+
+    @property
+    def passed(self):
+        return self.status == "passed"
+
+    def __str__(self):
+        mark = "PASS" if self.passed else self.status.upper()
+        text = f"[{mark}] {self.check.qid}: {self.check.description}"
+        if not self.passed:
+            text += f"\n    {self.message}"
+            if self.status in ("failed", "error"):
+                text += f"\n    Hint: {self.check.hint}"
+        return text
+
+
+def plain(outputs):
+    """Copy a probe's outputs into plain ndarrays and Python numbers.
+
+    A subclass of ndarray, or any object pretending to be a number, cannot ride along:
+    what a judge sees is data, not the student's objects.
+    """
+    if not isinstance(outputs, dict):
+        raise TypeError("a probe must return a dict")
+    clean = {}
+    for key, value in outputs.items():
+        if value is None:
+            clean[str(key)] = None
+        elif isinstance(value, (bool, int, float, str)):
+            # bool/int/float/str() of a subclass instance gives back the plain built-in.
+            base = next(t for t in (bool, int, float, str) if isinstance(value, t))
+            clean[str(key)] = base(value)
+        else:
+            array = np.array(value, copy=True, subok=False)
+            if array.dtype == object:
+                raise TypeError(f"output {key!r} is not numeric (got {type(value).__name__})")
+            clean[str(key)] = array
+    return clean
+
+
+def rel_error(x, y):
+    """Largest relative difference between two arrays, as in the course's notebooks."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def expect_shape(name, value, shape):
+    """Fail with a readable message unless `value` has exactly `shape`."""
+    got = np.shape(value)
+    if tuple(got) != tuple(shape):
+        raise CheckFailed(f"{name} has shape {tuple(got)}, expected {tuple(shape)}")
+
+
+def expect_close(name, value, expected, tol):
+    """Fail unless the relative error between `value` and `expected` is below `tol`."""
+    expect_shape(name, value, np.shape(expected))
+    if not np.all(np.isfinite(value)):
+        raise CheckFailed(f"{name} contains NaN or infinity")
+    err = rel_error(value, expected)
+    if not err < tol:
+        raise CheckFailed(f"{name} is off: relative error {err:.2e}, expected below {tol:.0e}")
+
+
+def run_checks(checks, ns, seed=0, show=True):
+    """Run `checks` against namespace `ns`; print one line each when `show`; return results."""
+    results = [c.run(ns, seed=seed) for c in checks]
+    if show:
+        for r in results:
+            print(r)
+    return results

@@ -1,0 +1,350 @@
+"""The public checks behind `grader.check(qid)`: the numbers the chapter notebooks print.
+
+They use fixed inputs, so a student can reproduce each one by hand. The instructor's hidden
+checks ask the same questions on inputs drawn fresh at grading time.
+"""
+import numpy as np
+
+from .checking import Check, CheckFailed, NotAnswered, expect_close, expect_shape
+from .gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
+
+
+def _seeded(seed):
+    """A legacy RandomState, so that the inputs match the notebooks' np.random.seed(231)."""
+    return np.random.RandomState(seed)
+
+
+# ---------------------------------------------------------------- chapter 1: affine layer
+
+def _affine_forward_case(rng):
+    num_inputs, input_shape, output_dim = 2, (4, 5, 6), 3
+    d = int(np.prod(input_shape))
+    return {
+        "x": np.linspace(-0.1, 0.5, num=num_inputs * d).reshape(num_inputs, *input_shape),
+        "w": np.linspace(-0.2, 0.3, num=output_dim * d).reshape(d, output_dim),
+        "b": np.linspace(-0.3, 0.1, num=output_dim),
+    }
+
+
+def _affine_forward_judge(case, out):
+    expected = np.array([[1.49834967, 1.70660132, 1.91485297],
+                         [3.25553199, 3.51413270, 3.77273342]])
+    expect_close("out", out["out"], expected, 1e-8)
+
+
+def _affine_backward_case(rng):
+    r = _seeded(231)
+    return {"x": r.randn(10, 2, 3), "w": r.randn(6, 5), "b": r.randn(5), "dout": r.randn(10, 5)}
+
+
+def _affine_backward_probe(ns, case):
+    forward, backward = ns["affine_forward"], ns["affine_backward"]
+    x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
+    _, cache = forward(x.copy(), w.copy(), b.copy())
+    dx, dw, db = backward(dout.copy(), cache)
+    return {
+        "dx": dx, "dw": dw, "db": db,
+        "dx_num": eval_numerical_gradient_array(lambda v: forward(v, w, b)[0], x.copy(), dout),
+        "dw_num": eval_numerical_gradient_array(lambda v: forward(x, v, b)[0], w.copy(), dout),
+        "db_num": eval_numerical_gradient_array(lambda v: forward(x, w, v)[0], b.copy(), dout),
+    }
+
+
+def _numeric_judge(names, tol):
+    def judge(case, out):
+        for name in names:
+            expect_close(name, out[name], out[name + "_num"], tol)
+    return judge
+
+
+# ---------------------------------------------------------------- chapter 2: ReLU
+
+def _relu_forward_judge(case, out):
+    expected = np.array([[0., 0., 0., 0.],
+                         [0., 0., 0.04545455, 0.13636364],
+                         [0.22727273, 0.31818182, 0.40909091, 0.5]])
+    expect_close("out", out["out"], expected, 1e-7)
+
+
+def _relu_backward_case(rng):
+    r = _seeded(231)
+    x = r.randn(10, 10)
+    return {"x": x, "dout": r.randn(*x.shape)}
+
+
+def _relu_backward_probe(ns, case):
+    forward, backward = ns["relu_forward"], ns["relu_backward"]
+    x, dout = case["x"], case["dout"]
+    _, cache = forward(x.copy())
+    return {"dx": backward(dout.copy(), cache),
+            "dx_num": eval_numerical_gradient_array(lambda v: forward(v)[0], x.copy(), dout)}
+
+
+# ---------------------------------------------------------------- inline questions
+
+INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD"}
+
+
+def _inline_probe(qid):
+    def probe(ns, case):
+        answer = ns[qid]
+        if answer is None or (hasattr(answer, "__len__") and len(answer) == 0):
+            raise NotAnswered(f"{qid} is still empty: put the letters you choose in the set")
+        if isinstance(answer, str):
+            answer = set(answer.replace(",", " ").split())
+        letters = sorted({str(a).strip().upper() for a in answer})
+        return {"letters": "".join(letters)}
+    return probe
+
+
+def _inline_judge(qid):
+    def judge(case, out):
+        bad = set(out["letters"]) - set(INLINE_OPTIONS[qid])
+        if bad:
+            raise CheckFailed(f"{qid} may only contain the letters "
+                              f"{', '.join(INLINE_OPTIONS[qid])}; got {', '.join(sorted(bad))}")
+    return judge
+
+
+# ---------------------------------------------------------------- chapter 3: losses
+
+def _loss_case(rng):
+    r = _seeded(231)
+    num_classes, num_inputs = 10, 50
+    return {"x": 0.001 * r.randn(num_inputs, num_classes),
+            "y": r.randint(num_classes, size=num_inputs)}
+
+
+def _loss_probe(fname):
+    def probe(ns, case):
+        loss_fn = ns[fname]
+        x, y = case["x"], case["y"]
+        loss, dx = loss_fn(x.copy(), y)
+        dx_num = eval_numerical_gradient(lambda v: loss_fn(v, y)[0], x.copy(), verbose=False)
+        return {"loss": float(loss), "dx": dx, "dx_num": dx_num}
+    return probe
+
+
+def _loss_judge(expected_loss, tol_loss, tol_grad):
+    def judge(case, out):
+        if not abs(out["loss"] - expected_loss) < tol_loss:
+            raise CheckFailed(f"loss is {out['loss']:.6f}; for tiny random scores it should be "
+                              f"close to {expected_loss:.4f}")
+        expect_close("dx", out["dx"], out["dx_num"], tol_grad)
+    return judge
+
+
+# ---------------------------------------------------------------- chapter 4: two-layer net
+
+_TLN = {"N": 3, "D": 5, "H": 50, "C": 7, "std": 1e-3}
+
+
+def _tln_case(rng):
+    n, d, h, c = _TLN["N"], _TLN["D"], _TLN["H"], _TLN["C"]
+    return {
+        "W1": np.linspace(-0.7, 0.3, num=d * h).reshape(d, h),
+        "b1": np.linspace(-0.1, 0.9, num=h),
+        "W2": np.linspace(-0.3, 0.4, num=h * c).reshape(h, c),
+        "b2": np.linspace(-0.9, 0.1, num=c),
+        "X": np.linspace(-5.5, 4.5, num=n * d).reshape(d, n).T,
+        "y": np.array([0, 5, 1]),
+    }
+
+
+def _tln_model(ns, case, reg=0.0):
+    model = ns["TwoLayerNet"](input_dim=_TLN["D"], hidden_dim=_TLN["H"],
+                              num_classes=_TLN["C"], weight_scale=_TLN["std"], reg=reg)
+    for key in ("W1", "b1", "W2", "b2"):
+        model.params[key] = case[key].copy()
+    return model
+
+
+def _tln_init_probe(ns, case):
+    np.random.seed(231)
+    model = ns["TwoLayerNet"](input_dim=_TLN["D"], hidden_dim=_TLN["H"],
+                              num_classes=_TLN["C"], weight_scale=_TLN["std"])
+    return {k: model.params[k] for k in ("W1", "b1", "W2", "b2")}
+
+
+def _tln_init_judge(case, out):
+    d, h, c, std = _TLN["D"], _TLN["H"], _TLN["C"], _TLN["std"]
+    for key, shape in (("W1", (d, h)), ("b1", (h,)), ("W2", (h, c)), ("b2", (c,))):
+        expect_shape(key, out[key], shape)
+    for key in ("W1", "W2"):
+        if not abs(out[key].std() - std) < std / 10:
+            raise CheckFailed(f"{key} has standard deviation {out[key].std():.2e}, "
+                              f"expected about weight_scale = {std:.0e}")
+    for key in ("b1", "b2"):
+        if not np.all(out[key] == 0):
+            raise CheckFailed(f"{key} should start at zero")
+
+
+def _tln_scores_probe(ns, case):
+    return {"scores": _tln_model(ns, case).loss(case["X"])}
+
+
+def _tln_scores_judge(case, out):
+    expected = np.array([
+        [11.53165108, 12.2917344, 13.05181771, 13.81190102, 14.57198434, 15.33206765, 16.09215096],
+        [12.05769098, 12.74614105, 13.43459113, 14.1230412, 14.81149128, 15.49994135, 16.18839143],
+        [12.58373087, 13.20054771, 13.81736455, 14.43418138, 15.05099822, 15.66781506, 16.2846319]])
+    expect_shape("scores", out["scores"], expected.shape)
+    diff = float(np.abs(out["scores"] - expected).sum())
+    if not diff < 1e-6:
+        raise CheckFailed(f"scores differ from the expected ones by {diff:.2e} in total")
+
+
+def _tln_loss_probe(ns, case):
+    out = {}
+    for reg in (0.0, 1.0):
+        loss, _ = _tln_model(ns, case, reg=reg).loss(case["X"], case["y"])
+        out[f"loss_reg{reg:g}"] = float(loss)
+    return out
+
+
+def _tln_loss_judge(case, out):
+    for key, expected in (("loss_reg0", 3.4702243556), ("loss_reg1", 26.5948426952)):
+        if not abs(out[key] - expected) < 1e-10:
+            raise CheckFailed(f"with reg={key[-1]} the loss is {out[key]:.10f}, "
+                              f"expected {expected:.10f}")
+
+
+def _tln_grad_probe(ns, case):
+    out = {}
+    for reg in (0.0, 0.7):
+        model = _tln_model(ns, case, reg=reg)
+        _, grads = model.loss(case["X"], case["y"])
+        for name in ("W1", "b1", "W2", "b2"):
+            num = eval_numerical_gradient(lambda _: model.loss(case["X"], case["y"])[0],
+                                          model.params[name], verbose=False)
+            out[f"{name}_reg{reg:g}"] = grads[name]
+            out[f"{name}_reg{reg:g}_num"] = num
+    return out
+
+
+def _tln_grad_judge(case, out):
+    for key in sorted(k for k in out if not k.endswith("_num")):
+        expect_close(f"grads[{key.split('_')[0]!r}] (reg={key.split('reg')[1]})",
+                     out[key], out[key + "_num"], 1e-6)
+
+
+# ---------------------------------------------------------------- chapter 5: SGD and training
+
+def _sgd_case(rng):
+    n, d = 4, 5
+    return {"w": np.linspace(-0.4, 0.6, num=n * d).reshape(n, d),
+            "dw": np.linspace(-0.6, 0.4, num=n * d).reshape(n, d),
+            "learning_rate": 1e-3}
+
+
+def _sgd_probe(ns, case):
+    next_w, config = ns["sgd"](case["w"].copy(), case["dw"].copy(),
+                               {"learning_rate": case["learning_rate"]})
+    if not isinstance(config, dict):
+        raise CheckFailed("sgd must return the config dict as its second value")
+    return {"next_w": next_w}
+
+
+def _sgd_judge(case, out):
+    expect_close("next_w", out["next_w"], case["w"] - case["learning_rate"] * case["dw"], 1e-8)
+
+
+def _training_probe(ns, case):
+    solver = ns["solver"]
+    if solver is None:
+        raise NotAnswered("train a Solver and keep it in the variable `solver`")
+    return {"best_val_acc": float(solver.best_val_acc)}
+
+
+def _training_judge(case, out):
+    if not out["best_val_acc"] >= 0.36:
+        raise CheckFailed(f"the best validation accuracy is {out['best_val_acc']:.3f}; "
+                          f"aim for at least 0.36")
+
+
+# ---------------------------------------------------------------- chapter 6: the tuned model
+
+def _best_model_probe(ns, case):
+    model, data = ns["best_model"], ns["data"]
+    if model is None:
+        raise NotAnswered("keep your best trained network in the variable `best_model`")
+    scores = model.loss(data["X_val"])
+    return {"val_acc": float(np.mean(np.argmax(scores, axis=1) == data["y_val"]))}
+
+
+def _best_model_judge(case, out):
+    if not out["val_acc"] >= 0.48:
+        raise CheckFailed(f"best_model reaches {out['val_acc']:.3f} on the validation set; "
+                          f"aim for at least 0.48")
+
+
+def _no_case(rng):
+    return {}
+
+
+CHECKS = [
+    Check("affine_forward", "seed_values", "affine_forward matches the expected output",
+          "flatten each example to a row with x.reshape(N, -1) before multiplying by w, "
+          "then add b to every row",
+          ("affine_forward",), _affine_forward_case,
+          lambda ns, c: {"out": ns["affine_forward"](c["x"], c["w"], c["b"])[0]},
+          _affine_forward_judge),
+    Check("affine_backward", "numeric_gradient", "affine_backward agrees with numeric gradients",
+          "dx must have x's original (unflattened) shape, dw pairs the flattened inputs with "
+          "dout, and db sums dout over the examples",
+          ("affine_forward", "affine_backward"), _affine_backward_case,
+          _affine_backward_probe, _numeric_judge(("dx", "dw", "db"), 1e-8)),
+    Check("relu_forward", "seed_values", "relu_forward matches the expected output",
+          "keep positive values and replace negative ones by zero, elementwise",
+          ("relu_forward",), lambda rng: {"x": np.linspace(-0.5, 0.5, num=12).reshape(3, 4)},
+          lambda ns, c: {"out": ns["relu_forward"](c["x"].copy())[0]}, _relu_forward_judge),
+    Check("relu_backward", "numeric_gradient", "relu_backward agrees with numeric gradients",
+          "pass dout through only where the forward input was positive",
+          ("relu_forward", "relu_backward"), _relu_backward_case, _relu_backward_probe,
+          _numeric_judge(("dx",), 1e-8)),
+    Check("inline_q1", "format", "inline_q1 is a set of option letters",
+          "answer with a set of capital letters, such as {\"B\"}",
+          ("inline_q1",), _no_case, _inline_probe("inline_q1"), _inline_judge("inline_q1")),
+    Check("softmax_loss", "seed_values", "softmax_loss is about log(10) with a correct gradient",
+          "average the loss and the gradient over the N examples, and subtract the "
+          "correct-class probability's 1 only at the label",
+          ("softmax_loss",), _loss_case, _loss_probe("softmax_loss"),
+          _loss_judge(np.log(10.0), 0.01, 1e-7)),
+    Check("svm_loss", "seed_values", "svm_loss is about 9 with a correct gradient",
+          "skip the correct class in the sum of margins, and give the correct class "
+          "minus the number of positive margins in the gradient",
+          ("svm_loss",), _loss_case, _loss_probe("svm_loss"), _loss_judge(9.0, 0.02, 1e-7)),
+    Check("two_layer_net", "initialisation", "TwoLayerNet initialises weights and biases",
+          "draw weights from a normal distribution scaled by weight_scale and start biases at 0",
+          ("TwoLayerNet",), _no_case, _tln_init_probe, _tln_init_judge),
+    Check("two_layer_net", "scores", "TwoLayerNet.loss(X) returns the expected scores",
+          "compute affine - relu - affine and return the scores when y is None",
+          ("TwoLayerNet",), _tln_case, _tln_scores_probe, _tln_scores_judge),
+    Check("two_layer_net", "loss", "TwoLayerNet.loss(X, y) returns the expected losses",
+          "the loss is the softmax data loss plus 0.5 * reg * (sum of W1**2 + sum of W2**2)",
+          ("TwoLayerNet",), _tln_case, _tln_loss_probe, _tln_loss_judge),
+    Check("two_layer_net", "gradients", "TwoLayerNet's gradients agree with numeric ones",
+          "backpropagate through both layers and add reg * W to each weight gradient",
+          ("TwoLayerNet",), _tln_case, _tln_grad_probe, _tln_grad_judge),
+    Check("sgd", "one_step", "sgd takes one step against the gradient",
+          "the new weights are w - learning_rate * dw, with learning_rate read from config",
+          ("sgd",), _sgd_case, _sgd_probe, _sgd_judge),
+    Check("training", "val_accuracy", "the trained solver reaches 36% validation accuracy",
+          "check the learning rate, the number of epochs and that update_rule is your sgd",
+          ("solver",), _no_case, _training_probe, _training_judge),
+    Check("best_model", "val_accuracy", "best_model reaches 48% validation accuracy",
+          "tune the learning rate, hidden size, regularisation and number of epochs on the "
+          "validation set",
+          ("best_model", "data"), _no_case, _best_model_probe, _best_model_judge),
+    Check("inline_q2", "format", "inline_q2 is a set of option letters",
+          "answer with a set of capital letters, such as {\"B\"}",
+          ("inline_q2",), _no_case, _inline_probe("inline_q2"), _inline_judge("inline_q2")),
+]
+
+
+def checks_for(qid):
+    """The public checks of question `qid`, in order."""
+    found = [c for c in CHECKS if c.qid == qid]
+    if not found:
+        raise KeyError(f"no public checks for question {qid!r}")
+    return found

@@ -1,0 +1,11 @@
+"""Answers to the inline questions: each is the set of option letters a student should select.
+
+The questions and their options are written in the chapter notebooks; grading gives credit
+for right letters and takes it back for wrong ones, never below zero.
+"""
+
+# Chapter 2: which activations pass (almost) no gradient back, and for which inputs?
+inline_q1 = {"A", "C"}
+
+# Chapter 6: which changes narrow the gap between training and test accuracy?
+inline_q2 = {"A", "C"}
