@@ -1,0 +1,31 @@
+"""Shared fixtures for the test suite."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The offline copy of CIFAR-10 next to the repository (see ../shared/data/README.md).
+SHARED_CIFAR10_ARCHIVE = REPO_ROOT.parent / "shared" / "data" / "cifar-10-python.tar.gz"
+SHARED_CIFAR10_MD5 = "f6a5bb329491051f72ffb4c31a1b03bf"
+
+
+@pytest.fixture
+def cifar10_archive(monkeypatch):
+    """Point fcnet's loader at a real CIFAR-10 archive; skip the test when there is none.
+
+    CIFAR10_ARCHIVE / CIFAR10_MD5 already set in the environment win; otherwise the
+    offline copy at ../shared/data/cifar-10-python.tar.gz is used. Returns the source.
+    """
+    source = os.environ.get("CIFAR10_ARCHIVE")
+    if source:
+        if "://" not in source and not Path(source).is_file():
+            pytest.skip(f"CIFAR10_ARCHIVE={source} does not exist")
+        return source
+    if not SHARED_CIFAR10_ARCHIVE.is_file():
+        pytest.skip(f"no CIFAR-10 archive: {SHARED_CIFAR10_ARCHIVE} is absent and "
+                    "CIFAR10_ARCHIVE (with CIFAR10_MD5) is not set")
+    monkeypatch.setenv("CIFAR10_ARCHIVE", str(SHARED_CIFAR10_ARCHIVE))
+    monkeypatch.setenv("CIFAR10_MD5", SHARED_CIFAR10_MD5)
+    return str(SHARED_CIFAR10_ARCHIVE)
