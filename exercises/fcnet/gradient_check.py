@@ -1,0 +1,104 @@
+"""Numeric gradients by centred differences, to check the gradients you derive by hand.
+
+For a small step h, the slope of f along coordinate i is about
+    (f(x + h e_i) - f(x - h e_i)) / (2 h),
+with an error of order h**2. Each function below nudges one entry of `x` in place,
+evaluates f, and puts the entry back exactly, so `x` is unchanged afterwards. Use float64
+inputs: in float32 the step h = 1e-5 is lost in rounding.
+"""
+import random
+
+import numpy as np
+
+
+def rel_error(x, y):
+    """Largest elementwise relative error max(|x - y| / max(1e-8, |x| + |y|)).
+
+    x and y are arrays of the same shape (or broadcastable); returns a float.
+    """
+    return np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))
+
+
+def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
+    """Numeric gradient of a scalar function.
+
+    Inputs:
+    - f: function taking the array x (any shape) and returning a scalar; it is called
+      with x itself, changed in one entry at a time
+    - x: point to differentiate at, array of any shape (float64 recommended)
+    - verbose: print each index and its gradient entry
+    - h: step size
+
+    Returns grad, same shape as x: grad[i] ~ d f / d x[i].
+    """
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        f_plus = f(x)
+        x[ix] = old - h
+        f_minus = f(x)
+        x[ix] = old  # restore exactly
+        grad[ix] = (f_plus - f_minus) / (2 * h)
+        if verbose:
+            print(ix, grad[ix])
+        it.iternext()
+    return grad
+
+
+def eval_numerical_gradient_array(f, x, df, h=1e-5):
+    """Numeric gradient of sum(f(x) * df), an array-valued f seen through upstream df.
+
+    This is what a layer's backward pass computes: given dout = dL/d(out), the gradient
+    of the loss with respect to the layer input x.
+
+    Inputs:
+    - f: function taking x and returning an array `out` of any shape
+    - x: input array, any shape
+    - df: upstream gradient, same shape as f(x)
+    - h: step size
+
+    Returns grad, same shape as x.
+    """
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        out_plus = np.array(f(x), copy=True)  # f may return a view that changes with x
+        x[ix] = old - h
+        out_minus = np.array(f(x), copy=True)
+        x[ix] = old
+        grad[ix] = np.sum((out_plus - out_minus) * df) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5):
+    """Compare an analytic gradient with numeric ones at a few random entries.
+
+    Inputs:
+    - f: function taking x and returning a scalar
+    - x: point to check at, array of any shape
+    - analytic_grad: your gradient of f at x, same shape as x
+    - num_checks: how many random entries to check
+    - h: step size
+
+    Prints one line per entry: numeric value, analytic value, relative error.
+    Entries are drawn with Python's `random` module so np.random's state is untouched.
+    """
+    for _ in range(num_checks):
+        ix = tuple(random.randrange(n) for n in x.shape)
+        old = x[ix]
+        x[ix] = old + h
+        f_plus = f(x)
+        x[ix] = old - h
+        f_minus = f(x)
+        x[ix] = old
+        numeric = (f_plus - f_minus) / (2 * h)
+        analytic = analytic_grad[ix]
+        error = abs(numeric - analytic) / max(1e-8, abs(numeric) + abs(analytic))
+        print("numerical: %f analytic: %f, relative error: %e" % (numeric, analytic, error))
