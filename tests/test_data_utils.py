@@ -32,7 +32,8 @@ def make_batches(seed=0):
     """Batches as the official archive stores them: data (n, 3072) uint8 in CHW order."""
     rng = np.random.default_rng(seed)
     batches = {}
-    for name, n in [(f"data_batch_{i}", PER_BATCH) for i in range(1, 6)] + [("test_batch", PER_TEST)]:
+    sizes = [(f"data_batch_{i}", PER_BATCH) for i in range(1, 6)] + [("test_batch", PER_TEST)]
+    for name, n in sizes:
         batches[name] = {
             "batch_label": f"{name} of the test archive",
             "labels": [int(v) for v in rng.integers(0, 10, n)],
@@ -111,7 +112,8 @@ def batches():
 @pytest.fixture
 def server(tmp_path):
     """HTTP server on 127.0.0.1 serving tmp_path/served. /cutoff/<name> announces the
-    full length of <name> but sends only half of it, then hangs up."""
+    full length of <name> but sends only half of it, then hangs up; /chunked-cutoff/<name>
+    does the same inside one chunk of a chunked response."""
     root = tmp_path / "served"
     root.mkdir()
     requests = []
@@ -125,6 +127,13 @@ def server(tmp_path):
 
         def do_GET(self):
             requests.append(self.path)
+            if self.path.startswith("/chunked-cutoff/"):  # dies inside a chunk
+                body = (root / self.path[len("/chunked-cutoff/"):]).read_bytes()
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"%x\r\n" % len(body) + body[: len(body) // 2])
+                return
             if self.path.startswith("/cutoff/"):
                 body = (root / self.path[len("/cutoff/"):]).read_bytes()
                 self.send_response(200)
@@ -142,7 +151,7 @@ def server(tmp_path):
         (root / name).write_bytes(payload)
         return f"http://127.0.0.1:{httpd.server_port}/{name}"
 
-    yield SimpleNamespace(publish=publish, requests=requests,
+    yield SimpleNamespace(publish=publish, requests=requests, root=root,
                           url=f"http://127.0.0.1:{httpd.server_port}")
     httpd.shutdown()
     httpd.server_close()
@@ -272,6 +281,15 @@ def test_connection_cut_off_mid_download(cache, batches, server, monkeypatch):
     use(monkeypatch, f"{server.url}/cutoff/{NAME}", md5(payload))
     with pytest.raises(CIFAR10Error, match=f"stopped after {len(payload) // 2:,} of "
                                            f"{len(payload):,} bytes"):
+        data_utils.cifar10_dir(progress=False)
+    assert cache_files(cache) == []
+
+
+def test_connection_cut_off_inside_a_chunk(cache, batches, server, monkeypatch):
+    payload = archive_bytes(batches)
+    server.publish(payload)
+    use(monkeypatch, f"{server.url}/chunked-cutoff/{NAME}", md5(payload))
+    with pytest.raises(CIFAR10Error, match="broke off after .*IncompleteRead.*Run this again"):
         data_utils.cifar10_dir(progress=False)
     assert cache_files(cache) == []
 
@@ -467,3 +485,26 @@ def test_real_cifar10_splits(cifar10_archive):
     Xtr, Ytr, Xte, Yte = load_CIFAR10(data_utils.cifar10_dir(), dtype=np.float32)
     assert Xtr.shape == (50000, 32, 32, 3) and Xte.shape == (10000, 32, 32, 3)
     assert np.bincount(Ytr).tolist() == [5000] * 10 and np.bincount(Yte).tolist() == [1000] * 10
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_real_archive_downloaded_from_a_local_server(cifar10_archive, server, tmp_path,
+                                                     monkeypatch):
+    """The real download path end to end: HTTP, progress bar, md5, unpacking, loading."""
+    if "://" in cifar10_archive:
+        pytest.skip("CIFAR10_ARCHIVE is a URL already; this test serves a local file")
+    (server.root / NAME).symlink_to(Path(cifar10_archive).resolve())
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FCNET_CACHE_DIR", str(cache))
+    monkeypatch.setenv("CIFAR10_ARCHIVE", f"{server.url}/{NAME}")  # CIFAR10_MD5 stays
+
+    folder = data_utils.cifar10_dir()
+
+    assert server.requests == ["/" + NAME]
+    assert (cache / NAME).stat().st_size == Path(cifar10_archive).stat().st_size
+    assert sorted(os.listdir(folder)) == sorted(["batches.meta", "readme.html",
+                                                 *data_utils.REQUIRED_MEMBERS])
+    _, Ytr, _, Yte = data_utils._load_raw(folder)
+    assert len(Ytr) == 50000 and len(Yte) == 10000
+    assert_nothing_partial(cache)

@@ -37,9 +37,10 @@ def test_forward_is_relu_of_affine_and_backward_matches_numeric_gradients():
 
     np.testing.assert_allclose(out, np.maximum(x.reshape(2, 12) @ w + b, 0))
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
-    assert rel_error(dx, eval_numerical_gradient_array(lambda v: forward(v, w, b)[0], x, dout)) < 1e-8
-    assert rel_error(dw, eval_numerical_gradient_array(lambda v: forward(x, v, b)[0], w, dout)) < 1e-8
-    assert rel_error(db, eval_numerical_gradient_array(lambda v: forward(x, w, v)[0], b, dout)) < 1e-8
+    numeric = eval_numerical_gradient_array
+    assert rel_error(dx, numeric(lambda v: forward(v, w, b)[0], x, dout)) < 1e-8
+    assert rel_error(dw, numeric(lambda v: forward(x, v, b)[0], w, dout)) < 1e-8
+    assert rel_error(db, numeric(lambda v: forward(x, w, v)[0], b, dout)) < 1e-8
 
 
 def test_uses_exactly_the_layers_it_was_given():

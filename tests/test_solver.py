@@ -179,7 +179,7 @@ def test_fewer_examples_than_a_batch_still_trains_one_step_per_epoch():
 def test_unknown_keyword_is_a_type_error_naming_it():
     with pytest.raises(TypeError, match="'num_epoch' \\(did you mean 'num_epochs'\\?\\)"):
         make_solver(num_epoch=3)
-    with pytest.raises(TypeError, match="'learning_rate' \\(the learning rate goes in optim_config"):
+    with pytest.raises(TypeError, match="'learning_rate' \\(the learning rate goes in optim_c"):
         make_solver(learning_rate=1e-3)
     with pytest.raises(TypeError, match="'colour'"):
         make_solver(colour="blue")

@@ -59,8 +59,8 @@ def test_show_net_weights_unflattens_channels_first():
         assert image.shape == (2 * 32 + 3, 2 * 32 + 3, 3)
         cell = np.asarray(image[35:67, 0:32])  # unit 2 sits in row 1, column 0
         assert np.all(cell[..., 0] == 0) and np.all(cell[..., 2] == 0)
-        np.testing.assert_array_equal(cell[..., 1],
-                                      (255 * np.arange(1024) / 1023).astype("uint8").reshape(32, 32))
+        green = (255 * np.arange(1024) / 1023).astype("uint8").reshape(32, 32)
+        np.testing.assert_array_equal(cell[..., 1], green)
 
 
 def test_show_net_weights_rejects_the_wrong_shape():

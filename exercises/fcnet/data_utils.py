@@ -16,6 +16,7 @@ Every problem raises `CIFAR10Error` with a message that says what to do next.
 """
 import gzip
 import hashlib
+import http.client
 import operator
 import os
 import pickle
@@ -101,12 +102,11 @@ def download(url, dest, md5, progress=True):
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            received, expected = _copy_url(url, out, progress)
+            received, expected, got = _copy_url(url, out, progress)
         if expected is not None and received != expected:
             raise CIFAR10Error(
                 f"The download of {url} stopped after {received:,} of {expected:,} bytes. "
                 "The connection was probably interrupted: run this again to retry.")
-        got = file_md5(tmp)
         if got != md5:
             raise CIFAR10Error(
                 f"The file downloaded from {url} ({received:,} bytes) has md5 {got}, but "
@@ -122,7 +122,10 @@ def download(url, dest, md5, progress=True):
 
 
 def _copy_url(url, out, progress):
-    """Stream `url` into the open file `out`; return (bytes received, announced length)."""
+    """Stream `url` into the open file `out`.
+
+    Returns (bytes received, length the server announced or None, md5 of the bytes).
+    """
     try:
         response = urllib.request.urlopen(url, timeout=60)
     except urllib.error.HTTPError as err:
@@ -140,19 +143,23 @@ def _copy_url(url, out, progress):
     with response:
         length = response.headers.get("Content-Length")
         expected = int(length) if length and length.isdigit() else None
-        received = 0
+        received, digest = 0, hashlib.md5()  # hash while writing: no second pass
         with tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
                   desc="Downloading CIFAR-10", disable=not progress) as bar:
-            try:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            except (OSError, EOFError) as err:  # reset connection, timeout, short read
-                raise CIFAR10Error(
-                    f"The download of {url} broke off after {received:,} bytes ({err}). "
-                    "Run this again to retry.") from err
-    return received, expected
+            while True:
+                try:
+                    chunk = response.read(_CHUNK)
+                except (OSError, EOFError, http.client.HTTPException) as err:
+                    raise CIFAR10Error(
+                        f"The download of {url} broke off after {received:,} bytes "
+                        f"({err!r}). Run this again to retry.") from err
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    return received, expected, digest.hexdigest()
 
 
 def fetch_cifar10(source=None, md5=None, progress=True):
