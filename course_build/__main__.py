@@ -1,0 +1,52 @@
+"""Command line of the course build.
+
+    python -m course_build all              run every step, in order
+    python -m course_build notebooks        run one step (see --help for the names)
+    python -m course_build all --check      regenerate into a temporary folder and list the
+                                            committed files that are stale; exit 1 if any
+"""
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from .steps import STEPS, get_step, run_steps, stale_files
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv=None):
+    names = [s.name for s in STEPS]
+    parser = argparse.ArgumentParser(
+        prog="python -m course_build",
+        description="Build the course's generated files from their single sources.",
+        epilog="steps, in order:\n" + "\n".join(f"  {s.name:<14} {s.help}" for s in STEPS),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", nargs="?", default="all", choices=["all", *names],
+                        help="the step to run (default: all)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; report committed files that a build would change")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT,
+                        help="repository root (default: the one holding this package)")
+    args = parser.parse_args(argv)
+
+    steps = list(STEPS) if args.step == "all" else [get_step(args.step)]
+    root = args.root.resolve()
+    if not args.check:
+        run_steps(steps, root)
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="course_build_check_") as scratch:
+        stale = stale_files(steps, root, scratch)
+    if not stale:
+        print("All generated files are up to date.")
+        return 0
+    print("Stale generated files (they differ from what the build writes now):")
+    for rel in stale:
+        print(f"  {rel}")
+    print(f"Fix: python -m course_build {args.step}   (then commit the files above)")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
