@@ -1,0 +1,141 @@
+# %%
+# @colab-setup
+
+# %% [markdown]
+# # Chapter 6: Tuning the hyperparameters
+#
+# The weights of a network are learned. The settings *around* the learning are not: the
+# number of hidden units, the learning rate and its decay, the regularisation strength,
+# the number of epochs. These are the **hyperparameters**, and choosing them well often
+# matters as much as the model itself. In this chapter you search for better ones.
+#
+# ## Where to start
+#
+# The curves of chapter 5 already point the way.
+#
+# - The loss was still falling steadily when training stopped, so a somewhat larger
+#   learning rate, or more epochs, could go further.
+# - Training and validation accuracy stayed close together, so the network is not
+#   overfitting. It has room for more capacity: try more hidden units.
+# - With more capacity, watch for the opposite problem: if training accuracy pulls far
+#   ahead of validation accuracy, increase the regularisation strength `reg`.
+#
+# ## The rules of the game
+#
+# - Compare settings by their accuracy on the **validation** set. Never use the test set
+#   to choose anything: it is there to give an honest estimate at the very end, and
+#   looking at it while tuning would make that estimate optimistic.
+# - Change one or two things at a time, and write down what each run gave.
+# - Runs cost time. A quick way to rule out bad settings is a short run (a few epochs)
+#   first; only promising settings deserve a full one. Searching a small grid of values
+#   in a loop, as below, keeps the bookkeeping easy.
+#
+# **Goal:** a network with more than 48% accuracy on the validation set, and on the test
+# set when you finally look. Well-tuned two-layer networks get above 50%.
+
+# %%
+import numpy as np
+import otter
+
+import fcnet
+from fcnet.data_utils import get_CIFAR10_data
+from fcnet.notebook_import import import_notebook
+from fcnet.solver import Solver
+from fcnet.vis_utils import plot_solver_history, show_net_weights
+
+grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
+
+data = get_CIFAR10_data(dtype=np.float32)
+
+
+def accuracy(model, X, y):
+    """Fraction of the images X, shape (N, 3, 32, 32), that `model` labels as y, shape (N,)."""
+    if model is None:
+        raise NotImplementedError("best_model is still None: run your tuning cell first.")
+    return np.mean(np.argmax(model.loss(X), axis=1) == y)
+
+
+# %% [markdown]
+# You will train your own network with your own update rule: the next cell reads
+# `TwoLayerNet` from chapter 4 and `sgd` from chapter 5.
+
+# %%
+TwoLayerNet = import_notebook("04_two_layer_net", "TwoLayerNet")
+sgd = import_notebook("05_solver", "sgd")
+
+# %% [markdown]
+# ## Your search
+#
+# **Your turn.** Train networks with different hyperparameters, using `Solver` with your
+# `sgd`, and keep the network with the best validation accuracy in `best_model`.
+# `Solver(..., verbose=False)` keeps the output short, and `solver.best_val_acc` gives
+# the run's best validation accuracy. `plot_solver_history(solver)` and
+# `show_net_weights(model)` from chapter 5 help you understand a run.
+
+# %%
+best_model = None
+# @solution-body answer_key.walkthrough.tune
+
+# %% [markdown]
+# ## Test your model
+#
+# Now, and only now, evaluate the chosen network on the test set. Both numbers should be
+# above 0.48.
+
+# %%
+print("validation accuracy:", accuracy(best_model, data["X_val"], data["y_val"]))
+print("test accuracy:      ", accuracy(best_model, data["X_test"], data["y_test"]))
+
+# %%
+grader.check("best_model")
+
+# %% [markdown]
+# ## Save your model
+#
+# The next cell saves the four parameter arrays of `best_model` to `best_model.npz`, next
+# to this notebook. Submit this file with your notebooks: the grader measures its
+# accuracy on test images, preprocessed exactly as `get_CIFAR10_data` does.
+
+# %%
+if best_model is None:
+    raise NotImplementedError("best_model is still None: run your tuning cell first.")
+np.savez("best_model.npz", W1=best_model.params["W1"], b1=best_model.params["b1"],
+         W2=best_model.params["W2"], b2=best_model.params["b2"])
+print("saved best_model.npz")
+
+# %% [markdown]
+# ## Inline question 2: closing the gap
+#
+# After training, you may find that your network is much more accurate on the training
+# set than on the test set. Which of the following would tend to make that gap smaller?
+# Choose **every** option that applies.
+#
+# - **A.** Train on a larger dataset.
+# - **B.** Add more hidden units.
+# - **C.** Increase the regularisation strength.
+# - **D.** None of the above.
+#
+# Answer with a set of capital letters, for example `inline_q2 = {"D"}`.
+
+# %%
+# @solution answer_key.inline_questions.inline_q2
+
+# %%
+grader.check("inline_q2")
+
+# %% [markdown] tags=["solution-only"]
+# **Why A and C.** A gap between training and test accuracy means the network has learned
+# details of its particular training images that do not carry over to new ones. More
+# training data (A) makes such details harder to memorise and the general patterns
+# easier to find. A stronger L2 penalty (C) keeps the weights small, which limits how
+# sharply the network can bend itself around individual examples. More hidden units (B)
+# do the opposite: they add capacity, which tends to widen the gap. The check in this
+# notebook only verifies the format of the answer; the autograder scores the letters.
+
+# %% [markdown]
+# ## The end, and a beginning
+#
+# You have built, from plain numpy, every part of a neural network classifier: layers
+# with forward and backward passes, a loss, a network, an update rule, and the practice
+# of tuning it. Deeper networks, better update rules, batch normalisation and dropout
+# are all new layers and new rules in exactly the same pattern.
