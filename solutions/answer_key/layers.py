@@ -117,3 +117,47 @@ def svm_loss(x, y):
     positive[rows, y] = -positive.sum(axis=1)
     dx = positive / n
     return loss, dx
+
+
+def dropout_forward(x, dropout_param):
+    """Forward pass of (inverted) dropout.
+
+    Inputs:
+    - x: input, any shape
+    - dropout_param: dict with
+      - p: probability of KEEPING each unit (CS231n's convention), 0 < p <= 1
+      - mode: "train" drops units; "test" passes x through unchanged
+      - seed (optional): seeds np.random first, for repeatable checks
+      - rng (optional): an np.random.Generator to draw the mask from
+
+    Returns a tuple:
+    - out: same shape and dtype as x
+    - cache: (dropout_param, mask); mask is None in test mode
+    """
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if mode == "test":
+        return x, (dropout_param, None)
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    rng = dropout_param.get("rng", np.random)
+    # Kept units are scaled by 1/p now, so that test time needs no rescaling.
+    # astype(x.dtype) before dividing by a Python float keeps float32 float32.
+    mask = (rng.random(x.shape) < p).astype(x.dtype) / float(p)
+    out = x * mask
+    return out, (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    """Backward pass of dropout: the gradient flows through the kept units, scaled alike.
+
+    Inputs:
+    - dout: upstream derivative, same shape as the forward input
+    - cache: (dropout_param, mask) from dropout_forward
+
+    Returns:
+    - dx: gradient with respect to x, same shape as dout
+    """
+    dropout_param, mask = cache
+    if mask is None:
+        return dout
+    return dout * mask

@@ -58,18 +58,25 @@ class TwoLayerNet:
         # BEGIN SOLUTION
         W1, b1 = self.params["W1"], self.params["b1"]
         W2, b2 = self.params["W2"], self.params["b2"]
+        # Compute in the model's dtype (no copy when X already has it).
+        X = np.asarray(X, dtype=W1.dtype)
         hidden, hidden_cache = affine_relu_forward(X, W1, b1)
         scores, scores_cache = affine_forward(hidden, W2, b2)
         if y is None:
             return scores
 
-        data_loss, dscores = softmax_loss(scores, y)
-        loss = data_loss + 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
-
+        loss, dscores = softmax_loss(scores, y)
         grads = {}
         dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, scores_cache)
         _, grads["W1"], grads["b1"] = affine_relu_backward(dhidden, hidden_cache)
-        grads["W1"] += self.reg * W1
-        grads["W2"] += self.reg * W2
+
+        # L2 penalty 0.5 * reg * (sum(W1**2) + sum(W2**2)). reg as a Python float keeps
+        # float32 arrays float32 (a numpy float64 scalar would upcast them); vdot sums the
+        # squares without a temporary array; at reg = 0 there is nothing to add.
+        reg = float(self.reg)
+        if reg:
+            loss = loss + 0.5 * reg * (np.vdot(W1, W1) + np.vdot(W2, W2))
+            grads["W1"] += reg * W1
+            grads["W2"] += reg * W2
         return loss, grads
         # END SOLUTION

@@ -1,0 +1,270 @@
+"""The course's best two-layer net on CIFAR-10: a recipe, not a new architecture.
+
+The model that comes out is still one hidden layer, affine - relu - affine, as four arrays
+W1 (3072, H), b1, W2 (H, 10), b2 that apply to get_CIFAR10_data's preprocessing (mean
+image subtracted, shape (N, 3, 32, 32)). Everything else is how it is trained:
+
+1. PCA whitening: the images are projected on their top `num_components` principal
+   directions, each scaled to unit variance (softened by `whiten_eps`). Training runs on
+   these k numbers per image, which is both faster (k < 3072) and better conditioned.
+   The projection is linear, so at the end it is folded into W1: W1 = P @ V1.
+2. Augmentation: every minibatch is randomly flipped left-right and shifted by up to
+   `shift` pixels (zero padding = the mean image) before it is projected.
+3. A wide hidden layer (`hidden_dim`), SGD with Nesterov momentum, weight decay, an
+   optional dropout, and a cosine learning-rate schedule.
+4. Optionally (`fold_flip`), test-time flip averaging, folded into the weights: the final
+   net has 2H hidden units, H seeing the image and H seeing its mirror image, and averages
+   their scores, which is exactly a two-layer net again.
+
+`train_best_model(data)` trains it; `benchmarks/best_model.py` reproduces it from scratch.
+"""
+import time
+
+import numpy as np
+
+from .classifiers.fc_net import TwoLayerNet
+from .layers import (affine_backward, affine_forward, dropout_backward, dropout_forward,
+                     relu_backward, relu_forward, softmax_loss)
+from .optim import sgd, sgd_momentum
+
+# The recipe. train_best_model's keyword arguments override single entries.
+RECIPE = {
+    "hidden_dim": 2048,       # H, hidden units while training
+    "num_components": 512,    # k, PCA directions kept
+    "whiten_eps": 0.1,        # added to each variance, as a fraction of the mean variance
+    "epochs": 30,             # length of the cosine schedule
+    "batch_size": 100,
+    "learning_rate": 0.05,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,     # L2 on both weight matrices (in whitened coordinates)
+    "keep_prob": 1.0,         # dropout: probability of keeping a hidden unit (1: off)
+    "shift": 2,               # random shifts of up to this many pixels
+    "flip": True,             # random left-right flips
+    "fold_flip": True,        # fold test-time flip averaging into the final weights
+}
+
+# Plain SGD for comparison: the chapter-5 network, none of the ingredients above.
+BASELINE = {
+    "hidden_dim": 100, "num_components": None, "epochs": 10, "learning_rate": 1e-3,
+    "momentum": 0.0, "nesterov": False, "weight_decay": 0.0, "keep_prob": 1.0,
+    "shift": 0, "flip": False, "fold_flip": False, "schedule": "constant",
+    "init_scale": 1e-3,
+}
+
+
+def pca_whitening(X, num_components, eps=0.1, max_samples=20000, rng=None):
+    """A PCA whitening matrix for flattened images.
+
+    Inputs:
+    - X: mean-subtracted images, shape (N, D) or (N, d_1, ..., d_k) with D = d_1*...*d_k
+    - num_components: k, how many principal directions to keep (k <= D)
+    - eps: added to every variance before scaling, as a fraction of the mean of the k kept
+      variances; keeps low-variance directions (mostly noise) from being blown up
+    - max_samples: estimate the covariance from at most this many images (it converges
+      long before 49,000, and this is the costly step)
+    - rng: np.random.Generator choosing that sample
+
+    Returns P, shape (D, k), dtype of X: z = x_flat @ P has roughly uncorrelated,
+    unit-variance entries, the largest-variance directions first.
+    """
+    X = X.reshape(X.shape[0], -1)
+    if X.shape[0] > max_samples:
+        rng = rng if rng is not None else np.random.default_rng(0)
+        X = X[np.sort(rng.choice(X.shape[0], max_samples, replace=False))]
+    cov = (X.T @ X).astype(np.float64) / X.shape[0]
+    variances, directions = np.linalg.eigh(cov)            # ascending order
+    variances = variances[::-1][:num_components]
+    directions = directions[:, ::-1][:, :num_components]
+    scale = 1.0 / np.sqrt(variances + eps * variances.mean())
+    return (directions * scale).astype(X.dtype)
+
+
+def augment(images, rng, shift=2, flip=True):
+    """Randomly shifted and mirrored copies of a minibatch.
+
+    Inputs:
+    - images: shape (N, C, H, W), mean-subtracted
+    - rng: np.random.Generator
+    - shift: each image moves by up to this many pixels in x and in y; the uncovered
+      border is zero, i.e. the mean image
+    - flip: mirror each image left-right with probability 1/2
+
+    Returns a new array, shape (N, C, H, W).
+    """
+    N, C, H, W = images.shape
+    if shift:
+        padded = np.pad(images, ((0, 0), (0, 0), (shift, shift), (shift, shift)))
+        # Every (H, W) window of the padded images; pick one offset per image.
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (H, W), axis=(2, 3))
+        dy = rng.integers(0, 2 * shift + 1, N)
+        dx = rng.integers(0, 2 * shift + 1, N)
+        images = windows[np.arange(N), :, dy, dx]           # (N, C, H, W), a copy
+    else:
+        images = images.copy()
+    if flip:
+        mirrored = rng.random(N) < 0.5
+        images[mirrored] = images[mirrored, :, :, ::-1]
+    return images
+
+
+class _WhitenedNet:
+    """affine - relu - [dropout] - affine on whitened inputs z (N, k): the training-time
+    form of the best model. Parameters V1 (k, H), b1 (H,), W2 (H, C), b2 (C,)."""
+
+    def __init__(self, k, H, C, rng, dtype, init_scale=None):
+        s1 = init_scale if init_scale is not None else np.sqrt(2.0 / k)   # He init
+        s2 = init_scale if init_scale is not None else np.sqrt(1.0 / H)
+        self.params = {"V1": (s1 * rng.standard_normal((k, H))).astype(dtype),
+                       "b1": np.zeros(H, dtype), "W2": (s2 * rng.standard_normal((H, C))).astype(dtype),
+                       "b2": np.zeros(C, dtype)}
+
+    def scores(self, z):
+        hidden = np.maximum(z @ self.params["V1"] + self.params["b1"], 0)
+        return hidden @ self.params["W2"] + self.params["b2"]
+
+    def loss(self, z, y, weight_decay, dropout_param):
+        p = self.params
+        a, cache1 = affine_forward(z, p["V1"], p["b1"])
+        hidden, relu_cache = relu_forward(a)
+        hidden, drop_cache = dropout_forward(hidden, dropout_param)
+        scores, cache2 = affine_forward(hidden, p["W2"], p["b2"])
+        loss, dscores = softmax_loss(scores, y)
+
+        grads = {}
+        dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
+        da = relu_backward(dropout_backward(dhidden, drop_cache), relu_cache)
+        # The inputs need no gradient, so skip affine_backward's dz = da @ V1.T.
+        grads["V1"] = z.T @ da
+        grads["b1"] = da.sum(axis=0)
+        if weight_decay:
+            for name in ("V1", "W2"):
+                grads[name] += weight_decay * p[name]
+        return loss, grads
+
+
+def _learning_rate(base, progress, schedule):
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + np.cos(np.pi * min(progress, 1.0)))
+    return base
+
+
+def _mirror_permutation(shape):
+    """Indices that mirror a flattened (C, H, W) image left-right."""
+    return np.arange(int(np.prod(shape))).reshape(shape)[:, :, ::-1].ravel()
+
+
+def train_best_model(data, seed=0, time_budget=None, verbose=True, **overrides):
+    """Train the best two-layer net of the course (see the module docstring).
+
+    Inputs:
+    - data: dict as get_CIFAR10_data returns it: X_train (N, 3, 32, 32) mean-subtracted,
+      y_train (N,), X_val, y_val; float32 recommended (float64 is converted)
+    - seed: the run is fixed by it (on one machine and library build)
+    - time_budget: seconds for the whole call, or None. The cosine schedule runs on
+      progress = max(fraction of the planned steps, fraction of the time used), so a
+      budget that is too short for the planned epochs ends the schedule early instead of
+      cutting it off at a high learning rate
+    - verbose: print one line per epoch
+    - overrides: entries of RECIPE (or BASELINE's extra "schedule", "init_scale") to change
+
+    Returns (model, info):
+    - model: TwoLayerNet (float32) whose params W1, b1, W2, b2 hold the trained net
+    - info: dict with the settings used, epochs_done, seconds, val_acc_history and the
+      final val_acc
+    """
+    start = time.perf_counter()
+    cfg = {**RECIPE, "schedule": "cosine", "init_scale": None}
+    unknown = set(overrides) - set(cfg)
+    if unknown:
+        raise TypeError(f"unknown recipe setting(s): {', '.join(sorted(unknown))}")
+    cfg.update(overrides)
+    rng = np.random.default_rng(seed)
+    dtype = np.float32
+
+    X_train = np.asarray(data["X_train"], dtype=dtype)
+    y_train = data["y_train"]
+    X_val = np.asarray(data["X_val"], dtype=dtype).reshape(len(data["X_val"]), -1)
+    N, image_shape = X_train.shape[0], X_train.shape[1:]
+    D = int(np.prod(image_shape))
+    C = int(max(y_train.max(), data["y_val"].max())) + 1
+
+    k = cfg["num_components"]
+    if k:
+        P = pca_whitening(X_train, k, cfg["whiten_eps"], rng=rng)
+    else:  # no whitening: the net sees the pixels themselves
+        k, P = D, None
+
+    def project(X):
+        X = X.reshape(X.shape[0], -1)
+        return X @ P if P is not None else X
+
+    net = _WhitenedNet(k, cfg["hidden_dim"], C, rng, dtype, cfg["init_scale"])
+    rule = sgd_momentum if cfg["momentum"] else sgd
+    base = {"learning_rate": cfg["learning_rate"], "momentum": cfg["momentum"],
+            "nesterov": cfg["nesterov"]} if cfg["momentum"] else {"learning_rate": cfg["learning_rate"]}
+    configs = {name: dict(base) for name in net.params}
+    keep = cfg["keep_prob"]
+    dropout_param = {"p": keep, "mode": "train" if keep < 1 else "test", "rng": rng}
+
+    B = cfg["batch_size"]
+    steps_per_epoch = max(N // B, 1)
+    total_steps = max(int(round(cfg["epochs"] * steps_per_epoch)), 1)
+    step, progress, val_history, lr = 0, 0.0, [], cfg["learning_rate"]
+    while progress < 1.0:
+        order = rng.permutation(N)   # each epoch sees every image once
+        for i in range(steps_per_epoch):
+            progress = step / total_steps
+            if time_budget is not None:
+                progress = max(progress, (time.perf_counter() - start) / time_budget)
+            if progress >= 1.0:
+                break
+            batch = order[i * B:(i + 1) * B]
+            images = X_train[batch]
+            if cfg["shift"] or cfg["flip"]:
+                images = augment(images, rng, cfg["shift"], cfg["flip"])
+            _, grads = net.loss(project(images), y_train[batch], cfg["weight_decay"],
+                                dropout_param)
+            lr = _learning_rate(cfg["learning_rate"], progress, cfg["schedule"])
+            for name, w in net.params.items():
+                configs[name]["learning_rate"] = lr
+                net.params[name], configs[name] = rule(w, grads[name], configs[name])
+            step += 1
+        if i == 0 and step > 0:  # the budget ran out at the start of this epoch
+            break
+        val_acc = float(np.mean(np.argmax(net.scores(project(X_val)), axis=1) == data["y_val"]))
+        val_history.append(val_acc)
+        if verbose:
+            print(f"epoch {step / steps_per_epoch:5.1f}  {time.perf_counter() - start:6.1f} s"
+                  f"  lr {lr:.4f}  val acc {val_acc:.3f}", flush=True)
+
+    W1 = P @ net.params["V1"] if P is not None else net.params["V1"]
+    b1, W2, b2 = net.params["b1"], net.params["W2"], net.params["b2"]
+    if cfg["fold_flip"]:
+        # scores(x) + scores(mirror(x)), halved: the mirror copy of a hidden unit reads the
+        # image through mirrored weights, W1[mirror].
+        W1 = np.concatenate([W1, W1[_mirror_permutation(image_shape)]], axis=1)
+        b1 = np.concatenate([b1, b1])
+        W2 = np.concatenate([W2, W2]) * dtype(0.5)
+    model = TwoLayerNet(input_dim=D, hidden_dim=1, num_classes=C, dtype=dtype)
+    model.params = {"W1": np.ascontiguousarray(W1), "b1": b1.copy(), "W2": W2.copy(),
+                    "b2": b2.copy()}
+    val_acc = accuracy(model, data["X_val"], data["y_val"])
+    info = {"settings": cfg, "seed": seed, "epochs_done": step / steps_per_epoch,
+            "seconds": time.perf_counter() - start, "val_acc_history": val_history,
+            "val_acc": val_acc}
+    return model, info
+
+
+def accuracy(model, X, y, batch_size=1000):
+    """Fraction of X that `model` (anything with .loss(X) -> scores) classifies as y."""
+    correct = 0
+    for i in range(0, X.shape[0], batch_size):
+        correct += int(np.sum(np.argmax(model.loss(X[i:i + batch_size]), axis=1)
+                              == y[i:i + batch_size]))
+    return correct / X.shape[0]
+
+
+def save_model(model, path):
+    """Save W1, b1, W2, b2 to an .npz file (the course's best_model.npz format)."""
+    np.savez(path, **{k: model.params[k] for k in ("W1", "b1", "W2", "b2")})
