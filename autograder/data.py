@@ -1,0 +1,92 @@
+"""The CIFAR-10 data the grader controls: the training subset and the held-out images.
+
+Loaded once per grading process, from the archive fcnet's loader finds (CIFAR10_ARCHIVE
+and CIFAR10_MD5, else the official download). Images are centred exactly as
+`fcnet.data_utils.get_CIFAR10_data()` centres them with its defaults: minus the mean of the
+first 49,000 training images. That is what a student's best_model.npz was trained on.
+
+Splits (positions in the archive's order):
+- training subset given to the worker: training images [0, num_train)
+- validation subset given to the worker: training images [49000, 49000 + num_val)
+- held-out training check: training images [48000, 48000 + num_eval), never sent to a worker
+- best_model: the 10,000 test images
+"""
+import threading
+from pathlib import Path
+
+import numpy as np
+
+NUM_MEAN = 49000       # get_CIFAR10_data()'s default num_training: the images of the mean
+EVAL_START = 48000     # first image of the held-out set of the training question
+
+_lock = threading.Lock()
+_cache = {}
+
+
+class DataUnavailable(RuntimeError):
+    """CIFAR-10 could not be loaded; the message says why."""
+
+
+def _raw():
+    """(Xtr (50000, 3, 32, 32) uint8, ytr, Xte (10000, 3, 32, 32) uint8, yte, mean image)."""
+    with _lock:
+        if "raw" not in _cache:
+            from fcnet import data_utils
+
+            try:
+                root = Path(data_utils.cifar10_dir(progress=False))
+                batches = [data_utils.load_CIFAR_batch(root / name, dtype=np.uint8)
+                           for name in data_utils.TRAIN_BATCHES]
+                test = data_utils.load_CIFAR_batch(root / data_utils.TEST_BATCH, dtype=np.uint8)
+            except Exception as err:
+                raise DataUnavailable(f"CIFAR-10 could not be loaded ({err})") from err
+            # load_CIFAR_batch gives (N, 32, 32, 3); the course's data is channels first.
+            Xtr = np.concatenate([x for x, _ in batches]).transpose(0, 3, 1, 2)
+            ytr = np.concatenate([y for _, y in batches])
+            Xte, yte = test[0].transpose(0, 3, 1, 2), test[1]
+            mean = Xtr[:NUM_MEAN].mean(axis=0, dtype=np.float64)
+            _cache["raw"] = (Xtr, ytr, Xte, yte, mean)
+        return _cache["raw"]
+
+
+def _centred(images, mean):
+    return images.astype(np.float64) - mean
+
+
+def training_split(num_train, num_val):
+    """The arrays the training question's worker trains on (float64, centred)."""
+    Xtr, ytr, _, _, mean = _raw()
+    return {
+        "X_train": _centred(Xtr[:num_train], mean), "y_train": ytr[:num_train].copy(),
+        "X_val": _centred(Xtr[NUM_MEAN:NUM_MEAN + num_val], mean),
+        "y_val": ytr[NUM_MEAN:NUM_MEAN + num_val].copy(),
+    }
+
+
+def training_eval_set(num_eval):
+    """Held-out images (never given to a worker) that trained weights are scored on."""
+    key = ("eval", num_eval)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    Xtr, ytr, _, _, mean = _raw()
+    value = (_centred(Xtr[EVAL_START:EVAL_START + num_eval], mean),
+             ytr[EVAL_START:EVAL_START + num_eval].copy())
+    with _lock:
+        return _cache.setdefault(key, value)
+
+
+def test_set():
+    """The full test batch: X (10000, 3, 32, 32) float64 centred, y (10000,)."""
+    with _lock:
+        if "test" in _cache:
+            return _cache["test"]
+    _, _, Xte, yte, mean = _raw()
+    value = (_centred(Xte, mean), yte.copy())
+    with _lock:
+        return _cache.setdefault("test", value)
+
+
+def ensure_available():
+    """Load CIFAR-10 now, raising DataUnavailable with the reason when it cannot be."""
+    _raw()

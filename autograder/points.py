@@ -1,0 +1,74 @@
+"""Points, thresholds and grading budgets: the one place an instructor edits to re-weight.
+
+How a question's points are computed
+------------------------------------
+Every question has the points below. Its hidden checks (autograder/hidden_checks.py) each
+carry a weight; a check that passes earns its whole weight, a check that fails earns none,
+and a few checks give a fraction (inline questions, best_model accuracy; see below). The
+question scores
+
+    points = QUESTION_POINTS[qid] * sum(weight * fraction) / sum(weight)
+
+rounded to two decimals. The public checks of `fcnet.public_checks` do not count: they use
+fixed, published inputs (a memorised answer would pass them), and some of them read
+variables that only exist after the student's training cells ran, which the grader never
+runs. Every property they test is tested again by a hidden check on fresh inputs.
+
+Changing a number here changes every grader (python -m autograder, and the otter and
+nbgrader bundles built from the same checks).
+"""
+
+# Points per question id; the keys are exactly fcnet.chapters.QUESTION_IDS (a test checks).
+QUESTION_POINTS = {
+    "affine_forward": 10,
+    "affine_backward": 10,
+    "relu_forward": 5,
+    "relu_backward": 5,
+    "inline_q1": 5,
+    "softmax_loss": 10,
+    "svm_loss": 10,
+    "two_layer_net": 15,
+    "sgd": 5,
+    "training": 10,
+    "best_model": 10,
+    "inline_q2": 5,
+}
+
+# Seeds every hidden case: check inputs are drawn at grading time from a generator seeded
+# by hash(COURSE_SEED, question id, case name), so a re-run gives the same grades and every
+# student gets the same (unpublished) inputs. `--seed` overrides it for one run.
+COURSE_SEED = 20240611
+
+# ---------------------------------------------------------------- best_model
+# best_model.npz is evaluated on the full CIFAR-10 test batch (10,000 images, centred with
+# the mean of the first 49,000 training images, exactly as get_CIFAR10_data() does).
+# Accuracy >= BEST_MODEL_FULL earns all points; below it the share falls linearly and
+# reaches zero at BEST_MODEL_ZERO (the seed's failed sweep, about 21%, earns nothing).
+BEST_MODEL_FULL = 0.48
+BEST_MODEL_ZERO = 0.30
+# The largest hidden layer accepted (a bigger W1 is refused before it is read).
+BEST_MODEL_MAX_HIDDEN = 4096
+
+# ---------------------------------------------------------------- training
+# The student's TwoLayerNet and sgd (with the answer key's layers underneath) are trained
+# by fcnet's Solver with these settings on a CIFAR-10 subset, then the weights they end
+# with are scored by the grader on TRAINING["num_eval"] further training images the worker
+# never sees. The answer key reaches about 0.30 here; the thresholds leave a wide margin.
+TRAINING = {
+    "num_train": 1000,       # training images given to the Solver
+    "num_val": 500,          # validation images given to the Solver (picks best params)
+    "num_eval": 1000,        # held-out images the grader scores the result on
+    "hidden_dim": 50,
+    "weight_scale": 1e-3,
+    "reg": 0.0,
+    "learning_rate": 1e-3,
+    "lr_decay": 0.95,
+    "num_epochs": 5,
+    "batch_size": 100,
+}
+TRAINING_LEARNS = 0.15       # held-out accuracy showing the network learns at all
+TRAINING_THRESHOLD = 0.22    # held-out accuracy for the remaining training points
+
+# ---------------------------------------------------------------- worker limits
+DEFAULT_TIMEOUT = 60         # wall-clock seconds per question (--timeout)
+DEFAULT_MEMORY_MB = 2048     # address-space limit of a worker (--memory)

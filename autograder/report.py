@@ -1,0 +1,129 @@
+"""Writing the results: grades.csv, grades.json and one feedback page per student.
+
+Feedback shows, per question, the points, every check with its outcome, the reason a
+check failed (measured differences and shapes, never an expected value) and a hint in
+words. It never contains hidden-test or answer-key code.
+"""
+import csv
+import html
+import json
+from pathlib import Path
+
+from fcnet.chapters import QUESTION_IDS
+
+from .points import QUESTION_POINTS
+from .scoring import PASSED, PARTIAL
+
+_MARK = {PASSED: "passed", PARTIAL: "partly passed"}
+
+
+def _number(points):
+    return f"{points:g}"
+
+
+def total(results):
+    return round(sum(r.points for r in results.values()), 2)
+
+
+def write_all(out_dir, grades, sandbox_line, questions=QUESTION_IDS):
+    """grades: {student: {qid: QuestionResult}} plus `notes` per student (see engine)."""
+    out_dir = Path(out_dir)
+    feedback_dir = out_dir / "feedback"
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", *questions, "total"])
+        for student, entry in grades.items():
+            results = entry["results"]
+            writer.writerow([student, *(_number(results[q].points) for q in questions),
+                             _number(total(results))])
+    document = {
+        "max_points": {q: QUESTION_POINTS[q] for q in questions},
+        "grades": {student: {**{q: entry["results"][q].points for q in questions},
+                             "total": total(entry["results"])}
+                   for student, entry in grades.items()},
+    }
+    (out_dir / "grades.json").write_text(json.dumps(document, indent=2) + "\n",
+                                         encoding="utf-8")
+    for student, entry in grades.items():
+        write_feedback(feedback_dir, student, entry["results"], entry["notes"], questions)
+
+
+def feedback_markdown(student, results, notes, questions=QUESTION_IDS):
+    max_total = sum(QUESTION_POINTS[q] for q in questions)
+    lines = [f"# Feedback for {student}", "",
+             f"**Total: {_number(total(results))} / {_number(max_total)}**", ""]
+    if notes:
+        lines += ["## About your submission", ""]
+        lines += [f"- {_md(n)}" for n in notes] + [""]
+    for qid in questions:
+        result = results[qid]
+        lines += [f"## {qid}: {_number(result.points)} / {_number(result.max_points)}", ""]
+        for note in result.notes:
+            lines.append(f"- Note: {_md(note)}")
+        for check in result.checks:
+            mark = "x" if check.status == PASSED else " "
+            status = _MARK.get(check.status, check.status)
+            line = f"- [{mark}] {_md(check.description)}: **{status}**"
+            if check.status == PARTIAL:
+                line += f" ({check.fraction:.0%} of this check)"
+            if check.message and check.status != PASSED:
+                line += f". {_md(check.message)}"
+            if check.hint and check.status != PASSED:
+                line += f"  \n  Hint: {_md(check.hint)}"
+            lines.append(line)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def feedback_html(student, results, notes, questions=QUESTION_IDS):
+    esc = html.escape
+    max_total = sum(QUESTION_POINTS[q] for q in questions)
+    parts = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+             f"<title>Feedback for {esc(student)}</title>",
+             "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;"
+             "line-height:1.4}.passed{color:#17663a}.failed,.error,.crashed{color:#a31515}"
+             ".partial{color:#8a5a00}.hint{color:#444;font-style:italic}"
+             "li{margin:.3em 0}</style></head><body>",
+             f"<h1>Feedback for {esc(student)}</h1>",
+             f"<p><strong>Total: {_number(total(results))} / {_number(max_total)}</strong></p>"]
+    if notes:
+        parts.append("<h2>About your submission</h2><ul>")
+        parts += [f"<li>{esc(n)}</li>" for n in notes]
+        parts.append("</ul>")
+    for qid in questions:
+        result = results[qid]
+        parts.append(f"<h2>{esc(qid)}: {_number(result.points)} / "
+                     f"{_number(result.max_points)}</h2><ul>")
+        parts += [f"<li>Note: {esc(n)}</li>" for n in result.notes]
+        for check in result.checks:
+            css = check.status.split()[0] if check.status != "not answered" else "failed"
+            status = _MARK.get(check.status, check.status)
+            item = (f"<li class=\"{esc(css)}\">{esc(check.description)}: "
+                    f"<strong>{esc(status)}</strong>")
+            if check.status == PARTIAL:
+                item += f" ({check.fraction:.0%} of this check)"
+            if check.message and check.status != PASSED:
+                item += f". {esc(check.message)}"
+            if check.hint and check.status != PASSED:
+                item += f"<br><span class=\"hint\">Hint: {esc(check.hint)}</span>"
+            parts.append(item + "</li>")
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS):
+    base = Path(feedback_dir) / student
+    base.with_name(student + ".md").write_text(
+        feedback_markdown(student, results, notes, questions), encoding="utf-8")
+    base.with_name(student + ".html").write_text(
+        feedback_html(student, results, notes, questions), encoding="utf-8")
+
+
+def _md(text):
+    """Plain text safe inside a Markdown list item (no HTML, no stray emphasis)."""
+    text = " ".join(str(text).split())
+    for char in ("\\", "`", "*", "_", "<", ">", "[", "]", "#"):
+        text = text.replace(char, "\\" + char)
+    return text

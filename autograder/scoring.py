@@ -1,0 +1,95 @@
+"""Turning check outcomes into points: one function, used by every grader.
+
+`python -m autograder` (sandboxed), `autograder.inprocess` (what the otter and nbgrader
+bundles call) and the tests all score a question with `score_question`, so the three
+routes cannot disagree on arithmetic.
+"""
+from dataclasses import dataclass, field
+
+from fcnet.checking import CheckFailed
+
+from .points import QUESTION_POINTS
+
+
+class PartialCredit(CheckFailed):
+    """A judge's verdict worth a share of the check's weight (0 <= fraction < 1)."""
+
+    def __init__(self, fraction, message):
+        super().__init__(message)
+        self.fraction = max(0.0, min(1.0, float(fraction)))
+
+
+# Statuses of a check outcome, in the words the feedback uses.
+PASSED = "passed"
+PARTIAL = "partial"
+FAILED = "failed"          # ran, wrong answer
+ERROR = "error"            # the student's code raised
+NOT_DONE = "not answered"  # stub, empty answer, or the name is not defined
+CRASHED = "crashed"        # the worker died, hung or flooded its output
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    description: str
+    weight: float
+    status: str
+    fraction: float = 0.0
+    message: str = ""
+    hint: str = ""
+
+    @property
+    def passed(self):
+        return self.status == PASSED
+
+
+@dataclass
+class QuestionResult:
+    qid: str
+    points: float
+    max_points: float
+    checks: list = field(default_factory=list)
+    notes: list = field(default_factory=list)   # about the submission, not one check
+
+    def as_dict(self):
+        return {"qid": self.qid, "points": self.points, "max_points": self.max_points,
+                "checks": [vars(c).copy() for c in self.checks], "notes": list(self.notes)}
+
+
+def judge_outcome(check, case, outputs):
+    """Judge `outputs` (plain data from a probe) for `check`; return a CheckOutcome."""
+    base = dict(name=check.name, description=check.description, weight=check.weight)
+    try:
+        check.judge(case, outputs)
+    except PartialCredit as verdict:
+        status = PARTIAL if verdict.fraction > 0 else FAILED
+        return CheckOutcome(**base, status=status, fraction=verdict.fraction,
+                            message=str(verdict), hint=check.hint)
+    except CheckFailed as verdict:
+        return CheckOutcome(**base, status=FAILED, message=str(verdict), hint=check.hint)
+    except Exception as err:  # malformed outputs (e.g. a missing key): the student's failure
+        return CheckOutcome(**base, status=FAILED,
+                            message=f"the result could not be checked ({type(err).__name__}: "
+                                    f"{_short(err)})", hint=check.hint)
+    return CheckOutcome(**base, status=PASSED, fraction=1.0)
+
+
+def failed_outcome(check, status, message):
+    """An outcome for a check whose probe did not produce outputs."""
+    hint = check.hint if status in (ERROR, CRASHED, FAILED) else ""
+    return CheckOutcome(name=check.name, description=check.description, weight=check.weight,
+                        status=status, message=message, hint=hint)
+
+
+def score_question(qid, outcomes, notes=()):
+    """Points for `qid` from its check outcomes: weighted share of QUESTION_POINTS[qid]."""
+    max_points = QUESTION_POINTS[qid]
+    total = sum(o.weight for o in outcomes)
+    earned = sum(o.weight * o.fraction for o in outcomes)
+    points = round(max_points * earned / total, 2) if total else 0.0
+    return QuestionResult(qid, points, max_points, list(outcomes), list(notes))
+
+
+def _short(err, limit=300):
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,375 @@
+"""The code that runs inside a grading worker, next to the student's code.
+
+The grader starts `python -I -S -B -c BOOTSTRAP` (inside bubblewrap where available) and
+writes to its stdin: first this file's source, then one job frame. Nothing of the grader
+is on the worker's disk. The worker
+
+1. reads the whole job (the student's definitions, the probes' source, the cases, and for
+   decoupled questions the answer key's layers), then limits itself (CPU time, address
+   space, processes, file size, open files);
+2. executes the target chapter's definitions one statement at a time (a failing statement
+   is reported and skipped); `import_notebook("04_two_layer_net", ...)` inside them loads
+   the same student's other chapters from the job;
+3. runs each probe and writes one result frame per case to its result channel: only plain
+   numbers, strings and arrays (JSON and an .npz written with allow_pickle=False).
+
+The student's prints go to stderr, which the grader caps. The grader reads the frames with
+`decode_frame` and judges them; nothing a worker writes is trusted beyond being data.
+
+The grader imports this module too (for the frame format); `main()` runs only in a worker.
+"""
+import ast
+import importlib.machinery
+import io
+import json
+import os
+import struct
+import sys
+import types
+
+BOOTSTRAP = (
+    "import sys\n"
+    "n = int(sys.stdin.buffer.readline())\n"
+    "source = sys.stdin.buffer.read(n)\n"
+    "scope = {'__name__': '__grading_runtime__'}\n"
+    "exec(compile(source, '<grading runtime>', 'exec'), scope)\n"
+    "scope['main']()\n"
+)
+
+# Modules a notebook imports only for display; inside a worker they are inert stand-ins.
+DISPLAY_MODULES = ("matplotlib", "IPython", "otter", "google", "seaborn", "ipywidgets",
+                   "PIL", "pandas")
+
+_LENGTH = struct.Struct("<Q")
+MAX_MESSAGE = 500
+
+
+# ------------------------------------------------------------------------- frames
+
+def encode_frame(header, arrays=None):
+    """One frame: [8-byte length][8-byte JSON length][JSON header][.npz of arrays]."""
+    import numpy as np
+
+    blob = io.BytesIO()
+    if arrays:
+        np.savez(blob, **arrays)
+    text = json.dumps(header).encode("utf-8")
+    body = _LENGTH.pack(len(text)) + text + blob.getvalue()
+    return _LENGTH.pack(len(body)) + body
+
+
+def decode_frame(body, max_arrays_bytes=None):
+    """(header, arrays) from a frame body; arrays loaded with allow_pickle=False."""
+    import numpy as np
+
+    (n,) = _LENGTH.unpack_from(body, 0)
+    header = json.loads(body[8:8 + n].decode("utf-8"))
+    if not isinstance(header, dict):
+        raise ValueError("frame header is not a JSON object")
+    arrays = {}
+    rest = body[8 + n:]
+    if rest:
+        with np.load(io.BytesIO(rest), allow_pickle=False) as npz:
+            for key in npz.files:
+                value = npz[key]
+                if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
+                    raise ValueError(f"array {key!r} has dtype {value.dtype}")
+                arrays[key] = value
+    return header, arrays
+
+
+def split_frames(data):
+    """Split a byte string into frame bodies; a truncated tail is dropped."""
+    frames, pos = [], 0
+    while pos + 8 <= len(data):
+        (n,) = _LENGTH.unpack_from(data, pos)
+        if pos + 8 + n > len(data):
+            break
+        frames.append(data[pos + 8:pos + 8 + n])
+        pos += 8 + n
+    return frames
+
+
+def _read_frame(stream):
+    head = stream.read(8)
+    if len(head) != 8:
+        raise EOFError("no job")
+    (n,) = _LENGTH.unpack(head)
+    body = stream.read(n)
+    if len(body) != n:
+        raise EOFError("truncated job")
+    return body
+
+
+# ------------------------------------------------------------------------- inert modules
+
+class _Inert:
+    """Accepts any attribute, call, index or iteration and does nothing."""
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Inert()
+
+    def __call__(self, *args, **kwargs):
+        return _Inert()
+
+    def __getitem__(self, key):
+        return _Inert()
+
+    def __setitem__(self, key, value):
+        pass
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self):
+        return 0
+
+    def __contains__(self, item):
+        return False
+
+    def __bool__(self):
+        return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class _InertModule(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _Inert()
+
+
+class _InertFinder:
+    """Meta-path finder that satisfies imports of DISPLAY_MODULES with inert modules."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name.split(".")[0] in DISPLAY_MODULES:
+            return importlib.machinery.ModuleSpec(name, cls, is_package=True)
+        return None
+
+    @staticmethod
+    def create_module(spec):
+        module = _InertModule(spec.name)
+        module.__path__ = []
+        return module
+
+    @staticmethod
+    def exec_module(module):
+        pass
+
+
+# ------------------------------------------------------------------------- student code
+
+def _short(text, limit=MAX_MESSAGE):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _describe(err):
+    return _short(f"{type(err).__name__}: {err}")
+
+
+class _Chapters:
+    """The student's chapter definitions, executed on demand into fresh modules."""
+
+    def __init__(self, sources, notes):
+        self.sources = sources        # stem -> definitions source
+        self.notes = notes            # list of messages for the feedback
+        self.modules = {}
+        self.loading = set()
+
+    def load(self, stem):
+        if stem in self.modules:
+            return self.modules[stem]
+        if stem not in self.sources:
+            raise FileNotFoundError(f"{stem}.ipynb is not in the submission (or could not "
+                                    "be read)")
+        if stem in self.loading:
+            raise ImportError(f"{stem}.ipynb imports itself (directly or in a cycle)")
+        self.loading.add(stem)
+        try:
+            name = "fcnet_notebook_" + "".join(c if c.isalnum() else "_" for c in stem)
+            module = types.ModuleType(name)
+            module.__file__ = f"{stem}.ipynb"
+            sys.modules[name] = module
+            run_definitions(self.sources[stem], module.__dict__, f"{stem}.ipynb", self.notes)
+        finally:
+            self.loading.discard(stem)
+        self.modules[stem] = module
+        return module
+
+    def import_notebook(self, stem, *names):
+        module = self.load(str(stem))
+        missing = [n for n in names if not hasattr(module, n)]
+        if missing:
+            raise ImportError(f"{stem}.ipynb defines no {', '.join(missing)}")
+        if not names:
+            return module
+        found = tuple(getattr(module, n) for n in names)
+        return found[0] if len(found) == 1 else found
+
+
+def run_definitions(source, namespace, filename, notes):
+    """Execute `source` statement by statement; a failing statement is noted and skipped."""
+    try:
+        tree = ast.parse(source, filename)
+    except SyntaxError as err:  # the extractor parsed each cell, so this is rare
+        notes.append(f"{filename}: the definitions could not be parsed ({_describe(err)})")
+        return
+    lines = source.splitlines()
+    for node in tree.body:
+        code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+        try:
+            exec(code, namespace)
+        except BaseException as err:  # SystemExit and KeyboardInterrupt too: keep going
+            first = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
+            notes.append(f"{filename}: `{_short(first, 80)}` failed and was skipped "
+                         f"({_describe(err)})")
+
+
+def _install_notebook_import(chapters):
+    """Replace fcnet.notebook_import with a version that reads the job, not the disk."""
+    module = types.ModuleType("fcnet.notebook_import")
+    module.import_notebook = chapters.import_notebook
+    module.WIRING_CALLS = {"import_notebook", "make_affine_relu"}
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("reading notebooks from disk is not available while grading")
+
+    module.load_definitions = module.find_chapter = module.read_notebook = unavailable
+    sys.modules["fcnet.notebook_import"] = module
+    import fcnet
+
+    fcnet.notebook_import = module
+
+
+# ------------------------------------------------------------------------- limits
+
+def _apply_limits(limits):
+    import resource
+
+    def cap(kind, value):
+        # Lowering a limit is always allowed; never ask for more than the hard limit.
+        _, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_CORE, 0)
+    cap(resource.RLIMIT_CPU, int(limits["cpu_seconds"]))
+    cap(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
+    cap(resource.RLIMIT_NOFILE, int(limits["open_files"]))
+    cap(resource.RLIMIT_NPROC, int(limits["processes"]))
+    cap(resource.RLIMIT_AS, int(limits["address_space"]))
+
+
+# ------------------------------------------------------------------------- main
+
+def main():
+    """Entry point inside a worker (called by BOOTSTRAP)."""
+    results = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # the student's prints join stderr, which the grader caps
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+
+    def send(header, arrays=None):
+        results.write(encode_frame(header, arrays))
+
+    stdin = sys.stdin.buffer
+    body = _read_frame(stdin)
+    job_length = _LENGTH.unpack_from(body, 0)[0]
+    job = json.loads(body[8:8 + job_length].decode("utf-8"))
+    sys.path[:0] = [job["lib"]]
+    sys.meta_path.insert(0, _InertFinder)
+
+    import numpy as np
+
+    arrays = {}
+    if len(body) > 8 + job_length:
+        with np.load(io.BytesIO(body[8 + job_length:]), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    del body
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+
+    _apply_limits(job["limits"])
+
+    send({"kind": "ready"})  # from here on, a failure is the student's code's doing
+    notes = []
+    probes = types.ModuleType("grading_probes")
+    exec(compile(job.pop("probes"), "<probes>", "exec"), probes.__dict__)
+    reference = None
+    if job.get("reference"):
+        # Compiled from memory: no file behind it, so no source to inspect.
+        reference = {"__name__": "reference_layers"}
+        exec(compile(job.pop("reference"), "<reference>", "exec"), reference)
+
+    chapters = _Chapters(job["chapters"], notes)
+    _install_notebook_import(chapters)
+    try:
+        ns = chapters.load(job["target"]).__dict__
+    except Exception as err:
+        ns = {}
+        notes.append(f"{job['target']}.ipynb could not be loaded ({_describe(err)})")
+    send({"kind": "notes", "notes": notes[:50]})
+
+    for task in job["tasks"]:
+        case = dict(task["scalars"])
+        for name in task["arrays"]:
+            case[name] = arrays[f"{task['case']}/{name}"]
+        header = {"kind": "result", "key": task["key"]}
+        missing = [n for n in task["needs"] if n not in ns]
+        if missing:
+            send({**header, "status": "missing",
+                  "message": f"{', '.join(missing)} is not defined in "
+                             f"{job['target']}.ipynb"})
+            continue
+        np.random.seed(int(task.get("np_seed", 0)))
+        try:
+            probe = getattr(probes, task["probe"])
+            if reference is not None:
+                with probes.decoupled(ns, reference):
+                    outputs = probe(ns, case)
+            else:
+                outputs = probe(ns, case)
+            scalars, out_arrays = _plain(outputs, np)
+        except NotImplementedError as err:
+            send({**header, "status": "not implemented",
+                  "message": _short(str(err) or "still raises NotImplementedError")})
+            continue
+        except BaseException as err:  # the student's code raised (SystemExit included)
+            send({**header, "status": "error", "message": _describe(err)})
+            continue
+        send({**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)},
+             out_arrays)
+    send({"kind": "done"})
+    results.close()
+    os._exit(0)  # skip interpreter shutdown: no student atexit hooks, no lingering threads
+
+
+def _plain(outputs, np):
+    """Split a probe's outputs into JSON scalars and plain numeric ndarrays."""
+    if not isinstance(outputs, dict):
+        raise TypeError("the probe did not return a dict")
+    scalars, arrays = {}, {}
+    for key, value in outputs.items():
+        key = str(key)
+        if value is None or type(value) in (bool, int, float, str):
+            scalars[key] = value
+        elif isinstance(value, (bool, int, float, str)):  # subclasses: back to built-ins
+            base = next(t for t in (bool, int, float, str) if isinstance(value, t))
+            scalars[key] = base(value)
+        else:
+            array = np.array(value, copy=True, subok=False)
+            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+                raise TypeError(f"{key} is not numeric (got {type(value).__name__})")
+            arrays[key] = array
+    return scalars, arrays
