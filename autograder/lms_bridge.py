@@ -10,13 +10,15 @@ module, which does what the engine does for one student, with the same pieces:
   statement by statement with `import_notebook` served from the submission, exactly as
   in a worker (autograder.worker_runtime);
 - cases, probes, decoupling, judges and points come from `autograder.grading`;
-- a question that runs longer than the timeout (autograder.points.DEFAULT_TIMEOUT) is
-  stopped: the checks that finished keep their result, the others count as crashed,
-  as when the engine stops a worker.
+- a question that runs longer than the timeout is stopped: the checks that finished keep
+  their result, the others count as crashed, as when the engine stops a worker. The
+  timeout is autograder.points.DEFAULT_TIMEOUT, or the environment variable
+  FCNET_GRADING_TIMEOUT (seconds), the counterpart of `python -m autograder --timeout`.
 
 Here the student's code shares the grader's process: this route cannot resist cheating
 the way the sandboxed one does (see autograder/SECURITY.md).
 """
+import os
 import signal
 import sys
 import threading
@@ -28,6 +30,12 @@ from fcnet.chapters import CHAPTERS, chapter_of
 from . import grading, hidden_checks
 from .points import COURSE_SEED, DEFAULT_TIMEOUT
 from .submissions import MODEL_FILE, Submission, _read_folder, chapters_of
+
+
+def default_timeout():
+    """Seconds per question: $FCNET_GRADING_TIMEOUT, else autograder.points.DEFAULT_TIMEOUT."""
+    value = os.environ.get("FCNET_GRADING_TIMEOUT")
+    return float(value) if value else float(DEFAULT_TIMEOUT)
 
 
 class QuestionTimeout(BaseException):
@@ -54,7 +62,7 @@ class Loaded:
         lines += [f"note: {c.error}" for c in self.chapters.values() if c.error]
         return "\n".join(lines)
 
-    def result(self, qid, timeout=DEFAULT_TIMEOUT, course_seed=COURSE_SEED):
+    def result(self, qid, timeout=None, course_seed=COURSE_SEED):
         """The QuestionResult of `qid` (graded once, then remembered)."""
         if qid not in self.results:
             self.results[qid] = grade_question(self, qid, timeout, course_seed)
@@ -126,10 +134,11 @@ def deadline(seconds):
 
 # ----------------------------------------------------------------------------- grading
 
-def grade_question(loaded, qid, timeout=DEFAULT_TIMEOUT, course_seed=COURSE_SEED):
+def grade_question(loaded, qid, timeout=None, course_seed=COURSE_SEED):
     """Grade `qid` of a Loaded submission here; the points python -m autograder gives."""
     from . import best_model
 
+    timeout = default_timeout() if timeout is None else timeout
     cases = hidden_checks.make_cases(qid, course_seed)
     tasks = grading.probe_tasks(qid, course_seed)
     if qid in grading.GRADER_SIDE:  # best_model: the grader evaluates the file itself
@@ -170,7 +179,7 @@ def grade_question(loaded, qid, timeout=DEFAULT_TIMEOUT, course_seed=COURSE_SEED
     return grading.judge_question(qid, cases, results, fault, notes)
 
 
-def run_public_checks(loaded, qid, timeout=DEFAULT_TIMEOUT):
+def run_public_checks(loaded, qid, timeout=None):
     """The public checks of `qid` on a fresh copy of the chapter's definitions.
 
     Returns [(Check, CheckResult or None)]; None marks a check stopped by the timeout.
@@ -178,6 +187,7 @@ def run_public_checks(loaded, qid, timeout=DEFAULT_TIMEOUT):
     """
     from fcnet.public_checks import checks_for
 
+    timeout = default_timeout() if timeout is None else timeout
     stem = chapter_of(qid)
     out, notes = [], []
     checks = checks_for(qid)

@@ -1,0 +1,141 @@
+"""What the nbgrader course calls (autograder/dist/nbgrader/).
+
+Each chapter's autograder test cell ends with a hidden part:
+
+    ### BEGIN HIDDEN TESTS
+    from autograder.nbgrader_bridge import hidden_score
+    hidden_score("affine_forward", globals())
+    ### END HIDDEN TESTS
+
+`hidden_score` grades the question from the student's files in the notebook's folder
+(nbgrader runs each notebook there, next to the student's other chapters and
+best_model.npz) with autograder.lms_bridge: the same file search, definitions, checks,
+decoupling, timeout and points as `python -m autograder`. It prints the per-check report
+and returns the points; nbgrader takes a test cell's numeric result as partial credit.
+
+`autograde_preprocessors()` is nbgrader's autograde pipeline with its Execute step
+replaced by `GradingExecute`, which runs only the hidden parts of the test cells. The
+student's own cells (training runs, sweeps, plots, anything at top level) are not
+executed: like the sandboxed grader, grading reads definitions from the notebook files,
+so a 30-minute sweep costs nothing and cannot overwrite best_model.npz. The cells are
+put back unchanged before nbgrader saves the graded notebook.
+"""
+import contextlib
+import io
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from . import lms_bridge
+
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+_loaded = {}
+
+
+def _submission(folder):
+    folder = Path(folder).resolve()
+    if folder not in _loaded:
+        _loaded[folder] = lms_bridge.Loaded(folder, student=folder.parent.name)
+    return _loaded[folder]
+
+
+@contextlib.contextmanager
+def _no_stderr():
+    """nbgrader scores a test cell 0 when it writes to stderr; the sandboxed grader ignores
+    what student code prints. Send stderr (Python's and the file descriptor) to stdout."""
+    sys.stdout.flush()
+    saved_fd = None
+    try:
+        saved_fd = os.dup(2)
+        os.dup2(1, 2)
+    except OSError:
+        saved_fd = None
+    try:
+        with contextlib.redirect_stderr(sys.stdout), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.stdout.flush()
+        if saved_fd is not None:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+
+
+def hidden_score(qid, namespace=None, folder="."):
+    """Grade question `qid` from the files in `folder`; print the report, return the points.
+
+    `namespace` (the cell's globals()) is not used for grading: the points come from the
+    notebook files, as in `python -m autograder`, not from whatever state the kernel has.
+    """
+    captured = io.StringIO()
+    with _no_stderr(), contextlib.redirect_stdout(captured):
+        result = _submission(folder).result(qid)
+    print(lms_bridge.report(result))
+    return float(result.points)
+
+
+# ----------------------------------------------------------------------------- autograde
+
+def hidden_part(source):
+    """The lines of a test cell between the hidden-test markers, or None without markers."""
+    lines, inside, found = [], False, False
+    for line in source.splitlines():
+        if BEGIN_HIDDEN in line:
+            inside, found = True, True
+        elif END_HIDDEN in line:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return "\n".join(lines) if found else None
+
+
+_classes = {}
+
+
+def _grading_execute_class():
+    if "GradingExecute" in _classes:
+        return _classes["GradingExecute"]
+    from nbgrader import utils
+    from nbgrader.preprocessors import Execute
+
+    class GradingExecute(Execute):
+        """nbgrader's Execute, running only the hidden parts of the autograder test cells.
+
+        Every other code cell is blanked while the kernel runs and put back afterwards; a
+        test cell without hidden part runs as it is.
+        """
+
+        def preprocess(self, nb, resources=None, km=None):
+            saved = []
+            for cell in nb.cells:
+                if cell.cell_type != "code":
+                    continue
+                saved.append((cell, cell.source))
+                if utils.is_grade(cell):
+                    hidden = hidden_part(cell.source)
+                    if hidden is not None:
+                        cell.source = hidden
+                else:
+                    cell.source = ""
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                for cell, source in saved:
+                    cell.source = source
+
+    return _classes.setdefault("GradingExecute", GradingExecute)
+
+
+def autograde_preprocessors():
+    """nbgrader 0.9's autograde preprocessors with Execute replaced by GradingExecute."""
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    if Execute not in default:
+        raise RuntimeError("this nbgrader has no Execute step to replace; the fcnet course "
+                           "is built for nbgrader 0.9")
+    grading_execute = _grading_execute_class()
+    return [grading_execute if step is Execute else step for step in default]
