@@ -42,6 +42,14 @@ STEPS = [
     Step("notebooks", "course_build.notebooks:build",
          help="student and solution notebooks from exercises/source/*.py and the answer key",
          owns=("exercises/[0-9][0-9]_*.ipynb", "solutions/notebooks/*.ipynb")),
+    Step("otter-zip", "course_build.otter_bundle:build",
+         help="otter-grader autograder for Gradescope / otter run (autograder/dist/otter/)",
+         owns=("autograder/dist/otter/*.zip",)),
+    Step("nbgrader-course", "course_build.nbgrader_course:build",
+         help="nbgrader course folder: config + six chapters in nbgrader format "
+              "(autograder/dist/nbgrader/)",
+         owns=("autograder/dist/nbgrader/nbgrader_config.py",
+               "autograder/dist/nbgrader/source/*/*.ipynb")),
 ]
 
 
