@@ -192,6 +192,20 @@ def test_pca_whitening_whitens_the_kept_directions():
     assert variances[-1] > np.linalg.eigvalsh(X.T @ X / len(X))[-6] * 0.999
 
 
+def test_pca_whitening_subspace_iteration_finds_the_top_directions():
+    rng = np.random.default_rng(11)
+    D, k = 300, 20
+    spectrum = 1.0 / np.arange(1, D + 1) ** 1.5      # decaying, like natural images
+    basis, _ = np.linalg.qr(rng.standard_normal((D, D)))
+    X = (rng.standard_normal((5000, D)) * np.sqrt(spectrum)) @ basis.T
+    P = pca_whitening(X, k, eps=0.0, max_samples=5000)
+    Z = X @ P
+    assert np.allclose(Z.T @ Z / len(Z), np.eye(k), atol=1e-6)
+    exact = np.linalg.eigvalsh(X.T @ X / len(X))[::-1][:k]
+    found = 1.0 / np.linalg.norm(P, axis=0) ** 2     # the variance each column divided out
+    assert np.allclose(found, exact, rtol=0.02)
+
+
 def test_augment_flips_and_shifts():
     rng = np.random.default_rng(8)
     images = rng.standard_normal((50, 3, 6, 6)).astype(np.float32)
