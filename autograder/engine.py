@@ -7,7 +7,7 @@ can stop the batch: a fault costs that worker's question, and the next one start
 """
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +21,7 @@ from .scoring import CRASHED, failed_outcome, score_question
 from .submissions import MODEL_FILE, UsageError, chapters_of, discover
 from .worker_runtime import decode_frame, encode_frame
 
-# Longest first, so a pool of workers finishes together.
+# Order of a student's questions (any order works; the long one first).
 _ORDER = {"training": 0, "two_layer_net": 1, "best_model": 2}
 
 
@@ -63,18 +63,10 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
         cases = {qid: hidden_checks.make_cases(qid, settings.course_seed)
                  for qid in settings.questions}
         jobs = _Jobs(sandbox, settings, cases)
-        tasks = []
         for submission in submissions:
-            chapters = chapters_of(submission)
             notes = list(submission.notes)
-            for stem, chapter in chapters.items():
-                if chapter.error:
-                    notes.append(chapter.error)
             outcome.grades[submission.student] = {"results": {}, "notes": notes}
-            for qid in settings.questions:
-                tasks.append((submission, chapters, qid))
-        tasks.sort(key=lambda t: _ORDER.get(t[2], 9))
-        _run_all(tasks, jobs, outcome, settings)
+        _run_all(submissions, jobs, outcome, settings)
     finally:
         if own_sandbox:
             sandbox.close()
@@ -85,23 +77,38 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
     return outcome
 
 
-def _run_all(tasks, jobs, outcome, settings):
+def _run_all(submissions, jobs, outcome, settings):
+    """Grade the students `settings.workers` at a time, each student's questions in turn
+    in one sandbox session (a fresh worker process per question)."""
     lock = threading.Lock()
-    bar = _progress(len(tasks), settings.progress)
+    bar = _progress(len(submissions) * len(settings.questions), settings.progress)
+
+    def grade_student(submission):
+        chapters = chapters_of(submission)
+        with lock:
+            notes = outcome.grades[submission.student]["notes"]
+            notes.extend(ch.error for ch in chapters.values() if ch.error)
+        session = jobs.sandbox.session()
+        try:
+            for qid in sorted(settings.questions, key=lambda q: _ORDER.get(q, 9)):
+                try:
+                    result = jobs.grade_one(session, submission, chapters, qid)
+                except Exception as err:  # a bug in the grader: report it, keep going
+                    message = f"internal grader error ({type(err).__name__}: {err})"
+                    with lock:
+                        outcome.internal_errors.append(f"{submission.student}/{qid}: {message}")
+                    result = score_question(qid, [failed_outcome(c, CRASHED, message)
+                                                  for c in hidden_checks.checks_for(qid)])
+                    session.close()
+                with lock:
+                    outcome.grades[submission.student]["results"][qid] = result
+                    bar.update(1)
+        finally:
+            session.close()
+
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
-        futures = {pool.submit(jobs.grade_one, *task): task for task in tasks}
-        for future in as_completed(futures):
-            submission, _, qid = futures[future]
-            try:
-                result = future.result()
-            except Exception as err:  # a bug in the grader: report it, keep going
-                message = f"internal grader error ({type(err).__name__}: {err})"
-                outcome.internal_errors.append(f"{submission.student}/{qid}: {message}")
-                result = score_question(qid, [failed_outcome(c, CRASHED, message)
-                                              for c in hidden_checks.checks_for(qid)])
-            with lock:
-                outcome.grades[submission.student]["results"][qid] = result
-            bar.update(1)
+        for future in [pool.submit(grade_student, s) for s in submissions]:
+            future.result()
     bar.close()
 
 
@@ -126,7 +133,7 @@ class _Jobs:
             str(getattr(sandbox, "lib", SANDBOX_LIB))
         self._case_arrays = {}
 
-    def grade_one(self, submission, chapters, qid):
+    def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
         if qid in grading.GRADER_SIDE:
             return self._grade_model(submission, qid, cases)
@@ -138,7 +145,7 @@ class _Jobs:
             return grading.not_done(qid, chapter.error)
         tasks = grading.probe_tasks(qid, self.settings.course_seed)
         job = self._job(qid, chapters, tasks, cases)
-        run = self.sandbox.run(job, self.limits)
+        run = session.run(job, self.limits)
         results, notes, ready = _parse_frames(run.frames)
         if not ready:
             # The worker died before any student code ran: the grader's problem, not the

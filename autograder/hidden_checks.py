@@ -536,7 +536,7 @@ def judge_training_loss(case, out):
 
 def best_model_case(rng):
     X, y = data.test_set()
-    return {"X": X, "y": y}
+    return {"X": X.astype(np.float32), "y": y}
 
 
 def judge_best_model(case, out):

@@ -53,17 +53,18 @@ BEST_MODEL_MAX_HIDDEN = 4096
 # The student's TwoLayerNet and sgd (with the answer key's layers underneath) are trained
 # by fcnet's Solver with these settings on a CIFAR-10 subset, then the weights they end
 # with are scored by the grader on TRAINING["num_eval"] further training images the worker
-# never sees. The answer key reaches about 0.30 here; the thresholds leave a wide margin.
+# never sees. The answer key reaches 0.32 to 0.34 here (seeds 1-4); the thresholds leave a
+# wide margin, and chance is 0.10.
 TRAINING = {
-    "num_train": 1000,       # training images given to the Solver
+    "num_train": 2000,       # training images given to the Solver
     "num_val": 500,          # validation images given to the Solver (picks best params)
     "num_eval": 1000,        # held-out images the grader scores the result on
     "hidden_dim": 50,
     "weight_scale": 1e-3,
     "reg": 0.0,
-    "learning_rate": 1e-3,
+    "learning_rate": 2e-3,
     "lr_decay": 0.95,
-    "num_epochs": 5,
+    "num_epochs": 4,
     "batch_size": 100,
 }
 TRAINING_LEARNS = 0.15       # held-out accuracy showing the network learns at all

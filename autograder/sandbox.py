@@ -23,6 +23,7 @@ folder, drops to the unprivileged user `nobody`, and only then starts bubblewrap
 import importlib.util
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -36,7 +37,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .worker_runtime import BOOTSTRAP, split_frames
+from .worker_runtime import BOOTSTRAP, decode_frame, split_frames
 
 SANDBOX_LIB = "/opt/grader/lib"
 LIB_PACKAGES = ("numpy", "fcnet", "tqdm")
@@ -146,6 +147,10 @@ class Sandbox:
     def close(self):
         pass
 
+    def session(self):
+        """A session for one student's questions (run them one after the other)."""
+        return _ProcessSession(self)
+
     def _command(self, token):
         raise NotImplementedError
 
@@ -226,14 +231,20 @@ class BubblewrapSandbox(Sandbox):
             args += ["--setenv", key, value]
         return args + ["--", str(self.exe), "-I", "-S", "-B", "-c", BOOTSTRAP]
 
-    def _command(self, token):
-        args = self.bwrap_args()
+    def _command(self, token, extra=()):
+        return self._wrap(self.bwrap_args() + list(extra)), {}
+
+    def _wrap(self, args):
+        """As root: the helper that stages the binds and drops to nobody runs bwrap."""
         if not self.as_root:
-            return args, {}
+            return args
         spec = json.dumps({"binds": [[str(src), str(self.stage / str(i))]
                                      for i, (src, _) in enumerate(self.binds)],
                            "uid": NOBODY, "argv": args})
-        return [str(self.exe), "-I", "-S", "-c", _ROOT_HELPER, spec], {}
+        return [str(self.exe), "-I", "-S", "-c", _ROOT_HELPER, spec]
+
+    def session(self):
+        return ForkServerSession(self)
 
     def self_test(self):
         """None when a worker starts and imports numpy and fcnet; else the reason."""
@@ -242,12 +253,7 @@ class BubblewrapSandbox(Sandbox):
                  "assert importlib.util.find_spec('answer_key') is None"]
         args = self.bwrap_args()
         args[-1] = "; ".join(probe)
-        command = args
-        if self.as_root:
-            spec = json.dumps({"binds": [[str(src), str(self.stage / str(i))]
-                                         for i, (src, _) in enumerate(self.binds)],
-                               "uid": NOBODY, "argv": args})
-            command = [str(self.exe), "-I", "-S", "-c", _ROOT_HELPER, spec]
+        command = self._wrap(args)
         env = {**WORKER_ENV}
         try:
             done = subprocess.run(command, capture_output=True, timeout=60, env=env,
@@ -291,6 +297,196 @@ class FallbackSandbox(Sandbox):
         _kill_group(proc)
         _kill_marked(token)
         shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
+
+
+class _ProcessSession:
+    """One fresh worker process per question (the fallback's way)."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+
+    def run(self, job_body, limits):
+        return self.sandbox.run(job_body, limits)
+
+    def close(self):
+        pass
+
+
+# Imported by the fork server before it forks, so a question's worker starts with them.
+PRELOAD = ("numpy", "fcnet", "fcnet.checking", "fcnet.gradient_check", "fcnet.layer_utils",
+           "fcnet.solver", "fcnet.data_utils", "fcnet.vis_utils", "tqdm.auto")
+
+
+class ForkServerSession:
+    """One bubblewrap sandbox per student; a fork server in it runs each question in a
+    fresh child process and, after each, kills every other process in the sandbox and
+    empties its /tmp (see worker_runtime.serve). Any fault stops the whole sandbox; the
+    next question starts a new one. So a question still cannot disturb another, and
+    the sandbox and the interpreter with numpy start once per student, not per question.
+    """
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.proc = None
+        self.ack = None
+
+    def _start(self):
+        ack_r, ack_w = os.pipe()
+        command, kwargs = self.sandbox._command("", extra=["serve"])
+        try:
+            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True,
+                                    pass_fds=(ack_w,), **kwargs)
+        finally:
+            os.close(ack_w)
+        self.proc, self.ack = proc, ack_r
+        runtime = Path(__file__).with_name("worker_runtime.py").read_bytes()
+        config = json.dumps({"lib": SANDBOX_LIB, "ack_fd": ack_w,
+                             "preload": list(PRELOAD)}).encode()
+        try:
+            proc.stdin.write(str(len(runtime)).encode() + b"\n" + runtime
+                             + len(config).to_bytes(8, "little") + config)
+            proc.stdin.flush()
+        except OSError:
+            pass
+        acks, _ = self._wait_ack(time.monotonic() + 60)
+        if not any(a.get("kind") == "server-ready" for a in acks):
+            problem = self._stderr_tail()
+            self.close()
+            raise RuntimeError(f"the grading sandbox did not start: {problem}")
+
+    def _stderr_tail(self):
+        try:
+            os.set_blocking(self.proc.stderr.fileno(), False)
+            data = self.proc.stderr.read(65536) or b""
+        except (OSError, ValueError, TypeError):
+            data = b""
+        return " | ".join(data.decode("utf-8", "replace").strip().splitlines()[-3:])
+
+    def _wait_ack(self, deadline):
+        """Acknowledgement frames from the server until one arrives or the deadline."""
+        buffer = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.ack], [], [], 0.1)
+            if ready:
+                chunk = os.read(self.ack, 4096)
+                if not chunk:
+                    return [], False
+                buffer += chunk
+                frames = split_frames(buffer)
+                if frames:
+                    return [_ack_header(f) for f in frames], True
+        return [], True
+
+    def run(self, job_body, limits):
+        started = time.monotonic()
+        if self.proc is None:
+            self._start()
+        run = _serve_one(self, job_body, limits, started)
+        run.seconds = time.monotonic() - started
+        if run.fault:
+            self.close()  # a fault ends the sandbox; the next question gets a new one
+        return run
+
+    def close(self):
+        if self.proc is not None:
+            _kill_group(self.proc)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self.proc = None
+        if self.ack is not None:
+            os.close(self.ack)
+            self.ack = None
+
+
+def _ack_header(body):
+    try:
+        return decode_frame(body)[0]
+    except Exception:
+        return {}
+
+
+def _serve_one(session, job_body, limits, started):
+    """Send one job to the fork server and collect its frames until the server is idle."""
+    proc = session.proc
+    run = WorkerRun()
+    writer = threading.Thread(target=_feed, args=(proc.stdin, len(job_body).to_bytes(8, "little")
+                                                  + job_body, False), daemon=True)
+    writer.start()
+    results, prints, printed, acks = bytearray(), bytearray(), 0, b""
+    selector = selectors.DefaultSelector()
+    for stream in (proc.stdout, proc.stderr):
+        os.set_blocking(stream.fileno(), False)
+        selector.register(stream, selectors.EVENT_READ)
+    selector.register(session.ack, selectors.EVENT_READ)
+    deadline = started + limits.timeout
+    idle = None
+    while idle is None and not run.fault:
+        if time.monotonic() > deadline:
+            run.fault = f"it ran longer than the time limit of {limits.timeout:g} s"
+            break
+        for key, _ in selector.select(timeout=0.1):
+            if key.fileobj is session.ack:
+                chunk = os.read(session.ack, 4096)
+                if not chunk:
+                    run.fault = "its sandbox stopped"
+                    break
+                acks += chunk
+                for frame in split_frames(acks):
+                    header = _ack_header(frame)
+                    if header.get("kind") == "idle":
+                        idle = header
+                continue
+            chunk = key.fileobj.read(1 << 16)
+            if not chunk:
+                run.fault = "its sandbox stopped"
+                break
+            if key.fileobj is proc.stdout:
+                results += chunk
+                if len(results) > limits.result_bytes:
+                    run.fault = "it wrote more result data than allowed"
+            else:
+                printed += len(chunk)
+                if len(prints) < 4096:
+                    prints += chunk[:4096 - len(prints)]
+                if printed > limits.print_bytes:
+                    run.fault = (f"it printed more than {limits.print_bytes // 2 ** 20} MB "
+                                 f"of output")
+    if idle is not None:
+        # The child and everything it started are gone: what it wrote is in the pipe.
+        while True:
+            try:
+                chunk = proc.stdout.read(1 << 16)
+            except (OSError, ValueError):
+                chunk = None
+            if not chunk:
+                break
+            results += chunk
+        writer.join(timeout=5)
+        if not idle.get("clean"):
+            run.fault = run.fault or "its sandbox could not be cleaned after it"
+    selector.close()
+    run.frames = split_frames(bytes(results))
+    run.prints = bytes(prints)
+    done = any(b'"kind": "done"' in f[:64] for f in run.frames)
+    status = (idle or {}).get("status", "")
+    run.returncode = status
+    if not run.fault and not done:
+        if status.startswith("signal "):
+            number = int(status.split()[1])
+            name = signal.Signals(number).name if number in signal.valid_signals() else number
+            run.fault = f"it was killed by signal {name}" + (
+                " (CPU time limit)" if name == "SIGXCPU" else "")
+        else:
+            run.fault = f"it exited early ({status or 'no status'})"
+    return run
 
 
 def detect_sandbox(allow_bubblewrap=True):
@@ -383,11 +579,13 @@ def _supervise(proc, payload, limits, started):
     return run
 
 
-def _feed(stdin, payload):
+def _feed(stdin, payload, close=True):
     try:
         for start in range(0, len(payload), 1 << 20):
             stdin.write(payload[start:start + (1 << 20)])
-        stdin.close()
+        stdin.flush()
+        if close:
+            stdin.close()
     except (BrokenPipeError, OSError, ValueError):
         pass
 

@@ -33,7 +33,7 @@ BOOTSTRAP = (
     "source = sys.stdin.buffer.read(n)\n"
     "scope = {'__name__': '__grading_runtime__'}\n"
     "exec(compile(source, '<grading runtime>', 'exec'), scope)\n"
-    "scope['main']()\n"
+    "scope['main'](sys.argv[1:])\n"
 )
 
 # Modules a notebook imports only for display; inside a worker they are inert stand-ins.
@@ -273,21 +273,47 @@ def _apply_limits(limits):
 
 # ------------------------------------------------------------------------- main
 
-def main():
-    """Entry point inside a worker (called by BOOTSTRAP)."""
+def _setup(lib):
+    """Make the worker's packages importable (once) and stand in for display modules."""
+    if lib not in sys.path:
+        sys.path.insert(0, lib)
+    if _InertFinder not in sys.meta_path:
+        sys.meta_path.insert(0, _InertFinder)
+
+
+def _results_channel():
+    """Keep the real stdout for result frames; the student's prints go to stderr."""
     results = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)  # the student's prints join stderr, which the grader caps
+    os.dup2(2, 1)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
 
     def send(header, arrays=None):
         results.write(encode_frame(header, arrays))
+    return send
 
-    stdin = sys.stdin.buffer
-    body = _read_frame(stdin)
+
+def _stdin_to_devnull():
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+
+
+def main(argv=()):
+    """Entry point inside a worker (called by BOOTSTRAP): one job, or a fork server."""
+    if list(argv)[:1] == ["serve"]:
+        return serve()
+    send = _results_channel()
+    body = _read_frame(sys.stdin.buffer)
+    _stdin_to_devnull()
+    run_job(body, send)
+    os._exit(0)  # skip interpreter shutdown: no student atexit hooks, no lingering threads
+
+
+def run_job(body, send):
+    """Run one job (a frame body) and send its result frames."""
     job_length = _LENGTH.unpack_from(body, 0)[0]
     job = json.loads(body[8:8 + job_length].decode("utf-8"))
-    sys.path[:0] = [job["lib"]]
-    sys.meta_path.insert(0, _InertFinder)
+    _setup(job["lib"])
 
     import numpy as np
 
@@ -296,10 +322,6 @@ def main():
         with np.load(io.BytesIO(body[8 + job_length:]), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     del body
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-
     _apply_limits(job["limits"])
 
     send({"kind": "ready"})  # from here on, a failure is the student's code's doing
@@ -351,8 +373,139 @@ def main():
         send({**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)},
              out_arrays)
     send({"kind": "done"})
-    results.close()
-    os._exit(0)  # skip interpreter shutdown: no student atexit hooks, no lingering threads
+
+
+# ------------------------------------------------------------------------- fork server
+
+def _read_exact(fd, n):
+    """Exactly n bytes from fd (unbuffered: nothing beyond them is read), b"" at EOF."""
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return b""
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _prctl(option, value):
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(option, value, 0, 0, 0)
+
+
+def serve():
+    """Fork server for one student's sandbox: one child process per question.
+
+    The server itself never runs student code and never reads a job: each child reads
+    its own job from stdin, runs it, and exits. After every child the server kills every
+    other process in the sandbox (it is a subreaper in its own PID namespace), reaps
+    them and empties /tmp, then reports on its private acknowledgement channel, which
+    children close before anything of the student runs. The server is not dumpable, so
+    a child cannot read its memory or file descriptors.
+    """
+    import signal
+
+    if os.getpid() > 10:
+        # kill(-1) below is only safe as PID 2 of a fresh PID namespace (bubblewrap).
+        raise SystemExit("the fork server runs only inside its own PID namespace")
+    send = _results_channel()
+    config = json.loads(_read_frame(sys.stdin.buffer).decode("utf-8"))
+    _setup(config["lib"])
+    for name in config.get("preload", ()):
+        try:
+            __import__(name)
+        except Exception:
+            pass
+    ack_fd = int(config["ack_fd"])
+    _prctl(4, 0)    # PR_SET_DUMPABLE: no ptrace, no /proc/<server>/{mem,fd} for children
+    _prctl(36, 1)   # PR_SET_CHILD_SUBREAPER: orphans of a question come back to us
+
+    def acknowledge(header):
+        os.write(ack_fd, encode_frame(header))
+
+    acknowledge({"kind": "server-ready"})
+    while True:
+        head = _read_exact(0, 8)
+        if not head:
+            os._exit(0)
+        (length,) = _LENGTH.unpack(head)
+        took_r, took_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the question's worker
+            try:
+                os.close(ack_fd)
+                os.close(took_r)
+                body = _read_exact(0, length)
+                os.write(took_w, b"1" if len(body) == length else b"0")
+                os.close(took_w)
+                _stdin_to_devnull()
+                run_job(body, send)
+            finally:
+                os._exit(0)
+        os.close(took_w)
+        _, status = os.waitpid(pid, 0)
+        took = os.read(took_r, 1)
+        os.close(took_r)
+        clean = _clean_sandbox(signal.SIGKILL)
+        acknowledge({"kind": "idle", "status": _status_text(status),
+                     "clean": bool(clean and took == b"1")})
+        if not clean or took != b"1":
+            os._exit(1)  # out of step or not clean: the grader starts a fresh sandbox
+
+
+def _status_text(status):
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit {os.WEXITSTATUS(status)}" if os.WIFEXITED(status) else "unknown"
+
+
+def _clean_sandbox(sigkill):
+    """Kill and reap every process but us and PID 1, then empty /tmp. True when done."""
+    import shutil
+    import time
+
+    for _ in range(2000):
+        try:
+            os.kill(-1, sigkill)
+            signalled = True
+        except ProcessLookupError:
+            signalled = False
+        children = True
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children = False
+                break
+            if pid == 0:
+                break
+        if not signalled and not children:
+            break
+        time.sleep(0.001)
+    else:
+        return False
+
+    def make_writable_and_retry(function, path, _):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+        except OSError:
+            pass
+        function(path)
+
+    try:
+        for entry in os.listdir("/tmp"):
+            path = os.path.join("/tmp", entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=make_writable_and_retry)
+            else:
+                os.unlink(path)
+        return not os.listdir("/tmp")
+    except OSError:
+        return False
 
 
 def _plain(outputs, np):
