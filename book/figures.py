@@ -333,7 +333,7 @@ def training_curves(solver=None, title="A first training run"):
 
 
 @figure
-def learning_rates(rates=(1e-5, 1e-3, 2e-2)):
+def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
     """Chapter 5: the loss curve for a learning rate too small, about right and too big."""
     _, what = course_data()
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -343,7 +343,7 @@ def learning_rates(rates=(1e-5, 1e-3, 2e-2)):
         loss[~np.isfinite(loss)] = np.nan
         ax.plot(np.clip(loss, 0, 8), lw=1.2, label=f"learning rate {lr:g} ({name})")
     ax.set(xlabel="iteration", ylabel="training loss (clipped at 8)", ylim=(0, 8.3),
-           title=f"Same net, three learning rates ({what.split(' (')[0]}, first 4,000)")
+           title=f"Same net, three learning rates (the first 4,000 of {what.split(' (')[0]})")
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -387,7 +387,7 @@ def sweep_heatmap():
     ax.set_xticks(range(len(regs)), [f"{r:g}" for r in regs])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set(xlabel="regularisation strength reg", ylabel="learning rate",
-           title=f"Validation accuracy after 2 epochs\n({what.split(' (')[0]}, first 4,000)")
+           title=f"Validation accuracy after 2 epochs\n(the first 4,000 of {what.split(' (')[0]})")
     for i in range(len(lrs)):
         for j in range(len(regs)):
             ax.text(j, i, f"{acc[i, j]:.2f}", ha="center", va="center",

@@ -4,8 +4,10 @@
     python -m course_build notebooks        run one step (see --help for the names)
     python -m course_build all --check      regenerate into a temporary folder and list the
                                             committed files that are stale; exit 1 if any
+    python -m course_build all --instructor the book step builds the instructor edition
 """
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +30,12 @@ def main(argv=None):
                         help="write nothing; report committed files that a build would change")
     parser.add_argument("--root", type=Path, default=REPO_ROOT,
                         help="repository root (default: the one holding this package)")
+    parser.add_argument("--instructor", action="store_true",
+                        help="book step: build the instructor edition (solution notebooks "
+                             "in place of the exercises) into _build/instructor/html")
     args = parser.parse_args(argv)
+    if args.instructor:
+        os.environ["COURSE_BOOK_EDITION"] = "instructor"  # read by course_build.book
 
     steps = list(STEPS) if args.step == "all" else [get_step(args.step)]
     root = args.root.resolve()

@@ -50,6 +50,11 @@ STEPS = [
               "(autograder/dist/nbgrader/)",
          owns=("autograder/dist/nbgrader/nbgrader_config.py",
                "autograder/dist/nbgrader/source/*/*.ipynb")),
+    Step("book", "course_build.book:build", committed=False,
+         help="the Jupyter Book into _build/html (with --instructor: the instructor "
+              "edition into _build/instructor/html)"),
+    Step("student-release", "course_build.student_release:build", committed=False,
+         help="the public student repository's files into _build/student-release/"),
 ]
 
 

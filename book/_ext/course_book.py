@@ -5,7 +5,9 @@ exercise pages (exercises/<stem>.ipynb exists in the public student repository) 
 for a chapter page (book/<stem>.md is not in that repository) and for a solution page of
 the instructor edition (solutions/ is never public). This extension points every such link
 at the chapter's exercise notebook instead, and adds a `{colab-button}` directive that
-chapters use to show the same link in their text.
+chapters use to show the same link in their text. It also marks every page of the
+instructor edition with a banner, and leaves out two scripts that only cause browser
+errors (see `drop_thebe_scripts` and `light_mode`).
 
     ```{colab-button} 01_affine_layer
     ```
@@ -53,6 +55,14 @@ def retarget_launch_buttons(app, pagename, templatename, context, doctree):
             if button.get("text") == "Colab":
                 button["url"] = colab_url(app.config, stem)
                 button["tooltip"] = f"Open the exercise {stem}.ipynb in Colab"
+
+
+def instructor_banner(app, pagename, templatename, context, doctree):
+    """Mark every page of the instructor edition, so it is never mistaken for the book
+    students may see."""
+    if app.config.course_edition == "instructor":
+        context["theme_announcement"] = (
+            "Instructor edition: solutions included. Do not publish where students can see it.")
 
 
 def light_mode(app, pagename, templatename, context, doctree):
@@ -119,4 +129,7 @@ def setup(app):
     app.connect("html-page-context", retarget_launch_buttons, priority=600)
     app.connect("html-page-context", drop_thebe_scripts, priority=600)
     app.connect("html-page-context", light_mode, priority=600)
+    app.connect("html-page-context", instructor_banner, priority=600)
+    # "student" or "instructor"; course_build's book step sets it for the instructor edition.
+    app.add_config_value("course_edition", "student", "html")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,179 @@
+"""Build step `book`: the Jupyter Book, student edition or instructor edition.
+
+Student edition (the default), into `_build/html/`:
+
+    jupyter-book build . -W -n --keep-going
+
+exactly the command a person would type at the repository root (warnings are errors,
+nitpicky references, every problem reported before failing). `_config.yml` and `_toc.yml`
+say everything else.
+
+Instructor edition (`python -m course_build all --instructor`, or `book --instructor`),
+into `_build/instructor/html/`: the same sources and settings, with three differences:
+- the table of contents shows `solutions/notebooks/<stem>.ipynb` where the student
+  edition shows `exercises/<stem>.ipynb` (a copy of `_toc.yml`, rewritten);
+- `hide_solutions` is off, so every chapter's {solution} block appears;
+- every page carries a banner saying it is the instructor edition.
+Jupyter Book's command line cannot choose the output folder, so this edition calls the
+function behind that command, `jupyter_book.sphinx.build_sphinx`, with the same options.
+
+Both editions share one execution cache, `_build/.jupyter_cache`: the chapter pages
+execute their figure cells once. The cache is keyed on the cells' code only, so this step
+empties it whenever the code behind the figures changes (book/figures.py, the answer key,
+fcnet) or the figures' data source does (CIFAR10_ARCHIVE set or not).
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+EDITION_VARIABLE = "COURSE_BOOK_EDITION"   # "student" (default) or "instructor"
+STUDENT_HTML = Path("_build/html")
+INSTRUCTOR_DIR = Path("_build/instructor")
+CACHE_DIR = Path("_build/.jupyter_cache")
+FIGURE_INPUTS = ("book/figures.py", "solutions/answer_key", "exercises/fcnet")
+
+
+def edition():
+    value = os.environ.get(EDITION_VARIABLE, "student")
+    if value not in ("student", "instructor"):
+        raise ValueError(f"{EDITION_VARIABLE} must be 'student' or 'instructor', not {value!r}")
+    return value
+
+
+def build_environment():
+    """The environment of the build and of the kernels that run the figure cells."""
+    env = dict(os.environ)
+    # The figure cells train small nets; on a busy 2-core machine one BLAS thread per
+    # process is several times faster than threads that wait for each other.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
+
+
+def figure_inputs_digest(root):
+    """A digest of everything the cached figure cells depend on besides their own code."""
+    digest = hashlib.sha256()
+    for name in FIGURE_INPUTS:
+        path = Path(root) / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+    digest.update(b"cifar" if os.environ.get("CIFAR10_ARCHIVE") else b"synthetic")
+    return digest.hexdigest()
+
+
+def refresh_cache(root):
+    """Empty the execution cache (and Sphinx's saved state) when the figures' inputs
+    changed since it was filled; return whether it did."""
+    stamp = Path(root) / "_build" / ".figure-inputs.sha256"
+    current = figure_inputs_digest(root)
+    if stamp.is_file() and stamp.read_text().strip() == current:
+        return False
+    # Sphinx re-reads only changed sources: drop its saved state too, or the pages whose
+    # figures are now stale would never be executed again.
+    for folder in (CACHE_DIR, STUDENT_HTML.parent / ".doctrees", INSTRUCTOR_DIR / ".doctrees"):
+        shutil.rmtree(Path(root) / folder, ignore_errors=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current + "\n")
+    return True
+
+
+def instructor_toc(root):
+    """Write the instructor edition's table of contents; return its path."""
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text(encoding="utf-8"))
+
+    def swap(entries):
+        for entry in entries:
+            file = entry.get("file", "")
+            if file.startswith("exercises/"):
+                entry["file"] = "solutions/notebooks/" + file[len("exercises/"):]
+                if "title" in entry:
+                    entry["title"] = entry["title"].replace("Exercise", "Solution", 1)
+            for key in ("sections", "chapters", "parts"):
+                swap(entry.get(key, []))
+
+    swap(toc.get("parts", []) + toc.get("chapters", []))
+    path = Path(root) / INSTRUCTOR_DIR / "_toc.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def jupyter_book_command():
+    """The jupyter-book executable of the running Python (the venv's)."""
+    beside = Path(sys.executable).with_name("jupyter-book")
+    return str(beside) if beside.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+
+
+def build_student(root):
+    cmd = [jupyter_book_command(), "build", str(root), "-W", "-n", "--keep-going"]
+    print("[book] " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, cwd=root, env=build_environment(), check=True)
+    return Path(root) / STUDENT_HTML
+
+
+def build_instructor(root):
+    toc = instructor_toc(root)
+    cmd = [sys.executable, "-m", "course_build.book", "--instructor-sphinx", str(root), str(toc)]
+    print("[book] instructor edition: " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, cwd=root, env=build_environment(), check=True)
+    return Path(root) / INSTRUCTOR_DIR / "html"
+
+
+def _run_instructor_sphinx(root, toc):
+    """Inside the subprocess: what `jupyter-book build -W -n --keep-going` does, with the
+    instructor's table of contents, output folder and settings."""
+    from jupyter_book.sphinx import build_sphinx
+
+    root = Path(root).resolve()
+    overrides = {
+        "external_toc_path": Path(toc).resolve().as_posix(),
+        "latex_individualpages": False,
+        "nitpicky": True,
+        "hide_solutions": False,
+        "course_edition": "instructor",
+        "nb_execution_cache_path": str(root / CACHE_DIR),
+    }
+    result = build_sphinx(root, root / INSTRUCTOR_DIR / "html", use_external_toc=True,
+                          noconfig=True, path_config=str(root / "_config.yml"),
+                          confoverrides=overrides, builder="html", warningiserror=True,
+                          keep_going=True)
+    return 0 if result == 0 else 1
+
+
+def build(root, out):
+    """Build the edition chosen by $COURSE_BOOK_EDITION; return the HTML files written."""
+    root, out = Path(root), Path(out)
+    if out.resolve() != root.resolve():
+        # The book is never committed, so `--check` has nothing to compare.
+        return []
+    if refresh_cache(root):
+        print("[book] figure code or data source changed: emptied the execution cache",
+              flush=True)
+    html = build_instructor(root) if edition() == "instructor" else build_student(root)
+    return sorted(p.relative_to(out).as_posix() for p in html.rglob("*.html"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course_build.book")
+    parser.add_argument("--instructor-sphinx", nargs=2, metavar=("ROOT", "TOC"),
+                        help="(internal) run the instructor edition's Sphinx build")
+    args = parser.parse_args(argv)
+    if args.instructor_sphinx:
+        return _run_instructor_sphinx(*args.instructor_sphinx)
+    root = Path(__file__).resolve().parents[1]
+    build(root, root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
