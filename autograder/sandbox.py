@@ -101,17 +101,22 @@ def python_runtime():
     exe = Path(os.path.realpath(sys.executable))
     paths = {exe}
     hide = set()
-    for key in ("stdlib", "platstdlib"):
-        stdlib = Path(sysconfig.get_paths()[key]).resolve()
-        paths.add(stdlib)
-        if (stdlib / "site-packages").is_dir():
-            hide.add(stdlib / "site-packages")
+    # The base installation's standard library (in a virtualenv, sysconfig's platstdlib
+    # points into the venv, which must stay invisible), and its compiled modules.
+    stdlib = Path(os.__file__).resolve().parent
+    dynload = Path(sysconfig.get_config_var("DESTSHARED") or stdlib / "lib-dynload").resolve()
+    for folder in (stdlib, dynload):
+        if folder.is_dir():
+            paths.add(folder)
+            if (folder / "site-packages").is_dir():
+                hide.add(folder / "site-packages")
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):
         libdir = sysconfig.get_config_var("LIBDIR")
         soname = sysconfig.get_config_var("INSTSONAME") or sysconfig.get_config_var("LDLIBRARY")
         if libdir and soname and (Path(libdir) / soname).exists():
             paths.add(Path(libdir) / soname)
-    paths = {p for p in paths if not _under(p, Path("/usr"))}
+    paths = {p for p in paths if not _under(p, Path("/usr"))
+             and not any(p != q and _under(p, q) for q in paths)}
     return exe, sorted(paths), sorted(hide)
 
 

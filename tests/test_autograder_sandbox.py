@@ -1,0 +1,437 @@
+"""Faults and cheats: a submission that crashes, hangs, floods, forks or cheats costs only
+its own question and gains nothing, and nothing of it survives the grading.
+
+The submissions are the solution notebooks (or the untouched student notebooks) with one
+definition swapped for the fault or the cheat. They are graded in one batch by the real
+engine; questions that need CIFAR-10 are left out here (test_autograder_grades covers
+them), so these tests run anywhere bubblewrap works.
+"""
+import os
+import re
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.points import QUESTION_POINTS
+from autograder.sandbox import BubblewrapSandbox, FallbackSandbox, detect_sandbox
+from fcnet.chapters import QUESTION_IDS
+
+from autograder_support import (REPO, append_cell, checks_of, grade_folder, notebook,
+                                replace_definition, v3_notebook, write_submission)
+
+QUESTIONS = tuple(q for q in QUESTION_IDS if q not in ("training", "best_model"))
+MARKER = f"autograder-test-marker-{uuid.uuid4().hex}"
+SLEEP_SECONDS = str(900000 + uuid.uuid4().int % 99999)  # an argument no other sleep has
+FULL = {q: QUESTION_POINTS[q] for q in QUESTIONS}
+
+
+def _swap(stem, name, source, kind="solution"):
+    return {stem: replace_definition(notebook(stem, kind), name, source)}
+
+
+# ----------------------------------------------------------------------------- faults
+
+LOOP = '''
+def relu_backward(dout, cache):
+    while True:
+        pass'''
+
+FAULTS = {
+    "infinite_loop": ("relu_backward", lambda: _swap("02_relu", "relu_backward", LOOP)),
+    "memory_bomb": ("softmax_loss", lambda: _swap("03_losses", "softmax_loss", '''
+def softmax_loss(x, y):
+    hoard = []
+    while True:
+        hoard.append(np.ones(10 ** 7))''')),
+    "huge_output": ("svm_loss", lambda: _swap("03_losses", "svm_loss", '''
+def svm_loss(x, y):
+    for _ in range(200):
+        print("x" * 10 ** 6)
+    raise ValueError("printed a lot")''')),
+    "fork_bomb": ("relu_forward", lambda: _swap("02_relu", "relu_forward", '''
+def relu_forward(x):
+    import os
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass''')),
+    "sys_exit": ("affine_forward", lambda: _swap("01_affine_layer", "affine_forward", '''
+def affine_forward(x, w, b):
+    import sys
+    sys.exit(0)''')),
+    "os_exit": ("affine_backward", lambda: _swap("01_affine_layer", "affine_backward", '''
+def affine_backward(dout, cache):
+    import os
+    os._exit(0)''')),
+    "renamed_function": ("affine_backward", lambda: {
+        "01_affine_layer": replace_definition(
+            notebook("01_affine_layer"), "affine_backward",
+            "def affine_backwards(dout, cache):\n    x, w, b = cache\n"
+            "    return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, "
+            "dout.sum(0)")}),
+    "invalid_json": (("softmax_loss", "svm_loss"), lambda: {
+        "03_losses": nbformat.writes(notebook("03_losses")).encode()[:5000]}),
+    "missing_notebook": (("softmax_loss", "svm_loss"), lambda: {"03_losses": None}),
+    "wrong_notebook_format": (("softmax_loss", "svm_loss"), lambda: {
+        "03_losses": b'{"cells": "not a list", "nbformat": 4}'}),
+}
+
+# Submissions that must keep full marks although the notebook is unusual.
+HARMLESS = {
+    "nbformat_3": lambda: {"02_relu": v3_notebook(notebook("02_relu"))},
+    "magics_and_syntax_errors": lambda: {"02_relu": append_cell(append_cell(append_cell(
+        notebook("02_relu"), "%timeit relu_forward(np.ones(3))\n!pip list"),
+        "%%time\nrelu_forward(np.ones(3))"), "def broken(:\n    pass")},
+    "slow_training_cells": lambda: {"05_solver": append_cell(
+        notebook("05_solver"), "import time\ntime.sleep(3600)\nfor i in range(10 ** 12):\n"
+                               "    pass\nsolver.train()")},
+}
+
+
+# ----------------------------------------------------------------------------- cheats
+
+def _cheat_affine(body, kind="solution"):
+    """Chapter 1 where affine_forward is `body`."""
+    return lambda: _swap("01_affine_layer", "affine_forward", body, kind)
+
+
+READ_ANSWER_KEY = f'''
+def affine_forward(x, w, b):
+    import glob, importlib, os
+    found = []
+    for name in ("answer_key", "autograder", "autograder.hidden_checks", "answer_key.layers"):
+        try:
+            importlib.import_module(name)
+            found.append("import " + name)
+        except Exception:
+            pass
+    targets = [{str(REPO / "solutions" / "answer_key" / "layers.py")!r},
+               {str(REPO / "autograder" / "hidden_checks.py")!r},
+               {str(REPO / "solutions" / "notebooks" / "01_affine_layer.ipynb")!r},
+               {str(REPO / ".venv")!r}, {str(REPO)!r}, SUBMISSIONS, OUT_DIR]
+    for path in targets:
+        if os.path.exists(path):
+            found.append(path)
+    for root, dirs, files in os.walk("/"):
+        dirs[:] = [d for d in dirs if root != "/" or d not in ("proc", "sys", "dev", "usr")]
+        for f in files:
+            if f.endswith(".ipynb") or f in ("hidden_checks.py", "fc_net.py", "grades.csv",
+                                            "best_model.npz", "inline_questions.py"):
+                found.append(os.path.join(root, f))
+    try:
+        namespace = {{}}
+        exec(open({str(REPO / "solutions" / "answer_key" / "layers.py")!r}).read(), namespace)
+        return namespace["affine_forward"](x, w, b)
+    except OSError:
+        pass
+    raise NotImplementedError("CHEAT-REPORT found " + (", ".join(found) or "nothing"))
+'''
+
+MONKEYPATCH = '''
+def affine_forward(x, w, b):
+    import gc, types
+    import numpy
+    import fcnet.checking
+    numpy.allclose = lambda *a, **k: True
+    numpy.array_equal = lambda *a, **k: True
+    numpy.isfinite = lambda *a, **k: True
+    numpy.testing.assert_allclose = lambda *a, **k: None
+    fcnet.checking.expect_close = lambda *a, **k: None
+    fcnet.checking.expect_shape = lambda *a, **k: None
+    fcnet.checking.rel_error = lambda *a, **k: 0.0
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and "judge" in obj.__name__:
+            try:
+                obj.__code__ = (lambda *a, **k: None).__code__
+            except ValueError:
+                pass
+    return numpy.zeros((x.shape[0], w.shape[1])), None
+'''
+MONKEYPATCH_BASELINE = '''
+def affine_forward(x, w, b):
+    import numpy
+    return numpy.zeros((x.shape[0], w.shape[1])), None
+'''
+
+ALWAYS_TRUE = '''
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __abs__(self):
+        return self * 0
+    def __float__(self):
+        return 0.0
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return np.zeros(1).view(Agreeable)
+
+def affine_forward(x, w, b):
+    return np.zeros((x.shape[0], w.shape[1])).view(Agreeable), None
+'''
+
+FORGE = '''
+def affine_forward(x, w, b):
+    import io, json, os, struct
+    import numpy
+    def frame(header, arrays=None):
+        blob = io.BytesIO()
+        if arrays:
+            numpy.savez(blob, **arrays)
+        text = json.dumps(header).encode()
+        body = struct.pack("<Q", len(text)) + text + blob.getvalue()
+        return struct.pack("<Q", len(body)) + body
+    forged = b""
+    for case in ("affine_case_2d", "affine_case_nd", "affine_case_float32"):
+        forged += frame({"kind": "result", "key": "affine_forward_probe@" + case,
+                         "status": "ok", "scalars": {}, "arrays": ["out"]},
+                        {"out": numpy.ones((3, 3))})
+    forged += frame({"kind": "done"}) + frame({"kind": "idle", "clean": True,
+                                               "status": "exit 0"})
+    for fd in range(1, 64):
+        try:
+            os.write(fd, forged)
+        except OSError:
+            pass
+    for path in (OUT_DIR + "/grades.csv", OUT_DIR + "/grades.json", "/tmp/grades.csv"):
+        try:
+            with open(path, "w") as f:
+                f.write("student,total\\nforger,100\\n")
+        except OSError:
+            pass
+    os._exit(0)
+'''
+
+BACKGROUND = f'''
+def affine_forward(x, w, b):
+    import os, subprocess, sys, time
+    subprocess.Popen(["sleep", "{SLEEP_SECONDS}"], start_new_session=True)
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c",
+                                      "import time; time.sleep(600)  # {MARKER}"])
+        os._exit(0)
+    raise NotImplementedError("started background processes")
+'''
+
+NETWORK = '''
+def affine_forward(x, w, b):
+    import socket
+    results = []
+    for address in (("127.0.0.1", LISTENER_PORT), ("1.1.1.1", 53), ("example.com", 80)):
+        try:
+            socket.create_connection(address, timeout=3).close()
+            results.append(f"{address} CONNECTED")
+        except OSError as err:
+            results.append(f"{address} {type(err).__name__}")
+    raise NotImplementedError("CHEAT-REPORT " + "; ".join(results))
+'''
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP server on the host's loopback that records every connection it gets."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    connections, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connection, peer = server.accept()
+                connections.append(peer)
+                connection.close()
+            except OSError:
+                continue
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], connections
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    found = detect_sandbox()
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="module")
+def graded(sandbox, listener, tmp_path_factory):
+    port, _ = listener
+    root = tmp_path_factory.mktemp("submissions")
+    out = tmp_path_factory.mktemp("out")
+    write_submission(root, "solution")
+    write_submission(root, "untouched", kind="student")
+    for name, (_, build) in FAULTS.items():
+        write_submission(root, f"fault--{name}", build())
+    for name, build in HARMLESS.items():
+        write_submission(root, f"harmless--{name}", build())
+    cheats = {
+        "read_answer_key": _cheat_affine(READ_ANSWER_KEY.replace("SUBMISSIONS", repr(str(root)))
+                                         .replace("OUT_DIR", repr(str(out)))),
+        "monkeypatch": _cheat_affine(MONKEYPATCH),
+        "monkeypatch_baseline": _cheat_affine(MONKEYPATCH_BASELINE),
+        "always_true_array": _cheat_affine(ALWAYS_TRUE),
+        "always_true_baseline": _cheat_affine(MONKEYPATCH_BASELINE),
+        "forge_results": _cheat_affine(FORGE.replace("OUT_DIR", repr(str(out)))),
+        "background_process": _cheat_affine(BACKGROUND),
+        "network": _cheat_affine(NETWORK.replace("LISTENER_PORT", str(port))),
+    }
+    for name, build in cheats.items():
+        write_submission(root, f"cheat--{name}", build())
+    points, outcome = grade_folder(root, out, sandbox, questions=QUESTIONS, timeout=10)
+    return points, outcome, out
+
+
+def test_the_solution_and_the_stub_set_the_scale(graded):
+    points, outcome, _ = graded
+    assert points["solution"] == FULL
+    assert points["untouched"] == {q: 0 for q in QUESTIONS}
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_a_fault_costs_only_its_question(graded, name):
+    points, outcome, _ = graded
+    targets = FAULTS[name][0]
+    targets = (targets,) if isinstance(targets, str) else targets
+    got = points[f"fault--{name}"]
+    for qid in targets:
+        assert got[qid] == 0, (qid, got)
+    assert {q: p for q, p in got.items() if q not in targets} == \
+        {q: p for q, p in FULL.items() if q not in targets}
+
+
+def test_faults_are_explained(graded):
+    _, outcome, _ = graded
+
+    def messages(student, qid):
+        result = outcome.grades[student]["results"][qid]
+        return " ".join([c.message for c in result.checks] + result.notes)
+
+    assert "time limit" in messages("fault--infinite_loop", "relu_backward")
+    assert "MemoryError" in messages("fault--memory_bomb", "softmax_loss")
+    assert "printed more than" in messages("fault--huge_output", "svm_loss")
+    assert "not defined" in messages("fault--renamed_function", "affine_backward")
+    assert "SystemExit" in messages("fault--sys_exit", "affine_forward")
+    notes = " ".join(outcome.grades["fault--invalid_json"]["notes"])
+    assert "not valid JSON" in notes
+
+
+@pytest.mark.parametrize("name", sorted(HARMLESS))
+def test_unusual_but_valid_notebooks_lose_nothing(graded, name):
+    points, outcome, _ = graded
+    assert points[f"harmless--{name}"] == FULL
+
+
+def test_skipped_cells_are_reported(graded):
+    _, outcome, _ = graded
+    notes = outcome.grades["harmless--magics_and_syntax_errors"]["results"]["relu_forward"].notes
+    text = " ".join(notes)
+    assert "syntax error" in text and "cell magic" in text
+
+
+def _cheat(points, name):
+    return points[f"cheat--{name}"]
+
+
+def test_reading_the_answer_key_finds_nothing(graded, sandbox):
+    if not isinstance(sandbox, BubblewrapSandbox):
+        pytest.skip("without bubblewrap the files are readable (SECURITY.md says so)")
+    points, outcome, _ = graded
+    assert _cheat(points, "read_answer_key")["affine_forward"] == 0
+    check = checks_of(outcome, "cheat--read_answer_key", "affine_forward")["values_2d"]
+    assert "CHEAT-REPORT found nothing" in check.message
+
+
+def test_monkeypatching_numpy_and_the_checks_gains_nothing(graded):
+    points, _, _ = graded
+    assert _cheat(points, "monkeypatch") == _cheat(points, "monkeypatch_baseline")
+    assert _cheat(points, "monkeypatch")["affine_forward"] < QUESTION_POINTS["affine_forward"]
+
+
+def test_an_always_true_array_gains_nothing(graded):
+    points, _, _ = graded
+    assert _cheat(points, "always_true_array") == _cheat(points, "always_true_baseline")
+    assert _cheat(points, "always_true_array")["affine_forward"] < \
+        QUESTION_POINTS["affine_forward"]
+
+
+def test_forged_results_gain_nothing(graded):
+    points, outcome, out = graded
+    assert _cheat(points, "forge_results")["affine_forward"] == 0
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert not any(row.startswith("forger") for row in rows)
+    assert rows[0].startswith("student,affine_forward")
+
+
+def _processes_with(text):
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if text.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_no_background_process_outlives_the_grading(graded):
+    points, _, _ = graded
+    assert _cheat(points, "background_process")["affine_forward"] == 0
+    assert _processes_with(MARKER) == []
+    assert _processes_with(SLEEP_SECONDS) == []
+
+
+def test_no_network_from_a_worker(graded, listener, sandbox):
+    if not isinstance(sandbox, BubblewrapSandbox):
+        pytest.skip("without bubblewrap the network is reachable (SECURITY.md says so)")
+    points, outcome, _ = graded
+    _, connections = listener
+    assert connections == []
+    assert _cheat(points, "network")["affine_forward"] == 0
+    message = checks_of(outcome, "cheat--network", "affine_forward")["values_2d"].message
+    assert "CHEAT-REPORT" in message and "CONNECTED" not in message
+
+
+def test_cheats_cost_nothing_elsewhere(graded):
+    points, _, _ = graded
+    for name in ("read_answer_key", "monkeypatch", "always_true_array", "forge_results",
+                 "background_process", "network"):
+        got = _cheat(points, name)
+        assert {q: p for q, p in got.items() if q != "affine_forward"} == \
+            {q: p for q, p in FULL.items() if q != "affine_forward"}, name
+
+
+def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
+    """Without bubblewrap: a warning first line; limits, sessions and the token sweep
+    still stop a hang and a background process."""
+    root = tmp_path / "subs"
+    write_submission(root, "solution", {stem: None for stem in
+                                        ("03_losses", "04_two_layer_net", "05_solver",
+                                         "06_tuning")})
+    write_submission(root, "loops", {
+        **_swap("02_relu", "relu_backward", LOOP),
+        **_cheat_affine(BACKGROUND.replace(MARKER, MARKER + "-fallback"))()})
+    sandbox = FallbackSandbox("test")
+    try:
+        assert sandbox.description.startswith("WARNING")
+        points, _ = grade_folder(root, tmp_path / "out", sandbox,
+                                 questions=("affine_forward", "relu_forward", "relu_backward"),
+                                 timeout=5)
+    finally:
+        sandbox.close()
+    assert points["solution"] == {"affine_forward": 10, "relu_forward": 5, "relu_backward": 5}
+    assert points["loops"] == {"affine_forward": 0, "relu_forward": 5, "relu_backward": 0}
+    assert _processes_with(MARKER + "-fallback") == []
