@@ -1,0 +1,259 @@
+"""The autograder's parts, without a sandbox: registry, references, reading untrusted
+files, frames, and the in-process route the otter and nbgrader bundles use."""
+import ast
+import io
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import best_model, grading, hidden_checks, probes
+from autograder.engine import _parse_frames
+from autograder.points import QUESTION_POINTS
+from autograder.submissions import read_chapter
+from autograder.worker_runtime import encode_frame
+from fcnet.chapters import QUESTION_IDS
+from fcnet.notebook_import import load_definitions
+
+from autograder_support import REPO, SOLUTIONS, notebook, replace_definition, v3_notebook
+
+OFFLINE = tuple(q for q in QUESTION_IDS if q not in ("training", "best_model"))
+
+
+def test_points_cover_every_question_once():
+    assert tuple(QUESTION_POINTS) == QUESTION_IDS
+    assert sum(QUESTION_POINTS.values()) == 100
+
+
+def test_every_question_has_hidden_checks_with_named_probes():
+    for qid in QUESTION_IDS:
+        checks = hidden_checks.checks_for(qid)
+        assert checks and all(c.weight > 0 and c.hint and c.needs for c in checks)
+        for check in checks:
+            # the worker looks probes up by name in the probes module
+            assert getattr(probes, check.probe.__name__) is check.probe
+        names = [c.name for c in checks]
+        assert len(names) == len(set(names))
+
+
+def test_hidden_checks_live_outside_the_student_package():
+    for path in (REPO / "exercises").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "hidden_checks" not in text and "import autograder" not in text, path
+
+
+def test_probes_import_nothing_but_numpy_and_fcnet():
+    tree = ast.parse(Path(probes.__file__).read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"numpy", "fcnet", "contextlib"}
+
+
+def _answer_key_namespace():
+    from answer_key import inline_questions, layers, optim
+    from answer_key.classifiers.fc_net import TwoLayerNet
+
+    return {**vars(layers), "sgd": optim.sgd, "TwoLayerNet": TwoLayerNet,
+            "inline_q1": inline_questions.inline_q1, "inline_q2": inline_questions.inline_q2}
+
+
+@pytest.mark.parametrize("qid", OFFLINE)
+def test_the_answer_key_passes_every_hidden_check(qid):
+    result = grading.grade_in_process(qid, _answer_key_namespace())
+    assert [(c.name, c.status, c.message) for c in result.checks if not c.passed] == []
+    assert result.points == QUESTION_POINTS[qid]
+
+
+@pytest.mark.parametrize("qid", OFFLINE)
+def test_an_empty_namespace_scores_zero(qid):
+    result = grading.grade_in_process(qid, {})
+    assert result.points == 0
+    assert {c.status for c in result.checks} == {"not answered"}
+
+
+def test_cases_are_fresh_per_course_seed_and_repeatable():
+    a = hidden_checks.make_cases("affine_forward", 1)["affine_case_nd"]
+    b = hidden_checks.make_cases("affine_forward", 1)["affine_case_nd"]
+    c = hidden_checks.make_cases("affine_forward", 2)["affine_case_nd"]
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert a["x"].shape != c["x"].shape or not np.array_equal(a["x"], c["x"])
+
+
+def test_decoupling_swaps_layers_and_puts_them_back():
+    from autograder.grading import reference_layers
+
+    student = {}
+    exec("def affine_forward(x, w, b):\n    return 'mine', None\n"
+         "class Net:\n    def loss(self):\n        return affine_forward(1, 2, 3)[0]\n", student)
+    reference = reference_layers()
+    with probes.decoupled(student, reference):
+        assert student["affine_forward"] is reference["affine_forward"]
+        assert student["relu_forward"] is reference["relu_forward"]
+    assert student["Net"]().loss() == "mine" and "relu_forward" not in student
+
+
+def test_the_reference_source_defines_the_reference_layers():
+    namespace = {"__name__": "reference_layers"}
+    exec(compile(grading.reference_source(), "<reference>", "exec"), namespace)
+    x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)
+    assert np.array_equal(namespace["affine_relu_forward"](x, w, b)[0], np.full((2, 4), 3.0))
+    assert set(probes.REFERENCE_NAMES) <= set(namespace)
+
+
+# ----------------------------------------------------------------------------- best_model.npz
+
+def _npz(**arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _params(hidden=7):
+    rng = np.random.default_rng(0)
+    return {"W1": rng.standard_normal((3072, hidden)), "b1": np.zeros(hidden),
+            "W2": rng.standard_normal((hidden, 10)), "b2": np.zeros(10)}
+
+
+def test_a_valid_model_loads_as_float64():
+    params = best_model.load_params(_npz(**{k: v.astype(np.float32)
+                                           for k, v in _params().items()}))
+    assert {k: (v.shape, v.dtype) for k, v in params.items()} == {
+        "W1": ((3072, 7), np.float64), "b1": ((7,), np.float64),
+        "W2": ((7, 10), np.float64), "b2": ((10,), np.float64)}
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda p: {**p, "W1": p["W1"].T.copy()}, "W1 has shape"),
+    (lambda p: {k: v for k, v in p.items() if k != "b2"}, "has no b2"),
+    (lambda p: {**p, "b1": np.zeros(8)}, "b1 has shape"),
+    (lambda p: {**p, "W2": np.full((7, 10), np.nan)}, "NaN"),
+    (lambda p: {**p, "W2": p["W2"].astype(np.int64)}, "must be floats"),
+    (lambda p: {**p, "W1": np.array([object()] * 3, dtype=object)}, "W1"),
+])
+def test_bad_models_are_refused_with_a_reason(change, words):
+    with pytest.raises(best_model.InvalidModel, match=words):
+        best_model.load_params(_npz(**change(_params())))
+
+
+def test_a_huge_declared_shape_is_refused_before_reading():
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (3072, 10 ** 7)})
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("W1.npy", header.getvalue())  # no data at all behind the header
+        for key in ("b1", "W2", "b2"):
+            member = io.BytesIO()
+            np.save(member, np.zeros(3))
+            archive.writestr(f"{key}.npy", member.getvalue())
+    with pytest.raises(best_model.InvalidModel, match="1 <= H"):
+        best_model.load_params(buffer.getvalue())
+
+
+def test_not_an_npz_is_refused():
+    with pytest.raises(best_model.InvalidModel, match="not an .npz"):
+        best_model.load_params(b"hello")
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+def test_invalid_json_is_reported_not_raised():
+    chapter = read_chapter("01_affine_layer", b'{"cells": [')
+    assert chapter.error.startswith("01_affine_layer.ipynb is not valid JSON")
+
+
+def test_nbformat_3_notebooks_are_read():
+    chapter = read_chapter("02_relu", v3_notebook(notebook("02_relu")))
+    assert not chapter.error and "def relu_forward" in chapter.code
+    assert any("format 3" in note for note in chapter.notes)
+
+
+def test_inline_answers_written_as_set_calls_are_kept():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("inline_q1 = set()  # YOUR ANSWER HERE"),
+        nbformat.v4.new_code_cell("inline_q1 = set(['C', 'A'])")])
+    chapter = read_chapter("02_relu", nbformat.writes(nb).encode())
+    namespace = {}
+    exec(chapter.code, namespace)
+    assert namespace["inline_q1"] == {"A", "C"}
+
+
+def test_only_definitions_are_kept():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nsolver.train()\nfor i in range(10):\n    pass\n"
+        "def f():\n    return 1\nX = 3\n")])
+    code = read_chapter("01_affine_layer", nbformat.writes(nb).encode()).code
+    assert "solver.train" not in code and "for i" not in code
+    assert "def f" in code and "X = 3" in code and "import numpy" in code
+
+
+# ----------------------------------------------------------------------------- frames
+
+def test_frames_that_are_not_data_are_ignored():
+    good = encode_frame({"kind": "result", "key": "k", "status": "ok", "scalars": {"a": 1.5},
+                         "arrays": ["x"]}, {"x": np.arange(3.0)})[8:]
+    buffer = io.BytesIO()
+    np.savez(buffer, x=np.array([object()], dtype=object), allow_pickle=True)
+    text = json.dumps({"kind": "result", "key": "p", "status": "ok"}).encode()
+    pickled = len(text).to_bytes(8, "little") + text + buffer.getvalue()
+    results, notes, ready = _parse_frames([b"garbage", pickled, good])
+    assert set(results) == {"k"} and not ready
+    assert results["k"].outputs["a"] == 1.5 and results["k"].outputs["x"].tolist() == [0, 1, 2]
+
+
+# ----------------------------------------------------------------------------- in process
+
+def _solution_namespace(stem, monkeypatch, nb=None):
+    """Execute a chapter's definitions the way a notebook's import_notebook would."""
+    monkeypatch.setenv("FCNET_CHAPTERS_DIR", str(SOLUTIONS))
+    if nb is None:
+        return vars(load_definitions(SOLUTIONS / f"{stem}.ipynb"))
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"inprocess-{os.getpid()}-{stem}.ipynb"
+    nbformat.write(nb, path)
+    try:
+        return vars(load_definitions(path))
+    finally:
+        path.unlink()
+
+
+@pytest.mark.parametrize("qid, stem", [("affine_forward", "01_affine_layer"),
+                                       ("relu_backward", "02_relu"),
+                                       ("inline_q1", "02_relu"),
+                                       ("softmax_loss", "03_losses"),
+                                       ("two_layer_net", "04_two_layer_net"),
+                                       ("sgd", "05_solver")])
+def test_in_process_grading_of_the_solution(qid, stem, monkeypatch):
+    result = grading.grade_in_process(qid, _solution_namespace(stem, monkeypatch))
+    assert result.points == QUESTION_POINTS[qid]
+
+
+def test_in_process_decoupling_ignores_the_students_layers(monkeypatch):
+    # A chapter-4 namespace whose own affine_forward is wrong: two_layer_net is unaffected.
+    namespace = _solution_namespace("04_two_layer_net", monkeypatch)
+    namespace["affine_forward"] = lambda x, w, b: (np.zeros((len(x), w.shape[1])), None)
+    assert grading.grade_in_process("two_layer_net", namespace).points == \
+        QUESTION_POINTS["two_layer_net"]
+
+
+def test_in_process_points_for_a_mistake(monkeypatch):
+    nb = replace_definition(notebook("03_losses"), "softmax_loss", '''
+def softmax_loss(x, y):
+    probs = np.exp(x)
+    probs /= probs.sum(axis=1, keepdims=True)
+    n = len(x)
+    dx = probs.copy()
+    dx[np.arange(n), y] -= 1
+    return -np.mean(np.log(probs[np.arange(n), y])), dx / n
+''')
+    result = grading.grade_in_process("softmax_loss", _solution_namespace("03_losses",
+                                                                          monkeypatch, nb))
+    statuses = {c.name: c.status for c in result.checks}
+    assert statuses == {"loss": "passed", "gradient": "passed", "stable": "failed",
+                        "input_unmodified": "passed"}
+    assert result.points == round(10 * 5 / 7, 2)
