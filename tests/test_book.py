@@ -1,0 +1,190 @@
+"""The course book: configuration, table of contents, and the built HTML.
+
+The slow tests build the student edition with the real build step (`python -m course_build
+book`, i.e. `jupyter-book build . -W -n --keep-going`), once per session, and inspect it.
+"""
+import inspect
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from book_support import ROOT, answer_key_fragments, built_book, find_fragments
+from fcnet.chapters import CHAPTERS
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+COLAB = "https://colab.research.google.com"
+OTHER_PAGES = ("book/intro", "book/for_students", "book/for_instructors")
+# The figures each chapter must show (at least), as listed in the book's design.
+FIGURES = {"01_affine_layer": 1, "02_relu": 2, "03_losses": 2, "04_two_layer_net": 1,
+           "05_solver": 2, "06_tuning": 3}
+
+
+def toc_files(entries):
+    for entry in entries:
+        if "file" in entry:
+            yield entry["file"]
+        for key in ("parts", "chapters", "sections"):
+            yield from toc_files(entry.get(key, []))
+
+
+def soup(path):
+    return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+
+
+def colab_links(page):
+    return [a["href"] for a in soup(page).find_all("a", href=True)
+            if a["href"].startswith(COLAB + "/")]
+
+
+def colab_target(url):
+    """(org/repo, branch, path in the repository) that a Colab GitHub URL opens."""
+    parts = urlparse(url).path.split("/")
+    assert parts[1] == "github" and parts[4] == "blob", url
+    return f"{parts[2]}/{parts[3]}", parts[5], unquote("/".join(parts[6:]))
+
+
+# ------------------------------------------------------------------ fast: sources
+
+def test_toc_lists_every_chapter_then_its_exercise_in_course_order():
+    files = [TOC["root"], *toc_files(TOC.get("parts", []))]
+    expected = []
+    for stem in CHAPTERS:
+        expected += [f"book/{stem}", f"exercises/{stem}"]
+    chapter_files = [f for f in files if f.startswith(("book/0", "exercises/"))]
+    assert chapter_files == expected
+    for name in OTHER_PAGES:
+        assert name in files
+    for stem in CHAPTERS:
+        assert (ROOT / "book" / f"{stem}.md").is_file()
+        assert (ROOT / "exercises" / f"{stem}.ipynb").is_file()
+
+
+def test_config_points_colab_at_the_public_student_repository():
+    repo = CONFIG["repository"]
+    assert repo["url"].startswith("https://github.com/") and repo["branch"] == "main"
+    assert repo.get("path_to_book", "") == ""  # so page paths are repository paths
+    assert CONFIG["launch_buttons"]["colab_url"] == COLAB
+    assert "sphinx_exercise" in CONFIG["sphinx"]["extra_extensions"]
+    assert "sphinx-mathjax-offline" in CONFIG["sphinx"]["extra_extensions"]
+    assert CONFIG["execute"]["execute_notebooks"] == "cache"
+    # Exercise and solution notebooks are pages but never executed.
+    for stem in CHAPTERS:
+        for folder in ("exercises", "solutions/notebooks"):
+            path = Path(f"/anywhere/{folder}/{stem}.ipynb")
+            assert any(path.match(p) for p in CONFIG["execute"]["exclude_patterns"]), path
+    assert not any(Path("/r/book/01_affine_layer.md").match(p)
+                   for p in CONFIG["execute"]["exclude_patterns"])
+
+
+def test_answer_key_detector_sees_highlighted_solution_code(tmp_path):
+    """The leak detector must see solution code however it is rendered, and not see stubs."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    import answer_key.layers
+    from course_build.notebooks import expand_solution
+
+    source = inspect.getsource(answer_key.layers.affine_backward)
+    (tmp_path / "leak.html").write_text(
+        "<html><body>" + highlight(source, PythonLexer(), HtmlFormatter()) + "</body></html>")
+    stub = expand_solution("answer_key.layers.affine_backward", solution=False)
+    (tmp_path / "clean.html").write_text(
+        "<html><body>" + highlight(stub, PythonLexer(), HtmlFormatter()) + "</body></html>")
+    hits = {path.name for path, _ in find_fragments(tmp_path)}
+    assert hits == {"leak.html"}
+    assert len(answer_key_fragments()) > 50
+
+
+# ------------------------------------------------------------------ slow: the built book
+
+@pytest.fixture(scope="module")
+def book():
+    return built_book("student")
+
+
+@pytest.mark.slow
+def test_every_chapter_and_exercise_page_exists(book):
+    for stem in CHAPTERS:
+        for folder in ("book", "exercises"):
+            page = book / folder / f"{stem}.html"
+            assert page.is_file(), page
+            assert soup(page).find("h1"), page
+    for name in OTHER_PAGES:
+        assert (book / f"{name}.html").is_file()
+    assert (book / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_exercise_pages_open_their_own_notebook_in_colab(book):
+    url = CONFIG["repository"]["url"].rstrip("/")
+    for stem in CHAPTERS:
+        links = colab_links(book / "exercises" / f"{stem}.html")
+        assert links, f"no Colab link on the exercise page {stem}"
+        for link in links:
+            repo, branch, path = colab_target(link)
+            assert f"https://github.com/{repo}" == url
+            assert branch == CONFIG["repository"]["branch"]
+            assert path == f"exercises/{stem}.ipynb"
+            assert (ROOT / path).is_file(), f"{link} names {path}, which is not in the repo"
+
+
+@pytest.mark.slow
+def test_chapter_pages_open_their_exercise_in_colab(book):
+    for stem in CHAPTERS:
+        links = colab_links(book / "book" / f"{stem}.html")
+        # The theme's launch menu and the chapter's own button.
+        assert len(links) >= 2, stem
+        assert {colab_target(link)[2] for link in links} == {f"exercises/{stem}.ipynb"}
+
+
+@pytest.mark.slow
+def test_no_answer_key_code_anywhere_in_the_student_book(book):
+    hits = find_fragments(book)
+    assert not hits, "answer-key code in the student book:\n" + "\n".join(
+        f"  {path.relative_to(book)}: {origin}" for path, origin in hits[:20])
+
+
+@pytest.mark.slow
+def test_chapters_show_stub_and_check_output_but_no_errors(book):
+    for stem in CHAPTERS:
+        page = soup(book / "book" / f"{stem}.html")
+        text = page.get_text()
+        assert "raise NotImplementedError" in text, stem
+        assert "grader.check" in text, stem
+        assert "Traceback" not in text and "Error in" not in text, stem
+        assert page.select("div.exercise"), stem
+        # The solution blocks exist in the sources but never reach the student book.
+        assert not page.select("div.solution"), stem
+
+
+@pytest.mark.slow
+def test_every_figure_exists_and_is_not_empty(book):
+    for stem, minimum in FIGURES.items():
+        page = book / "book" / f"{stem}.html"
+        images = [img["src"] for img in soup(page).select("article img")]
+        assert len(images) >= minimum, f"{stem}: {len(images)} figures, expected {minimum}"
+    for page in book.rglob("*.html"):
+        for img in soup(page).find_all("img", src=True):
+            if img["src"].startswith(("http:", "https:", "data:")):
+                continue
+            target = (page.parent / unquote(img["src"].split("?")[0])).resolve()
+            assert target.is_file(), f"{page.relative_to(book)}: {img['src']} is missing"
+            assert target.stat().st_size > 0, f"{target} is empty"
+
+
+@pytest.mark.slow
+def test_pages_load_mathjax_and_scripts_locally(book):
+    mathjax = book / "_static" / "mathjax" / "tex-chtml.js"
+    assert mathjax.is_file() and mathjax.stat().st_size > 0
+    for page in book.rglob("*.html"):
+        for script in soup(page).find_all("script", src=True):
+            src = script["src"]
+            assert not src.startswith(("http:", "https:", "//")), \
+                f"{page.relative_to(book)} loads {src} from the internet"
+    chapter = soup(book / "book" / "01_affine_layer.html")
+    assert any("mathjax/tex-chtml.js" in s["src"] for s in chapter.find_all("script", src=True))
