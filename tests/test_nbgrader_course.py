@@ -1,0 +1,246 @@
+"""The nbgrader course folder (autograder/dist/nbgrader/).
+
+Static checks (fast): the six source notebooks are in nbgrader's format, with solution
+regions, one locked test cell per question worth the question's points, public checks
+visible and hidden checks between the markers.
+
+The real commands (slow, real CIFAR-10), in a temporary copy of the course:
+`nbgrader generate_assignment` (the release holds no solution and no hidden test, and its
+code is the student notebooks' code), three submissions placed under submitted/
+(the solution with a good model, the untouched release, one realistic mistake per
+chapter), `nbgrader autograde`, `generate_feedback` and `export`. The exported CSV and the
+gradebook's per-question scores agree with `python -m autograder` grading the same folders.
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.points import QUESTION_POINTS
+from fcnet.chapters import CHAPTERS, QUESTION_IDS
+
+from lms_submissions import (WRONG_QUESTIONS, fill_release, good_model_params,
+                             make_submission, model_accuracy, partial_model_params,
+                             save_model)
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "autograder" / "dist" / "nbgrader"
+ASSIGNMENT = "two_layer_net"
+BIN = Path(sys.executable).parent
+SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar-10-python.tar.gz"
+
+
+def _source(stem):
+    path = COURSE / "source" / ASSIGNMENT / f"{stem}.ipynb"
+    if not path.is_file():
+        pytest.skip(f"{path.relative_to(REPO)} is not built (python -m course_build "
+                    "nbgrader-course)")
+    return nbformat.read(path, as_version=4)
+
+
+def _meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+# ----------------------------------------------------------------------------- static
+
+@pytest.mark.parametrize("stem", list(CHAPTERS))
+def test_source_notebook_is_in_nbgrader_format(stem):
+    nb = _source(stem)
+    tests = [c for c in nb.cells if _meta(c).get("grade")]
+    assert sorted(_meta(c)["grade_id"] for c in tests) == \
+        sorted(f"test_{qid}" for qid in CHAPTERS[stem])
+    for cell in tests:
+        qid = _meta(cell)["grade_id"].removeprefix("test_")
+        assert _meta(cell)["locked"] and not _meta(cell)["solution"]
+        assert _meta(cell)["points"] == QUESTION_POINTS[qid]
+        public, _, rest = cell.source.partition("### BEGIN HIDDEN TESTS")
+        hidden, _, after = rest.partition("### END HIDDEN TESTS")
+        assert f'checks_for("{qid}")' in public and "autograder" not in public
+        assert f'hidden_score("{qid}"' in hidden and not after.strip()
+    solutions = [c for c in nb.cells if _meta(c).get("solution")]
+    assert solutions
+    for cell in solutions:
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+        assert not _meta(cell)["grade"] and not _meta(cell)["locked"]
+    ids = [_meta(c)["grade_id"] for c in nb.cells if _meta(c)]
+    assert len(ids) == len(set(ids))
+    calls = re.compile(r"^\s*grader\.check\(", re.MULTILINE)  # replaced by the test cells
+    assert not [c for c in nb.cells if c.cell_type == "code" and calls.search(c.source)]
+
+
+def test_config_sets_the_students_stub_and_the_grading_pipeline():
+    text = (COURSE / "nbgrader_config.py").read_text()
+    assert "# YOUR CODE HERE\\nraise NotImplementedError" in text
+    assert "autograde_preprocessors()" in text
+    from autograder.nbgrader_bridge import autograde_preprocessors
+
+    names = [step.__name__ for step in autograde_preprocessors()]
+    assert "GradingExecute" in names and "Execute" not in names
+    assert names[-3:] == ["SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata"]
+
+
+# ----------------------------------------------------------------------------- real commands
+
+@pytest.fixture(scope="module")
+def cifar():
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("CIFAR10_ARCHIVE"):
+            if not SHARED_ARCHIVE.is_file():
+                pytest.skip(f"no CIFAR-10 archive: {SHARED_ARCHIVE} is absent and "
+                            "CIFAR10_ARCHIVE is not set")
+            mp.setenv("CIFAR10_ARCHIVE", str(SHARED_ARCHIVE))
+            mp.setenv("CIFAR10_MD5", "f6a5bb329491051f72ffb4c31a1b03bf")
+        yield
+
+
+@pytest.fixture(scope="module")
+def course(cifar, tmp_path_factory, request):
+    """Run the whole nbgrader workflow once, and python -m autograder on the same folders."""
+    from autograder_support import cached_model
+    from nbgrader.api import Gradebook
+
+    _source("01_affine_layer")
+    work = tmp_path_factory.mktemp("nbgrader")
+    root = work / "course"
+    shutil.copytree(COURSE, root)
+    # nbgrader finds its tools (alembic) only with the environment's bin/ on PATH
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    logs = {}
+
+    def nbgrader(*args):
+        run = subprocess.run([str(BIN / "nbgrader"), *args], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=3600)
+        logs[args[0]] = run.stdout + run.stderr
+        assert run.returncode == 0, logs[args[0]][-4000:]
+        assert "Exception while loading config file" not in logs[args[0]]
+
+    nbgrader("generate_assignment", ASSIGNMENT)
+    release = root / "release" / ASSIGNMENT
+    filled = fill_release(release, root / "source" / ASSIGNMENT, work / "filled")
+
+    cache = request.config.cache.mkdir("autograder-models")
+    good = cached_model(cache, "good", good_model_params)
+    partial = cached_model(cache, "lms-partial", partial_model_params)
+    accuracy = {"good": model_accuracy(good), "partial": model_accuracy(partial)}
+    submitted = root / "submitted"
+    make_submission(submitted / "solution" / ASSIGNMENT, "solution", filled,
+                    save_model(good, work / "good.npz"))
+    make_submission(submitted / "stub" / ASSIGNMENT, "solution", release)
+    make_submission(submitted / "wrong" / ASSIGNMENT, "wrong", filled,
+                    save_model(partial, work / "partial.npz"))
+
+    nbgrader("autograde", ASSIGNMENT, "--create")
+    nbgrader("generate_feedback", ASSIGNMENT)
+    nbgrader("export")
+    with open(root / "grades.csv", newline="") as f:
+        exported = {row["student_id"]: row for row in csv.DictReader(f)}
+    per_question = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student in exported:
+            submission = gb.find_submission(ASSIGNMENT, student)
+            per_question[student] = {grade.name.removeprefix("test_"): grade.score
+                                     for nb in submission.notebooks for grade in nb.grades}
+
+    folders = work / "engine_submissions"
+    for student in exported:
+        shutil.copytree(submitted / student / ASSIGNMENT, folders / student)
+    out = work / "engine_out"
+    engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folders),
+                             "--out", str(out), "--no-progress"],
+                            capture_output=True, text=True)
+    assert engine.returncode == 0, engine.stderr[-3000:]
+    reference = json.loads((out / "grades.json").read_text())["grades"]
+    return {"root": root, "release": release, "exported": exported,
+            "per_question": per_question, "reference": reference, "accuracy": accuracy,
+            "logs": logs}
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_release_holds_no_solution_and_no_hidden_test(course):
+    for stem in CHAPTERS:
+        nb = nbformat.read(course["release"] / f"{stem}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "hidden_score",
+                       "autograder"):
+            assert marker not in text, (stem, marker)
+        source = nbformat.read(course["root"] / "source" / ASSIGNMENT / f"{stem}.ipynb",
+                               as_version=4)
+        for cell in source.cells:
+            if _meta(cell).get("solution"):
+                body = cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+                for line in body.splitlines():
+                    if len(line.strip()) > 25:  # a distinctive solution line
+                        assert line not in text, (stem, line)
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_release_code_is_the_student_notebooks_code(course):
+    """nbgrader's stubs are exactly the student notebooks' (inline answers aside: nbgrader
+    puts its stub where the student notebook has `inline_q = set()`)."""
+    for stem in CHAPTERS:
+        release = nbformat.read(course["release"] / f"{stem}.ipynb", as_version=4)
+        student = nbformat.read(REPO / "exercises" / f"{stem}.ipynb", as_version=4)
+        ours = [c.source for c in release.cells
+                if c.cell_type == "code" and not _meta(c).get("grade")]
+        theirs = [c.source for c in student.cells
+                  if c.cell_type == "code" and "grader.check(" not in c.source]
+        assert len(ours) == len(theirs)
+        for mine, original in zip(ours, theirs):
+            if "# YOUR ANSWER HERE" in original:
+                assert mine == "# YOUR CODE HERE\nraise NotImplementedError"
+            else:
+                assert mine == original
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_exported_csv_agrees_with_python_m_autograder(course):
+    exported, reference = course["exported"], course["reference"]
+    assert sorted(exported) == ["solution", "stub", "wrong"]
+    for student, row in exported.items():
+        assert float(row["max_score"]) == sum(QUESTION_POINTS.values())
+        assert float(row["score"]) == pytest.approx(reference[student]["total"], abs=1e-6), \
+            student
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_every_question_agrees_with_python_m_autograder(course):
+    for student, points in course["per_question"].items():
+        assert sorted(points) == sorted(QUESTION_IDS)
+        assert points == {q: pytest.approx(course["reference"][student][q], abs=1e-9)
+                          for q in QUESTION_IDS}, student
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_solution_full_stub_zero_mistakes_partial(course):
+    points, accuracy = course["per_question"], course["accuracy"]
+    assert accuracy["good"] >= 0.48 and 0.30 < accuracy["partial"] < 0.48
+    assert points["solution"] == {q: QUESTION_POINTS[q] for q in QUESTION_IDS}
+    assert points["stub"] == {q: 0 for q in QUESTION_IDS}
+    lost = {q for q in QUESTION_IDS if points["wrong"][q] < QUESTION_POINTS[q]}
+    assert lost == WRONG_QUESTIONS
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_feedback_shows_each_questions_checks(course):
+    feedback = course["root"] / "feedback"
+    for student in ("solution", "stub", "wrong"):
+        pages = sorted((feedback / student / ASSIGNMENT).glob("*.html"))
+        assert [p.stem for p in pages] == sorted(CHAPTERS)
+    html = (feedback / "wrong" / ASSIGNMENT / "01_affine_layer.html").read_text()
+    points = course["per_question"]["wrong"]["affine_backward"]
+    assert f"affine_backward: {points:g} / 10 points" in html
+    assert "hint:" in html

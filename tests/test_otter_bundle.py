@@ -1,0 +1,278 @@
+"""The otter-grader autograder zip (autograder/dist/otter/two_layer_net-autograder.zip).
+
+Static checks (fast): the zip's layout, its test files importing from the zip's own
+packages as thin calls with the points of autograder/points.py, the requirements resolving
+against the project's pins, and the Gradescope pre-step that tidies loose uploads.
+
+Grading (slow, real CIFAR-10): `otter run -a <zip>` without Docker on four submissions
+(the solution with a good model, the untouched student notebooks, one realistic mistake
+per chapter, a function that never returns), each compared question by question with
+`python -m autograder` grading the very same zip files.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import hidden_checks
+from autograder.points import QUESTION_POINTS
+from fcnet import public_checks
+from fcnet.chapters import QUESTION_IDS
+
+from lms_submissions import (LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
+                             make_submission, model_accuracy, partial_model_params,
+                             save_model)
+
+REPO = Path(__file__).resolve().parents[1]
+ZIP = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+BIN = Path(sys.executable).parent
+SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar-10-python.tar.gz"
+# Per-question time limit for both graders in these tests (the default is 60 s): long
+# enough for the training question on a busy machine, short for the looping submission.
+TIMEOUT = "20"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    if not ZIP.is_file():
+        pytest.skip(f"{ZIP.relative_to(REPO)} is not built (python -m course_build otter-zip)")
+    folder = tmp_path_factory.mktemp("otter_zip")
+    with zipfile.ZipFile(ZIP) as archive:
+        names = archive.namelist()
+        archive.extractall(folder)
+    return folder, names
+
+
+# ----------------------------------------------------------------------------- static
+
+def test_zip_has_otters_layout_and_the_course_packages(bundle):
+    folder, names = bundle
+    for name in ("run_autograder", "run_otter.py", "setup.sh", "environment.yml",
+                 "requirements.txt", "otter_config.json", "files/grade_two_layer_net.py"):
+        assert name in names, name
+    assert sorted(n for n in names if n.startswith("tests/")) == \
+        sorted(f"tests/{qid}.py" for qid in QUESTION_IDS)
+    for package in ("fcnet", "answer_key", "autograder"):
+        assert f"files/{package}/__init__.py" in names
+    assert "files/autograder/hidden_checks.py" in names
+    # nothing generated, cached or belonging to another route rides along
+    assert not [n for n in names if "__pycache__" in n or "/dist/" in n or n.endswith(".pyc")
+                or n.endswith(".ipynb") or n.endswith("nbgrader_bridge.py")]
+    config = json.loads((folder / "otter_config.json").read_text())
+    assert config["lang"] == "python"
+    assert "python /autograder/source/run_otter.py" in (folder / "run_autograder").read_text()
+
+
+def test_environment_pins_exactly_the_requirements(bundle):
+    import yaml
+
+    folder, _ = bundle
+    environment = yaml.safe_load((folder / "environment.yml").read_text())
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    requirements = (folder / "requirements.txt").read_text().split()
+    assert pip == requirements
+    assert f"python={sys.version_info[0]}.{sys.version_info[1]}" in environment["dependencies"]
+    assert all("==" in line for line in requirements)
+    names = {line.split("==")[0].lower() for line in requirements}
+    assert {"numpy", "otter-grader", "nbformat", "ipykernel"} <= names
+
+
+def test_requirements_resolve_against_the_project_pins(bundle):
+    folder, _ = bundle
+    project = set((REPO / "requirements.txt").read_text().split())
+    zipped = (folder / "requirements.txt").read_text().split()
+    assert set(zipped) <= project, set(zipped) - project
+    # --no-index: everything must be satisfied by the project's pinned environment
+    run = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+                          "-r", str(folder / "requirements.txt")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "Would install" not in run.stdout
+
+
+TEST_FILE_PROBE = r"""
+import json, sys
+from pathlib import Path
+from otter.nbmeta_config import NBMetadataConfig
+from otter.test_files import create_test_file
+import autograder
+out = {"autograder": autograder.__file__, "files": {}}
+for path in sorted(Path(sys.argv[1]).glob("*.py")):
+    test = create_test_file(str(path), NBMetadataConfig())
+    out["files"][path.stem] = {
+        "name": test.name,
+        "cases": [[c.name, c.points, c.hidden] for c in test.test_cases]}
+print(json.dumps(out))
+"""
+
+
+def test_test_files_import_from_the_zip_and_carry_the_points(bundle):
+    folder, _ = bundle
+    files = folder / "files"
+    run = subprocess.run([sys.executable, "-c", TEST_FILE_PROBE, str(folder / "tests")],
+                         cwd=files, env={**os.environ, "PYTHONPATH": str(files)},
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    found = json.loads(run.stdout)
+    assert Path(found["autograder"]).resolve().is_relative_to(files.resolve())
+    for qid in QUESTION_IDS:
+        test = found["files"][qid]
+        assert test["name"] == qid
+        hidden = [(n, p) for n, p, h in test["cases"] if h]
+        public = [(n, p) for n, p, h in test["cases"] if not h]
+        assert [n for n, _ in hidden] == [c.name for c in hidden_checks.checks_for(qid)]
+        assert sum(p for _, p in hidden) == pytest.approx(QUESTION_POINTS[qid], abs=1e-9)
+        assert all(p == 0 for _, p in public)
+        names = {c.name for c in public_checks.checks_for(qid)}
+        assert {n.removeprefix("public ") for n, _ in public} <= names
+    # the public checks that run on definitions alone are in; the two that read a
+    # training run's variables are left out, with the reason
+    assert found["files"]["affine_forward"]["cases"][0][0] == "public seed_values"
+    assert not [c for c in found["files"]["training"]["cases"] if not c[2]]
+    assert "left out" in (folder / "tests" / "training.py").read_text()
+
+
+def test_gradescope_prestep_moves_loose_uploads_into_a_folder(bundle, tmp_path):
+    folder, _ = bundle
+    script = (folder / "run_autograder").read_text()
+    lines = [line for line in script.splitlines()
+             if "/autograder/submission" in line and "run_otter" not in line]
+    assert lines, "run_autograder has no pre-step"
+    submission = tmp_path / "autograder" / "submission"
+    (submission / "two_layer_net").mkdir(parents=True)
+    (submission / "01_affine_layer.ipynb").write_text("{}")
+    (submission / "best_model.npz").write_bytes(b"x")
+    (submission / "two_layer_net" / "02_relu.ipynb").write_text("{}")
+    shell = "\n".join(lines).replace("/autograder", str(tmp_path / "autograder"))
+    subprocess.run(["bash", "-c", shell], check=True)
+    assert sorted(p.name for p in submission.iterdir()) == ["two_layer_net", "uploaded"]
+    assert sorted(p.name for p in (submission / "uploaded").iterdir()) == \
+        ["01_affine_layer.ipynb", "best_model.npz"]
+
+
+# ----------------------------------------------------------------------------- grading
+
+@pytest.fixture(scope="module")
+def cifar():
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("CIFAR10_ARCHIVE"):
+            if not SHARED_ARCHIVE.is_file():
+                pytest.skip(f"no CIFAR-10 archive: {SHARED_ARCHIVE} is absent and "
+                            "CIFAR10_ARCHIVE is not set")
+            mp.setenv("CIFAR10_ARCHIVE", str(SHARED_ARCHIVE))
+            mp.setenv("CIFAR10_MD5", "f6a5bb329491051f72ffb4c31a1b03bf")
+        yield
+
+
+def _zip_folder(folder, target):
+    """A student's upload: one zip holding a folder with the notebooks and the model."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, f"two_layer_net/{path.name}")
+    return target
+
+
+def _otter_run(submission, out, env):
+    out.mkdir()
+    return subprocess.Popen([str(BIN / "otter"), "run", "-a", str(ZIP), "-o", str(out),
+                             "--no-logo", str(submission)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.fixture(scope="module")
+def graded(bundle, cifar, tmp_path_factory, request):
+    """Grade four submission zips with otter run and with python -m autograder."""
+    from autograder_support import cached_model
+
+    cache = request.config.cache.mkdir("autograder-models")
+    good = cached_model(cache, "good", good_model_params)
+    partial = cached_model(cache, "lms-partial", partial_model_params)
+    accuracy = {"good": model_accuracy(good), "partial": model_accuracy(partial)}
+    work = tmp_path_factory.mktemp("otter_grading")
+    models = {"good": save_model(good, work / "good.npz"),
+              "partial": save_model(partial, work / "partial.npz")}
+    plan = {"solution": ("solution", REPO / "solutions" / "notebooks", models["good"]),
+            "stub": ("solution", REPO / "exercises", None),
+            "wrong": ("wrong", REPO / "solutions" / "notebooks", models["partial"]),
+            "looping": ("looping", REPO / "solutions" / "notebooks", models["good"])}
+    uploads = work / "uploads"
+    uploads.mkdir()
+    for student, (kind, notebooks, model) in plan.items():
+        folder = make_submission(work / "folders" / student, kind, notebooks, model)
+        _zip_folder(folder, uploads / f"{student}.zip")
+
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "FCNET_GRADING_TIMEOUT": TIMEOUT}
+    otter, logs = {}, {}
+    students = list(plan)
+    for pair in (students[:2], students[2:]):  # two at a time: the machine has two cores
+        runs = {s: _otter_run(uploads / f"{s}.zip", work / f"otter-{s}", env) for s in pair}
+        for student, proc in runs.items():
+            logs[student], _ = proc.communicate(timeout=1800)  # a guard against a hang only
+            assert proc.returncode == 0, logs[student][-3000:]
+            results = json.loads((work / f"otter-{student}" / "results.json").read_text())
+            otter[student] = {t["name"]: t["score"] for t in results["tests"] if "score" in t}
+
+    out = work / "engine"
+    engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(uploads),
+                             "--out", str(out), "--timeout", TIMEOUT, "--no-progress"],
+                            capture_output=True, text=True)
+    assert engine.returncode == 0, engine.stderr[-3000:]
+    reference = json.loads((out / "grades.json").read_text())["grades"]
+    return otter, reference, accuracy, logs
+
+
+def _total(points):
+    return round(sum(points[q] for q in QUESTION_IDS), 2)
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_solution_gets_full_marks(graded):
+    otter, reference, accuracy, logs = graded
+    assert accuracy["good"] >= 0.48
+    assert otter["solution"] == {qid: QUESTION_POINTS[qid] for qid in QUESTION_IDS}, \
+        logs["solution"][-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_untouched_student_notebooks_get_zero(graded):
+    otter, _, _, _ = graded
+    assert otter["stub"] == {qid: 0 for qid in QUESTION_IDS}
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+@pytest.mark.parametrize("student", ["solution", "stub", "wrong", "looping"])
+def test_otter_agrees_with_python_m_autograder_question_by_question(graded, student):
+    otter, reference, _, _ = graded
+    assert set(otter) >= {student}
+    assert {q: otter[student][q] for q in QUESTION_IDS} == \
+        {q: pytest.approx(reference[student][q], abs=1e-9) for q in QUESTION_IDS}
+    assert _total(otter[student]) == pytest.approx(reference[student]["total"], abs=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_one_mistake_per_chapter_gives_partial_marks_on_those_questions_only(graded):
+    otter, _, accuracy, _ = graded
+    assert 0.30 < accuracy["partial"] < 0.48
+    lost = {q for q in QUESTION_IDS if otter["wrong"][q] < QUESTION_POINTS[q]}
+    assert lost == WRONG_QUESTIONS
+    partial = {q for q in lost if otter["wrong"][q] > 0}
+    assert {"affine_backward", "relu_forward", "inline_q1", "softmax_loss", "two_layer_net",
+            "sgd", "best_model"} <= partial
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_a_looping_function_costs_only_its_question_and_the_run_ends(graded):
+    otter, _, _, logs = graded
+    lost = {q for q in QUESTION_IDS if otter["looping"][q] < QUESTION_POINTS[q]}
+    assert lost == LOOPING_QUESTIONS, logs["looping"][-3000:]
