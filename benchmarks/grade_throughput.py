@@ -1,0 +1,100 @@
+"""Time python -m autograder on 100 full submissions with --workers 2, and print the numbers.
+
+    CIFAR10_ARCHIVE=../shared/data/cifar-10-python.tar.gz \\
+    CIFAR10_MD5=f6a5bb329491051f72ffb4c31a1b03bf \\
+        .venv/bin/python benchmarks/grade_throughput.py [--count 100] [--workers 2]
+
+Each submission is a copy of the six solution notebooks (solutions/notebooks/) and a
+best_model.npz above 48% (trained first with a short run of the answer key's recipe, or
+given with --model), so every question runs to the end: ten sandboxed questions, the
+training run on CIFAR-10 and the evaluation of the model on the 10,000 test images.
+The timed part is the whole command as an instructor runs it (start-up, loading
+CIFAR-10, grading, writing grades and feedback). Load average and core count are printed
+too: on a shared machine they explain most of the variation.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _model(path):
+    if path:
+        return Path(path).read_bytes()
+    import io
+
+    import numpy as np
+
+    from answer_key.best_model import train_best_model
+    from fcnet.data_utils import get_CIFAR10_data
+
+    print("training a best_model.npz for the submissions (not timed)...", flush=True)
+    data = get_CIFAR10_data(dtype=np.float32, num_test=10)
+    model, info = train_best_model(data, seed=0, hidden_dim=256, num_components=256,
+                                   epochs=2, shift=0, flip=False, fold_flip=False,
+                                   verbose=False)
+    buffer = io.BytesIO()
+    np.savez(buffer, **model.params)
+    return buffer.getvalue()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=100, help="submissions (default 100)")
+    parser.add_argument("--workers", type=int, default=2, help="--workers (default 2)")
+    parser.add_argument("--model", help="a best_model.npz to put in every submission")
+    parser.add_argument("--keep", help="keep the submissions and the output in this folder")
+    args = parser.parse_args(argv)
+
+    notebooks = sorted((REPO / "solutions" / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        parser.error("solutions/notebooks/ is empty: run `make all` first")
+    model = _model(args.model)
+    work = Path(args.keep or tempfile.mkdtemp(prefix="grade-throughput-"))
+    submissions, out = work / "submissions", work / "out"
+    shutil.rmtree(submissions, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    for i in range(args.count):
+        folder = submissions / f"student{i:03d}"
+        folder.mkdir(parents=True)
+        for nb in notebooks:
+            shutil.copy(nb, folder / nb.name)
+        (folder / "best_model.npz").write_bytes(model)
+
+    load_before = os.getloadavg()
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submissions),
+                           "--out", str(out), "--workers", str(args.workers),
+                           "--no-progress"], capture_output=True, text=True, cwd=REPO)
+    seconds = time.perf_counter() - start
+    load_after = os.getloadavg()
+    if done.returncode != 0:
+        print(done.stdout, done.stderr, file=sys.stderr)
+        raise SystemExit(f"the grader failed with exit code {done.returncode}")
+    grades = json.loads((out / "grades.json").read_text())["grades"]
+    totals = sorted({g["total"] for g in grades.values()})
+
+    print(done.stdout.splitlines()[0])
+    print(f"submissions:            {args.count} (solution notebooks + best_model.npz)")
+    print(f"workers:                {args.workers}")
+    print(f"wall time:              {seconds:.1f} s")
+    print(f"per submission:         {seconds / args.count:.2f} s")
+    print(f"submissions per minute: {60 * args.count / seconds:.1f}")
+    print(f"totals seen:            {totals} (every one should be 100)")
+    print(f"machine:                {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}")
+    print(f"load average:           {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
