@@ -2,9 +2,10 @@
 
 - `built_book(edition)`: build the book once per test session with the real build step
   (`python -m course_build book`), and return its HTML folder.
-- `answer_key_fragments()` and `find_fragments(folder)`: detect answer-key code in any
-  text a reader could get at: HTML (as rendered text, so syntax highlighting cannot hide
-  it), notebooks, JavaScript (the search index), plain text sources.
+- `answer_key_fragments()` (or `fragments_of(files)`) and `find_fragments(folder)`: detect
+  answer-key (or hidden-test) code in any text a reader could get at: HTML (as rendered
+  text, so syntax highlighting cannot hide it), notebooks, JavaScript (the search index),
+  plain text sources.
 """
 import ast
 import json
@@ -82,21 +83,24 @@ def public_text():
     return squash("\n".join(parts))
 
 
-@lru_cache(maxsize=1)
-def answer_key_fragments():
-    """{squashed code line: "file: line"} of answer-key code that students are not given.
-
-    A line of an answer-key function body counts when it is long enough to be specific and
-    appears nowhere in what students get anyway (fcnet, the student notebooks).
-    """
+def fragments_of(paths):
+    """{squashed code line: "file: line"} of the function bodies in `paths` that students
+    are not given: lines long enough to be specific that appear nowhere in what students
+    get anyway (fcnet, the student notebooks)."""
     fragments = {}
-    for path in sorted(ANSWER_KEY.rglob("*.py")):
+    for path in paths:
         for line in _solution_lines(path):
             code = line.split("#", 1)[0] if not line.lstrip().startswith(("'", '"')) else line
             key = squash(code)
             if len(key) >= MIN_FRAGMENT and key not in public_text():
                 fragments[key] = f"{path.relative_to(ROOT)}: {line.strip()}"
     return fragments
+
+
+@lru_cache(maxsize=1)
+def answer_key_fragments():
+    """The answer key's code a student must write (see fragments_of)."""
+    return fragments_of(sorted(ANSWER_KEY.rglob("*.py")))
 
 
 def readable_text(path):
