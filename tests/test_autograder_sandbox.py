@@ -221,6 +221,26 @@ def affine_forward(x, w, b):
     raise NotImplementedError("started background processes")
 '''
 
+# Chapter 4 in the worker that receives the answer key's layers (decoupled grading): the
+# layers are there as objects, nothing else of the answer key is, and they carry no source.
+READ_ANSWER_KEY_DECOUPLED = '''
+class TwoLayerNet:
+    def __init__(self, *args, **kwargs):
+        import importlib, inspect
+        found = []
+        for name in ("answer_key", "answer_key.layers", "autograder"):
+            try:
+                importlib.import_module(name)
+                found.append("import " + name)
+            except Exception:
+                pass
+        try:
+            found.append("source of " + inspect.getsource(affine_forward)[:40])
+        except (OSError, TypeError):
+            pass
+        raise NotImplementedError("CHEAT-REPORT found " + (", ".join(found) or "nothing"))
+'''
+
 NETWORK = '''
 def affine_forward(x, w, b):
     import socket
@@ -275,10 +295,14 @@ def graded(sandbox, listener, tmp_path_factory):
     write_submission(root, "solution")
     write_submission(root, "untouched", kind="student")
     for name, (_, build) in FAULTS.items():
+        if name == "fork_bomb" and not _process_limit_works(sandbox):
+            continue
         write_submission(root, f"fault--{name}", build())
     for name, build in HARMLESS.items():
         write_submission(root, f"harmless--{name}", build())
     cheats = {
+        "read_answer_key_decoupled": lambda: _swap("04_two_layer_net", "TwoLayerNet",
+                                                   READ_ANSWER_KEY_DECOUPLED),
         "read_answer_key": _cheat_affine(READ_ANSWER_KEY.replace("SUBMISSIONS", repr(str(root)))
                                          .replace("OUT_DIR", repr(str(out)))),
         "monkeypatch": _cheat_affine(MONKEYPATCH),
@@ -301,8 +325,16 @@ def test_the_solution_and_the_stub_set_the_scale(graded):
     assert points["untouched"] == {q: 0 for q in QUESTIONS}
 
 
+def _process_limit_works(sandbox):
+    # Root ignores RLIMIT_NPROC: without bubblewrap (which drops to nobody) a fork bomb
+    # run as root would not be contained, so it is not tried there (SECURITY.md).
+    return isinstance(sandbox, BubblewrapSandbox) or os.geteuid() != 0
+
+
 @pytest.mark.parametrize("name", sorted(FAULTS))
-def test_a_fault_costs_only_its_question(graded, name):
+def test_a_fault_costs_only_its_question(graded, name, sandbox):
+    if name == "fork_bomb" and not _process_limit_works(sandbox):
+        pytest.skip("as root without bubblewrap there is no process limit")
     points, outcome, _ = graded
     targets = FAULTS[name][0]
     targets = (targets,) if isinstance(targets, str) else targets
@@ -352,6 +384,18 @@ def test_reading_the_answer_key_finds_nothing(graded, sandbox):
     points, outcome, _ = graded
     assert _cheat(points, "read_answer_key")["affine_forward"] == 0
     check = checks_of(outcome, "cheat--read_answer_key", "affine_forward")["values_2d"]
+    assert "CHEAT-REPORT found nothing" in check.message
+
+
+def test_the_decoupled_worker_gets_layers_but_no_answer_key(graded, sandbox):
+    if not isinstance(sandbox, BubblewrapSandbox):
+        pytest.skip("without bubblewrap the files are readable (SECURITY.md says so)")
+    points, outcome, _ = graded
+    got = _cheat(points, "read_answer_key_decoupled")
+    assert got["two_layer_net"] == 0
+    assert {q: p for q, p in got.items() if q != "two_layer_net"} == \
+        {q: p for q, p in FULL.items() if q != "two_layer_net"}
+    check = checks_of(outcome, "cheat--read_answer_key_decoupled", "two_layer_net")["scores"]
     assert "CHEAT-REPORT found nothing" in check.message
 
 
