@@ -18,7 +18,7 @@ from . import best_model, grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import SANDBOX_LIB, BubblewrapSandbox, Limits, detect_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .submissions import MODEL_FILE, UsageError, chapters_of, discover
+from .submissions import MODEL_FILE, UsageError, chapters_of, discover, read_files
 from .worker_runtime import decode_frame, encode_frame
 
 # Order of a student's questions (any order works; the long one first).
@@ -64,8 +64,7 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
                  for qid in settings.questions}
         jobs = _Jobs(sandbox, settings, cases)
         for submission in submissions:
-            notes = list(submission.notes)
-            outcome.grades[submission.student] = {"results": {}, "notes": notes}
+            outcome.grades[submission.student] = {"results": {}, "notes": []}
         _run_all(submissions, jobs, outcome, settings)
     finally:
         if own_sandbox:
@@ -84,9 +83,11 @@ def _run_all(submissions, jobs, outcome, settings):
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
     def grade_student(submission):
+        read_files(submission)
         chapters = chapters_of(submission)
         with lock:
             notes = outcome.grades[submission.student]["notes"]
+            notes.extend(submission.notes)
             notes.extend(ch.error for ch in chapters.values() if ch.error)
         session = jobs.sandbox.session()
         try:
@@ -105,6 +106,7 @@ def _run_all(submissions, jobs, outcome, settings):
                     bar.update(1)
         finally:
             session.close()
+            submission.files = {}  # free the notebooks and the model
 
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
         for future in [pool.submit(grade_student, s) for s in submissions]:

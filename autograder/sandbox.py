@@ -450,6 +450,8 @@ def _serve_one(session, job_body, limits, started):
                         idle = header
                 continue
             chunk = key.fileobj.read(1 << 16)
+            if chunk is None:
+                continue  # nothing after all (non-blocking read)
             if not chunk:
                 run.fault = "its sandbox stopped"
                 break
@@ -465,15 +467,17 @@ def _serve_one(session, job_body, limits, started):
                     run.fault = (f"it printed more than {limits.print_bytes // 2 ** 20} MB "
                                  f"of output")
     if idle is not None:
-        # The child and everything it started are gone: what it wrote is in the pipe.
-        while True:
-            try:
-                chunk = proc.stdout.read(1 << 16)
-            except (OSError, ValueError):
-                chunk = None
-            if not chunk:
-                break
-            results += chunk
+        # The child and everything it started are gone: what it wrote is in the pipes.
+        for stream, sink in ((proc.stdout, results), (proc.stderr, None)):
+            while True:
+                try:
+                    chunk = stream.read(1 << 16)
+                except (OSError, ValueError):
+                    chunk = None
+                if not chunk:
+                    break
+                if sink is not None:
+                    sink += chunk
         writer.join(timeout=5)
         if not idle.get("clean"):
             run.fault = run.fault or "its sandbox could not be cleaned after it"
@@ -539,6 +543,8 @@ def _supervise(proc, payload, limits, started):
                 break
         for key, _ in selector.select(timeout=0.1):
             chunk = key.fileobj.read(1 << 16)
+            if chunk is None:
+                continue  # nothing after all (non-blocking read)
             if not chunk:
                 selector.unregister(key.fileobj)
                 continue

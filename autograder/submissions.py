@@ -51,7 +51,8 @@ class Chapter:
 
 
 def discover(root):
-    """Submissions under `root`, sorted by student id. Raises UsageError on misuse."""
+    """Submissions under `root`, sorted by student id (files not read yet: see
+    read_files). Raises UsageError on misuse."""
     root = Path(root)
     if not root.exists():
         raise UsageError(f"submissions folder {root} does not exist")
@@ -73,15 +74,21 @@ def discover(root):
             raise UsageError(f"two submissions for student {student!r} "
                              f"({found[student].name} and {name}); keep one")
         found[student] = entry
-    submissions = []
-    for student, entry in sorted(found.items()):
-        submission = Submission(student, entry)
-        if entry.is_dir():
-            _read_folder(submission)
-        else:
-            _read_zip(submission)
-        submissions.append(submission)
-    return submissions
+    return [Submission(student, entry) for student, entry in sorted(found.items())]
+
+
+def read_files(submission):
+    """Read the submission's wanted files into `submission.files` (and its notes).
+
+    Called when the student is graded, not when the folder is listed, so a batch holds
+    one student's files in memory per worker, not everybody's.
+    """
+    submission.files, submission.notes = {}, []
+    if submission.path.is_dir():
+        _read_folder(submission)
+    else:
+        _read_zip(submission)
+    return submission
 
 
 def _limit(name):
