@@ -13,10 +13,11 @@
 #
 # The curves of chapter 5 already point the way.
 #
-# - The loss was still falling steadily when training stopped, so a somewhat larger
-#   learning rate, or more epochs, could go further.
-# - Training and validation accuracy stayed close together, so the network is not
-#   overfitting. It has room for more capacity: try more hidden units.
+# - The loss was still creeping down, and the validation accuracy still rising, when
+#   training stopped. More epochs, or a somewhat larger learning rate, could go further.
+#   (Too large a learning rate makes things worse again: try a few values.)
+# - Training accuracy was only a few points above validation accuracy, so the network is
+#   not overfitting much. It has room for more capacity: try more hidden units.
 # - With more capacity, watch for the opposite problem: if training accuracy pulls far
 #   ahead of validation accuracy, increase the regularisation strength `reg`.
 #
