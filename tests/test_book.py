@@ -188,3 +188,25 @@ def test_pages_load_mathjax_and_scripts_locally(book):
                 f"{page.relative_to(book)} loads {src} from the internet"
     chapter = soup(book / "book" / "01_affine_layer.html")
     assert any("mathjax/tex-chtml.js" in s["src"] for s in chapter.find_all("script", src=True))
+
+
+@pytest.mark.slow
+def test_instructor_edition_shows_solutions_in_place_of_exercises(book):
+    """`python -m course_build book --instructor`: same sources, solutions, own folder."""
+    instructor = built_book("instructor")
+    assert instructor == ROOT / "_build" / "instructor" / "html"
+    for stem in CHAPTERS:
+        assert (instructor / "solutions" / "notebooks" / f"{stem}.html").is_file(), stem
+        assert not (instructor / "exercises" / f"{stem}.html").exists(), stem
+        chapter = soup(instructor / "book" / f"{stem}.html")
+        assert chapter.select("div.solution"), f"{stem}: no solution block"
+        assert "Instructor edition" in chapter.get_text()
+        # Its launch buttons still open the exercise, never a private solution.
+        for link in colab_links(instructor / "solutions" / "notebooks" / f"{stem}.html"):
+            assert colab_target(link)[2] == f"exercises/{stem}.ipynb"
+    # The same leak detector that passes the student book finds the answer key here.
+    leaked = {origin.split(":")[0] for _, origin in find_fragments(instructor)}
+    assert "solutions/answer_key/layers.py" in leaked
+    # Building it left the student edition alone.
+    assert (book / "exercises" / "01_affine_layer.html").is_file()
+    assert "Instructor edition" not in soup(book / "book" / "01_affine_layer.html").get_text()
