@@ -7,11 +7,12 @@ Each chapter's autograder test cell ends with a hidden part:
     hidden_score("affine_forward", globals())
     ### END HIDDEN TESTS
 
-`hidden_score` grades the question from the student's files in the notebook's folder
-(nbgrader runs each notebook there, next to the student's other chapters and
-best_model.npz) with autograder.lms_bridge: the same file search, definitions, checks,
-decoupling, timeout and points as `python -m autograder`. It prints the per-check report
-and returns the points; nbgrader takes a test cell's numeric result as partial credit.
+`hidden_score` grades the question from the files the student handed in,
+submitted/<student>/<assignment>/ (GradingExecute names that folder to the kernel in
+FCNET_SUBMISSION_DIR; elsewhere, the notebook's own folder), with autograder.lms_bridge:
+the same file search, definitions, checks, decoupling, timeout and points as
+`python -m autograder` on that folder. It prints the per-check report and returns the
+points; nbgrader takes a test cell's numeric result as partial credit.
 
 `autograde_preprocessors()` is nbgrader's autograde pipeline with its Execute step
 replaced by `GradingExecute`, which runs only the hidden parts of the test cells. The
@@ -30,6 +31,7 @@ from pathlib import Path
 from . import lms_bridge
 
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+SUBMISSION_ENV = "FCNET_SUBMISSION_DIR"
 
 _loaded = {}
 
@@ -63,12 +65,14 @@ def _no_stderr():
             os.close(saved_fd)
 
 
-def hidden_score(qid, namespace=None, folder="."):
+def hidden_score(qid, namespace=None, folder=None):
     """Grade question `qid` from the files in `folder`; print the report, return the points.
 
-    `namespace` (the cell's globals()) is not used for grading: the points come from the
-    notebook files, as in `python -m autograder`, not from whatever state the kernel has.
+    `folder` defaults to $FCNET_SUBMISSION_DIR, else the current folder. `namespace` (the
+    cell's globals()) is not used for grading: the points come from the notebook files, as
+    in `python -m autograder`, not from whatever state the kernel has.
     """
+    folder = folder or os.environ.get(SUBMISSION_ENV) or "."
     captured = io.StringIO()
     with _no_stderr(), contextlib.redirect_stdout(captured):
         result = _submission(folder).result(qid)
@@ -108,6 +112,32 @@ def _grading_execute_class():
         """
 
         def preprocess(self, nb, resources=None, km=None):
+            # The kernel starts in autograded/<student>/<assignment>/, where nbgrader writes
+            # the notebooks one at a time; grade what the student handed in instead.
+            folder = self._submitted_folder(resources)
+            previous = os.environ.get(SUBMISSION_ENV)
+            if folder:
+                os.environ[SUBMISSION_ENV] = folder
+            try:
+                return self._execute_hidden_parts(nb, resources, km)
+            finally:
+                if previous is None:
+                    os.environ.pop(SUBMISSION_ENV, None)
+                else:
+                    os.environ[SUBMISSION_ENV] = previous
+
+        def _submitted_folder(self, resources):
+            from nbgrader.coursedir import CourseDirectory
+
+            info = (resources or {}).get("nbgrader", {})
+            if not info.get("student") or not info.get("assignment"):
+                return None
+            coursedir = CourseDirectory(config=self.config)
+            path = coursedir.format_path(coursedir.submitted_directory, info["student"],
+                                         info["assignment"])
+            return str(Path(path).resolve()) if Path(path).is_dir() else None
+
+        def _execute_hidden_parts(self, nb, resources, km):
             saved = []
             for cell in nb.cells:
                 if cell.cell_type != "code":

@@ -58,8 +58,15 @@ def encode_frame(header, arrays=None):
     return _LENGTH.pack(len(body)) + body
 
 
-def decode_frame(body, max_arrays_bytes=None):
-    """(header, arrays) from a frame body; arrays loaded with allow_pickle=False."""
+def decode_frame(body, max_arrays_bytes=256 * 2 ** 20, max_arrays=1000):
+    """(header, arrays) from a frame body written by a worker, treated as hostile data.
+
+    The arrays are read with allow_pickle=False after checking every member's .npy
+    header: numeric or boolean dtypes only, and at most `max_arrays_bytes` in total as
+    declared, so a compressed member cannot unpack into gigabytes.
+    """
+    import zipfile
+
     import numpy as np
 
     (n,) = _LENGTH.unpack_from(body, 0)
@@ -68,13 +75,31 @@ def decode_frame(body, max_arrays_bytes=None):
         raise ValueError("frame header is not a JSON object")
     arrays = {}
     rest = body[8 + n:]
-    if rest:
-        with np.load(io.BytesIO(rest), allow_pickle=False) as npz:
-            for key in npz.files:
-                value = npz[key]
-                if not (np.issubdtype(value.dtype, np.number) or value.dtype == np.bool_):
-                    raise ValueError(f"array {key!r} has dtype {value.dtype}")
-                arrays[key] = value
+    if not rest:
+        return header, arrays
+    total = 0
+    with zipfile.ZipFile(io.BytesIO(rest)) as archive:
+        members = [m for m in archive.infolist() if m.filename.endswith(".npy")]
+        if len(members) > max_arrays:
+            raise ValueError("too many arrays")
+        for member in members:
+            with archive.open(member) as stream:
+                version = np.lib.format.read_magic(stream)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+                else:
+                    raise ValueError(f"unsupported .npy version {version}")
+            if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+                raise ValueError(f"array {member.filename!r} has dtype {dtype}")
+            total += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if total > max_arrays_bytes:
+                raise ValueError("the arrays are larger than allowed")
+        for member in members:
+            with archive.open(member) as stream:
+                arrays[member.filename[:-4]] = np.lib.format.read_array(
+                    stream, allow_pickle=False)
     return header, arrays
 
 

@@ -62,6 +62,24 @@ def replace_definition(nb, name, source):
     raise AssertionError(f"no top-level definition {name!r}")
 
 
+def replace_assignment(nb, name, value):
+    """`nb` with the top-level assignment `name = ...` changed to `name = value`."""
+    nb = copy.deepcopy(nb)
+    for cell in _code_cells(nb):
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None)
+                                                 for t in node.targets] == [name]:
+                lines = cell.source.splitlines()
+                cell.source = "\n".join(lines[:node.lineno - 1] + [f"{name} = {value}"]
+                                        + lines[node.end_lineno:])
+                return nb
+    raise AssertionError(f"no top-level assignment to {name!r}")
+
+
 def append_cell(nb, source):
     nb = copy.deepcopy(nb)
     nb.cells.append(nbformat.v4.new_code_cell(source))

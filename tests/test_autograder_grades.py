@@ -16,8 +16,8 @@ from autograder.points import QUESTION_POINTS
 from autograder.sandbox import detect_sandbox
 from fcnet.chapters import QUESTION_IDS
 
-from autograder_support import (append_cell, cached_model, checks_of, grade_folder,
-                                model_bytes, notebook, replace_definition, replace_text,
+from autograder_support import (cached_model, checks_of, grade_folder, model_bytes,
+                                notebook, replace_assignment, replace_definition,
                                 write_submission)
 
 pytestmark = [pytest.mark.slow, pytest.mark.cifar]
@@ -84,9 +84,16 @@ def _swap(stem, name, source):
     return lambda: _ch(stem, replace_definition(notebook(stem), name, source))
 
 
-def _answer(stem, qid, answer):
-    return lambda: _ch(stem, replace_text(notebook(stem), f"{qid} = {{'A', 'C'}}",
-                                          f"{qid} = {answer}"))
+def _answer(stem, qid, kind):
+    """An inline answer that is wrong in one of three ways, derived from the answer key."""
+    from answer_key import inline_questions
+    from fcnet.public_checks import INLINE_OPTIONS
+
+    right = sorted(getattr(inline_questions, qid))
+    wrong = sorted(set(INLINE_OPTIONS[qid]) - set(right))
+    answer = {"wrong": wrong[:1], "half": right[:1] if len(right) > 1 else right + wrong[:1],
+              "one_too_many": right + wrong[:1]}[kind]
+    return lambda: _ch(stem, replace_assignment(notebook(stem), qid, repr(set(answer))))
 
 
 # A correct TwoLayerNet written the way a student would, so that the mistakes below do
@@ -240,9 +247,9 @@ def relu_backward(dout, cache):
     return dout * (cache < 0)'''),
     },
     "inline_q1": {
-        "wrong": _answer("02_relu", "inline_q1", "{'B'}"),
-        "half": _answer("02_relu", "inline_q1", "{'A'}"),
-        "one_too_many": _answer("02_relu", "inline_q1", "{'A', 'C', 'D'}"),
+        "wrong": _answer("02_relu", "inline_q1", "wrong"),
+        "half": _answer("02_relu", "inline_q1", "half"),
+        "one_too_many": _answer("02_relu", "inline_q1", "one_too_many"),
     },
     "softmax_loss": {
         "no_shift": _text(SOFTMAX, "softmax_loss", "03_losses",
@@ -308,9 +315,9 @@ def relu_backward(dout, cache):
             '            grads[k] += g\n'),
     },
     "inline_q2": {
-        "wrong": _answer("06_tuning", "inline_q2", "{'B'}"),
-        "half": _answer("06_tuning", "inline_q2", "{'C'}"),
-        "one_too_many": _answer("06_tuning", "inline_q2", "{'A', 'B', 'C'}"),
+        "wrong": _answer("06_tuning", "inline_q2", "wrong"),
+        "half": _answer("06_tuning", "inline_q2", "half"),
+        "one_too_many": _answer("06_tuning", "inline_q2", "one_too_many"),
     },
 }
 
@@ -390,7 +397,7 @@ def test_the_seeds_failed_sweep_loses_the_best_model_points(graded):
     assert 0.17 <= accuracy["sweep"] <= 0.26  # the kind of model the seed's sweep kept
     assert points["best_model--failed_sweep"]["best_model"] == 0
     check = checks_of(outcome, "best_model--failed_sweep", "best_model")["test_accuracy"]
-    assert "test accuracy 0.2" in check.message
+    assert "test accuracy 0." in check.message and "none below 0.30" in check.message
 
 
 def test_mistakes_are_explained_with_hints(graded):

@@ -207,6 +207,21 @@ def test_frames_that_are_not_data_are_ignored():
     assert results["k"].outputs["a"] == 1.5 and results["k"].outputs["x"].tolist() == [0, 1, 2]
 
 
+def test_a_frame_declaring_huge_arrays_is_refused_before_unpacking():
+    import zipfile
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10 ** 9,)})
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x.npy", header.getvalue() + bytes(10 ** 6))  # compresses to KBs
+    text = json.dumps({"kind": "result", "key": "k", "status": "ok"}).encode()
+    bomb = len(text).to_bytes(8, "little") + text + packed.getvalue()
+    assert len(bomb) < 100_000
+    results, _, _ = _parse_frames([bomb])
+    assert results == {}
+
+
 # ----------------------------------------------------------------------------- in process
 
 def _solution_namespace(stem, monkeypatch, nb=None):

@@ -128,7 +128,8 @@ def test_page_reads_well_in_a_browser(name, server, browser, screenshots):
         if name in MATH_PAGES:
             assert typeset > 0, f"{name}: no typeset math"
         raw = visible_text_outside_code(page)
-        for delimiter in ("\\(", "\\)", "$$", "\\begin{", "\\frac"):
+        # ("$" alone too: a display formula that failed to parse leaves its dollars behind.)
+        for delimiter in ("\\(", "\\)", "$$", "$", "\\begin{", "\\frac"):
             assert delimiter not in raw, f"{name}: raw TeX {delimiter!r} left on the page"
 
         # Images: every one has loaded and has pixels.
