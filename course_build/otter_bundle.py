@@ -52,10 +52,10 @@ TIMESTAMP = (2020, 1, 1, 0, 0, 0)  # fixed zip entry dates: rebuilds are byte-id
 
 OTTER_CONFIG = {
     "lang": "python",
-    # The summary on Gradescope shows each question's points; hidden checks' messages stay
-    # hidden from students (their hints are in python -m autograder's feedback files).
+    # Students see the public checks at once; each question's points, with every hidden
+    # check's message and hint (never its code), once the instructor publishes grades.
     "show_stdout": False,
-    "show_hidden": False,
+    "show_hidden": True,
     "logo": False,
 }
 

@@ -87,6 +87,24 @@ def test_config_sets_the_students_stub_and_the_grading_pipeline():
     assert names[-3:] == ["SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata"]
 
 
+def test_autograde_runs_only_the_hidden_part_and_grades_the_submitted_folder(
+        tmp_path, monkeypatch):
+    from autograder.nbgrader_bridge import _grading_execute_class, hidden_part
+
+    source = "visible()\n### BEGIN HIDDEN TESTS\nhidden_score('sgd', globals())\n" \
+             "### END HIDDEN TESTS"
+    assert hidden_part(source) == "hidden_score('sgd', globals())"
+    assert hidden_part("visible()") is None
+    monkeypatch.chdir(tmp_path)  # nbgrader's course root is where it runs
+    (tmp_path / "submitted" / "alice" / ASSIGNMENT).mkdir(parents=True)
+    execute = _grading_execute_class()()
+    info = {"nbgrader": {"student": "alice", "assignment": ASSIGNMENT}}
+    assert execute._submitted_folder(info) == \
+        str((tmp_path / "submitted" / "alice" / ASSIGNMENT).resolve())
+    assert execute._submitted_folder({"nbgrader": {"student": "bob",
+                                                   "assignment": ASSIGNMENT}}) is None
+
+
 # ----------------------------------------------------------------------------- real commands
 
 @pytest.fixture(scope="module")
