@@ -29,7 +29,7 @@ from fcnet.chapters import CHAPTERS, chapter_of
 
 from . import grading, hidden_checks
 from .points import COURSE_SEED, DEFAULT_TIMEOUT
-from .submissions import MODEL_FILE, Submission, _read_folder, chapters_of
+from .submissions import MODEL_FILE, Submission, chapters_of, read_files
 
 
 def default_timeout():
@@ -48,8 +48,7 @@ class Loaded:
 
     def __init__(self, folder, student="submission"):
         self.folder = Path(folder).resolve()
-        self.submission = Submission(student, self.folder)
-        _read_folder(self.submission)
+        self.submission = read_files(Submission(student, self.folder))
         self.chapters = chapters_of(self.submission)
         self.results = {}
 
