@@ -62,7 +62,7 @@ def _box(ax, xy, text, color="#f0f0f0", width=1.5, height=0.8, fontsize=12):
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
-def _edge(ax, start, end, above, below, shrink=0.85):
+def _edge(ax, start, end, above, below, shrink=0.85, fontsize=11):
     """An arrow from start to end, the forward value above it, the gradient below it."""
     (x0, y0), (x1, y1) = start, end
     s0, s1 = shrink if isinstance(shrink, tuple) else (shrink, shrink)
@@ -70,8 +70,8 @@ def _edge(ax, start, end, above, below, shrink=0.85):
                                  mutation_scale=14, lw=1.4, color="#333333",
                                  connectionstyle="arc3,rad=0"))
     mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    ax.text(mx, my + 0.22, above, ha="center", va="bottom", color=FORWARD, fontsize=11)
-    ax.text(mx, my - 0.22, below, ha="center", va="top", color=BACKWARD, fontsize=11)
+    ax.text(mx, my + 0.22, above, ha="center", va="bottom", color=FORWARD, fontsize=fontsize)
+    ax.text(mx, my - 0.22, below, ha="center", va="top", color=BACKWARD, fontsize=fontsize)
 
 
 def _blank(ax, xlim, ylim):
@@ -144,22 +144,22 @@ def affine_relu_graph():
 @figure
 def two_layer_graph():
     """Chapter 4: the two-layer net as a chain of layers, with the shape of every array."""
-    fig, ax = plt.subplots(figsize=(11, 3.2))
-    _blank(ax, (-1.0, 22.0), (-1.7, 1.4))
+    fig, ax = plt.subplots(figsize=(11, 3.0))
+    _blank(ax, (-0.7, 21.9), (-1.9, 1.3))
     nodes = [(0.0, "X", "#f0f0f0"), (4.4, "affine\nW1 (D, H)\nb1 (H,)", "#deebf7"),
              (8.8, "ReLU", "#fee0b6"), (13.2, "affine\nW2 (H, C)\nb2 (C,)", "#deebf7"),
              (17.6, "softmax\nloss", "#e5f5e0"), (21.2, "L", "#f0f0f0")]
     for x, text, color in nodes:
-        _box(ax, (x, 0.0), text, color=color, width=1.0 if len(text) == 1 else 1.8,
-             height=1.3, fontsize=10)
-    forward = ["X (N, D)", "a (N, H)", "h (N, H)", "scores (N, C)", "loss"]
-    backward = ["", "da (N, H)", "dh (N, H)", "dscores (N, C)", "1"]
+        _box(ax, (x, 0.0), text, color=color, width=1.0 if len(text) == 1 else 2.0,
+             height=1.6, fontsize=12)
+    forward = ["X (N, D)", "a (N, H)", "h (N, H)", "s (N, C)", "L"]
+    backward = ["", "da (N, H)", "dh (N, H)", "ds (N, C)", "1"]
     for i in range(5):
         x0, x1 = nodes[i][0], nodes[i + 1][0]
         _edge(ax, (x0, 0.0), (x1, 0.0), forward[i], backward[i],
-              shrink=(0.6 if i == 0 else 0.95, 0.95 if i < 4 else 0.6))
-    ax.text(10.6, -1.45, "the loss also adds ½·reg·(ΣW1² + ΣW2²); its gradient reg·W "
-            "joins dW1 and dW2", ha="center", va="center", fontsize=10, color=LOCAL)
+              shrink=(0.6 if i == 0 else 1.05, 1.05 if i < 4 else 0.6), fontsize=13)
+    ax.text(10.6, -1.6, "L also adds ½·λ·(‖W1‖² + ‖W2‖²); its gradient λ·W joins dW1 and dW2",
+            ha="center", va="center", fontsize=12, color=LOCAL)
     fig.tight_layout()
     return fig
 

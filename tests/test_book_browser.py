@@ -132,6 +132,16 @@ def test_page_reads_well_in_a_browser(name, server, browser, screenshots):
         for delimiter in ("\\(", "\\)", "$$", "$", "\\begin{", "\\frac"):
             assert delimiter not in raw, f"{name}: raw TeX {delimiter!r} left on the page"
 
+        # The chapters' own formulas and tables fit the text column (no sideways scrolling).
+        if name.startswith("book/"):
+            too_wide = page.evaluate("""() => Array.from(document.querySelectorAll(
+                    'article mjx-container[display="true"], article table'))
+                .filter(e => e.getBoundingClientRect().width >
+                             document.querySelector('article').getBoundingClientRect().width + 1
+                             || e.scrollWidth > e.clientWidth + 1)
+                .map(e => e.textContent.slice(0, 60))""")
+            assert not too_wide, f"{name}: too wide for the page: {too_wide}"
+
         # Images: every one has loaded and has pixels.
         broken = page.evaluate("""() => Array.from(document.images)
             .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)""")
