@@ -194,11 +194,11 @@ def test_pca_whitening_whitens_the_kept_directions():
 
 def test_pca_whitening_subspace_iteration_finds_the_top_directions():
     rng = np.random.default_rng(11)
-    D, k = 300, 20
+    D, k = 160, 12
     spectrum = 1.0 / np.arange(1, D + 1) ** 1.5      # decaying, like natural images
     basis, _ = np.linalg.qr(rng.standard_normal((D, D)))
-    X = (rng.standard_normal((5000, D)) * np.sqrt(spectrum)) @ basis.T
-    P = pca_whitening(X, k, eps=0.0, max_samples=5000)
+    X = (rng.standard_normal((3000, D)) * np.sqrt(spectrum)) @ basis.T
+    P = pca_whitening(X, k, eps=0.0, max_samples=3000)
     Z = X @ P
     assert np.allclose(Z.T @ Z / len(Z), np.eye(k), atol=1e-6)
     exact = np.linalg.eigvalsh(X.T @ X / len(X))[::-1][:k]
@@ -264,3 +264,23 @@ def test_train_best_model_is_repeatable_and_rejects_unknown_settings():
     assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)
     with pytest.raises(TypeError, match="hiden_dim"):
         train_best_model(data, hiden_dim=3)
+
+
+def test_random_search_keeps_the_best_trial_and_stops_hopeless_ones():
+    from answer_key.best_model import random_search
+
+    data = _tiny_data(np.random.default_rng(12))
+    # Good learning rates first, then useless ones (1e-6), which trail and stop early.
+    rates = iter([0.02, 0.05, 1e-6, 2e-6])
+    space = {"learning_rate": lambda r: next(rates)}
+    model, settings, trials = random_search(
+        data, num_trials=4, seed=0, space=space, patience_margin=0.05, verbose=False,
+        hidden_dim=16, num_components=20, epochs=3, batch_size=40, fold_flip=False)
+    assert len(trials) == 4
+    assert trials == sorted(trials, key=lambda t: -t["val_acc"])
+    assert settings["learning_rate"] == trials[0]["learning_rate"]
+    assert accuracy(model, data["X_val"], data["y_val"]) == trials[0]["val_acc"]
+    stopped = [t for t in trials if t["stopped_early"]]
+    assert sorted(t["learning_rate"] for t in stopped) == [1e-6, 2e-6]
+    assert all(t["epochs_done"] == 1 for t in stopped)
+    assert not any(t["stopped_early"] for t in trials if t["learning_rate"] > 1e-3)

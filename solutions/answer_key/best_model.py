@@ -167,7 +167,8 @@ def _mirror_permutation(shape):
     return np.arange(int(np.prod(shape))).reshape(shape)[:, :, ::-1].ravel()
 
 
-def train_best_model(data, seed=0, time_budget=None, verbose=True, **overrides):
+def train_best_model(data, seed=0, time_budget=None, verbose=True, stop_early=None,
+                     **overrides):
     """Train the best two-layer net of the course (see the module docstring).
 
     Inputs:
@@ -179,6 +180,8 @@ def train_best_model(data, seed=0, time_budget=None, verbose=True, **overrides):
       budget that is too short for the planned epochs ends the schedule early instead of
       cutting it off at a high learning rate
     - verbose: print one line per epoch
+    - stop_early: None, or a function (epochs_done, val_acc) -> bool called after every
+      epoch; True ends the training there
     - overrides: entries of RECIPE (or BASELINE's extra "schedule", "init_scale") to change
 
     Returns (model, info):
@@ -226,6 +229,7 @@ def train_best_model(data, seed=0, time_budget=None, verbose=True, **overrides):
     step, progress, val_history, lr = 0, 0.0, [], cfg["learning_rate"]
     while progress < 1.0:
         order = rng.permutation(N)   # each epoch sees every image once
+        epoch_start = step
         for i in range(steps_per_epoch):
             progress = step / total_steps
             if time_budget is not None:
@@ -243,13 +247,15 @@ def train_best_model(data, seed=0, time_budget=None, verbose=True, **overrides):
                 configs[name]["learning_rate"] = lr
                 net.params[name], configs[name] = rule(w, grads[name], configs[name])
             step += 1
-        if i == 0 and step > 0:  # the budget ran out at the start of this epoch
+        if step == epoch_start:  # the budget ran out at the start of this epoch
             break
         val_acc = float(np.mean(np.argmax(net.scores(project(X_val)), axis=1) == data["y_val"]))
         val_history.append(val_acc)
         if verbose:
             print(f"epoch {step / steps_per_epoch:5.1f}  {time.perf_counter() - start:6.1f} s"
                   f"  lr {lr:.4f}  val acc {val_acc:.3f}", flush=True)
+        if stop_early is not None and stop_early(step / steps_per_epoch, val_acc):
+            break
 
     W1 = P @ net.params["V1"] if P is not None else net.params["V1"]
     b1, W2, b2 = net.params["b1"], net.params["W2"], net.params["b2"]
@@ -281,3 +287,57 @@ def accuracy(model, X, y, batch_size=1000):
 def save_model(model, path):
     """Save W1, b1, W2, b2 to an .npz file (the course's best_model.npz format)."""
     np.savez(path, **{k: model.params[k] for k in ("W1", "b1", "W2", "b2")})
+
+
+def random_search(data, num_trials=8, seed=0, space=None, patience_margin=0.03,
+                  verbose=True, **fixed):
+    """Random search over recipe settings, stopping hopeless trials early.
+
+    Inputs:
+    - data: as for train_best_model
+    - num_trials: how many random settings to try
+    - seed: fixes the settings drawn and every trial's training
+    - space: dict name -> function(rng) -> value, the settings to draw; default: learning
+      rate, weight decay and whitening strength, each log-uniform around the recipe's
+    - patience_margin: early stopping; after each epoch a trial stops once its validation
+      accuracy trails the best trial's accuracy at the same epoch by more than this
+    - verbose: print one line per trial
+    - fixed: recipe settings shared by every trial (e.g. epochs=3, hidden_dim=512)
+
+    Returns (best_model, best_settings, trials), trials a list of dicts with the drawn
+    settings, val_acc, epochs_done and stopped_early, best first.
+    """
+    rng = np.random.default_rng(seed)
+    if space is None:
+        space = {
+            "learning_rate": lambda r: float(10 ** r.uniform(-2, -0.7)),
+            "weight_decay": lambda r: float(10 ** r.uniform(-4.5, -2.5)),
+            "whiten_eps": lambda r: float(10 ** r.uniform(-2, 0)),
+        }
+    best_curve = {}   # epoch -> best validation accuracy any trial had there
+    trials, best = [], (None, None, -1.0)
+    for trial in range(num_trials):
+        settings = {name: draw(rng) for name, draw in space.items()}
+
+        stopped = []
+
+        def stop_early(epoch, val_acc):
+            leader = best_curve.get(epoch)
+            best_curve[epoch] = val_acc if leader is None else max(val_acc, leader)
+            if leader is not None and val_acc < leader - patience_margin:
+                stopped.append(epoch)
+            return bool(stopped)
+
+        model, info = train_best_model(data, seed=seed + trial, verbose=False,
+                                       stop_early=stop_early, **{**fixed, **settings})
+        record = {**settings, "val_acc": info["val_acc"], "epochs_done": info["epochs_done"],
+                  "stopped_early": bool(stopped)}
+        trials.append(record)
+        if verbose:
+            shown = ", ".join(f"{k}={v:.3g}" for k, v in settings.items())
+            print(f"trial {trial + 1}/{num_trials}: {shown}: val acc {info['val_acc']:.3f}"
+                  f"{' (stopped early)' if record['stopped_early'] else ''}", flush=True)
+        if info["val_acc"] > best[2]:
+            best = (model, settings, info["val_acc"])
+    trials.sort(key=lambda t: -t["val_acc"])
+    return best[0], best[1], trials
