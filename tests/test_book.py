@@ -100,6 +100,48 @@ def test_answer_key_detector_sees_highlighted_solution_code(tmp_path):
     assert len(answer_key_fragments()) > 50
 
 
+def test_instructor_toc_swaps_every_exercise_for_its_solution(tmp_path):
+    from course_build.book import instructor_toc
+
+    (tmp_path / "_toc.yml").write_text((ROOT / "_toc.yml").read_text())
+    swapped = yaml.safe_load(instructor_toc(tmp_path).read_text())
+    files = [swapped["root"], *toc_files(swapped.get("parts", []))]
+    assert not [f for f in files if f.startswith("exercises/")]
+    for stem in CHAPTERS:
+        assert files.index(f"solutions/notebooks/{stem}") == files.index(f"book/{stem}") + 1
+        assert (ROOT / "solutions" / "notebooks" / f"{stem}.ipynb").is_file()
+    assert (tmp_path / "_toc.yml").read_text() == (ROOT / "_toc.yml").read_text()
+
+
+def test_execution_cache_is_emptied_when_figure_code_or_data_changes(tmp_path, monkeypatch):
+    from course_build import book as step
+
+    for name in step.FIGURE_INPUTS:
+        path = tmp_path / name
+        if path.suffix == ".py":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x = 1\n")
+        else:
+            path.mkdir(parents=True)
+            (path / "mod.py").write_text("y = 2\n")
+    cache = tmp_path / step.CACHE_DIR
+    monkeypatch.delenv("CIFAR10_ARCHIVE", raising=False)
+
+    def fill():
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "entry").write_text("executed")
+
+    assert step.refresh_cache(tmp_path)            # first build: nothing to trust
+    fill()
+    assert not step.refresh_cache(tmp_path) and (cache / "entry").exists()
+    (tmp_path / "book" / "figures.py").write_text("x = 2\n")
+    assert step.refresh_cache(tmp_path) and not cache.exists()
+    fill()
+    assert not step.refresh_cache(tmp_path)
+    monkeypatch.setenv("CIFAR10_ARCHIVE", "/data/cifar-10-python.tar.gz")
+    assert step.refresh_cache(tmp_path) and not cache.exists()
+
+
 # ------------------------------------------------------------------ slow: the built book
 
 @pytest.fixture(scope="module")
