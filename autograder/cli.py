@@ -8,12 +8,19 @@ from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, QUESTION_POINTS
 
+def _wrapped(text, width=88):
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
 DESCRIPTION = f"""\
 Grade the chapter notebooks of many students with the hidden checks.
 
 SUBMISSIONS is a folder holding one folder per student (the folder name is the student
 id) or one .zip per student (the file name without .zip is the id). Each holds that
-student's chapter notebooks, named as in exercises/ ({", ".join(s + ".ipynb" for s in CHAPTERS)});
+student's chapter notebooks, named as in exercises/:
+{_wrapped(", ".join(s + ".ipynb" for s in CHAPTERS))};
 any may be missing. It may also hold best_model.npz (np.savez of W1, b1, W2, b2). Files
 may sit in a subfolder; symbolic links are ignored; zips are read, never extracted.
 
@@ -34,7 +41,8 @@ autograder/SECURITY.md.
 Decoupled grading: two_layer_net and training run the student's TwoLayerNet (and sgd)
 on top of the answer key's layers, so a bug in a layer costs points only under that layer.
 
-Questions and points (autograder/points.py): {", ".join(f"{q} {QUESTION_POINTS[q]}" for q in QUESTION_IDS)};
+Questions and points (set in autograder/points.py):
+{_wrapped(", ".join(f"{q} {QUESTION_POINTS[q]}" for q in QUESTION_IDS))};
 total {sum(QUESTION_POINTS.values())}. training and best_model need CIFAR-10 (see below).
 """
 
@@ -76,7 +84,8 @@ def build_parser():
     grade.add_argument("--out", required=True, type=Path, metavar="OUT",
                        help="folder for grades.csv, grades.json and feedback/ (created)")
     grade.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                       metavar="N", help="questions graded at the same time (default: 2)")
+                       metavar="N", help="students graded at the same time, each in its own "
+                                         "sandbox (default: 2)")
     grade.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"wall-clock limit of one question's worker; CPU time is "
                             f"limited to the same (default: {DEFAULT_TIMEOUT})")
@@ -86,7 +95,8 @@ def build_parser():
                        help="course seed of the hidden check inputs (default: the one in "
                             "autograder/points.py)")
     grade.add_argument("--questions", metavar="QID,QID",
-                       help="grade only these question ids (default: all)")
+                       help="grade only these question ids (default: all); the outputs then "
+                            "have only their columns")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="do not use bubblewrap even if it is available (weaker)")
     grade.add_argument("--no-progress", action="store_true", help="hide the progress bar")

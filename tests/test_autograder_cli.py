@@ -14,6 +14,8 @@ from fcnet.chapters import CHAPTERS
 
 from autograder_support import REPO, notebook, write_submission
 
+pytestmark = pytest.mark.slow  # many sandboxes: about a minute
+
 QUESTIONS = ("affine_forward", "relu_forward", "inline_q1")
 
 

@@ -23,6 +23,8 @@ from fcnet.chapters import QUESTION_IDS
 from autograder_support import (REPO, append_cell, checks_of, grade_folder, notebook,
                                 replace_definition, v3_notebook, write_submission)
 
+pytestmark = pytest.mark.slow  # many sandboxes: about a minute
+
 QUESTIONS = tuple(q for q in QUESTION_IDS if q not in ("training", "best_model"))
 MARKER = f"autograder-test-marker-{uuid.uuid4().hex}"
 SLEEP_SECONDS = str(900000 + uuid.uuid4().int % 99999)  # an argument no other sleep has
