@@ -84,29 +84,24 @@ def _blank(ax, xlim, ylim):
 @figure
 def affine_graph():
     """Chapter 1: the affine layer as a graph, one scalar example with shapes beside it."""
-    fig, ax = plt.subplots(figsize=(9.5, 4.2))
-    _blank(ax, (-0.6, 11.2), (-2.4, 3.0))
+    fig, ax = plt.subplots(figsize=(9.5, 4.6))
+    _blank(ax, (-0.6, 11.4), (-2.9, 3.1))
     x, w, b = 2.0, -0.5, 1.5
     out = w * x + b
     dout = 2.0
-    _box(ax, (0.5, 2.0), "$x$\n(N, D)", width=1.4, height=0.9)
-    _box(ax, (0.5, 0.0), "$W$\n(D, M)", width=1.4, height=0.9)
-    _box(ax, (0.5, -1.9), "$b$\n(M,)", width=1.4, height=0.9)
-    _box(ax, (5.0, 0.0), "affine\n$xW + b$", color="#deebf7", width=1.9, height=1.1)
-    _box(ax, (9.3, 0.0), "out\n(N, M)", width=1.5, height=0.9)
-    arrow = dict(arrowstyle="-|>", mutation_scale=14, lw=1.4, color="#333333")
-    for y0, label_f, label_b in ((2.0, f"x = {x:g}", f"dx = W·dout = {w * dout:g}"),
-                                 (0.0, f"W = {w:g}", f"dW = x·dout = {x * dout:g}"),
-                                 (-1.9, f"b = {b:g}", f"db = dout = {dout:g}")):
-        ax.add_patch(FancyArrowPatch((1.25, y0), (4.0, 0.0 + 0.25 * np.sign(y0)), **arrow))
-        ty = y0 + (0.1 if y0 >= 0 else -0.1)
-        ax.text(2.55, ty + 0.18, label_f, color=FORWARD, ha="center", va="bottom")
-        ax.text(2.55, ty - 0.18, label_b, color=BACKWARD, ha="center", va="top")
-    _edge(ax, (5.1, 0.0), (9.3, 0.0), f"out = {out:g}", f"dout = {dout:g}  (upstream)",
-          shrink=1.05)
-    ax.text(5.0, -0.8, "local gradients:\n∂out/∂x = W,  ∂out/∂W = x,  ∂out/∂b = 1",
-            ha="center", va="top", color=LOCAL, fontsize=10)
-    ax.text(5.6, 2.75, "forward values (green) above each arrow; gradients of the loss "
+    # One tall node that all three inputs enter horizontally: labels never cross arrows.
+    _box(ax, (5.3, 0.0), "affine\n$xW + b$\n\n\nlocal gradients:\n∂out/∂x = W\n"
+         "∂out/∂W = x\n∂out/∂b = 1", color="#deebf7", width=2.3, height=5.0, fontsize=11)
+    rows = ((2.0, "$x$\n(N, D)", f"x = {x:g}", f"dx = W·dout = {w * dout:g}"),
+            (0.0, "$W$\n(D, M)", f"W = {w:g}", f"dW = x·dout = {x * dout:g}"),
+            (-2.0, "$b$\n(M,)", f"b = {b:g}", f"db = dout = {dout:g}"))
+    for y, name, label_f, label_b in rows:
+        _box(ax, (0.5, y), name, width=1.4, height=0.9)
+        _edge(ax, (0.5, y), (5.3, y), label_f, label_b, shrink=(0.75, 1.2))
+    _box(ax, (10.3, 0.0), "out\n(N, M)", width=1.5, height=0.9)
+    _edge(ax, (5.3, 0.0), (10.3, 0.0), f"out = {out:g}", f"dout = {dout:g} (upstream)",
+          shrink=(1.2, 0.8))
+    ax.text(5.3, 2.95, "forward values (green) above each arrow; gradients of the loss "
             "(magenta) below", ha="center", va="center", fontsize=10, color="#333333")
     fig.tight_layout()
     return fig
