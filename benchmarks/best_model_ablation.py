@@ -8,7 +8,7 @@ table of test accuracies (all 10,000 test images).
 
 A short budget ranks the ingredients for short training; the full 10-minute recipe is
 benchmarks/best_model.py. Wall-clock budgets make the numbers depend on the machine and
-its load, which the script prints.
+its load, which the script prints; `--epochs N` gives every variant N epochs instead.
 """
 import argparse
 import os
@@ -34,6 +34,9 @@ VARIANTS = {
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budget", type=float, default=120.0, help="seconds per run")
+    p.add_argument("--epochs", type=float, default=None,
+                   help="train every variant for this many epochs instead of --budget "
+                        "seconds (outcomes then do not depend on the machine's load)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", help="run only the variants whose name starts so")
@@ -56,8 +59,11 @@ def main(argv=None):
         overrides = BASELINE if overrides == "BASELINE" else overrides
         load = os.getloadavg()[0]
         start = time.perf_counter()
-        model, info = train_best_model(data, seed=args.seed, time_budget=args.budget,
-                                       verbose=False, **overrides)
+        if args.epochs is not None:
+            overrides = {**overrides, "epochs": args.epochs}
+        model, info = train_best_model(
+            data, seed=args.seed, verbose=False,
+            time_budget=None if args.epochs is not None else args.budget, **overrides)
         test_acc = accuracy(model, data["X_test"], data["y_test"])
         rows.append((name, test_acc, info["val_acc"], info["epochs_done"],
                      time.perf_counter() - start, load))
@@ -65,7 +71,8 @@ def main(argv=None):
               f"{info['epochs_done']:.1f} epochs, load {load:.1f}", flush=True)
 
     threads = args.threads if args.threads is not None else "default"
-    print(f"\nbudget {args.budget:.0f} s per run, BLAS threads {threads}, seed {args.seed}\n")
+    budget = f"{args.epochs:g} epochs" if args.epochs is not None else f"{args.budget:.0f} s"
+    print(f"\nbudget {budget} per run, BLAS threads {threads}, seed {args.seed}\n")
     print("| variant | test acc | val acc | epochs | seconds | load avg |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, test_acc, val_acc, epochs, seconds, load in rows:
