@@ -129,7 +129,8 @@ class _WhitenedNet:
         s1 = init_scale if init_scale is not None else np.sqrt(2.0 / k)   # He init
         s2 = init_scale if init_scale is not None else np.sqrt(1.0 / H)
         self.params = {"V1": (s1 * rng.standard_normal((k, H))).astype(dtype),
-                       "b1": np.zeros(H, dtype), "W2": (s2 * rng.standard_normal((H, C))).astype(dtype),
+                       "b1": np.zeros(H, dtype),
+                       "W2": (s2 * rng.standard_normal((H, C))).astype(dtype),
                        "b2": np.zeros(C, dtype)}
 
     def scores(self, z):
@@ -217,8 +218,9 @@ def train_best_model(data, seed=0, time_budget=None, verbose=True, stop_early=No
 
     net = _WhitenedNet(k, cfg["hidden_dim"], C, rng, dtype, cfg["init_scale"])
     rule = sgd_momentum if cfg["momentum"] else sgd
-    base = {"learning_rate": cfg["learning_rate"], "momentum": cfg["momentum"],
-            "nesterov": cfg["nesterov"]} if cfg["momentum"] else {"learning_rate": cfg["learning_rate"]}
+    base = {"learning_rate": cfg["learning_rate"]}
+    if cfg["momentum"]:
+        base.update(momentum=cfg["momentum"], nesterov=cfg["nesterov"])
     configs = {name: dict(base) for name in net.params}
     keep = cfg["keep_prob"]
     dropout_param = {"p": keep, "mode": "train" if keep < 1 else "test", "rng": rng}
