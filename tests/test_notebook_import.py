@@ -24,11 +24,13 @@ def test_keeps_definitions_and_skips_runs(tmp_path):
         "for i in range(10**9):\n    pass",
         "data = load_everything()",
         "class Net:\n    pass",
+        "answer = set()\nbig = set(range(10**9))",
     )
     code = extract_definitions(nb).code
     assert "def affine_forward" in code and "class Net" in code and "LIMIT = 3" in code
     assert "RuntimeError" not in code and "range(10**9)" not in code
     assert "load_everything" not in code and "%matplotlib" not in code
+    assert "answer = set()" in code and "range(10**9)" not in code
 
 
 def test_syntax_error_cell_is_reported_and_others_kept(tmp_path):
