@@ -1,4 +1,4 @@
-# %%
+# %% tags=["hide-input"]
 # @colab-setup
 
 # %% [markdown]
