@@ -29,3 +29,16 @@ def cifar10_archive(monkeypatch):
     monkeypatch.setenv("CIFAR10_ARCHIVE", str(SHARED_CIFAR10_ARCHIVE))
     monkeypatch.setenv("CIFAR10_MD5", SHARED_CIFAR10_MD5)
     return str(SHARED_CIFAR10_ARCHIVE)
+
+
+@pytest.fixture(scope="module")
+def cifar():
+    """The same as `cifar10_archive`, once for a whole module (for costly module fixtures)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("CIFAR10_ARCHIVE"):
+            if not SHARED_CIFAR10_ARCHIVE.is_file():
+                pytest.skip(f"no CIFAR-10 archive: {SHARED_CIFAR10_ARCHIVE} is absent and "
+                            "CIFAR10_ARCHIVE is not set")
+            mp.setenv("CIFAR10_ARCHIVE", str(SHARED_CIFAR10_ARCHIVE))
+            mp.setenv("CIFAR10_MD5", SHARED_CIFAR10_MD5)
+        yield

@@ -6,8 +6,6 @@ definition swapped for a wrong one (a mistake students make), and the untouched 
 notebooks. They are graded in one batch by the real engine, in the sandbox this machine
 offers, then each is checked question by question.
 """
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,20 +20,7 @@ from autograder_support import (cached_model, checks_of, grade_folder, model_byt
 
 pytestmark = [pytest.mark.slow, pytest.mark.cifar]
 
-SHARED_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-python.tar.gz"
 
-
-@pytest.fixture(scope="module")
-def cifar():
-    """CIFAR-10 for the whole module (the conftest fixture is per test)."""
-    with pytest.MonkeyPatch.context() as mp:
-        if not os.environ.get("CIFAR10_ARCHIVE"):
-            if not SHARED_ARCHIVE.is_file():
-                pytest.skip(f"no CIFAR-10 archive: {SHARED_ARCHIVE} is absent and "
-                            "CIFAR10_ARCHIVE is not set")
-            mp.setenv("CIFAR10_ARCHIVE", str(SHARED_ARCHIVE))
-            mp.setenv("CIFAR10_MD5", "f6a5bb329491051f72ffb4c31a1b03bf")
-        yield
 
 
 # ----------------------------------------------------------------------------- models

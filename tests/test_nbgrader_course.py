@@ -34,7 +34,6 @@ REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "autograder" / "dist" / "nbgrader"
 ASSIGNMENT = "two_layer_net"
 BIN = Path(sys.executable).parent
-SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar-10-python.tar.gz"
 
 
 def _source(stem):
@@ -106,17 +105,6 @@ def test_autograde_runs_only_the_hidden_part_and_grades_the_submitted_folder(
 
 
 # ----------------------------------------------------------------------------- real commands
-
-@pytest.fixture(scope="module")
-def cifar():
-    with pytest.MonkeyPatch.context() as mp:
-        if not os.environ.get("CIFAR10_ARCHIVE"):
-            if not SHARED_ARCHIVE.is_file():
-                pytest.skip(f"no CIFAR-10 archive: {SHARED_ARCHIVE} is absent and "
-                            "CIFAR10_ARCHIVE is not set")
-            mp.setenv("CIFAR10_ARCHIVE", str(SHARED_ARCHIVE))
-            mp.setenv("CIFAR10_MD5", "f6a5bb329491051f72ffb4c31a1b03bf")
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,6 @@ from lms_submissions import (LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_para
 REPO = Path(__file__).resolve().parents[1]
 ZIP = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
 BIN = Path(sys.executable).parent
-SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "cifar-10-python.tar.gz"
 # Per-question time limit for both graders in these tests (the default is 60 s): long
 # enough for the training question on a busy machine, short for the looping submission.
 TIMEOUT = "20"
@@ -156,17 +155,6 @@ def test_gradescope_prestep_moves_loose_uploads_into_a_folder(bundle, tmp_path):
 
 
 # ----------------------------------------------------------------------------- grading
-
-@pytest.fixture(scope="module")
-def cifar():
-    with pytest.MonkeyPatch.context() as mp:
-        if not os.environ.get("CIFAR10_ARCHIVE"):
-            if not SHARED_ARCHIVE.is_file():
-                pytest.skip(f"no CIFAR-10 archive: {SHARED_ARCHIVE} is absent and "
-                            "CIFAR10_ARCHIVE is not set")
-            mp.setenv("CIFAR10_ARCHIVE", str(SHARED_ARCHIVE))
-            mp.setenv("CIFAR10_MD5", "f6a5bb329491051f72ffb4c31a1b03bf")
-        yield
 
 
 def _zip_folder(folder, target):
