@@ -425,7 +425,7 @@ def _serve_one(session, job_body, limits, started):
     writer = threading.Thread(target=_feed, args=(proc.stdin, len(job_body).to_bytes(8, "little")
                                                   + job_body, False), daemon=True)
     writer.start()
-    results, prints, printed, acks = bytearray(), bytearray(), 0, b""
+    output, acks = _CappedOutput(limits), b""
     selector = selectors.DefaultSelector()
     for stream in (proc.stdout, proc.stderr):
         os.set_blocking(stream.fileno(), False)
@@ -455,20 +455,10 @@ def _serve_one(session, job_body, limits, started):
             if not chunk:
                 run.fault = "its sandbox stopped"
                 break
-            if key.fileobj is proc.stdout:
-                results += chunk
-                if len(results) > limits.result_bytes:
-                    run.fault = "it wrote more result data than allowed"
-            else:
-                printed += len(chunk)
-                if len(prints) < 4096:
-                    prints += chunk[:4096 - len(prints)]
-                if printed > limits.print_bytes:
-                    run.fault = (f"it printed more than {limits.print_bytes // 2 ** 20} MB "
-                                 f"of output")
+            run.fault = run.fault or output.take(chunk, is_result=key.fileobj is proc.stdout)
     if idle is not None:
         # The child and everything it started are gone: what it wrote is in the pipes.
-        for stream, sink in ((proc.stdout, results), (proc.stderr, None)):
+        for stream, sink in ((proc.stdout, output.results), (proc.stderr, None)):
             while True:
                 try:
                     chunk = stream.read(1 << 16)
@@ -482,17 +472,14 @@ def _serve_one(session, job_body, limits, started):
         if not idle.get("clean"):
             run.fault = run.fault or "its sandbox could not be cleaned after it"
     selector.close()
-    run.frames = split_frames(bytes(results))
-    run.prints = bytes(prints)
+    run.frames = split_frames(bytes(output.results))
+    run.prints = bytes(output.prints)
     done = any(b'"kind": "done"' in f[:64] for f in run.frames)
     status = (idle or {}).get("status", "")
     run.returncode = status
     if not run.fault and not done:
         if status.startswith("signal "):
-            number = int(status.split()[1])
-            name = signal.Signals(number).name if number in signal.valid_signals() else number
-            run.fault = f"it was killed by signal {name}" + (
-                " (CPU time limit)" if name == "SIGXCPU" else "")
+            run.fault = _killed_by(int(status.split()[1]))
         else:
             run.fault = f"it exited early ({status or 'no status'})"
     return run
@@ -522,8 +509,7 @@ def _supervise(proc, payload, limits, started):
     run = WorkerRun()
     writer = threading.Thread(target=_feed, args=(proc.stdin, payload), daemon=True)
     writer.start()
-    results, prints = bytearray(), bytearray()
-    printed = 0
+    output = _CappedOutput(limits)
     selector = selectors.DefaultSelector()
     for stream in (proc.stdout, proc.stderr):
         os.set_blocking(stream.fileno(), False)
@@ -548,20 +534,10 @@ def _supervise(proc, payload, limits, started):
             if not chunk:
                 selector.unregister(key.fileobj)
                 continue
-            if key.fileobj is proc.stdout:
-                results += chunk
-                if len(results) > limits.result_bytes:
-                    run.fault = "it wrote more result data than allowed"
-            else:
-                printed += len(chunk)
-                if len(prints) < 4096:
-                    prints += chunk[:4096 - len(prints)]
-                if printed > limits.print_bytes:
-                    run.fault = (f"it printed more than {limits.print_bytes // 2 ** 20} MB "
-                                 f"of output")
+            run.fault = run.fault or output.take(chunk, is_result=key.fileobj is proc.stdout)
         if run.fault:
             break
-        if not done_seen and _has_done_frame(results):
+        if not done_seen and _has_done_frame(output.results):
             done_seen = True
             deadline = min(deadline, time.monotonic() + 2.0)  # give it a moment to exit
     selector.close()
@@ -575,19 +551,44 @@ def _supervise(proc, payload, limits, started):
             stream.close()
         except OSError:
             pass
-    run.frames = split_frames(bytes(results))
-    run.prints = bytes(prints)
+    run.frames = split_frames(bytes(output.results))
+    run.prints = bytes(output.prints)
     if done_seen and run.fault.startswith("it ran longer"):
         run.fault = ""  # it finished its work; only its exit was slow (killed above)
     if not run.fault and not done_seen:
         code = run.returncode
         if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else -code
-            run.fault = f"it was killed by signal {name}" + (
-                " (CPU time limit)" if name == "SIGXCPU" else "")
+            run.fault = _killed_by(-code)
         else:
             run.fault = f"it exited early (exit code {code})"
     return run
+
+
+class _CappedOutput:
+    """What a worker wrote: its stdout (the result frames) whole, its prints (stderr)
+    counted but kept only for the first 4 KB."""
+
+    def __init__(self, limits):
+        self.limits = limits
+        self.results, self.prints, self.printed = bytearray(), bytearray(), 0
+
+    def take(self, chunk, is_result):
+        """Add one chunk; return the fault once a limit is passed, else ""."""
+        if is_result:
+            self.results += chunk
+            too_much = len(self.results) > self.limits.result_bytes
+            return "it wrote more result data than allowed" if too_much else ""
+        self.printed += len(chunk)
+        if len(self.prints) < 4096:
+            self.prints += chunk[:4096 - len(self.prints)]
+        if self.printed > self.limits.print_bytes:
+            return f"it printed more than {self.limits.print_bytes // 2 ** 20} MB of output"
+        return ""
+
+
+def _killed_by(number):
+    name = signal.Signals(number).name if number in signal.valid_signals() else number
+    return f"it was killed by signal {name}" + (" (CPU time limit)" if name == "SIGXCPU" else "")
 
 
 def _feed(stdin, payload, close=True):
