@@ -157,7 +157,9 @@ class _WhitenedNet:
         return loss, grads
 
 
-def _learning_rate(base, progress, schedule):
+def scheduled_learning_rate(base, progress, schedule):
+    """The learning rate after a fraction `progress` (0 to 1) of the run: `base` times
+    (1 + cos(pi * progress)) / 2 for the "cosine" schedule, `base` for "constant"."""
     if schedule == "cosine":
         return base * 0.5 * (1.0 + np.cos(np.pi * min(progress, 1.0)))
     return base
@@ -244,7 +246,7 @@ def train_best_model(data, seed=0, time_budget=None, verbose=True, stop_early=No
                 images = augment(images, rng, cfg["shift"], cfg["flip"])
             _, grads = net.loss(project(images), y_train[batch], cfg["weight_decay"],
                                 dropout_param)
-            lr = _learning_rate(cfg["learning_rate"], progress, cfg["schedule"])
+            lr = scheduled_learning_rate(cfg["learning_rate"], progress, cfg["schedule"])
             for name, w in net.params.items():
                 configs[name]["learning_rate"] = lr
                 net.params[name], configs[name] = rule(w, grads[name], configs[name])

@@ -18,16 +18,15 @@ def sgd(w, dw, config=None):
     if config is None:
         config = {}
     config.setdefault("learning_rate", 1e-2)
-    # In place, as CS231n does: a step makes no new weight array. lr * dw goes into a
-    # scratch array kept in config and reused every step: a fresh weight-sized temporary
-    # costs the operating system's page faults each time (8 of 34 ms per step at 2,000
-    # hidden units). float() keeps float32 weights float32 even when the rate is a numpy
-    # float64 (e.g. from a random search).
-    step = config.get("step")
-    if step is None or step.shape != w.shape or step.dtype != w.dtype:
-        step = config["step"] = np.empty_like(w)
-    np.multiply(dw, float(config["learning_rate"]), out=step)
-    w -= step
+    # In place, as CS231n does: a step makes no new weight array. A few rows at a time
+    # (about 512 KB), so that lr * dw is still in the cache when it is subtracted: the
+    # whole-array form reads and writes a weight-sized temporary through main memory, a
+    # quarter of a training step at 2,000 hidden units. float() keeps float32 weights
+    # float32 even when the rate is a numpy float64 (e.g. from a random search).
+    lr = float(config["learning_rate"])
+    rows = max(1, 2**19 // max(w[:1].nbytes, 1))
+    for start in range(0, len(w), rows):
+        w[start:start + rows] -= lr * dw[start:start + rows]
     return w, config
 
 
