@@ -394,6 +394,88 @@ def sweep_heatmap():
     return fig
 
 
+# ------------------------------------------------------------------ the best model
+
+@figure
+def augmentation_examples(num_images=4, num_copies=3, seed=1):
+    """Chapter 6: training images next to random flipped and shifted copies of them, made
+    by the best model's own augmentation (answer_key.best_model.augment)."""
+    from answer_key.best_model import RECIPE, augment
+    data, what = course_data()
+    images = data["X_train"][:num_images]
+    rng = np.random.default_rng(seed)
+    columns = [("original", images)] + [
+        (f"random copy {i + 1}", augment(images, rng, RECIPE["shift"], RECIPE["flip"]))
+        for i in range(num_copies)]
+    fig, axes = plt.subplots(num_images, len(columns),
+                             figsize=(1.8 * len(columns), 1.8 * num_images), squeeze=False)
+    for row in range(num_images):
+        # One brightness scale per row, so the copies look exactly like their original.
+        low, high = images[row].min(), images[row].max()
+        for col, (name, batch) in enumerate(columns):
+            ax = axes[row, col]
+            ax.imshow(np.clip((batch[row].transpose(1, 2, 0) - low) / (high - low), 0, 1))
+            ax.set(xticks=[], yticks=[])
+            ax.grid(False)
+            if row == 0:
+                ax.set_title(name, fontsize=10)
+    fig.suptitle(f"Flips and shifts of up to {RECIPE['shift']} pixels "
+                 f"({what.split(' (')[0].split(' ', 1)[1]})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+@lru_cache(maxsize=None)
+def pixel_variances(num_images=5000):
+    """Variances of the training images along their principal directions, largest first."""
+    data, what = course_data()
+    X = data["X_train"][:num_images].reshape(num_images, -1).astype(np.float64)
+    return (np.linalg.eigvalsh(X.T @ X / num_images)[::-1],
+            f"{num_images:,} {what.split(' (')[0].split(' ', 1)[1]}")
+
+
+@figure
+def whitening_spectrum():
+    """Chapter 6: how unequal the input directions are, before and after PCA whitening
+    with the best model's settings."""
+    from answer_key.best_model import RECIPE
+    variances, what = pixel_variances()
+    k, eps = RECIPE["num_components"], RECIPE["whiten_eps"]
+    kept = variances[:k]
+    fig, ax = plt.subplots(figsize=(8.5, 4))
+    ax.semilogy(np.arange(1, len(variances) + 1), np.maximum(variances, 1e-6),
+                label="raw pixels")
+    ax.semilogy(np.arange(1, k + 1), kept / (kept + eps * kept.mean()),
+                label=f"whitened (first {k} directions, softened by {eps:g} x mean)")
+    ax.axvline(k, color="grey", ls="--", lw=1)
+    ax.set(xlabel="principal direction (largest variance first)", ylabel="variance",
+           title=f"Variance of the input along each direction ({what})")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+@figure
+def learning_rate_schedules(epochs=30, lr_decay=0.9):
+    """Chapter 6: the best model's cosine schedule next to a constant rate and the
+    Solver's per-epoch decay."""
+    from answer_key.best_model import RECIPE, scheduled_learning_rate
+    base = RECIPE["learning_rate"]
+    t = np.linspace(0, epochs, 301)
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    ax.plot(t, [scheduled_learning_rate(base, x / epochs, "constant") for x in t],
+            label="constant")
+    ax.step(t, base * lr_decay ** np.floor(t), where="post",
+            label=f"Solver's lr_decay={lr_decay:g} (once per epoch)")
+    ax.plot(t, [scheduled_learning_rate(base, x / epochs, "cosine") for x in t],
+            label="cosine (the best model)", lw=2.2)
+    ax.set(xlabel="epoch", ylabel="learning rate", ylim=(0, base * 1.1),
+           title=f"Learning-rate schedules over {epochs} epochs, starting at {base:g}")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 # ------------------------------------------------------------------ exercise excerpts
 
 def stub_source(dotted):
