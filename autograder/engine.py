@@ -14,7 +14,7 @@ import numpy as np
 
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
-from . import best_model, grading, hidden_checks, report
+from . import grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import SANDBOX_LIB, BubblewrapSandbox, Limits, detect_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
@@ -138,7 +138,8 @@ class _Jobs:
     def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
         if qid in grading.GRADER_SIDE:
-            return self._grade_model(submission, qid, cases)
+            return grading.grade_model_file(qid, submission.files.get(MODEL_FILE), cases,
+                                            self.settings.course_seed)
         stem = chapter_of(qid)
         chapter = chapters.get(stem)
         if chapter is None:
@@ -160,19 +161,6 @@ class _Jobs:
         if fault:
             notes.append(f"the grading worker for this question was stopped: {fault}")
         return grading.judge_question(qid, cases, results, fault, notes)
-
-    def _grade_model(self, submission, qid, cases):
-        data = submission.files.get(MODEL_FILE)
-        if data is None:
-            return grading.not_done(qid, f"no {MODEL_FILE} in the submission")
-        try:
-            params = best_model.load_params(data)
-        except best_model.InvalidModel as err:
-            return grading.not_done(qid, f"{MODEL_FILE} was refused: {err}")
-        ns = {"best_model_params": params}
-        results = {task.key: grading.run_probe_in_process(task, ns, cases[task.case])
-                   for task in grading.probe_tasks(qid, self.settings.course_seed)}
-        return grading.judge_question(qid, cases, results)
 
     def _job(self, qid, chapters, tasks, cases):
         arrays, entries = {}, []

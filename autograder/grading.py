@@ -27,6 +27,7 @@ from . import hidden_checks, probes
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
+from .submissions import MODEL_FILE
 from .worker_runtime import _plain
 
 # Questions whose student code runs on top of the answer key's layers.
@@ -144,6 +145,22 @@ def run_probe_in_process(task, ns, case, reference=None):
     return ProbeResult("ok", outputs={**scalars, **arrays})
 
 
+def grade_model_file(qid, data, cases, course_seed=COURSE_SEED):
+    """Grade a grader-side question (best_model) from the bytes of the submitted
+    best_model.npz (None when there is none). The file is read as data, never run."""
+    from .best_model import InvalidModel, load_params
+
+    if data is None:
+        return not_done(qid, f"no {MODEL_FILE} in the submission")
+    try:
+        ns = {"best_model_params": load_params(data)}
+    except InvalidModel as err:
+        return not_done(qid, f"{MODEL_FILE} was refused: {err}")
+    results = {task.key: run_probe_in_process(task, ns, cases[task.case])
+               for task in probe_tasks(qid, course_seed)}
+    return judge_question(qid, cases, results)
+
+
 def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None):
     """Grade question `qid` against namespace `ns` in this process; return a QuestionResult.
 
@@ -151,16 +168,11 @@ def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None
     the sandbox: use it where the student's code already runs in the grading process
     (otter, nbgrader).
     """
-    from .best_model import InvalidModel, load_params
-
     cases = hidden_checks.make_cases(qid, course_seed)
     if qid in GRADER_SIDE:
-        if best_model_path is None or not Path(best_model_path).is_file():
-            return not_done(qid, "no best_model.npz was submitted")
-        try:
-            ns = {"best_model_params": load_params(Path(best_model_path).read_bytes())}
-        except InvalidModel as err:
-            return not_done(qid, f"best_model.npz was refused: {err}")
+        path = None if best_model_path is None else Path(best_model_path)
+        data = path.read_bytes() if path is not None and path.is_file() else None
+        return grade_model_file(qid, data, cases, course_seed)
     ns = {} if ns is None else ns
     reference = reference_layers() if qid in DECOUPLED else None
     results = {task.key: run_probe_in_process(task, ns, cases[task.case], reference)

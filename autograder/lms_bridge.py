@@ -135,22 +135,12 @@ def deadline(seconds):
 
 def grade_question(loaded, qid, timeout=None, course_seed=COURSE_SEED):
     """Grade `qid` of a Loaded submission here; the points python -m autograder gives."""
-    from . import best_model
-
     timeout = default_timeout() if timeout is None else timeout
     cases = hidden_checks.make_cases(qid, course_seed)
     tasks = grading.probe_tasks(qid, course_seed)
     if qid in grading.GRADER_SIDE:  # best_model: the grader evaluates the file itself
-        data = loaded.submission.files.get(MODEL_FILE)
-        if data is None:
-            return grading.not_done(qid, f"no {MODEL_FILE} in the submission")
-        try:
-            params = best_model.load_params(data)
-        except best_model.InvalidModel as err:
-            return grading.not_done(qid, f"{MODEL_FILE} was refused: {err}")
-        ns = {"best_model_params": params}
-        results = {t.key: grading.run_probe_in_process(t, ns, cases[t.case]) for t in tasks}
-        return grading.judge_question(qid, cases, results)
+        return grading.grade_model_file(qid, loaded.submission.files.get(MODEL_FILE), cases,
+                                        course_seed)
 
     stem = chapter_of(qid)
     chapter = loaded.chapters.get(stem)

@@ -145,8 +145,8 @@ def fill_release(release_dir, source_dir, dest):
 # ----------------------------------------------------------------------------- models
 
 def good_model_params():
-    """Above 48% on the test batch: the answer key's recipe, shortened (the same model
-    tests/test_autograder_grades.py caches as "good", so the two share the cache)."""
+    """Above 48% on the test batch: the answer key's recipe, shortened (every grading
+    test caches it as "good")."""
     from answer_key.best_model import train_best_model
     from fcnet.data_utils import get_CIFAR10_data
 

@@ -17,24 +17,12 @@ from fcnet.chapters import QUESTION_IDS
 from autograder_support import (cached_model, checks_of, grade_folder, model_bytes,
                                 notebook, replace_assignment, replace_definition,
                                 write_submission)
+from lms_submissions import good_model_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.cifar]
 
 
-
-
 # ----------------------------------------------------------------------------- models
-
-def _good_model():
-    """A model above 48% on the test batch: the answer key's recipe, shortened."""
-    from answer_key.best_model import train_best_model
-    from fcnet.data_utils import get_CIFAR10_data
-
-    data = get_CIFAR10_data(dtype=np.float32, num_test=10)
-    model, _ = train_best_model(data, seed=0, hidden_dim=256, num_components=256, epochs=2,
-                                shift=0, flip=False, fold_flip=False, verbose=False)
-    return {k: np.asarray(v) for k, v in model.params.items()}
-
 
 def _failed_sweep_model():
     """What the seed notebook's sweep kept (lr 5e-3, reg 0.5, 100 hidden units): about 21%."""
@@ -315,7 +303,7 @@ def graded(cifar, tmp_path_factory, request):
     """Grade all submissions of this module in one batch."""
     cache = request.config.cache.mkdir("autograder-models") \
         if getattr(request.config, "cache", None) else tmp_path_factory.mktemp("models")
-    good = cached_model(cache, "good", _good_model)
+    good = cached_model(cache, "good", good_model_params)
     sweep = cached_model(cache, "failed-sweep", _failed_sweep_model)
     good_bytes = model_bytes(good)
     root = tmp_path_factory.mktemp("submissions")
