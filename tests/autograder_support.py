@@ -44,39 +44,40 @@ def replace_text(nb, old, new):
     return nb
 
 
-def replace_definition(nb, name, source):
-    """`nb` with the top-level def/class `name` replaced by `source` (or removed if None)."""
-    nb = copy.deepcopy(nb)
+def _top_level_statements(nb):
+    """(cell, node) for each top-level statement of each code cell that parses."""
     for cell in _code_cells(nb):
         try:
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
-                lines = cell.source.splitlines()
-                start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno)
-                new = [] if source is None else source.strip("\n").splitlines()
-                cell.source = "\n".join(lines[:start - 1] + new + lines[node.end_lineno:])
-                return nb
+            yield cell, node
+
+
+def replace_definition(nb, name, source):
+    """`nb` with the top-level def/class `name` replaced by `source` (or removed if None)."""
+    nb = copy.deepcopy(nb)
+    for cell, node in _top_level_statements(nb):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            lines = cell.source.splitlines()
+            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno)
+            new = [] if source is None else source.strip("\n").splitlines()
+            cell.source = "\n".join(lines[:start - 1] + new + lines[node.end_lineno:])
+            return nb
     raise AssertionError(f"no top-level definition {name!r}")
 
 
 def replace_assignment(nb, name, value):
     """`nb` with the top-level assignment `name = ...` changed to `name = value`."""
     nb = copy.deepcopy(nb)
-    for cell in _code_cells(nb):
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and [getattr(t, "id", None)
-                                                 for t in node.targets] == [name]:
-                lines = cell.source.splitlines()
-                cell.source = "\n".join(lines[:node.lineno - 1] + [f"{name} = {value}"]
-                                        + lines[node.end_lineno:])
-                return nb
+    for cell, node in _top_level_statements(nb):
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None)
+                                             for t in node.targets] == [name]:
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(lines[:node.lineno - 1] + [f"{name} = {value}"]
+                                    + lines[node.end_lineno:])
+            return nb
     raise AssertionError(f"no top-level assignment to {name!r}")
 
 
