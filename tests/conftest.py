@@ -1,14 +1,33 @@
-"""Shared fixtures for the test suite."""
+"""Shared fixtures for the test suite, and the rule that CI never skips what matters.
+
+A test that needs bubblewrap, chromium or the real CIFAR-10 calls `require(resource, why)`.
+On a developer's machine without the resource that skips, with the reason. CI sets
+FCNET_REQUIRE_<RESOURCE>=1 (see .ci/run), which turns the same skip into a failure, and
+FCNET_NO_SKIPS=1, which turns every other skip into a failure too: in CI every test runs.
+"""
 import os
 from pathlib import Path
 
 import pytest
+
+from ci_rules import require
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The offline copy of CIFAR-10 next to the repository (see ../shared/data/README.md).
 SHARED_CIFAR10_ARCHIVE = REPO_ROOT.parent / "shared" / "data" / "cifar-10-python.tar.gz"
 SHARED_CIFAR10_MD5 = "f6a5bb329491051f72ffb4c31a1b03bf"
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With FCNET_NO_SKIPS=1 (CI) a skipped test is reported as failed, with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("FCNET_NO_SKIPS") == "1" and \
+            not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and FCNET_NO_SKIPS=1 forbids skips: {reason}"
 
 
 @pytest.fixture
@@ -21,11 +40,11 @@ def cifar10_archive(monkeypatch):
     source = os.environ.get("CIFAR10_ARCHIVE")
     if source:
         if "://" not in source and not Path(source).is_file():
-            pytest.skip(f"CIFAR10_ARCHIVE={source} does not exist")
+            require("cifar", f"CIFAR10_ARCHIVE={source} does not exist")
         return source
     if not SHARED_CIFAR10_ARCHIVE.is_file():
-        pytest.skip(f"no CIFAR-10 archive: {SHARED_CIFAR10_ARCHIVE} is absent and "
-                    "CIFAR10_ARCHIVE (with CIFAR10_MD5) is not set")
+        require("cifar", f"no CIFAR-10 archive: {SHARED_CIFAR10_ARCHIVE} is absent and "
+                "CIFAR10_ARCHIVE (with CIFAR10_MD5) is not set")
     monkeypatch.setenv("CIFAR10_ARCHIVE", str(SHARED_CIFAR10_ARCHIVE))
     monkeypatch.setenv("CIFAR10_MD5", SHARED_CIFAR10_MD5)
     return str(SHARED_CIFAR10_ARCHIVE)
@@ -37,8 +56,8 @@ def cifar():
     with pytest.MonkeyPatch.context() as mp:
         if not os.environ.get("CIFAR10_ARCHIVE"):
             if not SHARED_CIFAR10_ARCHIVE.is_file():
-                pytest.skip(f"no CIFAR-10 archive: {SHARED_CIFAR10_ARCHIVE} is absent and "
-                            "CIFAR10_ARCHIVE is not set")
+                require("cifar", f"no CIFAR-10 archive: {SHARED_CIFAR10_ARCHIVE} is absent "
+                        "and CIFAR10_ARCHIVE is not set")
             mp.setenv("CIFAR10_ARCHIVE", str(SHARED_CIFAR10_ARCHIVE))
             mp.setenv("CIFAR10_MD5", SHARED_CIFAR10_MD5)
         yield

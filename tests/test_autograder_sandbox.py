@@ -20,6 +20,7 @@ from autograder.points import QUESTION_POINTS
 from autograder.sandbox import BubblewrapSandbox, FallbackSandbox, detect_sandbox
 from fcnet.chapters import QUESTION_IDS
 
+from ci_rules import required
 from autograder_support import (REPO, append_cell, checks_of, grade_folder, notebook,
                                 replace_definition, v3_notebook, write_submission)
 
@@ -285,6 +286,10 @@ def listener():
 @pytest.fixture(scope="module")
 def sandbox():
     found = detect_sandbox()
+    if not isinstance(found, BubblewrapSandbox) and required("sandbox"):
+        found.close()
+        pytest.fail(f"FCNET_REQUIRE_SANDBOX=1 but bubblewrap is not usable: {found.description}",
+                    pytrace=False)
     yield found
     found.close()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from book_support import ROOT, built_book
+from ci_rules import require
 from fcnet.chapters import CHAPTERS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,8 +55,11 @@ def server():
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
+        require("browser", "Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        require("browser", "playwright is not installed")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with playwright_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
