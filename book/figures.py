@@ -4,13 +4,16 @@ Every chapter page starts with a hidden cell `import figures` and calls one func
 figure. The functions use the answer key (the complete, correct code), so the pictures
 show what a working implementation does; only the pictures reach the book, never the code.
 
-Training data. Figures that need a trained network (chapters 5 and 6) train small nets at
-build time, which must stay cheap on a 2-core machine:
-- When CIFAR10_ARCHIVE names a copy of CIFAR-10 (as in CI and on the course machines), they
-  use the first 9,000 / 1,000 training images as training / validation split.
-- Otherwise they use synthetic stand-in images (ten smooth colour patterns plus noise),
-  so that a machine without CIFAR-10 and without internet still builds the whole book.
-Each such figure says in its title which data it was trained on.
+Training data. Figures that need a trained network or images (chapters 5 and 6) use the
+real CIFAR-10: the first 9,000 / 1,000 training images as training / validation split,
+found by fcnet.data_utils (CIFAR10_ARCHIVE, else the course's download cache, else the
+official download; `python -m course_build book` fetches it first, with a progress bar).
+Without CIFAR-10 a figure stops the build with a message naming the ways to provide it.
+Only a build asked for with `--synthetic-data` (COURSE_BOOK_DATA=synthetic) uses synthetic
+stand-in images instead; such a figure is returned as a `SyntheticFigure`, whose text form
+starts with SYNTHETIC_MARK, and the book's extension (book/_ext/course_book.py) adds a
+sentence saying so to its caption. Figures that use the data are declared with
+`@figure(uses_data=True)`; a figure that loads the data without saying so is an error.
 """
 import functools
 import os
@@ -25,9 +28,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
+from course_build.book import SYNTHETIC_MARK, data_mode, missing_cifar10_message  # noqa: E402
+
 FORWARD = "#1b7837"   # green: values flowing forward
 BACKWARD = "#c51b7d"  # magenta: gradients flowing backward
 LOCAL = "#4d4d4d"     # grey: local derivatives written at each node
+# Line styles of a plot's first, second and third series: told apart without colour.
+STYLES = ("-", "--", ":")
 
 plt.rcParams.update({
     "figure.dpi": 110, "savefig.dpi": 110, "font.size": 11, "axes.titlesize": 12,
@@ -38,16 +45,48 @@ plt.rcParams.update({
 
 
 
-def figure(make):
+class SyntheticFigure:
+    """A figure drawn from synthetic stand-in images, not CIFAR-10 (--synthetic-data).
+
+    Jupyter shows it as the figure (PNG); its text form starts with SYNTHETIC_MARK, which
+    the book's extension reads to add a warning to the figure's caption.
+    """
+
+    def __init__(self, fig):
+        self.figure = fig
+
+    def _repr_png_(self):
+        from IPython.core.pylabtools import print_figure
+        return print_figure(self.figure, "png", bbox_inches="tight")
+
+    def __repr__(self):
+        return f"{SYNTHETIC_MARK} {self.figure!r}"
+
+
+_DATA_LOADS = [0]  # how often course_data() was called: catches undeclared data figures
+
+
+def figure(make=None, *, uses_data=False):
     """Decorate a function that draws with pyplot and returns the Figure.
 
     The figure is closed before it is returned, so a notebook shows it exactly once: as
     the value of the cell's last line, not again when pyplot flushes its open figures.
+    With uses_data=True (the figure shows training images or a trained net), a build with
+    synthetic data returns it as a SyntheticFigure.
     """
+    if make is None:
+        return functools.partial(figure, uses_data=uses_data)
+
     @functools.wraps(make)
     def wrapper(*args, **kwargs):
+        loads = _DATA_LOADS[0]
         fig = make(*args, **kwargs)
         plt.close(fig)
+        if not uses_data and _DATA_LOADS[0] != loads:
+            raise RuntimeError(f"{make.__name__} uses the training data: declare it with "
+                               "@figure(uses_data=True), so a synthetic build marks it")
+        if uses_data and data_mode() == "synthetic":
+            return SyntheticFigure(fig)
         return fig
     return wrapper
 
@@ -205,7 +244,7 @@ def softmax_probabilities():
     probs = _softmax(scores)
     names = ["class 0 (score varies)", "class 1 (score 1)", "class 2 (score 0)"]
     for k in range(3):
-        left.plot(s0, probs[:, k], lw=2, label=names[k])
+        left.plot(s0, probs[:, k], lw=2, ls=STYLES[k], label=names[k])
     left.set(xlabel="score of class 0", ylabel="probability", ylim=(0, 1),
              title="One score moves, the other two stay")
     left.legend(frameon=False, fontsize=9)
@@ -214,7 +253,8 @@ def softmax_probabilities():
     base = np.array([2.0, 1.0, -1.0])
     probs = _softmax(t[:, None] * base[None, :])
     for k in range(3):
-        right.plot(t, probs[:, k], lw=2, label=f"class {k} (score {base[k]:g}·t)")
+        right.plot(t, probs[:, k], lw=2, ls=STYLES[k],
+                   label=f"class {k} (score {base[k]:g}·t)")
     right.axhline(1 / 3, color="#999999", ls="--", lw=1)
     right.set(xlabel="scale t of all scores", ylabel="probability", ylim=(0, 1),
               title="All scores scaled by t")
@@ -229,7 +269,7 @@ def loss_comparison():
     fig, ax = plt.subplots(figsize=(7, 3.8))
     m = np.linspace(-4, 4, 400)  # correct score minus the (single) other score
     ax.plot(m, np.log1p(np.exp(-m)), lw=2, label="softmax (cross-entropy)")
-    ax.plot(m, np.maximum(0, 1 - m), lw=2, label="SVM (hinge, margin 1)")
+    ax.plot(m, np.maximum(0, 1 - m), lw=2, ls=STYLES[1], label="SVM (hinge, margin 1)")
     ax.set(xlabel="correct score − other score", ylabel="loss",
            title="Two classes: loss of one example")
     ax.legend(frameon=False)
@@ -259,19 +299,29 @@ def synthetic_images(num, seed=0, num_classes=10):
     return (contrast * templates[y] + noise).astype(np.float32), y.astype(np.int64)
 
 
-@lru_cache(maxsize=None)
 def course_data(num_train=9000, num_val=1000):
     """The build-time training data: (data dict, words saying what it is)."""
-    if os.environ.get("CIFAR10_ARCHIVE"):
-        from fcnet.data_utils import get_CIFAR10_data
-        data = get_CIFAR10_data(num_training=num_train, num_validation=num_val, num_test=0,
-                                dtype=np.float32)
-        return data, f"{num_train:,} CIFAR-10 images"
-    X, y = synthetic_images(num_train + num_val)
-    X -= X[:num_train].mean(axis=0)
-    data = {"X_train": X[:num_train], "y_train": y[:num_train],
-            "X_val": X[num_train:], "y_val": y[num_train:]}
-    return data, f"{num_train:,} synthetic stand-in images (no CIFAR-10 at build time)"
+    _DATA_LOADS[0] += 1
+    return _load_course_data(num_train, num_val)
+
+
+@lru_cache(maxsize=None)
+def _load_course_data(num_train, num_val):
+    if data_mode() == "synthetic":
+        X, y = synthetic_images(num_train + num_val)
+        X -= X[:num_train].mean(axis=0)
+        data = {"X_train": X[:num_train], "y_train": y[:num_train],
+                "X_val": X[num_train:], "y_val": y[num_train:]}
+        return data, f"{num_train:,} synthetic stand-in images (not CIFAR-10)"
+    from fcnet.data_utils import CIFAR10Error, cifar10_dir, get_CIFAR10_data
+    try:
+        # No progress bar here: in a kernel it would become part of the page.
+        root = cifar10_dir(progress=False)
+    except CIFAR10Error as err:
+        raise CIFAR10Error(missing_cifar10_message(err)) from None
+    data = get_CIFAR10_data(num_training=num_train, num_validation=num_val, num_test=0,
+                            dtype=np.float32, root=root)
+    return data, f"{num_train:,} CIFAR-10 images"
 
 
 def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=100,
@@ -309,7 +359,7 @@ def tuned_solver():
     return train(**TUNED)
 
 
-@figure
+@figure(uses_data=True)
 def training_curves(solver=None, title="A first training run"):
     """Chapter 5 and 6: loss per iteration, train and validation accuracy per epoch."""
     solver = solver or poor_solver()
@@ -320,23 +370,24 @@ def training_curves(solver=None, title="A first training run"):
             ylabel="loss")
     epochs = np.arange(len(solver.train_acc_history))
     bottom.plot(epochs, solver.train_acc_history, "-o", label="train")
-    bottom.plot(epochs, solver.val_acc_history, "-o", label="validation")
+    bottom.plot(epochs, solver.val_acc_history, "--s", label="validation")
     bottom.set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
     bottom.legend(loc="lower right", frameon=False)
     fig.tight_layout()
     return fig
 
 
-@figure
+@figure(uses_data=True)
 def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
     """Chapter 5: the loss curve for a learning rate too small, about right and too big."""
     _, what = course_data()
     fig, ax = plt.subplots(figsize=(9, 4))
-    for lr, name in zip(rates, ("too small", "about right", "too big")):
+    for k, (lr, name) in enumerate(zip(rates, ("too small", "about right", "too big"))):
         solver = train(hidden_dim=50, learning_rate=lr, num_epochs=2, num_train=4000)
         loss = np.asarray(solver.loss_history, dtype=float)
         loss[~np.isfinite(loss)] = np.nan
-        ax.plot(np.clip(loss, 0, 8), lw=1.2, label=f"learning rate {lr:g} ({name})")
+        ax.plot(np.clip(loss, 0, 8), lw=1.2, ls=STYLES[k],
+                label=f"learning rate {lr:g} ({name})")
     ax.set(xlabel="iteration", ylabel="training loss (clipped at 8)", ylim=(0, 8.3),
            title=f"Same net, three learning rates (the first 4,000 of {what.split(' (')[0]})")
     ax.legend(frameon=False)
@@ -344,7 +395,7 @@ def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
     return fig
 
 
-@figure
+@figure(uses_data=True)
 def first_layer_weights():
     """Chapter 6: the first-layer weights of the poorly tuned and the tuned net as images."""
     from fcnet.vis_utils import visualize_grid
@@ -371,7 +422,7 @@ def sweep(learning_rates=(3e-4, 1e-3, 3e-3, 1e-2), regs=(0.0, 0.1, 0.5, 2.0)):
     return learning_rates, regs, acc
 
 
-@figure
+@figure(uses_data=True)
 def sweep_heatmap():
     """Chapter 6: the grid search as a heatmap, best cell outlined."""
     lrs, regs, acc = sweep()
@@ -396,7 +447,7 @@ def sweep_heatmap():
 
 # ------------------------------------------------------------------ the best model
 
-@figure
+@figure(uses_data=True)
 def augmentation_examples(num_images=4, num_copies=3, seed=1):
     """Chapter 6: training images next to random flipped and shifted copies of them, made
     by the best model's own augmentation (answer_key.best_model.augment)."""
@@ -434,7 +485,7 @@ def pixel_variances(num_images=5000):
             f"{num_images:,} {what.split(' (')[0].split(' ', 1)[1]}")
 
 
-@figure
+@figure(uses_data=True)
 def whitening_spectrum():
     """Chapter 6: how unequal the input directions are, before and after PCA whitening
     with the best model's settings."""
@@ -446,6 +497,7 @@ def whitening_spectrum():
     ax.semilogy(np.arange(1, len(variances) + 1), np.maximum(variances, 1e-6),
                 label="raw pixels")
     ax.semilogy(np.arange(1, k + 1), kept / (kept + eps * kept.mean()),
+                ls=STYLES[1],
                 label=f"whitened (first {k} directions, softened by {eps:g} x mean)")
     ax.axvline(k, color="grey", ls="--", lw=1)
     ax.set(xlabel="principal direction (largest variance first)", ylabel="variance",
@@ -465,10 +517,10 @@ def learning_rate_schedules(epochs=30, lr_decay=0.9):
     fig, ax = plt.subplots(figsize=(8.5, 3.6))
     ax.plot(t, [scheduled_learning_rate(base, x / epochs, "constant") for x in t],
             label="constant")
-    ax.step(t, base * lr_decay ** np.floor(t), where="post",
+    ax.step(t, base * lr_decay ** np.floor(t), where="post", ls=STYLES[1],
             label=f"Solver's lr_decay={lr_decay:g} (once per epoch)")
     ax.plot(t, [scheduled_learning_rate(base, x / epochs, "cosine") for x in t],
-            label="cosine (the best model)", lw=2.2)
+            ls=STYLES[2], label="cosine (the best model)", lw=2.2)
     ax.set(xlabel="epoch", ylabel="learning rate", ylim=(0, base * 1.1),
            title=f"Learning-rate schedules over {epochs} epochs, starting at {base:g}")
     ax.legend(frameon=False)

@@ -5,6 +5,8 @@
     python -m course_build all --check      regenerate into a temporary folder and list the
                                             committed files that are stale; exit 1 if any
     python -m course_build all --instructor the book step builds the instructor edition
+    python -m course_build book --synthetic-data
+                                            figures from synthetic images, not CIFAR-10
 """
 import argparse
 import os
@@ -33,9 +35,14 @@ def main(argv=None):
     parser.add_argument("--instructor", action="store_true",
                         help="book step: build the instructor edition (solution notebooks "
                              "in place of the exercises) into _build/instructor/html")
+    parser.add_argument("--synthetic-data", action="store_true",
+                        help="book step: compute the figures from synthetic stand-in images "
+                             "instead of CIFAR-10 (a preview: every page says so)")
     args = parser.parse_args(argv)
     if args.instructor:
         os.environ["COURSE_BOOK_EDITION"] = "instructor"  # read by course_build.book
+    if args.synthetic_data:
+        os.environ["COURSE_BOOK_DATA"] = "synthetic"  # read by course_build.book, the figures
 
     steps = list(STEPS) if args.step == "all" else [get_step(args.step)]
     root = args.root.resolve()

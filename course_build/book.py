@@ -17,10 +17,18 @@ into `_build/instructor/html/`: the same sources and settings, with three differ
 Jupyter Book's command line cannot choose the output folder, so this edition calls the
 function behind that command, `jupyter_book.sphinx.build_sphinx`, with the same options.
 
+Data. The figures are computed from the real CIFAR-10. Before Sphinx starts, this step
+fetches it as fcnet.data_utils does everywhere else (CIFAR10_ARCHIVE, else the course's
+download cache, else the official download with its md5 checked and a progress bar); if
+that fails it stops with a message naming every way to provide the data. Only
+`--synthetic-data` (COURSE_BOOK_DATA=synthetic) builds figures from synthetic stand-in
+images, and then every page carries a banner and every such figure says so in its caption
+(book/_ext/course_book.py).
+
 Both editions share one execution cache, `_build/.jupyter_cache`: the chapter pages
 execute their figure cells once. The cache is keyed on the cells' code only, so this step
 empties it whenever the code behind the figures changes (book/figures.py, the answer key,
-fcnet) or the figures' data source does (CIFAR10_ARCHIVE set or not).
+fcnet) or the figures' data source does (real or synthetic, which archive).
 """
 import argparse
 import hashlib
@@ -33,6 +41,15 @@ from pathlib import Path
 import yaml
 
 EDITION_VARIABLE = "COURSE_BOOK_EDITION"   # "student" (default) or "instructor"
+DATA_VARIABLE = "COURSE_BOOK_DATA"         # "cifar10" (default) or "synthetic"
+DATA_MODES = ("cifar10", "synthetic")
+# The text form of a figure computed from synthetic images starts with this (book/figures.py).
+SYNTHETIC_MARK = "[synthetic-data figure]"
+SYNTHETIC_BANNER = (
+    "Synthetic-data build: the figures that show images or training runs were computed "
+    "from synthetic stand-in images, not CIFAR-10, and do not show what the text describes.")
+SYNTHETIC_CAPTION = ("Computed from synthetic stand-in images, not CIFAR-10 "
+                     "(a --synthetic-data build).")
 STUDENT_HTML = Path("_build/html")
 INSTRUCTOR_DIR = Path("_build/instructor")
 CACHE_DIR = Path("_build/.jupyter_cache")
@@ -44,6 +61,44 @@ def edition():
     if value not in ("student", "instructor"):
         raise ValueError(f"{EDITION_VARIABLE} must be 'student' or 'instructor', not {value!r}")
     return value
+
+
+def data_mode():
+    """"cifar10" (the default) or "synthetic": what the figures are computed from."""
+    value = os.environ.get(DATA_VARIABLE, "cifar10")
+    if value not in DATA_MODES:
+        raise ValueError(f"{DATA_VARIABLE} must be 'cifar10' or 'synthetic', not {value!r}")
+    return value
+
+
+def missing_cifar10_message(reason):
+    """Why the book cannot be built from CIFAR-10, and every way to fix it."""
+    from fcnet.data_utils import CIFAR10_URL, cache_dir
+    return (
+        f"The book's figures are computed from CIFAR-10, which could not be loaded:\n"
+        f"  {reason}\n"
+        "Provide it in one of these ways, then build again:\n"
+        "  1. export CIFAR10_ARCHIVE=/path/to/cifar-10-python.tar.gz (a copy you have; "
+        "also set CIFAR10_MD5 if it is not the official file);\n"
+        f"  2. put cifar-10-python.tar.gz into the course's download cache, "
+        f"{cache_dir()} (FCNET_CACHE_DIR changes it);\n"
+        f"  3. connect to the internet: the build downloads {CIFAR10_URL} (170 MB) and "
+        "checks its md5;\n"
+        "  4. or build a preview whose data figures are NOT CIFAR-10: "
+        "python -m course_build book --synthetic-data (make all BUILD_FLAGS=--synthetic-data); "
+        "every page then says so.")
+
+
+def ensure_cifar10():
+    """Fetch and unpack CIFAR-10 for the figure cells (which find it in the cache); stop
+    the build with a message naming the options when it cannot be had."""
+    from fcnet.data_utils import CIFAR10Error, cifar10_dir
+    try:
+        folder = cifar10_dir(progress=True)
+    except CIFAR10Error as err:
+        raise SystemExit(missing_cifar10_message(err)) from None
+    print(f"[book] figures use CIFAR-10 from {folder}", flush=True)
+    return folder
 
 
 def build_environment():
@@ -67,7 +122,9 @@ def figure_inputs_digest(root):
                 continue
             digest.update(file.relative_to(root).as_posix().encode())
             digest.update(file.read_bytes())
-    digest.update(b"cifar" if os.environ.get("CIFAR10_ARCHIVE") else b"synthetic")
+    source = [data_mode(), os.environ.get("CIFAR10_ARCHIVE", ""),
+              os.environ.get("CIFAR10_MD5", "")]
+    digest.update("\0".join(source).encode())
     return digest.hexdigest()
 
 
@@ -156,6 +213,11 @@ def build(root, out):
     if out.resolve() != root.resolve():
         # The book is never committed, so `--check` has nothing to compare.
         return []
+    if data_mode() == "cifar10":
+        ensure_cifar10()
+    else:
+        print("[book] --synthetic-data: figures use synthetic stand-in images, NOT CIFAR-10; "
+              "every page will carry a banner saying so", flush=True)
     if refresh_cache(root):
         print("[book] figure code or data source changed: emptied the execution cache",
               flush=True)

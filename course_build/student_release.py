@@ -4,6 +4,8 @@ The course repository holds the answer key and the hidden tests, so it stays pri
 Students and Colab need a public repository with what a student needs and nothing else:
 
     README.md            how to start (Colab, local, JupyterHub)
+    LICENSE              the code's licence (MIT)
+    LICENSE-text         the licence of the text and figures (CC BY 4.0)
     requirements.txt     pinned versions for a local setup (the pins of this repository)
     pyproject.toml       `pip install git+<repository.url>` installs fcnet (Colab does this)
     .gitignore
@@ -30,6 +32,8 @@ STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "tqdm", "nbformat", "ipykernel", 
 PACKAGE_DEPENDENCIES = ("numpy", "matplotlib", "tqdm", "nbformat", "otter-grader")
 
 PACKAGE_FILES = ("*.py", "public_tests/*.py")
+# The course's licences travel with it: code (MIT) and text (CC BY 4.0).
+LICENCE_FILES = ("LICENSE", "LICENSE-text")
 
 
 def _pins(root):
@@ -112,6 +116,12 @@ archive you already have).
 
 `grader.check("question")` in a notebook runs that question's public checks. Your
 submission is graded with further checks on fresh inputs.
+
+## Licence
+
+The code is under the MIT licence (`LICENSE`); the text and figures under CC BY 4.0
+(`LICENSE-text`). The course is modelled on the two_layer_net assignment of Stanford's
+CS231n (https://cs231n.github.io/), in its own words and code.
 """
 
 
@@ -151,6 +161,8 @@ def build(root, out):
     write("requirements.txt", requirements(root))
     write("pyproject.toml", pyproject(fcnet.__version__))
     write(".gitignore", GITIGNORE)
+    for name in LICENCE_FILES:
+        copy(root / name, name)
     # Notebooks come from `out` (the notebooks step writes them there, see steps.py).
     for stem in CHAPTERS:
         notebook = out / "exercises" / f"{stem}.ipynb"

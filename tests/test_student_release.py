@@ -59,7 +59,8 @@ def files(folder):
 
 def test_release_holds_exactly_what_students_need(release):
     listing = files(release)
-    expected_top = {"README.md", "requirements.txt", "pyproject.toml", ".gitignore"}
+    expected_top = {"README.md", "requirements.txt", "pyproject.toml", ".gitignore",
+                    *student_release.LICENCE_FILES}
     assert {f for f in listing if "/" not in f} == expected_top
     assert {f.split("/")[0] for f in listing if "/" in f} == {"exercises"}
     notebooks = {f for f in listing if f.endswith(".ipynb")}

@@ -6,8 +6,11 @@ for a chapter page (book/<stem>.md is not in that repository) and for a solution
 the instructor edition (solutions/ is never public). This extension points every such link
 at the chapter's exercise notebook instead, and adds a `{colab-button}` directive that
 chapters use to show the same link in their text. It also marks every page of the
-instructor edition with a banner, and leaves out two scripts that only cause browser
-errors (see `drop_thebe_scripts` and `light_mode`).
+instructor edition, and of a `--synthetic-data` build, with a banner; adds to the caption
+of every figure computed from synthetic images a sentence saying so (the figure cell's
+text output carries the mark, see book/figures.py); lets the reader's colour scheme choose
+light or dark mode; and leaves out scripts that only cause browser errors
+(`drop_thebe_scripts`).
 
     ```{colab-button} 01_affine_layer
     ```
@@ -17,6 +20,7 @@ from pathlib import PurePosixPath
 from docutils import nodes
 from docutils.parsers.rst import Directive
 
+from course_build.book import SYNTHETIC_BANNER, SYNTHETIC_CAPTION, SYNTHETIC_MARK, data_mode
 from fcnet.chapters import CHAPTERS
 
 # The folders whose pages belong to a chapter, named by the file stem.
@@ -57,18 +61,62 @@ def retarget_launch_buttons(app, pagename, templatename, context, doctree):
                 button["tooltip"] = f"Open the exercise {stem}.ipynb in Colab"
 
 
-def instructor_banner(app, pagename, templatename, context, doctree):
+INSTRUCTOR_BANNER = ("Instructor edition: solutions included. "
+                     "Do not publish where students can see it.")
+
+
+def banners(app, pagename, templatename, context, doctree):
     """Mark every page of the instructor edition, so it is never mistaken for the book
-    students may see."""
+    students may see, and every page of a synthetic-data build (or holding a synthetic
+    figure), so nobody takes its figures for CIFAR-10."""
+    lines = []
     if app.config.course_edition == "instructor":
-        context["theme_announcement"] = (
-            "Instructor edition: solutions included. Do not publish where students can see it.")
+        lines.append(INSTRUCTOR_BANNER)
+    synthetic_page = doctree is not None and any(
+        "synthetic-data" in node["classes"] for node in doctree.findall(nodes.Element))
+    if app.config.course_data == "synthetic" or synthetic_page:
+        lines.append(SYNTHETIC_BANNER)
+    if lines:
+        context["theme_announcement"] = " ".join(lines)
 
 
-def light_mode(app, pagename, templatename, context, doctree):
-    """Start pages in light mode (the figures have white backgrounds). Without a mode the
-    theme's script logs a console error on a browser's first visit."""
-    context["default_mode"] = "light"
+def synthetic_outputs(doctree):
+    """The text/plain output containers of figure cells computed from synthetic images."""
+    for node in doctree.findall(nodes.container):
+        if node.get("mime_type") == "text/plain" and SYNTHETIC_MARK in node.astext():
+            yield node
+
+
+def mark_synthetic_figures(app, doctree):
+    """Add SYNTHETIC_CAPTION to the caption of every synthetic-data figure (or a note
+    under the output, for an output without a figure around it). Runs when the page is
+    read, while each output still holds all its formats, the text one included."""
+    for output in list(synthetic_outputs(doctree)):
+        figure = output.parent
+        while figure is not None and not isinstance(figure, nodes.figure):
+            figure = figure.parent
+        note = nodes.inline("", " " + SYNTHETIC_CAPTION, classes=["synthetic-data-note"])
+        if figure is None:
+            bundle = output.parent
+            bundle["classes"].append("synthetic-data")
+            bundle.parent.insert(bundle.parent.index(bundle) + 1, nodes.paragraph(
+                "", "", nodes.strong("", SYNTHETIC_CAPTION), classes=["synthetic-data"]))
+            continue
+        if "synthetic-data" in figure["classes"]:
+            continue
+        figure["classes"].append("synthetic-data")
+        captions = [c for c in figure.children if isinstance(c, nodes.caption)]
+        if captions:
+            captions[0] += note
+        else:
+            figure += nodes.caption("", "", nodes.inline("", SYNTHETIC_CAPTION))
+
+
+def follow_colour_scheme(app, pagename, templatename, context, doctree):
+    """Start in the reader's colour scheme (light or dark; the theme's switch changes it).
+    The figures are readable in both (see course.css). Without a mode the theme's script
+    logs a console error on a browser's first visit."""
+    context["default_mode"] = "auto"
 
 
 def drop_thebe_scripts(app, pagename, templatename, context, doctree):
@@ -98,7 +146,7 @@ def visit_colab_button(self, node):
     self.body.append(
         f'<p class="colab-button-row"><a class="colab-button reference external" '
         f'href="{node["url"]}" target="_blank" rel="noopener">'
-        f'<img src="{logo}" alt="" class="colab-logo"/>'
+        f'<img src="{logo}" alt="Google Colab logo" class="colab-logo"/>'
         f'Open <code>{node["stem"]}.ipynb</code> in Colab</a></p>')
     raise nodes.SkipNode
 
@@ -128,8 +176,12 @@ def setup(app):
     # After the theme (priority 501) has built its launch menu.
     app.connect("html-page-context", retarget_launch_buttons, priority=600)
     app.connect("html-page-context", drop_thebe_scripts, priority=600)
-    app.connect("html-page-context", light_mode, priority=600)
-    app.connect("html-page-context", instructor_banner, priority=600)
+    app.connect("html-page-context", follow_colour_scheme, priority=600)
+    app.connect("html-page-context", banners, priority=600)
+    app.connect("doctree-read", mark_synthetic_figures)
     # "student" or "instructor"; course_build's book step sets it for the instructor edition.
     app.add_config_value("course_edition", "student", "html")
+    # "cifar10" or "synthetic": what the figures are computed from ($COURSE_BOOK_DATA,
+    # which `python -m course_build book --synthetic-data` sets for Sphinx and the kernels).
+    app.add_config_value("course_data", data_mode(), "env")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
