@@ -1,7 +1,9 @@
 """Helpers shared by the book and student-release tests (not a test module itself).
 
 - `built_book(edition)`: build the book once per test session with the real build step
-  (`python -m course_build book`), and return its HTML folder.
+  (`python -m course_build book`, from the real CIFAR-10), and return its HTML folder.
+- `synthetic_figures(html)`, `pages_without_banner(html)`, `executed_outputs_with_mark(build)`:
+  the marks of a --synthetic-data build, found in built HTML and in executed notebooks.
 - `answer_key_fragments()` (or `fragments_of(files)`) and `find_fragments(folder)`: detect
   answer-key (or hidden-test) code in any text a reader could get at: HTML (as rendered
   text, so syntax highlighting cannot hide it), notebooks, JavaScript (the search index),
@@ -17,6 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The offline CIFAR-10 beside the repository (as in conftest.py), for a build without
+# CIFAR10_ARCHIVE in the environment.
+SHARED_CIFAR10 = (ROOT.parent / "shared" / "data" / "cifar-10-python.tar.gz",
+                  "f6a5bb329491051f72ffb4c31a1b03bf")
 ANSWER_KEY = ROOT / "solutions" / "answer_key"
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 MIN_FRAGMENT = 14  # characters without whitespace; shorter lines are too generic to count
@@ -28,6 +34,9 @@ def built_book(edition="student"):
     """Build the book edition with the build step (once per session); return its HTML folder."""
     if edition not in _built:
         env = dict(os.environ)
+        env.pop("COURSE_BOOK_DATA", None)  # the real book, never a synthetic preview
+        if not env.get("CIFAR10_ARCHIVE") and SHARED_CIFAR10[0].is_file():
+            env["CIFAR10_ARCHIVE"], env["CIFAR10_MD5"] = str(SHARED_CIFAR10[0]), SHARED_CIFAR10[1]
         args = [sys.executable, "-m", "course_build", "book"]
         if edition == "instructor":
             args.append("--instructor")
@@ -35,6 +44,56 @@ def built_book(edition="student"):
         html = ROOT / ("_build/html" if edition == "student" else "_build/instructor/html")
         _built[edition] = html
     return _built[edition]
+
+
+def html_pages(html):
+    """Every page of a built book (not the theme's or the sources' files)."""
+    skip = {"_static", "_sources", "_images"}
+    return sorted(p for p in Path(html).rglob("*.html")
+                  if not skip & set(p.relative_to(html).parts))
+
+
+def synthetic_figures(html):
+    """[(page, figure id)] of every figure a --synthetic-data build marked."""
+    from bs4 import BeautifulSoup
+
+    from course_build.book import SYNTHETIC_CAPTION
+    found = []
+    for page in html_pages(html):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for node in soup.select(".synthetic-data, figure"):
+            if "synthetic-data" in (node.get("class") or []) or \
+                    SYNTHETIC_CAPTION in node.get_text(" "):
+                found.append((page.relative_to(html).as_posix(), node.get("id")))
+    return sorted(set(found), key=str)
+
+
+def pages_without_banner(html):
+    """The pages of a built book whose announcement banner does not say "synthetic"."""
+    from bs4 import BeautifulSoup
+
+    from course_build.book import SYNTHETIC_BANNER
+    missing = []
+    for page in html_pages(html):
+        banner = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select_one(
+            ".bd-header-announcement")
+        if banner is None or SYNTHETIC_BANNER not in " ".join(banner.get_text().split()):
+            missing.append(page.relative_to(html).as_posix())
+    return missing
+
+
+def executed_outputs_with_mark(build):
+    """[notebook] executed for the book (build/jupyter_execute) whose outputs hold a
+    synthetic figure: what the figure cells really drew, whatever the HTML says."""
+    from course_build.book import SYNTHETIC_MARK
+    hits = []
+    for path in sorted((Path(build) / "jupyter_execute").rglob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+            for output in cell.get("outputs", []):
+                text = output.get("data", {}).get("text/plain", "")
+                if SYNTHETIC_MARK in ("".join(text) if isinstance(text, list) else text):
+                    hits.append(path.name)
+    return sorted(set(hits))
 
 
 def squash(text):

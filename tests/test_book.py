@@ -4,6 +4,7 @@ The slow tests build the student edition with the real build step (`python -m co
 book`, i.e. `jupyter-book build . -W -n --keep-going`), once per session, and inspect it.
 """
 import inspect
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -252,3 +253,126 @@ def test_instructor_edition_shows_solutions_in_place_of_exercises(book):
     # Building it left the student edition alone.
     assert (book / "exercises" / "01_affine_layer.html").is_file()
     assert "Instructor edition" not in soup(book / "book" / "01_affine_layer.html").get_text()
+
+
+# ------------------------------------------------------------------ slow: the apparatus
+
+def article(page):
+    return soup(page).select_one("article") or soup(page)
+
+
+@pytest.mark.slow
+def test_every_figure_is_numbered_captioned_and_referred_to_from_the_text(book):
+    referred = {a["href"].split("#", 1)[1] for page in book.rglob("*.html")
+                for a in article(page).select("a.reference[href*='#fig-']")}
+    for stem in CHAPTERS:
+        page = article(book / "book" / f"{stem}.html")
+        images = page.select("img")
+        assert images, stem
+        for img in images:
+            if "colab-logo" in (img.get("class") or []):
+                continue
+            figure = img.find_parent("figure")
+            assert figure is not None, f"{stem}: an image outside a figure: {img['src']}"
+            number = figure.select_one("figcaption .caption-number")
+            assert number and number.get_text().strip().startswith("Figure "), stem
+            text = figure.select_one("figcaption").get_text(" ", strip=True)
+            assert len(text) > len(number.get_text()) + 20, f"{stem}: caption {text!r}"
+            assert figure.get("id") in referred, f"{stem}: {figure.get('id')} is never cited"
+
+
+@pytest.mark.slow
+def test_bibliography_lists_the_cited_works_and_citations_link_to_it(book):
+    entries = article(book / "book" / "references.html").select(".citation, dl.citation dt")
+    assert len(entries) >= 3, "the bibliography page lists no works"
+    for key_text in ("Krizhevsky", "Loshchilov"):
+        assert key_text in article(book / "book" / "references.html").get_text()
+    links = [a for page in book.rglob("book/*.html")
+             for a in article(page).select("a[href*='references.html#']")]
+    assert links, "no citation links to the bibliography"
+
+
+@pytest.mark.slow
+def test_front_page_states_the_licences_and_credits_cs231n(book):
+    text = " ".join(article(book / "book" / "intro.html").get_text().split())
+    for needed in ("CC BY 4.0", "MIT", "CS231n", "LICENSE-text"):
+        assert needed in text, needed
+    for name in ("LICENSE", "LICENSE-text"):
+        assert (ROOT / name).is_file()
+    assert CONFIG["html"]["use_issues_button"] and CONFIG["html"]["use_repository_button"]
+
+
+# ------------------------------------------------------------------ slow: names students can use
+
+# The pages students read (for_instructors is written for instructors: it names their tools).
+STUDENT_PAGES = ["book/intro", "book/for_students"] + [
+    f"{folder}/{stem}" for stem in CHAPTERS for folder in ("book", "exercises")]
+# A path: folders and a file with an extension, or folders ending in "/".
+PATH = re.compile(r"(?<![\w/.~:@-])((?:[A-Za-z_][\w.-]*/)+(?:[\w-]+\.[A-Za-z]\w*)?)(?![\w/])")
+COMMAND = re.compile(r"\bpython3?\s+(?:-m\s+([A-Za-z_][\w.]*)|([\w./-]+\.py)\b)")
+# Our private packages: a student can import none of them.
+PRIVATE_MODULES = re.compile(r"\b((?:answer_key|autograder|course_build|benchmarks)(?:\.\w+)+)")
+PLACEHOLDERS = {"NN_name": "[0-9][0-9]_*"}
+
+
+def names_in(text):
+    """(paths, modules run with python -m, private dotted names) named in `text`."""
+    text = re.sub(r"\w+://\S+", " ", text)  # URLs name other places
+    paths = {m.group(1) for m in PATH.finditer(text)}
+    modules, scripts = set(), set()
+    for m in COMMAND.finditer(text):
+        (modules if m.group(1) else scripts).add(m.group(1) or m.group(2))
+    return paths | scripts, modules, set(PRIVATE_MODULES.findall(text))
+
+
+def in_release(release, path):
+    pattern = path.rstrip("/")
+    for placeholder, glob in PLACEHOLDERS.items():
+        pattern = pattern.replace(placeholder, glob)
+    return any(list(base.glob(pattern)) for base in (release, release / "exercises"))
+
+
+def missing_from_release(text, release):
+    """What `text` names that a student with the release cannot find or run."""
+    import importlib.util
+
+    paths, modules, private = names_in(text)
+    missing = [p for p in sorted(paths) if not in_release(release, p)]
+    for module in sorted(modules):
+        top = module.split(".")[0]
+        if (release / "exercises" / top).is_dir():
+            continue
+        if top in {"answer_key", "autograder", "course_build", "benchmarks"} or \
+                importlib.util.find_spec(top) is None:
+            missing.append(f"python -m {module}")
+    return missing + sorted(private)
+
+
+def test_release_name_detector_on_examples(tmp_path):
+    (tmp_path / "exercises" / "fcnet").mkdir(parents=True)
+    (tmp_path / "exercises" / "01_affine_layer.ipynb").write_text("{}")
+    (tmp_path / "exercises" / "fcnet" / "solver.py").write_text("")
+    text = ("Run python benchmarks/best_model.py, read solutions/answer_key/best_model.py "
+            "or answer_key.best_model; keep exercises/NN_name.ipynb and fcnet/solver.py "
+            "in exercises/; python -m fcnet.solver, python -m venv, python -m autograder; "
+            "1/4 of dL/dx, see https://github.com/x/y/blob/main/z.py")
+    assert missing_from_release(text, tmp_path) == [
+        "benchmarks/best_model.py", "solutions/answer_key/best_model.py",
+        "python -m autograder", "answer_key.best_model"]
+
+
+@pytest.mark.slow
+def test_student_book_names_only_files_and_commands_the_student_release_has(book):
+    """Expected to fail until chapter 6's "Going further" stops sending students to
+    benchmarks/ and solutions/ (issue 12)."""
+    from course_build import student_release
+
+    student_release.build(ROOT, ROOT)
+    release = ROOT / student_release.RELEASE_DIR
+    problems = {}
+    for name in STUDENT_PAGES:
+        missing = missing_from_release(article(book / f"{name}.html").get_text(" "), release)
+        if missing:
+            problems[name] = missing
+    assert not problems, "the student book names what the student release lacks: " + \
+        "; ".join(f"{page}: {', '.join(names)}" for page, names in problems.items())

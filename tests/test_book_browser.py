@@ -5,12 +5,21 @@ The book is served from 127.0.0.1 and every request to any other host is refused
 test also shows that the book (math included) works with no internet.
 
 For every page of the table of contents: no console errors, no failed requests; the math
-is typeset (MathJax output present, no raw TeX delimiters left); every image loaded; and,
+is typeset (MathJax output present, no raw TeX delimiters left); every image loaded and has
+alt text in words (not empty, not a file name); every figure has a numbered caption; and,
 on chapter and exercise pages, the launch menu offers Colab. A full-page screenshot of
 each page is saved in _build/screenshots/ for a person to look at.
+
+The bibliography page lists its works, and a citation in a chapter leads to its entry.
+Dark mode: with the reader's system set to dark, pages open dark (nothing forces light
+mode), and every figure stays readable: the marks that stand out from a figure's
+background in light mode (text, axes, curves) still stand out in dark mode. Three pages
+are kept as screenshots in both modes.
 """
 import functools
 import http.server
+import io
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -31,6 +40,10 @@ PAGES = ["book/intro"] + [f"{folder}/{stem}" for stem in CHAPTERS
                           for folder in ("book", "exercises")] + \
         ["book/for_students", "book/for_instructors"]
 MATH_PAGES = {"book/intro"} | {f"book/{stem}" for stem in CHAPTERS}
+FIGURE_PAGES = [f"book/{stem}" for stem in CHAPTERS]
+# Kept in _build/screenshots/ in light and dark mode.
+BOTH_MODES = ["book/intro", "book/02_relu", "book/06_tuning"]
+FILE_NAME = re.compile(r"^\S+\.(png|jpe?g|gif|svg|webp)$|^[0-9a-f]{16,}", re.I)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,7 +77,7 @@ def browser(tmp_path_factory):
     with playwright_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-            headless=True, viewport={"width": 1280, "height": 900})
+            headless=True, viewport={"width": 1280, "height": 900}, color_scheme="light")
         yield context
         context.close()
 
@@ -146,10 +159,28 @@ def test_page_reads_well_in_a_browser(name, server, browser, screenshots):
                 .map(e => e.textContent.slice(0, 60))""")
             assert not too_wide, f"{name}: too wide for the page: {too_wide}"
 
-        # Images: every one has loaded and has pixels.
+        # Images: every one has loaded and has pixels, and says in words what it shows.
         broken = page.evaluate("""() => Array.from(document.images)
             .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)""")
         assert not broken, f"{name}: images did not load: {broken}"
+        for src, alt in page.evaluate("""() => Array.from(document.images)
+                .map(img => [img.getAttribute('src'), img.getAttribute('alt')])"""):
+            assert alt and alt.strip(), f"{name}: {src} has no alt text"
+            words = alt.strip()
+            assert not FILE_NAME.match(words) and words != src.rsplit("/", 1)[-1], \
+                f"{name}: the alt text of {src} is a file name: {words!r}"
+
+        # Figures: every one has a caption that starts with its number.
+        captions = page.evaluate("""() => Array.from(document.querySelectorAll('article figure'))
+            .map(f => [f.id, (f.querySelector('figcaption .caption-number') || {}).innerText,
+                       (f.querySelector('figcaption') || {}).innerText])""")
+        for figure_id, number, caption in captions:
+            assert number and re.match(r"Figure \d+(\.\d+)*", number.strip()), \
+                f"{name}: figure {figure_id} has no numbered caption"
+            assert len(caption or "") > len(number) + 20, f"{name}: {figure_id}: {caption!r}"
+        if name in FIGURE_PAGES:
+            assert captions, f"{name}: no figures"
+        assert page.evaluate("document.documentElement.dataset.theme") == "light", name
 
         # Launch menu: Colab, opening the chapter's exercise notebook.
         if name.split("/")[1] in CHAPTERS:
@@ -167,3 +198,131 @@ def test_page_reads_well_in_a_browser(name, server, browser, screenshots):
         assert not problems, f"{name}:\n  " + "\n  ".join(problems)
     finally:
         page.close()
+
+
+def test_bibliography_renders_and_citations_lead_to_it(server, browser):
+    page, problems = visit(browser, f"{server}/book/references.html")
+    try:
+        entries = page.locator("article .citation dt, article dl.citation > dt")
+        assert entries.count() >= 3, "the bibliography lists fewer than three works"
+        text = page.locator("article").inner_text()
+        assert "Krizhevsky" in text and "Learning Multiple Layers" in text
+    finally:
+        page.close()
+    page, problems = visit(browser, f"{server}/book/05_solver.html")
+    try:
+        citation = page.locator("article a[href*='references.html#']").first
+        assert "Krizhevsky" in citation.inner_text()
+        citation.click()
+        page.wait_for_load_state("load")
+        assert page.url.split("#")[0].endswith("/book/references.html")
+        target = page.url.split("#", 1)[1]
+        assert page.locator(f"[id='{target}']").is_visible()
+        assert not problems, problems
+    finally:
+        page.close()
+
+
+def figure_shots(page):
+    """PNG screenshots of every figure image on the page, as the reader sees it."""
+    images = page.locator("article figure img")
+    shots = []
+    for i in range(images.count()):
+        images.nth(i).scroll_into_view_if_needed()
+        shots.append(images.nth(i).screenshot())
+    return shots
+
+
+@pytest.mark.parametrize("name", FIGURE_PAGES)
+def test_dark_mode_keeps_every_figure_readable(name, server, browser, screenshots):
+    page, problems = visit(browser, f"{server}/{name}.html")
+    try:
+        page.wait_for_load_state("networkidle")
+        light = figure_shots(page)
+        if name in BOTH_MODES:
+            page.screenshot(path=str(screenshots / f"{name.replace('/', '__')}__light.png"),
+                            full_page=True)
+        page.emulate_media(color_scheme="dark")
+        page.reload(wait_until="load")
+        page.wait_for_load_state("networkidle")
+        # The reader's dark setting wins: nothing forces light mode any more.
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark", name
+        dark = figure_shots(page)
+        if name in BOTH_MODES:
+            page.screenshot(path=str(screenshots / f"{name.replace('/', '__')}__dark.png"),
+                            full_page=True)
+        assert len(dark) == len(light) > 0
+        for i, (shot_light, shot_dark) in enumerate(zip(light, dark)):
+            assert readable_in_both(shot_light, shot_dark), \
+                f"{name}: figure {i + 1} loses its marks in dark mode"
+        assert not problems, problems
+    finally:
+        page.close()
+
+
+def test_intro_in_both_modes(server, browser, screenshots):
+    """The front page (no figures) kept in both modes too."""
+    for mode in ("light", "dark"):
+        page, problems = visit(browser, f"{server}/book/intro.html")
+        try:
+            page.emulate_media(color_scheme=mode)
+            page.reload(wait_until="load")
+            assert page.evaluate("document.documentElement.dataset.theme") == mode
+            page.screenshot(path=str(screenshots / f"book__intro__{mode}.png"), full_page=True)
+            assert not problems, problems
+        finally:
+            page.close()
+
+
+# ------------------------------------------------------------------ readability measure
+
+def _luminance(rgb):
+    """WCAG relative luminance of sRGB pixels (values 0..255), shape (..., 3) -> (...)."""
+    import numpy as np
+    c = np.asarray(rgb, dtype=float) / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def ink_fraction(png, contrast=3.0):
+    """The share of a picture's pixels that stand out from its background (its most
+    common colour) with at least `contrast` : 1, WCAG's minimum for graphics."""
+    import numpy as np
+    from PIL import Image
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    colours, counts = np.unique(rgb // 8, axis=0, return_counts=True)
+    background = _luminance(colours[np.argmax(counts)] * 8 + 4)
+    lum = _luminance(rgb)
+    ratio = (np.maximum(lum, background) + 0.05) / (np.minimum(lum, background) + 0.05)
+    return float(np.mean(ratio >= contrast))
+
+
+def readable_in_both(light_png, dark_png):
+    """A figure is readable in dark mode when at least half as much of it stands out from
+    its background as in light mode (a transparent figure with black text on a dark page
+    keeps only its coloured curves, far less)."""
+    return ink_fraction(dark_png) >= 0.5 * ink_fraction(light_png) > 0
+
+
+def test_readability_measure_catches_a_transparent_figure_on_a_dark_page():
+    import numpy as np
+    from PIL import Image
+
+    def png(pixels):
+        out = io.BytesIO()
+        Image.fromarray(pixels.astype(np.uint8)).save(out, format="PNG")
+        return out.getvalue()
+
+    ink = np.zeros((60, 80), bool)
+    ink[10:14, 5:75] = ink[20:50, 30:33] = True          # "text" and an axis, in black
+    curve = np.zeros_like(ink)
+    curve[40, 5:75] = True                               # one coloured curve
+    def figure(background):
+        pixels = np.empty((60, 80, 3))
+        pixels[:] = background
+        pixels[ink] = (0, 0, 0)
+        pixels[curve] = (31, 119, 180)
+        return png(pixels)
+    white_card, dark_page = figure((255, 255, 255)), figure((18, 18, 18))
+    assert readable_in_both(white_card, figure((219, 219, 219)))  # the theme's dimmed card
+    assert not readable_in_both(white_card, dark_page)
