@@ -203,7 +203,7 @@ def test_page_reads_well_in_a_browser(name, server, browser, screenshots):
 def test_bibliography_renders_and_citations_lead_to_it(server, browser):
     page, problems = visit(browser, f"{server}/book/references.html")
     try:
-        entries = page.locator("article .citation dt, article dl.citation > dt")
+        entries = page.locator("article div.citation")
         assert entries.count() >= 3, "the bibliography lists fewer than three works"
         text = page.locator("article").inner_text()
         assert "Krizhevsky" in text and "Learning Multiple Layers" in text

@@ -112,6 +112,14 @@ def mark_synthetic_figures(app, doctree):
             figure += nodes.caption("", "", nodes.inline("", SYNTHETIC_CAPTION))
 
 
+def rewrite_bibliographies(app, env):
+    """sphinxcontrib-bibtex lists the works cited on any page, but rewrites the page of the
+    bibliography only when that page itself changed, so a warm build would keep an old
+    list. Return the pages holding a bibliography, which Sphinx then writes again."""
+    domain = env.get_domain("cite") if "cite" in env.domains else None
+    return sorted({key.docname for key in domain.bibliographies}) if domain else []
+
+
 def follow_colour_scheme(app, pagename, templatename, context, doctree):
     """Start in the reader's colour scheme (light or dark; the theme's switch changes it).
     The figures are readable in both (see course.css). Without a mode the theme's script
@@ -179,6 +187,7 @@ def setup(app):
     app.connect("html-page-context", follow_colour_scheme, priority=600)
     app.connect("html-page-context", banners, priority=600)
     app.connect("doctree-read", mark_synthetic_figures)
+    app.connect("env-updated", rewrite_bibliographies)
     # "student" or "instructor"; course_build's book step sets it for the instructor edition.
     app.add_config_value("course_edition", "student", "html")
     # "cifar10" or "synthetic": what the figures are computed from ($COURSE_BOOK_DATA,
