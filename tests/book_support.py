@@ -50,7 +50,8 @@ def html_pages(html):
     """Every page of a built book (not the theme's or the sources' files)."""
     skip = {"_static", "_sources", "_images"}
     return sorted(p for p in Path(html).rglob("*.html")
-                  if not skip & set(p.relative_to(html).parts))
+                  if not skip & set(p.relative_to(html).parts)
+                  and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:300])
 
 
 def synthetic_figures(html):
