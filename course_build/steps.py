@@ -51,8 +51,9 @@ STEPS = [
          owns=("autograder/dist/nbgrader/nbgrader_config.py",
                "autograder/dist/nbgrader/source/*/*.ipynb")),
     Step("book", "course_build.book:build", committed=False,
-         help="the Jupyter Book into _build/html (with --instructor: the instructor "
-              "edition into _build/instructor/html)"),
+         help="the Jupyter Book into _build/html, figures from CIFAR-10 (with --instructor: "
+              "the instructor edition into _build/instructor/html; with --synthetic-data: "
+              "figures from stand-in images, every page marked)"),
     Step("student-release", "course_build.student_release:build", committed=False,
          help="the public student repository's files into _build/student-release/"),
 ]
