@@ -127,6 +127,7 @@ def test_execution_cache_is_emptied_when_figure_code_or_data_changes(tmp_path, m
             (path / "mod.py").write_text("y = 2\n")
     cache = tmp_path / step.CACHE_DIR
     monkeypatch.delenv("CIFAR10_ARCHIVE", raising=False)
+    monkeypatch.delenv(step.DATA_VARIABLE, raising=False)
 
     def fill():
         cache.mkdir(parents=True, exist_ok=True)
@@ -140,6 +141,13 @@ def test_execution_cache_is_emptied_when_figure_code_or_data_changes(tmp_path, m
     fill()
     assert not step.refresh_cache(tmp_path)
     monkeypatch.setenv("CIFAR10_ARCHIVE", "/data/cifar-10-python.tar.gz")
+    assert step.refresh_cache(tmp_path) and not cache.exists()
+    fill()
+    # A --synthetic-data build never reuses the real figures, nor the other way round.
+    monkeypatch.setenv(step.DATA_VARIABLE, "synthetic")
+    assert step.refresh_cache(tmp_path) and not cache.exists()
+    fill()
+    monkeypatch.setenv(step.DATA_VARIABLE, "cifar10")
     assert step.refresh_cache(tmp_path) and not cache.exists()
 
 
