@@ -101,16 +101,24 @@ grader.check("relu_backward")
 # for some inputs, the gradient flowing back through them is zero or nearly zero. Then
 # the weights below them stop learning from that example.
 #
-# Think of each function in one dimension: the sigmoid $\sigma(x) = 1 / (1 + e^{-x})$,
-# the ReLU $\max(0, x)$, and the leaky ReLU $\max(0.01x, x)$. Sketch each one and look at
-# its slope. Which of the following statements describe a case where (almost) no
-# gradient flows back? Choose **every** option that applies.
+# Think of each function in one dimension, with input $z$: the sigmoid
+# $\sigma(z) = 1 / (1 + e^{-z})$, the ReLU $\max(0, z)$, and the leaky ReLU
+# $\max(0.1z, z)$ (slope $\alpha = 0.1$ for negative inputs, as in the chapter's figure).
+# Sketch each one and look at its slope. Call the gradient *almost zero* where the slope
+# is below $0.02$: the shaded bands of the chapter's figure. Which of the following
+# statements describe a case where almost no gradient flows back? Choose **every**
+# option that applies.
 #
 # - **A.** Sigmoid, for inputs of large magnitude (very positive or very negative).
 # - **B.** Sigmoid, but only for inputs close to zero.
 # - **C.** ReLU, for negative inputs.
 # - **D.** ReLU, for large positive inputs.
 # - **E.** Leaky ReLU, for negative inputs.
+#
+# **How it is scored (5 points).** Each right option you choose earns an equal share of
+# the points. Each wrong option you choose takes one share away again, and the score
+# never goes below zero. So choosing every letter earns nothing: choose only what you
+# can justify.
 #
 # Answer with a set of capital letters, for example `inline_q1 = {"B", "E"}`.
 
@@ -121,13 +129,14 @@ grader.check("relu_backward")
 grader.check("inline_q1")
 
 # %% [markdown] tags=["solution-only"]
-# **Why A and C.** The sigmoid's slope is $\sigma(x)(1 - \sigma(x))$, largest (1/4) at
-# $x = 0$ and shrinking towards 0 as $|x|$ grows: a saturated sigmoid passes almost
-# nothing back (A), while near zero it passes the most (so not B). The ReLU's slope is
-# exactly 0 for every negative input (C) and exactly 1 for every positive one, however
-# large (so not D). The leaky ReLU keeps a small slope, 0.01, for negative inputs, which
-# is exactly the fix for C (so not E). The check in this notebook only verifies the
-# format of the answer; the autograder scores the letters.
+# **Why A and C.** The sigmoid's slope is $\sigma(z)(1 - \sigma(z))$, largest (1/4) at
+# $z = 0$ and shrinking towards 0 as $|z|$ grows; it is below 0.02 for $|z| > 3.9$. A
+# saturated sigmoid passes almost nothing back (A), while near zero it passes the most
+# (so not B). The ReLU's slope is exactly 0 for every negative input (C) and exactly 1
+# for every positive one, however large (so not D). The leaky ReLU keeps a slope of 0.1
+# for negative inputs, five times the 0.02 line, which is exactly the fix for C (so not
+# E). The check in this notebook only verifies the format of the answer; the autograder
+# scores the letters.
 
 # %% [markdown]
 # ## Sandwich layers
@@ -138,7 +147,8 @@ grader.check("inline_q1")
 # keeps both caches. The backward pass runs the two backward functions in reverse order.
 #
 # `fcnet.layer_utils.make_affine_relu` does this wiring for you. You give it your four
-# functions and it returns the combined pair. The affine layer comes from your chapter 1
+# functions and it returns the combined pair. The pair keeps the functions it was given:
+# if you fix a layer later, run the next cell again to rebuild the sandwich. The affine layer comes from your chapter 1
 # notebook: `import_notebook` finds `01_affine_layer.ipynb` next to this notebook and
 # loads only the functions defined in it. (Save chapter 1 before running the next cell.)
 
