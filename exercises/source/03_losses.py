@@ -20,7 +20,14 @@
 # | `dx` | $(N, C)$ | $\partial\,\text{loss} / \partial x$ |
 #
 # You will write two classic losses. Both average over the examples, so remember to
-# divide the gradient by $N$ as well.
+# divide the gradient by $N$ as well. (The chapter writes the scores as $s$; the
+# functions call their argument `x`.)
+#
+# **How it is graded.** Each loss is worth 10 points. The hidden checks use scores and
+# labels you have not seen, with fresh numbers of examples and classes. They compare the
+# loss with the correct value and `dx` with a numeric gradient, check that `x` and `y`
+# are left unchanged, and, for `softmax_loss`, that it stays finite and correct for
+# very large scores. The public checks below test one fixed input only.
 
 # %%
 import numpy as np
@@ -48,9 +55,11 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # that is, the probabilities, with 1 subtracted at the correct class. (Divide by $N$ for
 # the mean.)
 #
-# One practical point: $e^{x}$ overflows for scores of a few hundred. Subtracting the
+# One practical point: $e^{x}$ overflows to infinity for scores above about 88.7 in
+# float32, the precision this course trains in (about 709.8 in float64). Subtracting the
 # row's largest score from every score in the row changes no probability (the common
-# factor cancels) and keeps every exponent at most 0.
+# factor cancels) and keeps every exponent at most 0. The graded checks try your loss on
+# large positive and negative scores, where only the shifted form stays finite.
 #
 # **Your turn.** Complete `softmax_loss`, without a Python loop over the examples.
 # `x[np.arange(N), y]` picks the correct-class entry of each row.
