@@ -11,7 +11,8 @@
 #
 # ## Where to start
 #
-# The curves of chapter 5 already point the way.
+# The curves of your chapter 5 run (50 hidden units, learning rate $10^{-3}$, ten epochs on
+# all 49,000 images; not the cautious run in the book's figure) already point the way.
 #
 # - The loss was still creeping down, and the validation accuracy still rising, when
 #   training stopped. More epochs, or a somewhat larger learning rate, could go further.
@@ -33,6 +34,12 @@
 #
 # **Goal:** a network with more than 48% accuracy on the validation set, and on the test
 # set when you finally look. Well-tuned two-layer networks get above 50%.
+#
+# **How it is graded (10 points).** The grader never runs your search. It loads the four
+# arrays of `best_model.npz` (saved below) into a two-layer net and measures its accuracy
+# on all 10,000 CIFAR-10 test images, preprocessed as `get_CIFAR10_data` does. At 48% or
+# more you get all 10 points; below that the points fall in a straight line, to zero at
+# 30% (39% earns 5 points). The file may have at most 4,096 hidden units.
 
 # %%
 import numpy as np
@@ -115,6 +122,10 @@ print("saved best_model.npz")
 # - **B.** Add more hidden units.
 # - **C.** Increase the regularisation strength.
 # - **D.** None of the above.
+#
+# **How it is scored (5 points).** Each right option you choose earns an equal share of
+# the points. Each wrong option you choose takes one share away again, and the score
+# never goes below zero.
 #
 # Answer with a set of capital letters, for example `inline_q2 = {"D"}`.
 
