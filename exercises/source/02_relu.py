@@ -33,6 +33,11 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # The input `x` can have any shape, and the output has the same shape. Think about what
 # the backward pass will need to know, and keep it in the cache.
 #
+# **How it is graded.** Each ReLU function is worth 5 points. The hidden checks use arrays
+# of fresh random shapes and values you have not seen (float32 too, whose dtype the output
+# must keep), compare `relu_backward` with a numeric gradient, and check that neither
+# function changes the arrays it is given.
+#
 # **Your turn.** Complete `relu_forward`. `np.maximum` compares elementwise.
 
 # %%
