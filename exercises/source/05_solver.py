@@ -89,8 +89,9 @@ grader.check("sgd")
 #
 # Each image has 3 colour channels of $32 \times 32$ pixels, so $D = 3072$ inputs. The
 # mean training image has been subtracted from every image, which centres the data
-# around zero. We ask for 32-bit floats: they halve memory and time, and are precise
-# enough for training. (Gradient checks, as in chapter 4, need 64-bit floats.)
+# around zero. We ask for 32-bit floats: they take half the memory of 64-bit ones, make
+# training faster, and are precise enough for it. (Gradient checks, as in chapter 4, need
+# 64-bit floats.)
 
 # %%
 data = get_CIFAR10_data(dtype=np.float32)
