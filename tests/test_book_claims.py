@@ -219,3 +219,54 @@ def test_whitening_statements_hold_on_cifar10(cifar10_archive, figures):
     assert "about $10^8$ times the smallest" in body
     assert "almost four orders of magnitude" in body
     assert "between about 0.2 and 1" in body
+
+
+# ----------------------------------------------------------------- a textbook's apparatus
+
+CHAPTER_PAGES = sorted(BOOK.glob("0[1-6]_*.md"))
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES, ids=lambda p: p.stem)
+def test_chapter_has_objectives_summary_and_problems_with_hidden_answers(path):
+    """Objectives at the top, a summary and two or three problems at the end, each problem
+    with a {solution} block (shown only in the instructor edition: hide_solutions)."""
+    source = path.read_text(encoding="utf-8")
+    objectives = source.find("```{admonition} Learning objectives")
+    summary, problems = source.find("\n## Summary\n"), source.find("\n## Problems\n")
+    first_section = source.find("\n## ")
+    assert 0 < objectives < first_section, "learning objectives must come before section 1"
+    assert 0 < summary < problems, "a summary, then the problems, at the end"
+    assert source.find("\n## ", problems + 1) == -1, "the problems close the chapter"
+    labels = re.findall(r"```\{exercise\}\n:label: (\S+)", source[problems:])
+    assert 2 <= len(labels) <= 3
+    for label in labels:
+        assert f"````{{solution}} {label}\n" in source[problems:], f"{label} has no solution"
+
+
+def test_config_hides_solutions_in_the_student_edition():
+    import yaml
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["sphinx"]["config"]["hide_solutions"] is True
+
+
+def test_notation_page_follows_the_intro_and_lists_every_symbol_the_chapters_define():
+    import yaml
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    assert toc["root"] == "book/intro"
+    assert toc["parts"][0]["chapters"][0]["file"] == "book/notation"
+    notation = (BOOK / "notation.md").read_text(encoding="utf-8")
+    for symbol in (r"$N$", r"$D$", r"$H$", r"$C$", r"$K$", r"$s$", r"$p$", r"$a$", r"$h$",
+                   r"$\eta$", r"$\lambda$", r"$\mu$", r"$\gamma_i$", r"$\epsilon$",
+                   r"$\tau$", r"$\delta$", r"$\alpha$", r"$\Delta$", r"$v$", r"$V_1$"):
+        assert f"| {symbol} |" in notation or f"| {symbol}," in notation, symbol
+
+
+def test_every_cited_key_is_in_the_bibliography():
+    bib = BOOK / "references.bib"
+    assert bib.is_file(), "book/references.bib is missing"
+    defined = set(re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), re.M))
+    cited = set()
+    for path in BOOK.glob("*.md"):
+        for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text(encoding="utf-8")):
+            cited.update(k.strip() for k in keys.split(","))
+    assert cited and cited <= defined, f"cited but not in references.bib: {cited - defined}"
