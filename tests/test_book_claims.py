@@ -5,6 +5,7 @@ Each test reads the sentence from the chapter (book/*.md) or notebook source
 (book/for_instructors.md, "What we checked") list these tests beside the checks that were
 done by hand.
 """
+import json
 import re
 import sys
 from pathlib import Path
@@ -15,13 +16,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SOURCES = ROOT / "exercises" / "source"
+STUDENT = ROOT / "exercises"          # the generated student notebooks
+SHARED = BOOK / "shared"              # explanations a chapter and its notebook share
+INCLUDE = re.compile(r"```\{include\} shared/([\w-]+)\.md\n```")
 
 
 def text(path):
-    """A chapter or notebook source as one line of text (line breaks and the notebook
-    sources' comment markers removed), so a phrase may wrap anywhere."""
+    """What a reader sees of a chapter page, a notebook source or a generated notebook, as
+    one line of text (line breaks and comment markers removed, shared explanations
+    included), so a phrase may wrap anywhere."""
     raw = path.read_text(encoding="utf-8")
-    raw = re.sub(r"^# ?", "", raw, flags=re.M) if path.suffix == ".py" else raw
+    if path.suffix == ".ipynb":
+        cells = json.loads(raw)["cells"]
+        raw = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    elif path.suffix == ".py":
+        raw = re.sub(r"^# ?", "", raw, flags=re.M)
+    else:
+        raw = INCLUDE.sub(lambda m: (SHARED / f"{m[1]}.md").read_text(encoding="utf-8"), raw)
     return re.sub(r"\s+", " ", raw)
 
 
@@ -148,14 +159,14 @@ def test_grading_thresholds_in_the_text_are_the_graded_ones():
     from autograder.points import (BEST_MODEL_FULL, BEST_MODEL_MAX_HIDDEN, BEST_MODEL_ZERO,
                                    QUESTION_POINTS, TRAINING, TRAINING_LEARNS,
                                    TRAINING_THRESHOLD)
-    ch5, nb5 = text(BOOK / "05_solver.md"), text(SOURCES / "05_solver.py")
+    ch5, nb5 = text(BOOK / "05_solver.md"), text(STUDENT / "05_solver.ipynb")
     for body in (ch5, nb5):
         assert f"reach {TRAINING_LEARNS:.0%} (2.5 points) and {TRAINING_THRESHOLD:.0%}" in body
         assert re.search(f"{TRAINING['num_train']:,} (CIFAR-10 )?training images", body)
         assert f"learning rate $2 \\cdot 10^{{-3}}$" in body and TRAINING["learning_rate"] == 2e-3
         assert f"`training` ({QUESTION_POINTS['training']} points)" in body
         assert f"`sgd` ({QUESTION_POINTS['sgd']} points)" in body
-    ch6, nb6 = text(BOOK / "06_tuning.md"), text(SOURCES / "06_tuning.py")
+    ch6, nb6 = text(BOOK / "06_tuning.md"), text(STUDENT / "06_tuning.ipynb")
     for body in (ch6, nb6):
         assert f"{BEST_MODEL_FULL:.0%} or more" in body and f"zero at {BEST_MODEL_ZERO:.0%}" \
             in body.replace("to zero at", "zero at").replace("reach zero at", "zero at")
@@ -173,7 +184,8 @@ def test_inline_questions_say_a_wrong_choice_costs_points():
     with pytest.raises(PartialCredit) as raised:
         judge_inline({"qid": "inline_q1"}, out)
     assert raised.value.fraction == 0   # one right and one wrong letter earn nothing
-    for path in (SOURCES / "02_relu.py", SOURCES / "06_tuning.py"):
+    for path in (STUDENT / "02_relu.ipynb", STUDENT / "06_tuning.ipynb",
+                 BOOK / "02_relu.md", BOOK / "06_tuning.md"):
         assert "Each wrong option you choose takes one share away again" in text(path)
 
 
@@ -270,3 +282,28 @@ def test_every_cited_key_is_in_the_bibliography():
         for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text(encoding="utf-8")):
             cited.update(k.strip() for k in keys.split(","))
     assert cited and cited <= defined, f"cited but not in references.bib: {cited - defined}"
+
+
+# ----------------------------------------------------------------- shared explanations
+
+def test_shared_explanations_are_used_by_a_chapter_and_its_notebook():
+    """Each book/shared/NAME.md is included by a chapter page and named by a notebook
+    source (`# @shared NAME`), and every reference names an existing file."""
+    shared = {p.stem for p in SHARED.glob("*.md")} - {"README"}
+    in_book, in_notebooks = set(), set()
+    for path in BOOK.glob("*.md"):
+        in_book.update(INCLUDE.findall(path.read_text(encoding="utf-8")))
+    for path in SOURCES.glob("*.py"):
+        in_notebooks.update(re.findall(r"^# @shared ([\w-]+)$", path.read_text(encoding="utf-8"),
+                                       re.M))
+    assert in_book <= shared and in_notebooks <= shared
+    assert shared == in_book == in_notebooks, (shared, in_book, in_notebooks)
+
+
+def test_shared_directive_expands_and_names_a_missing_file():
+    from course_build import notebooks
+    assert notebooks._expand_shared("before\n@shared inline_scoring\nafter", "here") == \
+        "before\n" + (SHARED / "inline_scoring.md").read_text(encoding="utf-8").strip("\n") + \
+        "\nafter"
+    with pytest.raises(notebooks.DirectiveError, match="no_such_text"):
+        notebooks._expand_shared("@shared no_such_text", "exercises/source/x.py, cell 2")

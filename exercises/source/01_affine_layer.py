@@ -85,10 +85,7 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # Adding `b`, of shape $(M,)$, to a matrix of shape $(N, M)$ adds it to every row: numpy
 # *broadcasts* it for you.
 #
-# **How it is graded.** `grader.check` runs public checks on one fixed input. Your points
-# come from hidden checks on inputs you have not seen: fresh shapes and values, float32
-# as well as float64, and a check that your function leaves its inputs unchanged. The
-# same holds for every exercise of the course.
+# @shared grading_affine
 #
 # **Your turn.** Complete `affine_forward` below. One line of numpy is enough for the
 # output; `x.reshape(N, -1)` flattens the examples (numpy works out the $-1$).

@@ -33,10 +33,7 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # The input `x` can have any shape, and the output has the same shape. Think about what
 # the backward pass will need to know, and keep it in the cache.
 #
-# **How it is graded.** Each ReLU function is worth 5 points. The hidden checks use arrays
-# of fresh random shapes and values you have not seen (float32 too, whose dtype the output
-# must keep), compare `relu_backward` with a numeric gradient, and check that neither
-# function changes the arrays it is given.
+# @shared grading_relu
 #
 # **Your turn.** Complete `relu_forward`. `np.maximum` compares elementwise.
 
@@ -120,10 +117,7 @@ grader.check("relu_backward")
 # - **D.** ReLU, for large positive inputs.
 # - **E.** Leaky ReLU, for negative inputs.
 #
-# **How it is scored (5 points).** Each right option you choose earns an equal share of
-# the points. Each wrong option you choose takes one share away again, and the score
-# never goes below zero. So choosing every letter earns nothing: choose only what you
-# can justify.
+# @shared inline_scoring
 #
 # Answer with a set of capital letters, for example `inline_q1 = {"B", "E"}`.
 

@@ -23,11 +23,8 @@
 # divide the gradient by $N$ as well. (The chapter writes the scores as $s$; the
 # functions call their argument `x`.)
 #
-# **How it is graded.** Each loss is worth 10 points. The hidden checks use scores and
-# labels you have not seen, with fresh numbers of examples and classes. They compare the
-# loss with the correct value and `dx` with a numeric gradient, check that `x` and `y`
-# are left unchanged, and, for `softmax_loss`, that it stays finite and correct for
-# very large scores. The public checks below test one fixed input only.
+# @shared grading_losses
+
 
 # %%
 import numpy as np

@@ -91,13 +91,8 @@ affine_relu_forward, affine_relu_backward = make_affine_relu(
 # a layer in an earlier notebook, save that notebook and run the import cell above
 # again; until then, the network keeps using the old functions.
 #
-# **How it is graded (15 points).** The hidden checks build your `TwoLayerNet` with
-# sizes, weight scales and regularisation strengths you have not seen, on top of the
-# course's own layers (a mistake in chapters 1 to 3 costs nothing here). They check the
-# parameters' names, shapes, dtype and starting statistics (standard deviation close to
-# `weight_scale`, biases exactly zero), the scores, that `loss` leaves `X` and the
-# parameters unchanged, the loss with and without regularisation, and every gradient
-# against a numeric one.
+# @shared grading_two_layer_net
+
 
 # %%
 # @solution answer_key.classifiers.fc_net.TwoLayerNet

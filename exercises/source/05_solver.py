@@ -142,16 +142,8 @@ TwoLayerNet = import_notebook("04_two_layer_net", "TwoLayerNet")
 # of at least 36%; these settings usually give about 50%. Training takes seconds on a
 # fast machine (7 s on our 2-core test machine) and up to a minute or so on a slow one.
 #
-# **How it is graded.** `sgd` (5 points) is called on fresh arrays with a learning rate
-# you have not seen: one step against the gradient, the config returned with its rate
-# unchanged, $10^{-2}$ when the config is missing, `None` or empty, and `dw` left
-# unchanged. `training` (10 points) does not use this run: the grader never executes
-# training cells. It trains a fresh `TwoLayerNet` of yours with your `sgd` (on the
-# course's own layers, so a mistake in chapters 1 to 3 costs nothing here) with fixed
-# settings: 2,000 training images, 50 hidden units, learning rate $2 \cdot 10^{-3}$,
-# four epochs. Training must lower the loss by at least 5% (2.5 points), and the
-# accuracy on 1,000 other training images must reach 15% (2.5 points) and 22% (5
-# points). The 36% of the public check is for your own, longer run below.
+# @shared grading_sgd_training
+
 
 # %%
 model = None

@@ -35,11 +35,8 @@
 # **Goal:** a network with more than 48% accuracy on the validation set, and on the test
 # set when you finally look. Well-tuned two-layer networks get above 50%.
 #
-# **How it is graded (10 points).** The grader never runs your search. It loads the four
-# arrays of `best_model.npz` (saved below) into a two-layer net and measures its accuracy
-# on all 10,000 CIFAR-10 test images, preprocessed as `get_CIFAR10_data` does. At 48% or
-# more you get all 10 points; below that the points fall in a straight line, to zero at
-# 30% (39% earns 5 points). The file may have at most 4,096 hidden units.
+# @shared grading_best_model
+
 
 # %%
 import numpy as np
@@ -126,9 +123,7 @@ print("saved best_model.npz")
 # - **C.** Increase the regularisation strength.
 # - **D.** None of the above.
 #
-# **How it is scored (5 points).** Each right option you choose earns an equal share of
-# the points. Each wrong option you choose takes one share away again, and the score
-# never goes below zero.
+# @shared inline_scoring
 #
 # Answer with a set of capital letters, for example `inline_q2 = {"D"}`.
 
