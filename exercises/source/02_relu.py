@@ -146,10 +146,13 @@ grader.check("inline_q1")
 # keeps both caches. The backward pass runs the two backward functions in reverse order.
 #
 # `fcnet.layer_utils.make_affine_relu` does this wiring for you. You give it your four
-# functions and it returns the combined pair. The pair keeps the functions it was given:
-# if you fix a layer later, run the next cell again to rebuild the sandwich. The affine layer comes from your chapter 1
-# notebook: `import_notebook` finds `01_affine_layer.ipynb` next to this notebook and
-# loads only the functions defined in it. (Save chapter 1 before running the next cell.)
+# functions and it returns the combined pair.
+#
+# @shared sandwich_keeps
+#
+# The affine layer comes from your chapter 1 notebook: `import_notebook` finds
+# `01_affine_layer.ipynb` next to this notebook and loads only the functions defined in
+# it. (Save chapter 1 before running the next cell.)
 
 # %%
 affine_forward, affine_backward = import_notebook(

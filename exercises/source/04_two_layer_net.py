@@ -87,9 +87,9 @@ affine_relu_forward, affine_relu_backward = make_affine_relu(
 #
 # Call the layers by the names above. Python looks the names up when `loss` runs, so
 # `loss` calls whatever functions the names hold at that moment: the ones the import
-# cell above loaded. The sandwich keeps the two layers it was built from. So if you fix
-# a layer in an earlier notebook, save that notebook and run the import cell above
-# again; until then, the network keeps using the old functions.
+# cell above loaded.
+#
+# @shared sandwich_keeps
 #
 # @shared grading_two_layer_net
 
