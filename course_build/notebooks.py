@@ -21,6 +21,10 @@ Directives, each alone on a line of a code cell:
     # @colab-setup
         The Colab setup code (pip-installs the student repository named in _config.yml).
 
+In a markdown cell, a line `@shared NAME` is replaced by the text of `book/shared/NAME.md`,
+the explanation the book's chapter includes too (```{include} shared/NAME.md```), so the
+two say it in the same words and cannot drift apart.
+
 A cell tagged `solution-only` (jupytext: `# %% [markdown] tags=["solution-only"]`) appears
 only in the solution notebook.
 
@@ -54,6 +58,10 @@ SOLUTION_ONLY_TAG = "solution-only"
 
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)# @(?P<kind>[\w-]+)(?:[ \t]+(?P<arg>\S+))?[ \t]*$")
 _KINDS = ("solution", "solution-body", "colab-setup")
+
+# Explanations written once for a chapter page and its notebook (`@shared NAME`).
+SHARED_DIR = Path(__file__).resolve().parents[1] / "book" / "shared"
+_SHARED = re.compile(r"^@shared[ \t]+(?P<name>[\w-]+)[ \t]*$")
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -281,6 +289,22 @@ def _expand_cell(source, solution, colab_code, where):
     return "\n".join(out)
 
 
+def _expand_shared(text, where):
+    """A markdown cell's text with every `@shared NAME` line replaced by book/shared/NAME.md."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _SHARED.match(line)
+        if not match:
+            out.append(line)
+            continue
+        path = SHARED_DIR / f"{match['name']}.md"
+        if not path.is_file():
+            raise DirectiveError(f"{where}, line {number}: @shared {match['name']}: "
+                                 f"no file {path.name} in book/shared/")
+        out.append(path.read_text(encoding="utf-8").strip("\n"))
+    return "\n".join(out)
+
+
 def banner(stem, solution):
     """The note on top of the first markdown cell saying where the notebook comes from."""
     origin = f"exercises/source/{stem}.py"
@@ -308,7 +332,7 @@ def transform(source_nb, stem, solution, repository_url=DEFAULT_REPOSITORY_URL,
             new = nbformat.v4.new_code_cell(
                 _expand_cell(cell.source, solution, colab_code, where))
         elif cell.cell_type == "markdown":
-            text = cell.source
+            text = _expand_shared(cell.source, where)
             if not banner_done:
                 text = banner(stem, solution) + "\n\n" + text
                 banner_done = True

@@ -65,9 +65,9 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # a bias vector. Every output unit looks at every input value.
 #
 # The input arrives as a minibatch `x` of $N$ examples. Each example may have any shape
-# $(d_1, \dots, d_k)$; a CIFAR-10 image, for instance, is $(3, 32, 32)$. The affine layer
+# $(d_1, \dots, d_r)$; a CIFAR-10 image, for instance, is $(3, 32, 32)$. The affine layer
 # does not care about that structure, so the first step is to flatten each example into a
-# row of $D = d_1 \cdot \ldots \cdot d_k$ numbers. That gives a matrix
+# row of $D = d_1 \cdot \ldots \cdot d_r$ numbers. That gives a matrix
 # $X$ of shape $(N, D)$, and the layer computes
 #
 # $$\text{out} = X W + b,$$
@@ -76,7 +76,7 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 #
 # | array | shape | meaning |
 # |---|---|---|
-# | `x` | $(N, d_1, \dots, d_k)$ | the minibatch, as it arrives |
+# | `x` | $(N, d_1, \dots, d_r)$ | the minibatch, as it arrives |
 # | $X$ | $(N, D)$ | the same numbers, one row per example |
 # | `w` ($W$) | $(D, M)$ | one column of weights per output unit |
 # | `b` | $(M,)$ | one bias per output unit |
@@ -84,6 +84,8 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 #
 # Adding `b`, of shape $(M,)$, to a matrix of shape $(N, M)$ adds it to every row: numpy
 # *broadcasts* it for you.
+#
+# @shared grading_affine
 #
 # **Your turn.** Complete `affine_forward` below. One line of numpy is enough for the
 # output; `x.reshape(N, -1)` flattens the examples (numpy works out the $-1$).
@@ -124,7 +126,7 @@ grader.check("affine_forward")
 #   $(D, N) \cdot (N, M) = (D, M)$, the shape of $W$.
 # - $\dfrac{\partial L}{\partial X} = \text{dout} \cdot W^\top$: shape
 #   $(N, M) \cdot (M, D) = (N, D)$. Reshape it back to the original shape of `x`,
-#   $(N, d_1, \dots, d_k)$.
+#   $(N, d_1, \dots, d_r)$.
 # - $\dfrac{\partial L}{\partial b} = \sum_{i=1}^{N} \text{dout}_{i,:}$: the bias was added
 #   to every row, so its gradient collects `dout` from every row. Shape $(M,)$.
 #
@@ -139,8 +141,8 @@ grader.check("affine_forward")
 
 # %% [markdown]
 # How do we know the gradients are right? We compare them with *numeric* gradients. Nudge
-# one input entry up and down by a tiny step $h$, watch how the output changes, and
-# divide: $\frac{f(x + h) - f(x - h)}{2h}$. This is slow, but simple enough to trust.
+# one input entry up and down by a tiny step $\delta$, watch how the output changes, and
+# divide: $\frac{f(x + \delta) - f(x - \delta)}{2\delta}$. This is slow, but simple enough to trust.
 # `eval_numerical_gradient_array` does this for every entry, weighting the change of each
 # output by `dout`.
 #

@@ -33,6 +33,8 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # The input `x` can have any shape, and the output has the same shape. Think about what
 # the backward pass will need to know, and keep it in the cache.
 #
+# @shared grading_relu
+#
 # **Your turn.** Complete `relu_forward`. `np.maximum` compares elementwise.
 
 # %%
@@ -101,16 +103,21 @@ grader.check("relu_backward")
 # for some inputs, the gradient flowing back through them is zero or nearly zero. Then
 # the weights below them stop learning from that example.
 #
-# Think of each function in one dimension: the sigmoid $\sigma(x) = 1 / (1 + e^{-x})$,
-# the ReLU $\max(0, x)$, and the leaky ReLU $\max(0.01x, x)$. Sketch each one and look at
-# its slope. Which of the following statements describe a case where (almost) no
-# gradient flows back? Choose **every** option that applies.
+# Think of each function in one dimension, with input $z$: the sigmoid
+# $\sigma(z) = 1 / (1 + e^{-z})$, the ReLU $\max(0, z)$, and the leaky ReLU
+# $\max(0.1z, z)$ (slope $\alpha = 0.1$ for negative inputs, as in the chapter's figure).
+# Sketch each one and look at its slope. Call the gradient *almost zero* where the slope
+# is below $0.02$: the shaded bands of the chapter's figure. Which of the following
+# statements describe a case where almost no gradient flows back? Choose **every**
+# option that applies.
 #
 # - **A.** Sigmoid, for inputs of large magnitude (very positive or very negative).
 # - **B.** Sigmoid, but only for inputs close to zero.
 # - **C.** ReLU, for negative inputs.
 # - **D.** ReLU, for large positive inputs.
 # - **E.** Leaky ReLU, for negative inputs.
+#
+# @shared inline_scoring
 #
 # Answer with a set of capital letters, for example `inline_q1 = {"B", "E"}`.
 
@@ -121,13 +128,14 @@ grader.check("relu_backward")
 grader.check("inline_q1")
 
 # %% [markdown] tags=["solution-only"]
-# **Why A and C.** The sigmoid's slope is $\sigma(x)(1 - \sigma(x))$, largest (1/4) at
-# $x = 0$ and shrinking towards 0 as $|x|$ grows: a saturated sigmoid passes almost
-# nothing back (A), while near zero it passes the most (so not B). The ReLU's slope is
-# exactly 0 for every negative input (C) and exactly 1 for every positive one, however
-# large (so not D). The leaky ReLU keeps a small slope, 0.01, for negative inputs, which
-# is exactly the fix for C (so not E). The check in this notebook only verifies the
-# format of the answer; the autograder scores the letters.
+# **Why A and C.** The sigmoid's slope is $\sigma(z)(1 - \sigma(z))$, largest (1/4) at
+# $z = 0$ and shrinking towards 0 as $|z|$ grows; it is below 0.02 for $|z| > 3.9$. A
+# saturated sigmoid passes almost nothing back (A), while near zero it passes the most
+# (so not B). The ReLU's slope is exactly 0 for every negative input (C) and exactly 1
+# for every positive one, however large (so not D). The leaky ReLU keeps a slope of 0.1
+# for negative inputs, five times the 0.02 line, which is exactly the fix for C (so not
+# E). The check in this notebook only verifies the format of the answer; the autograder
+# scores the letters.
 
 # %% [markdown]
 # ## Sandwich layers
@@ -138,9 +146,13 @@ grader.check("inline_q1")
 # keeps both caches. The backward pass runs the two backward functions in reverse order.
 #
 # `fcnet.layer_utils.make_affine_relu` does this wiring for you. You give it your four
-# functions and it returns the combined pair. The affine layer comes from your chapter 1
-# notebook: `import_notebook` finds `01_affine_layer.ipynb` next to this notebook and
-# loads only the functions defined in it. (Save chapter 1 before running the next cell.)
+# functions and it returns the combined pair.
+#
+# @shared sandwich_keeps
+#
+# The affine layer comes from your chapter 1 notebook: `import_notebook` finds
+# `01_affine_layer.ipynb` next to this notebook and loads only the functions defined in
+# it. (Save chapter 1 before running the next cell.)
 
 # %%
 affine_forward, affine_backward = import_notebook(

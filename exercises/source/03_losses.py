@@ -20,7 +20,11 @@
 # | `dx` | $(N, C)$ | $\partial\,\text{loss} / \partial x$ |
 #
 # You will write two classic losses. Both average over the examples, so remember to
-# divide the gradient by $N$ as well.
+# divide the gradient by $N$ as well. In formulas we write the scores as $s$, as the
+# chapter does; the functions call their argument `x`, so `x[i, j]` is $s_{ij}$.
+#
+# @shared grading_losses
+
 
 # %%
 import numpy as np
@@ -37,20 +41,23 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # The softmax turns a row of scores into probabilities: exponentiate each score, then
 # divide by the row's total,
 #
-# $$p_{ij} = \frac{e^{x_{ij}}}{\sum_{k} e^{x_{ik}}}.$$
+# $$p_{ij} = \frac{e^{s_{ij}}}{\sum_{k} e^{s_{ik}}}.$$
 #
 # The loss of example $i$ is the negative log-probability of its correct class,
 # $L_i = -\log p_{i, y_i}$, and the loss is the mean of the $L_i$. The gradient has a
 # pleasantly simple form:
 #
-# $$\frac{\partial L_i}{\partial x_{ij}} = p_{ij} - \mathbb{1}[j = y_i],$$
+# $$\frac{\partial L_i}{\partial s_{ij}} = p_{ij} - \mathbb{1}[j = y_i],$$
 #
 # that is, the probabilities, with 1 subtracted at the correct class. (Divide by $N$ for
 # the mean.)
 #
-# One practical point: $e^{x}$ overflows for scores of a few hundred. Subtracting the
-# row's largest score from every score in the row changes no probability (the common
-# factor cancels) and keeps every exponent at most 0.
+# One practical point, numerical stability.
+#
+# @shared softmax_overflow
+#
+# The graded checks try your loss on large positive and negative scores, where only the
+# shifted form stays finite.
 #
 # **Your turn.** Complete `softmax_loss`, without a Python loop over the examples.
 # `x[np.arange(N), y]` picks the correct-class entry of each row.
@@ -86,7 +93,7 @@ grader.check("softmax_loss")
 # *margin* of at least 1 over every other class, and it charges for each class that comes
 # too close:
 #
-# $$L_i = \sum_{j \ne y_i} \max\left(0,\; x_{ij} - x_{i, y_i} + 1\right).$$
+# $$L_i = \sum_{j \ne y_i} \max\left(0,\; s_{ij} - s_{i, y_i} + 1\right).$$
 #
 # Each term in the sum is either 0 (the class is far enough below) or a straight line.
 # So the gradient of $L_i$ is simple too: $+1$ for every class $j$ with a positive

@@ -10,12 +10,13 @@
 #   \;\to\; \text{softmax loss}.$$
 #
 # It is called *two-layer* because it has two layers of weights. With $N$ examples of
-# dimension $D$, $H$ hidden units and $C$ classes, the shapes flow like this:
+# dimension $D$, $H$ hidden units and $C$ classes, the shapes flow like this (the hidden
+# units are $a$ before the ReLU and $h$ after it):
 #
 # | step | computes | shape |
 # |---|---|---|
-# | input | `X` | $(N, D)$ (or $(N, d_1, \dots, d_k)$, flattened) |
-# | affine + ReLU | $h = \max(0, X W_1 + b_1)$ | $(N, H)$ |
+# | input | `X` | $(N, D)$ (or $(N, d_1, \dots, d_r)$, flattened) |
+# | affine + ReLU | $h = \max(0, a)$, $a = X W_1 + b_1$ | $(N, H)$ |
 # | affine | $s = h W_2 + b_2$ | $(N, C)$, the class scores |
 # | softmax loss | $L$ | scalar |
 #
@@ -84,8 +85,14 @@ affine_relu_forward, affine_relu_backward = make_affine_relu(
 #   the penalty, and backpropagate with `affine_backward` and `affine_relu_backward`.
 #   Remember the penalty's gradient.
 #
-# Call the layers by the names above; they are looked up when `loss` runs, so they are
-# always your current versions.
+# Call the layers by the names above. Python looks the names up when `loss` runs, so
+# `loss` calls whatever functions the names hold at that moment: the ones the import
+# cell above loaded.
+#
+# @shared sandwich_keeps
+#
+# @shared grading_two_layer_net
+
 
 # %%
 # @solution answer_key.classifiers.fc_net.TwoLayerNet

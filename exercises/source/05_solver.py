@@ -89,8 +89,9 @@ grader.check("sgd")
 #
 # Each image has 3 colour channels of $32 \times 32$ pixels, so $D = 3072$ inputs. The
 # mean training image has been subtracted from every image, which centres the data
-# around zero. We ask for 32-bit floats: they halve memory and time, and are precise
-# enough for training. (Gradient checks, as in chapter 4, need 64-bit floats.)
+# around zero. We ask for 32-bit floats: they take half the memory of 64-bit ones, make
+# training faster, and are precise enough for it. (Gradient checks, as in chapter 4, need
+# 64-bit floats.)
 
 # %%
 data = get_CIFAR10_data(dtype=np.float32)
@@ -131,14 +132,18 @@ TwoLayerNet = import_notebook("04_two_layer_net", "TwoLayerNet")
 #
 # After `solver.train()`, the solver holds the history of the run:
 # `solver.loss_history` (one loss per iteration), `solver.train_acc_history` and
-# `solver.val_acc_history` (one accuracy per epoch), and `solver.best_val_acc`.
+# `solver.val_acc_history` (`num_epochs + 1` accuracies each: one measured after the
+# first iteration, then one at the end of every epoch), and `solver.best_val_acc`.
 #
 # **Your turn.** Train a `TwoLayerNet` with 50 hidden units on `data`, using your `sgd`
 # with learning rate $10^{-3}$, `lr_decay=0.95`, 10 epochs and minibatches of 100 images.
 # Make the network's parameters 32-bit like the data (`dtype=np.float32`). Keep the
 # network in `model` and the solver in `solver`. You should reach a validation accuracy
-# of at least 36%; these settings usually give about 50%. Expect training to take a
-# minute or so.
+# of at least 36%; these settings usually give about 50%. Training takes seconds on a
+# fast machine (7 s on our 2-core test machine) and up to a minute or so on a slow one.
+#
+# @shared grading_sgd_training
+
 
 # %%
 model = None

@@ -11,7 +11,8 @@
 #
 # ## Where to start
 #
-# The curves of chapter 5 already point the way.
+# The curves of your chapter 5 run (50 hidden units, learning rate $10^{-3}$, ten epochs on
+# all 49,000 images; not the cautious run in the book's figure) already point the way.
 #
 # - The loss was still creeping down, and the validation accuracy still rising, when
 #   training stopped. More epochs, or a somewhat larger learning rate, could go further.
@@ -33,6 +34,9 @@
 #
 # **Goal:** a network with more than 48% accuracy on the validation set, and on the test
 # set when you finally look. Well-tuned two-layer networks get above 50%.
+#
+# @shared grading_best_model
+
 
 # %%
 import numpy as np
@@ -81,7 +85,10 @@ best_model = None
 # ## Test your model
 #
 # Now, and only now, evaluate the chosen network on the test set. Both numbers should be
-# above 0.48.
+# above 0.48. `data["X_test"]` holds the first 1,000 of CIFAR-10's 10,000 test images;
+# the grader measures `best_model.npz` on all 10,000. An accuracy measured on 1,000 images
+# is uncertain by about 1.5 points (one standard error near 50%), so expect the grader's
+# number to differ from this one by a point or two.
 
 # %%
 print("validation accuracy:", accuracy(best_model, data["X_val"], data["y_val"]))
@@ -115,6 +122,8 @@ print("saved best_model.npz")
 # - **B.** Add more hidden units.
 # - **C.** Increase the regularisation strength.
 # - **D.** None of the above.
+#
+# @shared inline_scoring
 #
 # Answer with a set of capital letters, for example `inline_q2 = {"D"}`.
 

@@ -4,7 +4,9 @@ The questions and their options are written in the chapter notebooks; grading gi
 for right letters and takes it back for wrong ones, never below zero.
 """
 
-# Chapter 2: which activations pass (almost) no gradient back, and for which inputs?
+# Chapter 2: which activations pass almost no gradient back (derivative below 0.02, the
+# shaded bands of the chapter's figure; leaky ReLU slope 0.1, as in the figure), and for
+# which inputs? tests/test_book_claims.py recomputes this set from the figure.
 inline_q1 = {"A", "C"}
 
 # Chapter 6: which changes narrow the gap between training and test accuracy?

@@ -1,0 +1,308 @@
+"""The book's checkable statements, held against the code and against measurements.
+
+Each test reads the sentence from the chapter (book/*.md) or notebook source
+(exercises/source/*.py) and recomputes the number or set it states. The instructor notes
+(book/for_instructors.md, "What we checked") list these tests beside the checks that were
+done by hand.
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+SOURCES = ROOT / "exercises" / "source"
+STUDENT = ROOT / "exercises"          # the generated student notebooks
+SHARED = BOOK / "shared"              # explanations a chapter and its notebook share
+INCLUDE = re.compile(r"```\{include\} shared/([\w-]+)\.md\n```")
+
+
+def text(path):
+    """What a reader sees of a chapter page, a notebook source or a generated notebook, as
+    one line of text (line breaks and comment markers removed, shared explanations
+    included), so a phrase may wrap anywhere."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        cells = json.loads(raw)["cells"]
+        raw = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    elif path.suffix == ".py":
+        raw = re.sub(r"^# ?", "", raw, flags=re.M)
+    else:
+        raw = INCLUDE.sub(lambda m: (SHARED / f"{m[1]}.md").read_text(encoding="utf-8"), raw)
+    return re.sub(r"\s+", " ", raw)
+
+
+@pytest.fixture(scope="module")
+def figures():
+    sys.path.insert(0, str(BOOK))
+    try:
+        import figures as module
+        yield module
+    finally:
+        sys.path.remove(str(BOOK))
+
+
+# ----------------------------------------------------------------- chapter 3: overflow
+
+def test_overflow_thresholds_stated_for_float32_and_float64():
+    float32 = float(np.log(np.finfo(np.float32).max))   # 88.72...
+    float64 = float(np.log(np.finfo(np.float64).max))   # 709.78...
+    with np.errstate(over="ignore"):
+        assert np.isfinite(np.exp(np.float32(float32 - 0.01)))
+        assert np.isinf(np.exp(np.float32(float32 + 0.01)))
+        assert np.isinf(np.exp(np.float64(float64 + 0.01)))
+    for path in (BOOK / "03_losses.md", STUDENT / "03_losses.ipynb"):
+        body = text(path)
+        assert f"{float32:.1f}$ in single precision (`float32`" in body, \
+            f"{path.name} does not give the float32 threshold {float32:.1f}"
+        assert f"{float64:.1f}" in body, f"{path.name} does not give {float64:.1f} for float64"
+        assert "a few hundred" not in body
+
+
+# ----------------------------------------------------------------- chapter 5: histories
+
+def test_accuracy_histories_have_num_epochs_plus_one_entries():
+    from answer_key.classifiers.fc_net import TwoLayerNet
+    from answer_key.solver import Solver
+    rng = np.random.default_rng(0)
+    data = {"X_train": rng.standard_normal((50, 3, 2, 2)), "y_train": rng.integers(0, 4, 50),
+            "X_val": rng.standard_normal((20, 3, 2, 2)), "y_val": rng.integers(0, 4, 20)}
+    for num_epochs in (1, 3):
+        model = TwoLayerNet(input_dim=12, hidden_dim=5, num_classes=4)
+        solver = Solver(model, data, update_rule="sgd", num_epochs=num_epochs,
+                        batch_size=10, verbose=False)
+        solver.train()
+        assert len(solver.loss_history) == num_epochs * 5
+        assert len(solver.train_acc_history) == num_epochs + 1
+        assert len(solver.val_acc_history) == num_epochs + 1
+    for path in (BOOK / "05_solver.md", SOURCES / "05_solver.py"):
+        body = text(path)
+        assert "num_epochs + 1" in body, path.name
+        assert "one value per epoch" not in body and "one accuracy per epoch" not in body
+
+
+def test_chapter5_figure_has_one_more_accuracy_point_than_epochs(figures):
+    epochs = figures.POOR["num_epochs"]
+    words = {5: "six points for five epochs"}
+    assert words[epochs] in text(BOOK / "05_solver.md")
+
+
+# ----------------------------------------------------------------- chapter 2: inline q1
+
+# The options of inline question 1 (exercises/source/02_relu.py): which activation, the
+# words that name the inputs, and those inputs as a test on the figure's z.
+INLINE_Q1_OPTIONS = {
+    "A": ("Sigmoid", "inputs of large magnitude", lambda z: np.abs(z) >= 5),
+    "B": ("Sigmoid", "only for inputs close to zero", lambda z: np.abs(z) <= 0.5),
+    "C": ("ReLU", "for negative inputs", lambda z: z < 0),
+    "D": ("ReLU", "for large positive inputs", lambda z: z >= 3),
+    "E": ("Leaky ReLU", "for negative inputs", lambda z: z < 0),
+}
+
+
+def _derivative_panels(fig):
+    """{"sigmoid" | "relu" | "leaky": (z, derivative)} read from the activations figure,
+    and the shading threshold read from its legend."""
+    axes = fig.axes
+    top, bottom = axes[:len(axes) // 2], axes[len(axes) // 2:]
+    panels, thresholds = {}, set()
+    for head, ax in zip(top, bottom):
+        title = head.get_title().lower()
+        name = "leaky" if "leaky" in title else "sigmoid" if "sigmoid" in title else "relu"
+        z, df = ax.get_lines()[0].get_data()
+        panels[name] = (np.asarray(z), np.asarray(df))
+        for label in ax.get_legend_handles_labels()[1]:
+            thresholds.update(float(v) for v in re.findall(r"<\s*([0-9.]+)", label))
+    assert len(thresholds) == 1, f"one shading threshold expected, found {thresholds}"
+    return panels, thresholds.pop()
+
+
+def test_inline_q1_key_follows_the_figures_rule(figures):
+    from answer_key.inline_questions import inline_q1
+    panels, threshold = _derivative_panels(figures.activations())
+    assert set(panels) == {"sigmoid", "relu", "leaky"}
+    names = {"Sigmoid": "sigmoid", "ReLU": "relu", "Leaky ReLU": "leaky"}
+    almost_none = set()
+    for letter, (activation, _, region) in INLINE_Q1_OPTIONS.items():
+        z, df = panels[names[activation]]
+        inside = region(z)
+        assert inside.any(), f"option {letter}'s inputs are outside the figure's range"
+        if np.all(df[inside] < threshold):
+            almost_none.add(letter)
+    assert almost_none == set(inline_q1), (
+        f"by the figure's rule (derivative below {threshold:g}) the answer is "
+        f"{sorted(almost_none)}, the key says {sorted(inline_q1)}")
+
+
+def test_inline_q1_question_and_chapter_state_the_figures_rule(figures):
+    panels, threshold = _derivative_panels(figures.activations())
+    z, df = panels["leaky"]
+    slope = float(df[z < 0][0])
+    question = text(SOURCES / "02_relu.py")
+    chapter = text(BOOK / "02_relu.md")
+    assert f"\\max({slope:g}z, z)" in question, f"the question's leaky ReLU is not slope {slope:g}"
+    assert f"${threshold:g}$" in question and f"${threshold:g}$" in chapter
+    assert f"\\alpha = {slope:g}" in chapter
+    for letter, (activation, words, _) in INLINE_Q1_OPTIONS.items():
+        assert f"**{letter}.** {activation}, {words}" in question or \
+            re.search(rf"\*\*{letter}\.\*\* {activation},[^*]*{words}", question), letter
+
+
+# ----------------------------------------------------------------- grading, in words
+
+def test_grading_thresholds_in_the_text_are_the_graded_ones():
+    from autograder.points import (BEST_MODEL_FULL, BEST_MODEL_MAX_HIDDEN, BEST_MODEL_ZERO,
+                                   QUESTION_POINTS, TRAINING, TRAINING_LEARNS,
+                                   TRAINING_THRESHOLD)
+    ch5, nb5 = text(BOOK / "05_solver.md"), text(STUDENT / "05_solver.ipynb")
+    for body in (ch5, nb5):
+        assert f"reach {TRAINING_LEARNS:.0%} (2.5 points) and {TRAINING_THRESHOLD:.0%}" in body
+        assert re.search(f"{TRAINING['num_train']:,} (CIFAR-10 )?training images", body)
+        assert f"learning rate $2 \\cdot 10^{{-3}}$" in body and TRAINING["learning_rate"] == 2e-3
+        assert f"`training` ({QUESTION_POINTS['training']} points)" in body
+        assert f"`sgd` ({QUESTION_POINTS['sgd']} points)" in body
+    ch6, nb6 = text(BOOK / "06_tuning.md"), text(STUDENT / "06_tuning.ipynb")
+    for body in (ch6, nb6):
+        assert f"{BEST_MODEL_FULL:.0%} or more" in body and f"zero at {BEST_MODEL_ZERO:.0%}" \
+            in body.replace("to zero at", "zero at").replace("reach zero at", "zero at")
+        assert f"{BEST_MODEL_MAX_HIDDEN:,} hidden units" in body
+        middle = (BEST_MODEL_FULL + BEST_MODEL_ZERO) / 2
+        assert f"{middle:.0%}" in body and f"{QUESTION_POINTS['best_model'] // 2} " in body
+
+
+def test_inline_questions_say_a_wrong_choice_costs_points():
+    from autograder.hidden_checks import judge_inline
+    from autograder.scoring import PartialCredit
+    from answer_key.inline_questions import inline_q1
+    right, wrong = sorted(inline_q1), sorted(set("ABCDE") - set(inline_q1))
+    out = {"answered": True, "letters": right[0] + wrong[0]}
+    with pytest.raises(PartialCredit) as raised:
+        judge_inline({"qid": "inline_q1"}, out)
+    assert raised.value.fraction == 0   # one right and one wrong letter earn nothing
+    for path in (STUDENT / "02_relu.ipynb", STUDENT / "06_tuning.ipynb",
+                 BOOK / "02_relu.md", BOOK / "06_tuning.md"):
+        assert "Each wrong option you choose takes one share away again" in text(path)
+
+
+# ----------------------------------------------------------------- chapter 6: momentum
+
+def test_momentum_effective_step_matches_the_ablation_row():
+    from answer_key.best_model import RECIPE
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from best_model_ablation import VARIANTS
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    effective = RECIPE["learning_rate"] / (1 - RECIPE["momentum"])
+    assert VARIANTS["no momentum"]["learning_rate"] == pytest.approx(effective)
+    body = text(BOOK / "06_tuning.md")
+    assert f"an effective step of about ${effective:g}$" in body
+    assert f"at $\\eta = {effective:g}$" in body
+    # The velocity under a constant gradient tends to -eta g / (1 - mu).
+    from answer_key.optim import sgd_momentum
+    w, config = np.zeros(1), {"learning_rate": RECIPE["learning_rate"],
+                              "momentum": RECIPE["momentum"]}
+    for _ in range(200):
+        w, config = sgd_momentum(w, np.ones(1), config)
+    assert config["velocity"][0] == pytest.approx(-effective)
+
+
+def test_whitening_statements_hold_on_cifar10(cifar10_archive, figures):
+    """Chapter 6: the spectrum spans about 8 orders of magnitude, the kept 512 almost 4;
+    whitened variances lie between about 0.2 and 1, roughly half of them above 1/2."""
+    from answer_key.best_model import RECIPE
+    from fcnet.data_utils import get_CIFAR10_data
+    data = get_CIFAR10_data(num_training=5000, num_validation=0, num_test=0,
+                            dtype=np.float32)
+    X = data["X_train"].reshape(5000, -1).astype(np.float64)
+    variances = np.linalg.eigvalsh(X.T @ X / len(X))[::-1]
+    kept = variances[:RECIPE["num_components"]]
+    whitened = kept / (kept + RECIPE["whiten_eps"] * kept.mean())
+    assert 7.5 < np.log10(variances[0] / variances[-1]) < 8.5
+    assert 3.5 < np.log10(kept[0] / kept[-1]) < 4
+    assert 0.15 < whitened.min() < 0.25 and whitened.max() > 0.99
+    assert 0.4 < np.mean(whitened > 0.5) < 0.6
+    body = text(BOOK / "06_tuning.md")
+    assert "about $10^8$ times the smallest" in body
+    assert "almost four orders of magnitude" in body
+    assert "between about 0.2 and 1" in body
+
+
+# ----------------------------------------------------------------- a textbook's apparatus
+
+CHAPTER_PAGES = sorted(BOOK.glob("0[1-6]_*.md"))
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES, ids=lambda p: p.stem)
+def test_chapter_has_objectives_summary_and_problems_with_hidden_answers(path):
+    """Objectives at the top, a summary and two or three problems at the end, each problem
+    with a {solution} block (shown only in the instructor edition: hide_solutions)."""
+    source = path.read_text(encoding="utf-8")
+    objectives = source.find("```{admonition} Learning objectives")
+    summary, problems = source.find("\n## Summary\n"), source.find("\n## Problems\n")
+    first_section = source.find("\n## ")
+    assert 0 < objectives < first_section, "learning objectives must come before section 1"
+    assert 0 < summary < problems, "a summary, then the problems, at the end"
+    assert source.find("\n## ", problems + 1) == -1, "the problems close the chapter"
+    labels = re.findall(r"```\{exercise\}\n:label: (\S+)", source[problems:])
+    assert 2 <= len(labels) <= 3
+    for label in labels:
+        assert f"````{{solution}} {label}\n" in source[problems:], f"{label} has no solution"
+
+
+def test_config_hides_solutions_in_the_student_edition():
+    import yaml
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["sphinx"]["config"]["hide_solutions"] is True
+
+
+def test_notation_page_follows_the_intro_and_lists_every_symbol_the_chapters_define():
+    import yaml
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    assert toc["root"] == "book/intro"
+    assert toc["parts"][0]["chapters"][0]["file"] == "book/notation"
+    notation = (BOOK / "notation.md").read_text(encoding="utf-8")
+    for symbol in (r"$N$", r"$D$", r"$H$", r"$C$", r"$K$", r"$s$", r"$p$", r"$a$", r"$h$",
+                   r"$\eta$", r"$\lambda$", r"$\mu$", r"$\gamma_i$", r"$\epsilon$",
+                   r"$\tau$", r"$\delta$", r"$\alpha$", r"$\Delta$", r"$v$", r"$V_1$"):
+        assert f"| {symbol} |" in notation or f"| {symbol}," in notation, symbol
+
+
+def test_every_cited_key_is_in_the_bibliography():
+    bib = BOOK / "references.bib"
+    assert bib.is_file(), "book/references.bib is missing"
+    defined = set(re.findall(r"^@\w+\{([^,\s]+),", bib.read_text(encoding="utf-8"), re.M))
+    cited = set()
+    for path in BOOK.glob("*.md"):
+        for keys in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", path.read_text(encoding="utf-8")):
+            cited.update(k.strip() for k in keys.split(","))
+    assert cited and cited <= defined, f"cited but not in references.bib: {cited - defined}"
+
+
+# ----------------------------------------------------------------- shared explanations
+
+def test_shared_explanations_are_used_by_a_chapter_and_its_notebook():
+    """Each book/shared/NAME.md is included by a chapter page and named by a notebook
+    source (`# @shared NAME`), and every reference names an existing file."""
+    shared = {p.stem for p in SHARED.glob("*.md")} - {"README"}
+    in_book, in_notebooks = set(), set()
+    for path in BOOK.glob("*.md"):
+        in_book.update(INCLUDE.findall(path.read_text(encoding="utf-8")))
+    for path in SOURCES.glob("*.py"):
+        in_notebooks.update(re.findall(r"^# @shared ([\w-]+)$", path.read_text(encoding="utf-8"),
+                                       re.M))
+    assert in_book <= shared and in_notebooks <= shared
+    assert shared == in_book == in_notebooks, (shared, in_book, in_notebooks)
+
+
+def test_shared_directive_expands_and_names_a_missing_file():
+    from course_build import notebooks
+    assert notebooks._expand_shared("before\n@shared inline_scoring\nafter", "here") == \
+        "before\n" + (SHARED / "inline_scoring.md").read_text(encoding="utf-8").strip("\n") + \
+        "\nafter"
+    with pytest.raises(notebooks.DirectiveError, match="no_such_text"):
+        notebooks._expand_shared("@shared no_such_text", "exercises/source/x.py, cell 2")
