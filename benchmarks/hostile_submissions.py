@@ -62,7 +62,9 @@ ATTACKS = {
                                                lms._drop("affine_backward"),
                                                lms._add(STAR_LAYERS)]},
                           {"affine_forward", "affine_backward"}),
-    "import_key_everything": (lms.EDITS["import_key"], set(lms.ATTACKED["import_key"])),
+    # (every attack carries a good best_model.npz: best_model is not attacked)
+    "import_key_everything": (lms.EDITS["import_key"],
+                              set(lms.ATTACKED["import_key"]) - {"best_model"}),
     "import_key_two_layer_net": ({"04_two_layer_net": [
         lms._drop("TwoLayerNet"),
         lms._add("from answer_key.classifiers.fc_net import TwoLayerNet")]},
