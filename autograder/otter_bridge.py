@@ -26,6 +26,8 @@ from . import lms_bridge
 # the driver checks that they are the bundle's before importing anything from them).
 BUNDLE_ENTRIES = ("fcnet", "answer_key", "autograder", "tests", "__init__.py",
                   "grade_two_layer_net.py", "__pycache__")
+# Where the driver moves uploaded modules that could stand in for real ones.
+SET_ASIDE = "set_aside_by_grader"
 # What must stay unreadable to a worker that runs as an unprivileged user.
 PROTECTED = ("answer_key", "autograder", "tests")
 

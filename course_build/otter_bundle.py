@@ -68,12 +68,13 @@ never here. The plain-data result is kept in `fcnet_submission`; otter's test fi
 (tests/<qid>.py) report each question from it. Nothing of the notebooks runs here.
 
 otter runs this in the folder where it also unpacked the student's upload, and imports
-from it first. So before importing anything from the bundle, check that the packages
-here are the bundle's own (the same bytes as in the unpacked bundle, ../source/files)
-and that the upload put no module next to them that could stand in for a real one.
+from it first (the test files too). So before importing anything from the bundle, make
+sure the packages here are the bundle's own (the same bytes as in the unpacked bundle,
+../source/files) and that no uploaded module next to them can stand in for a real one.
 \"\"\"
 import importlib.metadata
 import os
+import shutil
 import sys
 
 
@@ -99,9 +100,23 @@ def _same_tree(here, original):
     return True
 
 
-def _check_folder(source):
-    problems = [name for name in {packages!r}
-                if not _same_tree(name, os.path.join(source, name))]
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.remove(path)
+
+
+def _restore_bundle(source):
+    \"\"\"Put the bundle's packages back where an upload replaced them, move uploaded
+    modules that could stand in for real ones into a folder, and forget any of them
+    already imported. Returns the names that were put right.\"\"\"
+    replaced = []
+    for name in {packages!r}:
+        if not _same_tree(name, os.path.join(source, name)):
+            _remove(name)
+            shutil.copytree(os.path.join(source, name), name)
+            replaced.append(name)
     installed = set(importlib.metadata.packages_distributions())
     for name in sorted(os.listdir(".")):
         stem, ext = os.path.splitext(name)
@@ -109,17 +124,24 @@ def _check_folder(source):
             os.path.isfile(os.path.join(name, "__init__.py"))
         known = stem in sys.modules or stem in sys.stdlib_module_names or stem in installed
         if name not in {entries!r} and importable and known:
-            problems.append(name)
-    if problems:
-        raise RuntimeError("refused: the upload replaces or shadows modules of the grader ("
-                           + ", ".join(problems) + "); hand in the notebooks in a folder")
+            os.makedirs({aside!r}, exist_ok=True)
+            shutil.move(name, os.path.join({aside!r}, name))
+            replaced.append(name)
+    for name in replaced:
+        stem = os.path.splitext(name)[0]
+        for module in [m for m in sys.modules if m == stem or m.startswith(stem + ".")]:
+            del sys.modules[module]
+    return replaced
 
 
-_check_folder(os.path.join(os.path.dirname(os.getcwd()), "source", "files"))
+_replaced = _restore_bundle(os.path.join(os.path.dirname(os.getcwd()), "source", "files"))
 
 from autograder.otter_bridge import load_submission  # noqa: E402
 
 fcnet_submission = load_submission(".")
+if _replaced:
+    print("note: the upload held files that would have replaced the grader's modules ("
+          + ", ".join(_replaced) + "); they were put aside and not used")
 """
 
 # Appended to otter's setup.sh (run as root when Gradescope builds the image):
@@ -165,9 +187,10 @@ class OtterBuildError(RuntimeError):
 
 def driver_source():
     """The driver otter executes, with the bundle's package and entry names filled in."""
-    from autograder.otter_bridge import BUNDLE_ENTRIES
+    from autograder.otter_bridge import BUNDLE_ENTRIES, SET_ASIDE
 
-    return DRIVER.format(packages=tuple(PACKAGES.values()), entries=BUNDLE_ENTRIES)
+    return DRIVER.format(packages=tuple(PACKAGES.values()), entries=BUNDLE_ENTRIES,
+                         aside=SET_ASIDE)
 
 
 # ----------------------------------------------------------------------------- test files

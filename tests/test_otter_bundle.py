@@ -65,7 +65,7 @@ def test_zip_has_otters_layout_and_the_course_packages(bundle):
     assert "files/autograder/hidden_checks.py" in names
     # the driver checks the bundle's packages against these names before importing them
     driver = (folder / "files" / "grade_two_layer_net.py").read_text()
-    assert "_check_folder(" in driver and driver.index("_check_folder(") < \
+    assert "_restore_bundle(" in driver and driver.index("_restore_bundle(") < \
         driver.index("from autograder")
     # nothing generated, cached or belonging to another route rides along
     assert not [n for n in names if "__pycache__" in n or "/dist/" in n or n.endswith(".pyc")
@@ -164,6 +164,32 @@ def test_gradescope_prestep_moves_loose_uploads_into_a_folder(bundle, tmp_path):
     assert mode & 0o077 == 0  # readable by its owner (root on Gradescope) only
 
 
+def test_the_driver_puts_back_the_bundles_packages_before_importing_them(bundle, tmp_path):
+    """otter unpacks an upload where its kernel imports from and keeps an uploaded
+    `autograder/` over the bundle's: the driver must undo that first."""
+    folder, _ = bundle
+    driver = (folder / "files" / "grade_two_layer_net.py").read_text()
+    prologue = driver.split("from autograder.otter_bridge import")[0]
+    source = tmp_path / "ag" / "source" / "files"
+    submission = tmp_path / "ag" / "submission"
+    for name in ("fcnet", "answer_key", "autograder"):
+        (source / name).mkdir(parents=True)
+        (source / name / "__init__.py").write_text(f"ORIGINAL = {name!r}\n")
+        shutil.copytree(source / name, submission / name)
+    (submission / "autograder" / "otter_bridge.py").write_text("def hidden_check(*a):\n    pass\n")
+    (submission / "numpy").mkdir()
+    (submission / "numpy" / "__init__.py").write_text("raise SystemExit('fake numpy')\n")
+    (submission / "two_layer_net").mkdir()
+    (submission / "two_layer_net" / "01_affine_layer.ipynb").write_text("{}")
+    run = subprocess.run([sys.executable, "-c", prologue + "\nprint(sorted(_replaced))"],
+                         cwd=submission, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == ["['autograder',", "'numpy']"]
+    assert sorted(p.name for p in (submission / "autograder").iterdir()) == ["__init__.py"]
+    assert (submission / "set_aside_by_grader" / "numpy" / "__init__.py").is_file()
+    assert (submission / "two_layer_net" / "01_affine_layer.ipynb").is_file()
+
+
 def test_setup_installs_bubblewrap_and_protects_the_checks(bundle):
     folder, _ = bundle
     setup = (folder / "setup.sh").read_text()
@@ -187,11 +213,11 @@ def _zip_folder(folder, target, extra=None):
     return target
 
 
-# An upload whose top level holds a package named like the grader's, whose checks all pass.
+# An upload whose top level holds a package named like the grader's, whose checks all pass
+# (beside the untouched notebooks, which earn nothing).
 SHADOW = {"autograder/__init__.py": "",
           "autograder/otter_bridge.py": "def load_submission(folder='.'):\n    return None\n"
                                         "def hidden_check(*args, **kwargs):\n    return None\n"}
-OTTER_ONLY = ("shadow",)    # graded by otter; python -m autograder would grade the notebooks
 ENGINE_ONLY = ("zeros",)    # the all-zero answers, graded by python -m autograder only
 
 
@@ -221,7 +247,7 @@ def graded(bundle, cifar, tmp_path_factory, request):
             "looping": ("looping", solutions, models["good"]),
             "import_key": ("import_key", solutions, None),
             "hostile": ("hostile", solutions, models["good"]),
-            "shadow": ("solution", solutions, models["good"]),
+            "shadow": ("solution", REPO / "exercises", None),
             "zeros": ("zeros", solutions, models["good"])}
     uploads = work / "uploads"
     uploads.mkdir()
@@ -291,7 +317,7 @@ def test_untouched_student_notebooks_get_zero(graded):
 @pytest.mark.slow
 @pytest.mark.cifar
 @pytest.mark.parametrize("student", ["solution", "stub", "wrong", "looping", "import_key",
-                                     "hostile"])
+                                     "hostile", "shadow"])
 def test_otter_agrees_with_python_m_autograder_question_by_question(graded, student):
     otter, reference, _, _ = graded
     assert set(otter) >= {student}
@@ -361,7 +387,11 @@ def test_the_attacks_cost_nothing_elsewhere(graded):
 
 @pytest.mark.slow
 @pytest.mark.cifar
-def test_an_upload_shadowing_the_grader_is_refused(graded):
+def test_an_upload_shadowing_the_grader_is_put_aside(graded):
+    """The driver puts the bundle's own autograder package back before anything imports
+    it: the fake checks never run, and the untouched notebooks are graded as they are."""
     otter, reference, _, logs = graded
-    assert reference["shadow"]["total"] == 100  # the notebooks themselves are the solution
+    _, description = _route_sandbox()
+    assert description in logs["shadow"]  # the bundle's load_submission ran
     assert otter["shadow"] == {qid: 0 for qid in QUESTION_IDS}, logs["shadow"][-3000:]
+    assert reference["shadow"]["total"] == 0
