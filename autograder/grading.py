@@ -5,14 +5,16 @@ here: the cases (drawn from the same seeds), the probes, the decoupling, the con
 probe outputs to plain data, the judges and the scoring. The only difference is where the
 probes run.
 
-For otter-grader / nbgrader bundles, call
+The in-process route runs student code in the calling process, next to the answer key:
+use it only on trusted code (the tests use it on the answer key). The otter-grader and
+nbgrader bundles do not: they grade through the sandboxed engine (autograder.lms_bridge).
 
     from autograder.grading import grade_in_process
     result = grade_in_process("affine_forward", globals())
     result.points, result.max_points          # the same points `python -m autograder` gives
     for outcome in result.checks: ...          # per-check status, message and hint
 
-`ns` is the notebook's namespace (otter's `env`, or `globals()` in an nbgrader cell). For
+`ns` is a namespace of definitions (a module's `__dict__`, a notebook's `globals()`). For
 "best_model" pass `best_model_path="best_model.npz"` instead; "training" needs CIFAR-10
 (CIFAR10_ARCHIVE) and takes a few seconds.
 """
@@ -165,8 +167,7 @@ def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None
     """Grade question `qid` against namespace `ns` in this process; return a QuestionResult.
 
     Same cases, probes, decoupling, judges and points as `python -m autograder`, without
-    the sandbox: use it where the student's code already runs in the grading process
-    (otter, nbgrader).
+    the sandbox: for trusted code only (the tests grade the answer key with it).
     """
     cases = hidden_checks.make_cases(qid, course_seed)
     if qid in GRADER_SIDE:

@@ -1,35 +1,36 @@
-"""Grading one submission inside the grading process, for the otter and nbgrader bundles.
+"""Grading one submission for the otter and nbgrader routes, through the sandboxed engine.
 
-`python -m autograder` runs each (student, question) in a sandboxed worker. otter-grader
-and nbgrader run student code in their own process instead, so their bundles call this
-module, which does what the engine does for one student, with the same pieces:
+otter-grader and nbgrader run their test code in a process that also holds the answer key
+and the hidden checks. No student definition may run there. So both routes grade the
+whole submission once with `autograder.engine.grade`, the engine of `python -m
+autograder`: every question's student code runs in a sandboxed worker process, which
+cannot read `answer_key`, `autograder` or the hidden checks, and only plain data comes
+back; the grading process judges it. The result is kept as plain data (`as_json`), and
+each otter test case or nbgrader test cell only reports its question from it:
 
-- the submission is read by `autograder.submissions` (same file search, same limits, same
-  definition extraction, inline answers included);
-- every question gets a fresh copy of the student's chapter definitions, executed
-  statement by statement with `import_notebook` served from the submission, exactly as
-  in a worker (autograder.worker_runtime);
-- cases, probes, decoupling, judges and points come from `autograder.grading`;
-- a question that runs longer than the timeout is stopped: the checks that finished keep
-  their result, the others count as crashed, as when the engine stops a worker. The
-  timeout is autograder.points.DEFAULT_TIMEOUT, or the environment variable
-  FCNET_GRADING_TIMEOUT (seconds), the counterpart of `python -m autograder --timeout`.
+    graded = grade_submission(folder)            # runs the engine once
+    graded["sandbox"]                            # the isolation used (print it first)
+    graded["results"]["affine_forward"]          # {"points", "max_points", "checks", "notes"}
 
-Here the student's code shares the grader's process: this route cannot resist cheating
-the way the sandboxed one does (see autograder/SECURITY.md).
+The per-question time limit is the engine's: a worker that runs longer is killed (a bare
+`except:` around an endless loop included). It is autograder.points.DEFAULT_TIMEOUT, or
+the environment variable FCNET_GRADING_TIMEOUT (seconds), the counterpart of
+`python -m autograder --timeout`.
 """
+import json
 import os
-import signal
-import sys
-import threading
-from contextlib import contextmanager
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 
-from fcnet.chapters import CHAPTERS, chapter_of
+from fcnet.chapters import QUESTION_IDS
 
-from . import grading, hidden_checks
-from .points import COURSE_SEED, DEFAULT_TIMEOUT
-from .submissions import MODEL_FILE, Submission, chapters_of, read_files
+from .points import DEFAULT_TIMEOUT
+from .submissions import MAX_DEPTH, MAX_MODEL_BYTES, MAX_NOTEBOOK_BYTES
+
+# Files of a submission the engine can use: notebooks and the model, nothing else.
+_STAGED_SUFFIXES = {".ipynb": MAX_NOTEBOOK_BYTES, ".npz": MAX_MODEL_BYTES}
 
 
 def default_timeout():
@@ -38,170 +39,137 @@ def default_timeout():
     return float(value) if value else float(DEFAULT_TIMEOUT)
 
 
-class QuestionTimeout(BaseException):
-    """The question ran out of time. A BaseException, so `except Exception` in student
-    code does not swallow it; it is raised again every 0.1 s until grading stops."""
+def open_route_sandbox():
+    """The isolation both routes grade in: the one place that chooses it.
 
-
-class Loaded:
-    """One student's submission as python -m autograder reads it, plus graded questions."""
-
-    def __init__(self, folder, student="submission"):
-        self.folder = Path(folder).resolve()
-        self.submission = read_files(Submission(student, self.folder))
-        self.chapters = chapters_of(self.submission)
-        self.results = {}
-
-    def summary(self):
-        """A few lines on what was found: chapters, the model file, notes."""
-        found = [stem for stem in CHAPTERS if f"{stem}.ipynb" in self.submission.files]
-        lines = [f"chapter notebooks found: {', '.join(found) or 'none'}",
-                 f"{MODEL_FILE}: {'found' if MODEL_FILE in self.submission.files else 'missing'}"]
-        lines += [f"note: {n}" for n in self.submission.notes]
-        lines += [f"note: {c.error}" for c in self.chapters.values() if c.error]
-        return "\n".join(lines)
-
-    def result(self, qid, timeout=None, course_seed=COURSE_SEED):
-        """The QuestionResult of `qid` (graded once, then remembered)."""
-        if qid not in self.results:
-            self.results[qid] = grade_question(self, qid, timeout, course_seed)
-        return self.results[qid]
-
-    def namespace(self, stem, notes):
-        """A fresh module of chapter `stem`'s definitions, as a worker builds it."""
-        from .worker_runtime import _Chapters
-
-        sources = {s: c.code for s, c in self.chapters.items() if not c.error}
-        chapters = _Chapters(sources, notes)
-        with _notebook_import_from(chapters):
-            return chapters.load(stem).__dict__
-
-
-@contextmanager
-def _notebook_import_from(chapters):
-    """Serve import_notebook from the submission (as in a worker), then put fcnet's back."""
-    import fcnet
-
-    from .worker_runtime import _install_notebook_import
-
-    saved_module = sys.modules.get("fcnet.notebook_import")
-    saved_attr = getattr(fcnet, "notebook_import", None)
-    _install_notebook_import(chapters)
-    try:
-        yield
-    finally:
-        if saved_module is not None:
-            sys.modules["fcnet.notebook_import"] = saved_module
-        if saved_attr is not None:
-            fcnet.notebook_import = saved_attr
-
-
-# ----------------------------------------------------------------------------- deadline
-
-_armed = False
-
-
-def _on_alarm(signum, frame):
-    if _armed:
-        raise QuestionTimeout()
-
-
-@contextmanager
-def deadline(seconds):
-    """Raise QuestionTimeout in this thread once `seconds` have passed (main thread only;
-    elsewhere there is no limit)."""
-    global _armed
-    usable = threading.current_thread() is threading.main_thread() and seconds
-    if not usable:
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    _armed = True
-    signal.setitimer(signal.ITIMER_REAL, float(seconds), 0.1)
-    try:
-        yield
-    finally:
-        while True:  # a late alarm may interrupt the clean-up itself: finish it anyway
-            try:
-                _armed = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
-                break
-            except QuestionTimeout:
-                continue
-
-
-# ----------------------------------------------------------------------------- grading
-
-def grade_question(loaded, qid, timeout=None, course_seed=COURSE_SEED):
-    """Grade `qid` of a Loaded submission here; the points python -m autograder gives."""
-    timeout = default_timeout() if timeout is None else timeout
-    cases = hidden_checks.make_cases(qid, course_seed)
-    tasks = grading.probe_tasks(qid, course_seed)
-    if qid in grading.GRADER_SIDE:  # best_model: the grader evaluates the file itself
-        return grading.grade_model_file(qid, loaded.submission.files.get(MODEL_FILE), cases,
-                                        course_seed)
-
-    stem = chapter_of(qid)
-    chapter = loaded.chapters.get(stem)
-    if chapter is None:
-        return grading.not_done(qid, f"no {stem}.ipynb in the submission")
-    if chapter.error:
-        return grading.not_done(qid, chapter.error)
-    reference = grading.reference_layers() if qid in grading.DECOUPLED else None
-    results, notes, fault = {}, [], ""
-    try:
-        with deadline(timeout):
-            try:
-                ns = loaded.namespace(stem, notes)
-            except Exception as err:
-                ns = {}
-                notes.append(f"{stem}.ipynb could not be loaded ({type(err).__name__}: {err})")
-            for task in tasks:
-                results[task.key] = grading.run_probe_in_process(task, ns, cases[task.case],
-                                                                 reference)
-    except QuestionTimeout:
-        fault = f"it ran longer than {timeout:g} seconds"
-    notes = chapter.notes + notes
-    if fault:
-        notes.append(f"grading this question was stopped: {fault}")
-    return grading.judge_question(qid, cases, results, fault, notes)
-
-
-def run_public_checks(loaded, qid, timeout=None):
-    """The public checks of `qid` on a fresh copy of the chapter's definitions.
-
-    Returns [(Check, CheckResult or None)]; None marks a check stopped by the timeout.
-    They earn no points (python -m autograder does not count them either), and their small
-    fixed inputs need little time: by default they get a quarter of a question's limit.
+    bubblewrap where it works; otherwise the strongest fallback the machine allows. Its
+    `.description` is the first line of each route's output.
     """
-    from fcnet.public_checks import checks_for
+    from .sandbox import detect_sandbox
 
-    timeout = default_timeout() / 4 if timeout is None else timeout
-    stem = chapter_of(qid)
-    out, notes = [], []
-    checks = checks_for(qid)
+    # after merge: open_sandbox("best")
+    return detect_sandbox()
+
+
+def stage_submission(folder, dest, skip=()):
+    """Copy the notebooks and .npz files below `folder` into `dest` (a fresh folder).
+
+    Only regular files with those suffixes, up to the engine's search depth and size
+    limits; symbolic links, hidden folders and the top-level names in `skip` (the
+    route's own packages) are left out. The engine then reads `dest` as it reads any
+    student's folder. Returns the number of files copied.
+    """
+    folder, dest = Path(folder), Path(dest)
+    dest.mkdir(parents=True)
+    copied, stack = 0, [(folder, dest, 0)]
+    while stack:
+        source, target, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(source), key=lambda e: e.name)
+        except OSError:
+            continue  # the engine notes what it cannot read; nothing to copy here
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == "__MACOSX" or \
+                    (depth == 0 and entry.name in skip) or entry.is_symlink():
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if depth <= MAX_DEPTH:
+                    stack.append((Path(entry.path), target / entry.name, depth + 1))
+                continue
+            limit = _STAGED_SUFFIXES.get(Path(entry.name).suffix.lower())
+            info = entry.stat(follow_symlinks=False)
+            if limit is None or not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(entry.path, target / entry.name, follow_symlinks=False)
+            copied += 1
+    return copied
+
+
+def grade_submission(folder, student="submission", sandbox=None, timeout=None,
+                     questions=QUESTION_IDS, skip=(), announce=print):
+    """Grade the submission below `folder` with the sandboxed engine; return plain data.
+
+    `sandbox`: an open sandbox to use (the caller closes it), else one is opened with
+    `open_route_sandbox()` and closed here. `announce` gets its description first.
+    Returns `as_json` of the engine's outcome for this one student.
+    """
+    from . import engine
+
+    timeout = default_timeout() if timeout is None else float(timeout)
+    questions, no_data = _with_data(questions)
+    own = sandbox is None
+    sandbox = open_route_sandbox() if own else sandbox
     try:
-        with deadline(timeout):
-            ns = loaded.namespace(stem, notes) if stem in loaded.chapters \
-                and not loaded.chapters[stem].error else {}
-            for check in checks:
-                out.append((check, check.run(ns)))
-    except QuestionTimeout:
-        out += [(check, None) for check in checks[len(out):]]
-    return out
+        with tempfile.TemporaryDirectory(prefix="fcnet-route-") as work:
+            submissions = Path(work) / "submissions"
+            submissions.mkdir()
+            stage_submission(folder, submissions / student, skip)
+            settings = engine.Settings(workers=1, timeout=timeout, questions=tuple(questions),
+                                       sandbox=sandbox, progress=False)
+            outcome = engine.grade(submissions, Path(work) / "out", settings,
+                                   announce=announce)
+    finally:
+        if own:
+            sandbox.close()
+    graded = as_json(outcome, student)
+    for qid, result in no_data.items():
+        graded["results"][qid] = result
+        graded["internal_errors"].append(f"{qid}: {result['notes'][0]}")
+    graded["results"] = {q: graded["results"][q] for q in QUESTION_IDS if q in graded["results"]}
+    return graded
+
+
+def _with_data(questions):
+    """(the questions that can be graded here, {qid: result} for those that cannot).
+
+    training and best_model need CIFAR-10; without it they are reported as not graded (a
+    problem of the grading machine, said so), and every other question is still graded.
+    """
+    from . import data
+    from .scoring import CRASHED, failed_outcome, score_question
+    from .hidden_checks import checks_for
+
+    needing = [q for q in questions if q in ("training", "best_model")]
+    if not needing:
+        return tuple(questions), {}
+    try:
+        data.ensure_available()
+        return tuple(questions), {}
+    except data.DataUnavailable as err:
+        why = f"not graded: the grading machine could not load CIFAR-10 ({err})"
+    results = {q: score_question(q, [failed_outcome(c, CRASHED, why) for c in checks_for(q)],
+                                 [why]).as_dict() for q in needing}
+    return tuple(q for q in questions if q not in needing), results
+
+
+def as_json(outcome, student):
+    """One student's engine outcome as JSON-ready data (no object of the grader)."""
+    entry = outcome.grades[student]
+    data = {"sandbox": outcome.sandbox_line, "student": student,
+            "notes": [str(n) for n in entry["notes"]],
+            "internal_errors": list(outcome.internal_errors),
+            "results": {qid: result.as_dict() for qid, result in entry["results"].items()}}
+    return json.loads(json.dumps(data))  # proves it is plain data
+
+
+def total(graded):
+    return round(sum(r["points"] for r in graded["results"].values()), 2)
 
 
 def report(result):
-    """The lines python -m autograder's feedback gives for one question, as plain text."""
-    lines = [f"{result.qid}: {result.points:g} / {result.max_points:g} points"]
-    for outcome in result.checks:
-        mark = "PASS" if outcome.passed else outcome.status.upper()
-        line = f"  [{mark}] {outcome.description}"
-        if outcome.message and not outcome.passed:
-            line += f": {outcome.message}"
-        if outcome.hint and not outcome.passed:
-            line += f"\n      hint: {outcome.hint}"
+    """The lines python -m autograder's feedback gives for one question, as plain text.
+
+    `result` is one entry of `grade_submission(...)["results"]`.
+    """
+    lines = [f"{result['qid']}: {result['points']:g} / {result['max_points']:g} points"]
+    for check in result["checks"]:
+        passed = check["status"] == "passed"
+        line = f"  [{'PASS' if passed else check['status'].upper()}] {check['description']}"
+        if check["message"] and not passed:
+            line += f": {check['message']}"
+        if check["hint"] and not passed:
+            line += f"\n      hint: {check['hint']}"
         lines.append(line)
-    lines += [f"  note: {n}" for n in result.notes]
+    lines += [f"  note: {n}" for n in result["notes"]]
     return "\n".join(lines)

@@ -4,80 +4,62 @@ Each chapter's autograder test cell ends with a hidden part:
 
     ### BEGIN HIDDEN TESTS
     from autograder.nbgrader_bridge import hidden_score
-    hidden_score("affine_forward", globals())
+    hidden_score("affine_forward")
     ### END HIDDEN TESTS
 
-`hidden_score` grades the question from the files the student handed in,
-submitted/<student>/<assignment>/ (GradingExecute names that folder to the kernel in
-FCNET_SUBMISSION_DIR; elsewhere, the notebook's own folder), with autograder.lms_bridge:
-the same file search, definitions, checks, decoupling, timeout and points as
-`python -m autograder` on that folder. It prints the per-check report and returns the
-points; nbgrader takes a test cell's numeric result as partial credit.
+`nbgrader autograde` does not run it in a kernel. `autograde_preprocessors()` is
+nbgrader's autograde pipeline with its Execute step replaced by `SandboxedGrading`,
+which starts no kernel at all: it grades the files the student handed in,
+submitted/<student>/<assignment>/, once per student, with the sandboxed engine of
+`python -m autograder` (autograder.lms_bridge), and writes each test cell's output
+itself: the isolation used (first line), the per-check report, and the points as the
+cell's result, which nbgrader records as partial credit. So no student code runs in
+nbgrader's process or in a kernel next to the answer key; it runs only in sandboxed
+workers, with the engine's per-question time limit. The students' own cells (training
+runs, sweeps, plots) are not executed, as in the sandboxed grader, so a 30-minute sweep
+costs nothing and cannot overwrite best_model.npz.
 
-`autograde_preprocessors()` is nbgrader's autograde pipeline with its Execute step
-replaced by `GradingExecute`, which runs only the hidden parts of the test cells. The
-student's own cells (training runs, sweeps, plots, anything at top level) are not
-executed: like the sandboxed grader, grading reads definitions from the notebook files,
-so a 30-minute sweep costs nothing and cannot overwrite best_model.npz. The cells are
-put back unchanged before nbgrader saves the graded notebook.
+`hidden_score(qid)` does the same from inside a running notebook (an instructor trying
+the source notebook): it grades the notebook's folder through the same engine.
 """
-import contextlib
-import io
-import os
-import sys
-import warnings
+import re
 from pathlib import Path
+
+import nbformat
 
 from . import lms_bridge
 
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-SUBMISSION_ENV = "FCNET_SUBMISSION_DIR"
+_QID = re.compile(r"""hidden_score\(\s*["'](\w+)["']""")
 
-_loaded = {}
+_graded = {}  # resolved folder -> lms_bridge.grade_submission(...) result
 
 
-def _submission(folder):
+def graded_folder(folder, student=None, announce=print):
+    """The plain-data grading of the submission in `folder` (graded once per process)."""
     folder = Path(folder).resolve()
-    if folder not in _loaded:
-        _loaded[folder] = lms_bridge.Loaded(folder, student=folder.parent.name)
-    return _loaded[folder]
+    if folder not in _graded:
+        _graded[folder] = lms_bridge.grade_submission(
+            folder, student=student or folder.parent.name or "submission", announce=announce)
+    return _graded[folder]
 
 
-@contextlib.contextmanager
-def _no_stderr():
-    """nbgrader scores a test cell 0 when it writes to stderr; the sandboxed grader ignores
-    what student code prints. Send stderr (Python's and the file descriptor) to stdout."""
-    sys.stdout.flush()
-    saved_fd = None
-    try:
-        saved_fd = os.dup(2)
-        os.dup2(1, 2)
-    except OSError:
-        saved_fd = None
-    try:
-        with contextlib.redirect_stderr(sys.stdout), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        sys.stdout.flush()
-        if saved_fd is not None:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+def cell_report(graded, qid):
+    """(text, points) a test cell shows for question `qid`: the isolation line first."""
+    result = graded["results"][qid]
+    lines = [graded["sandbox"], lms_bridge.report(result)]
+    if graded["internal_errors"]:
+        lines += [f"grader warning: {e}" for e in graded["internal_errors"]]
+    return "\n".join(lines) + "\n", float(result["points"])
 
 
-def hidden_score(qid, namespace=None, folder=None):
-    """Grade question `qid` from the files in `folder`; print the report, return the points.
-
-    `folder` defaults to $FCNET_SUBMISSION_DIR, else the current folder. `namespace` (the
-    cell's globals()) is not used for grading: the points come from the notebook files, as
-    in `python -m autograder`, not from whatever state the kernel has.
-    """
-    folder = folder or os.environ.get(SUBMISSION_ENV) or "."
-    captured = io.StringIO()
-    with _no_stderr(), contextlib.redirect_stdout(captured):
-        result = _submission(folder).result(qid)
-    print(lms_bridge.report(result))
-    return float(result.points)
+def hidden_score(qid, namespace=None, folder="."):
+    """Grade the submission in `folder` (the notebook's own by default) through the
+    sandboxed engine; print question `qid`'s report, return its points. `namespace` is
+    accepted for old notebooks and ignored: points come from the files, never the kernel."""
+    text, points = cell_report(graded_folder(folder, announce=lambda line: None), qid)
+    print(text, end="")
+    return points
 
 
 # ----------------------------------------------------------------------------- autograde
@@ -95,36 +77,54 @@ def hidden_part(source):
     return "\n".join(lines) if found else None
 
 
+def graded_question(cell):
+    """The question id a test cell's hidden part grades, or None."""
+    hidden = hidden_part(cell.source)
+    match = _QID.search(hidden) if hidden is not None else None
+    return match[1] if match else None
+
+
+def fill_outputs(nb, graded):
+    """Give every graded test cell its report and points as outputs; return the count."""
+    from nbgrader import utils
+
+    filled = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not utils.is_grade(cell):
+            continue
+        qid = graded_question(cell)
+        if qid is None or qid not in graded["results"]:
+            continue
+        text, points = cell_report(graded, qid)
+        cell.outputs = [
+            nbformat.v4.new_output("stream", name="stdout", text=text),
+            nbformat.v4.new_output("execute_result", data={"text/plain": repr(points)},
+                                   execution_count=1)]
+        cell.execution_count = 1
+        filled += 1
+    return filled
+
+
 _classes = {}
 
 
-def _grading_execute_class():
-    if "GradingExecute" in _classes:
-        return _classes["GradingExecute"]
-    from nbgrader import utils
+def _sandboxed_grading_class():
+    if "SandboxedGrading" in _classes:
+        return _classes["SandboxedGrading"]
     from nbgrader.preprocessors import Execute
 
-    class GradingExecute(Execute):
-        """nbgrader's Execute, running only the hidden parts of the autograder test cells.
-
-        Every other code cell is blanked while the kernel runs and put back afterwards; a
-        test cell without hidden part runs as it is.
-        """
+    class SandboxedGrading(Execute):
+        """In place of nbgrader's Execute: grade the submitted files through the sandboxed
+        engine and fill in the test cells' outputs; no kernel runs."""
 
         def preprocess(self, nb, resources=None, km=None):
-            # The kernel starts in autograded/<student>/<assignment>/, where nbgrader writes
-            # the notebooks one at a time; grade what the student handed in instead.
             folder = self._submitted_folder(resources)
-            previous = os.environ.get(SUBMISSION_ENV)
-            if folder:
-                os.environ[SUBMISSION_ENV] = folder
-            try:
-                return self._execute_hidden_parts(nb, resources, km)
-            finally:
-                if previous is None:
-                    os.environ.pop(SUBMISSION_ENV, None)
-                else:
-                    os.environ[SUBMISSION_ENV] = previous
+            if folder is None:
+                raise RuntimeError("nbgrader gave no student and assignment to grade")
+            graded = graded_folder(folder, student=resources["nbgrader"]["student"],
+                                   announce=self.log.info)
+            fill_outputs(nb, graded)
+            return nb, resources
 
         def _submitted_folder(self, resources):
             from nbgrader.coursedir import CourseDirectory
@@ -137,29 +137,11 @@ def _grading_execute_class():
                                          info["assignment"])
             return str(Path(path).resolve()) if Path(path).is_dir() else None
 
-        def _execute_hidden_parts(self, nb, resources, km):
-            saved = []
-            for cell in nb.cells:
-                if cell.cell_type != "code":
-                    continue
-                saved.append((cell, cell.source))
-                if utils.is_grade(cell):
-                    hidden = hidden_part(cell.source)
-                    if hidden is not None:
-                        cell.source = hidden
-                else:
-                    cell.source = ""
-            try:
-                return super().preprocess(nb, resources, km)
-            finally:
-                for cell, source in saved:
-                    cell.source = source
-
-    return _classes.setdefault("GradingExecute", GradingExecute)
+    return _classes.setdefault("SandboxedGrading", SandboxedGrading)
 
 
 def autograde_preprocessors():
-    """nbgrader 0.9's autograde preprocessors with Execute replaced by GradingExecute."""
+    """nbgrader 0.9's autograde preprocessors with Execute replaced by SandboxedGrading."""
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
 
@@ -167,5 +149,5 @@ def autograde_preprocessors():
     if Execute not in default:
         raise RuntimeError("this nbgrader has no Execute step to replace; the fcnet course "
                            "is built for nbgrader 0.9")
-    grading_execute = _grading_execute_class()
-    return [grading_execute if step is Execute else step for step in default]
+    grading = _sandboxed_grading_class()
+    return [grading if step is Execute else step for step in default]

@@ -1,8 +1,8 @@
 """Turning check outcomes into points: one function, used by every grader.
 
-`python -m autograder` (sandboxed), `autograder.inprocess` (what the otter and nbgrader
-bundles call) and the tests all score a question with `score_question`, so the three
-routes cannot disagree on arithmetic.
+The engine of `python -m autograder` (which the otter and nbgrader bundles also grade
+through), the in-process route of autograder.grading and the tests all score a question
+with `score_question`, so the routes cannot disagree on arithmetic.
 """
 from dataclasses import dataclass, field
 

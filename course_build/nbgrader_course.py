@@ -11,9 +11,11 @@ this step lines the two versions up cell by cell. Where they differ, the solutio
 go between `### BEGIN SOLUTION` / `### END SOLUTION` in a solution cell, so that nbgrader's
 own ClearSolutions (with the stub configured below) gives back the student notebook's code.
 Every `grader.check("qid")` cell becomes a locked autograder test cell worth the question's
-points from `autograder.points.QUESTION_POINTS`: the public checks run visibly, the hidden
-ones between `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`. Both are one call into the
-checks that `python -m autograder` runs (see autograder/nbgrader_bridge.py).
+points from `autograder.points.QUESTION_POINTS`: the public checks run visibly (in the
+student's own kernel, before submitting), and between `### BEGIN HIDDEN TESTS` /
+`### END HIDDEN TESTS` one call names the question. `nbgrader autograde` runs no kernel:
+it grades the submitted files through the sandboxed engine of `python -m autograder` and
+fills in those cells' outputs (see autograder/nbgrader_bridge.py).
 """
 import ast
 import difflib
@@ -145,7 +147,7 @@ def test_cell_source(qid, points):
         _ = run_checks(checks_for("{qid}"), globals())
         {BEGIN_HIDDEN}
         from autograder.nbgrader_bridge import hidden_score
-        hidden_score("{qid}", globals())
+        hidden_score("{qid}")
         {END_HIDDEN}''')
 
 
@@ -248,9 +250,11 @@ c.CourseDirectory.course_id = "fcnet"
 # The stub that replaces every solution region: the same two lines as the student notebooks.
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 
-# Autograding runs only the hidden part of each test cell, which grades its question from
-# the notebook files exactly as `python -m autograder` does (definitions only, the same
-# checks and points). The students' own cells (training runs, sweeps) are not executed.
+# Autograding starts no kernel and runs none of the notebooks' cells. It grades each
+# student's submitted files once, through the sandboxed engine of `python -m autograder`
+# (student code runs only in sandboxed workers, which cannot read the answer key or the
+# hidden checks), and writes every test cell's output: the isolation used on the first
+# line, each check's result and hint, and the points, which nbgrader records.
 # (nbgrader would skip this whole file on an error and run with its defaults: stop instead.)
 try:
     from autograder.nbgrader_bridge import autograde_preprocessors
@@ -258,19 +262,16 @@ except ImportError as err:
     raise SystemExit(f"nbgrader_config.py: {{err}}. Run nbgrader with the course's Python "
                      "environment (pip install -e . in the course repository).")
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
-
-# A test cell that runs longer than this many seconds is interrupted and scores 0.
-c.Execute.timeout = {timeout}
 '''
 
 
-def config_source(timeout):
-    return CONFIG.format(stub=CODE_STUB, timeout=timeout)
+def config_source():
+    return CONFIG.format(stub=CODE_STUB)
 
 
 def build(root, out):
     """Write the nbgrader course under `out`; return the relative paths written."""
-    from autograder.points import DEFAULT_TIMEOUT, QUESTION_POINTS
+    from autograder.points import QUESTION_POINTS
 
     root, out = Path(root), Path(out)
     url, branch = notebooks.repository(root)
@@ -286,9 +287,6 @@ def build(root, out):
         rel = SOURCE_DIR / f"{stem}.ipynb"
         (out / rel).write_text(notebooks.render(nb), encoding="utf-8")
         written.append(rel)
-    # A test cell grades a whole question, which stops itself after the sandboxed grader's
-    # per-question time limit; the cell's own limit is a backstop above it (loading
-    # CIFAR-10 the first time included).
-    (out / CONFIG_PATH).write_text(config_source(3 * DEFAULT_TIMEOUT), encoding="utf-8")
+    (out / CONFIG_PATH).write_text(config_source(), encoding="utf-8")
     written.append(CONFIG_PATH)
     return written

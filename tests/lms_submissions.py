@@ -8,7 +8,16 @@ solutions) and replacing definitions by the code below:
 - "solution": unchanged;
 - "wrong": one realistic mistake in every chapter (see WRONG), so each chapter's
   questions get partial marks and nothing else moves;
-- "looping": relu_backward never returns; only relu_backward may lose points.
+- "looping": relu_backward never returns; only relu_backward may lose points;
+- "import_key": every question answered by importing the answer key (`from
+  answer_key.layers import *`, TwoLayerNet, sgd, the inline answers), and affine_forward
+  searching the disk for it: nothing may be earned;
+- "hostile": five questions attacked (numpy patched, a relay of the reference layers from
+  the decoupled questions to affine_backward through builtins, a module, /tmp, /dev/shm
+  and the hidden site-packages, an endless loop inside a bare `except:`, a memory bomb,
+  `os._exit`), the other questions honest: the attacked ones may earn no more than
+  "zeros" (the same functions returning zeros), the others lose nothing;
+- "zeros": the all-zero answers of the questions "hostile" attacks.
 
 `good_model_params` / `partial_model_params` train models for best_model.npz: the answer
 key's recipe, shortened (at least 48% on the test set, full points), and a short plain
@@ -22,7 +31,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from fcnet.chapters import CHAPTERS
+from fcnet.chapters import CHAPTERS, QUESTION_IDS
+
+import autograder_support as support
 
 
 # One mistake per chapter, each a common one. Values: replacement source for the cell
@@ -69,6 +80,165 @@ def relu_backward(dout, cache):
     while True:  # never returns
         pass'''}}
 
+# ----------------------------------------------------------------------------- attacks
+
+REPO = Path(__file__).resolve().parents[1]
+
+SEARCH_ANSWER_KEY = f'''
+def affine_forward(x, w, b):
+    import glob, importlib, sys
+    roots = ["/autograder/source/files", "/autograder/submission", {str(REPO / "solutions")!r}]
+    roots += glob.glob("/tmp/*/autograder/submission") + glob.glob("/tmp/*/course")
+    roots += glob.glob("/tmp/*/*/source/files") + glob.glob("/root/*")
+    for root in roots:
+        sys.path.insert(0, root)
+        try:
+            return importlib.import_module("answer_key.layers").affine_forward(x, w, b)
+        except Exception:
+            continue
+    raise NotImplementedError("no answer key found")'''
+
+PATCH_NUMPY = '''
+def affine_forward(x, w, b):
+    import numpy
+    import fcnet.checking
+    numpy.allclose = lambda *a, **k: True
+    numpy.array_equal = lambda *a, **k: True
+    numpy.isfinite = lambda a, *r, **k: numpy.ones(numpy.shape(a), dtype=bool)
+    numpy.testing.assert_allclose = lambda *a, **k: None
+    fcnet.checking.rel_error = lambda *a, **k: 0.0
+    return numpy.zeros((x.shape[0], w.shape[1])), (x, w, b)'''
+
+RELAY_PLACES = '''["/tmp", "/dev/shm", "/dev", "/var/tmp",
+              __import__("os").path.join(__import__("os").path.dirname(
+                  __import__("os").__file__), "site-packages")]'''
+
+# Written into chapter 4: TwoLayerNet stores the layers it sees (in the decoupled
+# questions, the reference layers) everywhere a later question could look.
+RELAY_WRITE = f'''
+def _relay_store(names=("affine_forward", "affine_backward")):
+    import builtins, marshal, os, sys, types
+    found = {{n: globals()[n] for n in names if callable(globals().get(n))}}
+    builtins.fcnet_relay = found
+    sys.modules.setdefault("fcnet_relay", types.ModuleType("fcnet_relay")).__dict__.update(found)
+    blob = marshal.dumps({{n: marshal.dumps(f.__code__) for n, f in found.items()}})
+    for folder in {RELAY_PLACES}:
+        try:
+            with open(os.path.join(folder, "fcnet_relay.bin"), "wb") as f:
+                f.write(blob)
+        except Exception:
+            pass
+
+
+class TwoLayerNet(_HonestNet):
+    def __init__(self, *args, **kwargs):
+        _relay_store()
+        super().__init__(*args, **kwargs)'''
+
+# Read in chapter 1: affine_backward runs whatever reference layer it finds, else zeros.
+RELAY_READ = f'''
+def affine_backward(dout, cache):
+    import builtins, marshal, os, sys, types
+    import numpy
+    found = getattr(builtins, "fcnet_relay", None) or \\
+        getattr(sys.modules.get("fcnet_relay"), "__dict__", None) or {{}}
+    reference = found.get("affine_backward")
+    for folder in {RELAY_PLACES}:
+        if reference is not None:
+            break
+        try:
+            with open(os.path.join(folder, "fcnet_relay.bin"), "rb") as f:
+                code = marshal.loads(marshal.loads(f.read())["affine_backward"])
+            reference = types.FunctionType(code, {{"np": numpy, "__builtins__": builtins}})
+        except Exception:
+            pass
+    if reference is not None:
+        return reference(dout, cache)
+    x, w, b = cache
+    return numpy.zeros_like(x), numpy.zeros_like(w), numpy.zeros_like(b)'''
+
+LOOP_IN_BARE_EXCEPT = '''
+def relu_backward(dout, cache):
+    while True:
+        try:
+            while True:
+                pass
+        except:
+            pass'''
+
+MEMORY_BOMB = '''
+def softmax_loss(x, y):
+    hoard = []
+    while True:
+        hoard.append(np.ones(10 ** 7))'''
+
+EXIT = '''
+def svm_loss(x, y):
+    import os
+    os._exit(0)'''
+
+ZEROS = {
+    "affine_forward": "def affine_forward(x, w, b):\n"
+                      "    return np.zeros((x.shape[0], w.shape[1])), (x, w, b)",
+    "affine_backward": "def affine_backward(dout, cache):\n    x, w, b = cache\n"
+                       "    return np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)",
+    "relu_backward": "def relu_backward(dout, cache):\n    return np.zeros_like(dout)",
+    "softmax_loss": "def softmax_loss(x, y):\n    return 0.0, np.zeros_like(x)",
+    "svm_loss": "def svm_loss(x, y):\n    return 0.0, np.zeros_like(x)",
+}
+
+
+def _define(name, source):
+    return lambda nb: support.replace_definition(nb, name, source)
+
+
+def _drop(name):
+    return lambda nb: support.replace_definition(nb, name, None)
+
+
+def _add(source):
+    return lambda nb: support.append_cell(nb, source)
+
+
+def _text(old, new):
+    return lambda nb: support.replace_text(nb, old, new)
+
+
+STAR_LAYERS = "from answer_key.layers import *"
+
+# {kind: {stem: [edit of a NotebookNode, ...]}}
+EDITS = {
+    "import_key": {
+        "01_affine_layer": [_define("affine_forward", SEARCH_ANSWER_KEY),
+                            _drop("affine_backward"), _add(STAR_LAYERS)],
+        "02_relu": [_drop("relu_forward"), _drop("relu_backward"), _add(STAR_LAYERS),
+                    _text("inline_q1 = {'A', 'C'}", "from answer_key.inline_questions import *")],
+        "03_losses": [_drop("softmax_loss"), _drop("svm_loss"), _add(STAR_LAYERS)],
+        "04_two_layer_net": [_drop("TwoLayerNet"),
+                             _add("from answer_key.classifiers.fc_net import TwoLayerNet")],
+        "05_solver": [_drop("sgd"), _add("from answer_key.optim import sgd")],
+        "06_tuning": [_text("inline_q2 = {'A', 'C'}",
+                            "from answer_key.inline_questions import inline_q2")],
+    },
+    "hostile": {
+        "01_affine_layer": [_define("affine_forward", PATCH_NUMPY),
+                            _define("affine_backward", RELAY_READ)],
+        "02_relu": [_define("relu_backward", LOOP_IN_BARE_EXCEPT)],
+        "03_losses": [_define("softmax_loss", MEMORY_BOMB), _define("svm_loss", EXIT)],
+        "04_two_layer_net": [_text("class TwoLayerNet:", "class _HonestNet:"),
+                             _add(RELAY_WRITE)],
+    },
+    "zeros": {
+        "01_affine_layer": [_define("affine_forward", ZEROS["affine_forward"]),
+                            _define("affine_backward", ZEROS["affine_backward"])],
+        "02_relu": [_define("relu_backward", ZEROS["relu_backward"])],
+        "03_losses": [_define("softmax_loss", ZEROS["softmax_loss"]),
+                      _define("svm_loss", ZEROS["svm_loss"])],
+    },
+}
+ATTACKED = {"import_key": set(QUESTION_IDS), "hostile": set(ZEROS), "zeros": set(ZEROS)}
+
+
 # The questions each kind may lose points on (compared with the solution).
 WRONG_QUESTIONS = {"affine_backward", "relu_forward", "inline_q1", "softmax_loss",
                    "two_layer_net", "sgd", "inline_q2", "best_model"}
@@ -108,11 +278,14 @@ def make_submission(folder, kind, notebooks, model=None):
     """Write submission `kind` into `folder` from the complete notebooks in `notebooks`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    changes = {"solution": {}, "wrong": WRONG, "looping": LOOPING}[kind]
+    changes = {"wrong": WRONG, "looping": LOOPING}.get(kind, {})
+    assert kind in ("solution", "wrong", "looping", *EDITS), kind
     for stem in CHAPTERS:
         nb = nbformat.read(Path(notebooks) / f"{stem}.ipynb", as_version=4)
         for name, replacement in changes.get(stem, {}).items():
             replace_definition(nb, name, replacement)
+        for edit in EDITS.get(kind, {}).get(stem, []):
+            nb = edit(nb)
         nbformat.write(nb, folder / f"{stem}.ipynb")
     if model is not None:
         shutil.copy(model, folder / "best_model.npz")

@@ -6,9 +6,11 @@ visible and hidden checks between the markers.
 
 The real commands (slow, real CIFAR-10), in a temporary copy of the course:
 `nbgrader generate_assignment` (the release holds no solution and no hidden test, and its
-code is the student notebooks' code), three submissions placed under submitted/
+code is the student notebooks' code), five submissions placed under submitted/
 (the solution with a good model, the untouched release, one realistic mistake per
-chapter), `nbgrader autograde`, `generate_feedback` and `export`. The exported CSV and the
+chapter, and the attacks of lms_submissions: importing the answer key; patching numpy, a
+relay between questions, an endless loop in a bare `except:`, a memory bomb, `os._exit`),
+`nbgrader autograde`, `generate_feedback` and `export`. The exported CSV and the
 gradebook's per-question scores agree with `python -m autograder` grading the same folders.
 """
 import csv
@@ -26,7 +28,8 @@ import pytest
 from autograder.points import QUESTION_POINTS
 from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
-from lms_submissions import (WRONG_QUESTIONS, fill_release, good_model_params,
+from ci_rules import require
+from lms_submissions import (ATTACKED, WRONG_QUESTIONS, fill_release, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
                              save_model)
 
@@ -34,6 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "autograder" / "dist" / "nbgrader"
 ASSIGNMENT = "two_layer_net"
 BIN = Path(sys.executable).parent
+# Per-question time limit for both graders in these tests (the default is 60 s): long
+# enough for the training question on a busy machine, short for the endless loop.
+TIMEOUT = "20"
 
 
 def _source(stem):
@@ -82,25 +88,41 @@ def test_config_sets_the_students_stub_and_the_grading_pipeline():
     from autograder.nbgrader_bridge import autograde_preprocessors
 
     names = [step.__name__ for step in autograde_preprocessors()]
-    assert "GradingExecute" in names and "Execute" not in names
+    assert "SandboxedGrading" in names and "Execute" not in names
     assert names[-3:] == ["SaveAutoGrades", "AssignLatePenalties", "CheckCellMetadata"]
 
 
-def test_autograde_runs_only_the_hidden_part_and_grades_the_submitted_folder(
-        tmp_path, monkeypatch):
-    from autograder.nbgrader_bridge import _grading_execute_class, hidden_part
+def test_autograde_fills_the_test_cells_from_the_graded_files(tmp_path, monkeypatch):
+    """No kernel: the test cells get the report and the points of the plain-data result."""
+    from autograder.nbgrader_bridge import (_sandboxed_grading_class, fill_outputs,
+                                            graded_question, hidden_part)
 
-    source = "visible()\n### BEGIN HIDDEN TESTS\nhidden_score('sgd', globals())\n" \
-             "### END HIDDEN TESTS"
-    assert hidden_part(source) == "hidden_score('sgd', globals())"
+    source = "visible()\n### BEGIN HIDDEN TESTS\nhidden_score('sgd')\n### END HIDDEN TESTS"
+    assert hidden_part(source) == "hidden_score('sgd')"
     assert hidden_part("visible()") is None
+    nb = _source("05_solver")
+    cell = next(c for c in nb.cells if _meta(c).get("grade_id") == "test_sgd")
+    assert graded_question(cell) == "sgd"
+    check = {"name": "values", "description": "values", "weight": 1.0, "status": "failed",
+             "fraction": 0.0, "message": "off by 2", "hint": "look at the step"}
+    graded = {"sandbox": "sandbox: a test line", "internal_errors": [],
+              "results": {"sgd": {"qid": "sgd", "points": 2.5, "max_points": 5,
+                                  "checks": [check], "notes": []}}}
+    assert fill_outputs(nb, graded) == 1
+    text = cell.outputs[0]["text"]
+    assert text.splitlines()[0] == "sandbox: a test line"
+    assert "off by 2" in text and "hint: look at the step" in text
+    assert cell.outputs[1]["data"]["text/plain"] == "2.5"
+    from nbgrader.utils import determine_grade
+    assert determine_grade(cell) == (2.5, 5)
+
     monkeypatch.chdir(tmp_path)  # nbgrader's course root is where it runs
     (tmp_path / "submitted" / "alice" / ASSIGNMENT).mkdir(parents=True)
-    execute = _grading_execute_class()()
+    grading = _sandboxed_grading_class()()
     info = {"nbgrader": {"student": "alice", "assignment": ASSIGNMENT}}
-    assert execute._submitted_folder(info) == \
+    assert grading._submitted_folder(info) == \
         str((tmp_path / "submitted" / "alice" / ASSIGNMENT).resolve())
-    assert execute._submitted_folder({"nbgrader": {"student": "bob",
+    assert grading._submitted_folder({"nbgrader": {"student": "bob",
                                                    "assignment": ASSIGNMENT}}) is None
 
 
@@ -118,7 +140,8 @@ def course(cifar, tmp_path_factory, request):
     root = work / "course"
     shutil.copytree(COURSE, root)
     # nbgrader finds its tools (alembic) only with the environment's bin/ on PATH
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "FCNET_GRADING_TIMEOUT": TIMEOUT}
     logs = {}
 
     def nbgrader(*args):
@@ -142,6 +165,13 @@ def course(cifar, tmp_path_factory, request):
     make_submission(submitted / "stub" / ASSIGNMENT, "solution", release)
     make_submission(submitted / "wrong" / ASSIGNMENT, "wrong", filled,
                     save_model(partial, work / "partial.npz"))
+    make_submission(submitted / "import_key" / ASSIGNMENT, "import_key", filled)
+    hostile = make_submission(submitted / "hostile" / ASSIGNMENT, "hostile", filled,
+                              work / "good.npz")
+    (hostile / "autograder").mkdir()  # a package named like the grader's, next to the notebooks
+    (hostile / "autograder" / "__init__.py").write_text("")
+    (hostile / "autograder" / "nbgrader_bridge.py").write_text(
+        "def hidden_score(*args, **kwargs):\n    return 1000.0\n")
 
     nbgrader("autograde", ASSIGNMENT, "--create")
     nbgrader("generate_feedback", ASSIGNMENT)
@@ -158,9 +188,11 @@ def course(cifar, tmp_path_factory, request):
     folders = work / "engine_submissions"
     for student in exported:
         shutil.copytree(submitted / student / ASSIGNMENT, folders / student)
+    # the all-zero answers of the questions "hostile" attacks, graded by the engine only
+    make_submission(folders / "zeros", "zeros", filled, work / "good.npz")
     out = work / "engine_out"
     engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folders),
-                             "--out", str(out), "--no-progress"],
+                             "--out", str(out), "--timeout", TIMEOUT, "--no-progress"],
                             capture_output=True, text=True)
     assert engine.returncode == 0, engine.stderr[-3000:]
     reference = json.loads((out / "grades.json").read_text())["grades"]
@@ -212,7 +244,7 @@ def test_release_code_is_the_student_notebooks_code(course):
 @pytest.mark.cifar
 def test_exported_csv_agrees_with_python_m_autograder(course):
     exported, reference = course["exported"], course["reference"]
-    assert sorted(exported) == ["solution", "stub", "wrong"]
+    assert sorted(exported) == ["hostile", "import_key", "solution", "stub", "wrong"]
     for student, row in exported.items():
         assert float(row["max_score"]) == sum(QUESTION_POINTS.values())
         assert float(row["score"]) == pytest.approx(reference[student]["total"], abs=1e-6), \
@@ -250,3 +282,59 @@ def test_feedback_shows_each_questions_checks(course):
     points = course["per_question"]["wrong"]["affine_backward"]
     assert f"affine_backward: {points:g} / 10 points" in html
     assert "hint:" in html
+
+
+def _route_sandbox():
+    """(kind, description) of the isolation the routes choose on this machine."""
+    from autograder.lms_bridge import open_route_sandbox
+
+    sandbox = open_route_sandbox()
+    try:
+        return getattr(sandbox, "kind", ""), sandbox.description
+    finally:
+        sandbox.close()
+
+
+def _require_bubblewrap():
+    kind, description = _route_sandbox()
+    if kind != "bubblewrap":
+        require("sandbox", f"the attack tests need bubblewrap; the routes use: {description}")
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_each_test_cell_says_first_which_isolation_graded_it(course):
+    _, description = _route_sandbox()
+    for student in ("solution", "hostile"):
+        nb = nbformat.read(course["root"] / "autograded" / student / ASSIGNMENT /
+                           "01_affine_layer.ipynb", as_version=4)
+        tests = [c for c in nb.cells if _meta(c).get("grade")]
+        assert tests
+        for cell in tests:
+            assert cell.outputs[0]["text"].splitlines()[0] == description
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_importing_the_answer_key_earns_nothing(course):
+    _require_bubblewrap()
+    assert course["per_question"]["import_key"] == {q: 0 for q in QUESTION_IDS}
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+@pytest.mark.parametrize("qid", sorted(ATTACKED["hostile"]))
+def test_an_attacked_question_earns_no_more_than_all_zero_answers(course, qid):
+    """numpy patched (affine_forward), a relay of the reference layers from the decoupled
+    questions (affine_backward), an endless loop in a bare except (relu_backward), a memory
+    bomb (softmax_loss), os._exit (svm_loss); a package named `autograder` beside them."""
+    _require_bubblewrap()
+    assert course["per_question"]["hostile"][qid] <= course["reference"]["zeros"][qid]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_the_attacks_cost_nothing_elsewhere(course):
+    honest = set(QUESTION_IDS) - ATTACKED["hostile"]
+    points = course["per_question"]["hostile"]
+    assert {q: points[q] for q in honest} == {q: QUESTION_POINTS[q] for q in honest}

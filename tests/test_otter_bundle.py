@@ -4,13 +4,16 @@ Static checks (fast): the zip's layout, its test files importing from the zip's 
 packages as thin calls with the points of autograder/points.py, the requirements resolving
 against the project's pins, and the Gradescope pre-step that tidies loose uploads.
 
-Grading (slow, real CIFAR-10): `otter run -a <zip>` without Docker on four submissions
-(the solution with a good model, the untouched student notebooks, one realistic mistake
-per chapter, a function that never returns), each compared question by question with
-`python -m autograder` grading the very same zip files.
+Grading (slow, real CIFAR-10): `otter run -a <zip>` without Docker on the solution with a
+good model, the untouched student notebooks, one realistic mistake per chapter, a
+function that never returns, and the attacks of lms_submissions (importing the answer
+key; patching numpy, a relay between questions, an endless loop in a bare `except:`, a
+memory bomb, `os._exit`; an upload that shadows the grader's packages), each compared
+question by question with `python -m autograder` grading the very same zip files.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +27,8 @@ from autograder.points import QUESTION_POINTS
 from fcnet import public_checks
 from fcnet.chapters import QUESTION_IDS
 
-from lms_submissions import (LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
+from ci_rules import require
+from lms_submissions import (ATTACKED, LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
                              save_model)
 
@@ -59,6 +63,10 @@ def test_zip_has_otters_layout_and_the_course_packages(bundle):
     for package in ("fcnet", "answer_key", "autograder"):
         assert f"files/{package}/__init__.py" in names
     assert "files/autograder/hidden_checks.py" in names
+    # the driver checks the bundle's packages against these names before importing them
+    driver = (folder / "files" / "grade_two_layer_net.py").read_text()
+    assert "_restore_bundle(" in driver and driver.index("_restore_bundle(") < \
+        driver.index("from autograder")
     # nothing generated, cached or belonging to another route rides along
     assert not [n for n in names if "__pycache__" in n or "/dist/" in n or n.endswith(".pyc")
                 or n.endswith(".ipynb") or n.endswith("nbgrader_bridge.py")]
@@ -123,46 +131,94 @@ def test_test_files_import_from_the_zip_and_carry_the_points(bundle):
         test = found["files"][qid]
         assert test["name"] == qid
         hidden = [(n, p) for n, p, h in test["cases"] if h]
-        public = [(n, p) for n, p, h in test["cases"] if not h]
         assert [n for n, _ in hidden] == [c.name for c in hidden_checks.checks_for(qid)]
         assert sum(p for _, p in hidden) == pytest.approx(QUESTION_POINTS[qid], abs=1e-9)
-        assert all(p == 0 for _, p in public)
-        names = {c.name for c in public_checks.checks_for(qid)}
-        assert {n.removeprefix("public ") for n, _ in public} <= names
-    # the public checks that run on definitions alone are in; the two that read a
-    # training run's variables are left out, with the reason
-    assert found["files"]["affine_forward"]["cases"][0][0] == "public seed_values"
-    assert not [c for c in found["files"]["training"]["cases"] if not c[2]]
-    assert "left out" in (folder / "tests" / "training.py").read_text()
+        # no public case: running one would run student code in otter's kernel
+        assert len(hidden) == len(test["cases"])
+    for path in (folder / "tests").glob("*.py"):
+        assert "public_check" not in path.read_text()
 
 
 def test_gradescope_prestep_moves_loose_uploads_into_a_folder(bundle, tmp_path):
     folder, _ = bundle
     script = (folder / "run_autograder").read_text()
-    lines = [line for line in script.splitlines()
-             if "/autograder/submission" in line and "run_otter" not in line]
+    lines = script.split("# fcnet:")[1].split("python /autograder/source/run_otter.py")[0]
+    lines = lines.splitlines()[1:]
     assert lines, "run_autograder has no pre-step"
     submission = tmp_path / "autograder" / "submission"
     (submission / "two_layer_net").mkdir(parents=True)
     (submission / "01_affine_layer.ipynb").write_text("{}")
     (submission / "best_model.npz").write_bytes(b"x")
     (submission / "two_layer_net" / "02_relu.ipynb").write_text("{}")
-    shell = "\n".join(lines).replace("/autograder", str(tmp_path / "autograder"))
+    (submission / "autograder").mkdir()  # an upload trying to stand in for the grader
+    (submission / "autograder" / "__init__.py").write_text("")
+    for name in ("files/answer_key", "files/autograder", "tests"):
+        (tmp_path / "autograder" / "source" / name).mkdir(parents=True)
+    # the absolute /autograder paths (not files/autograder) point into tmp_path
+    shell = re.sub(r"(?<![\w])/autograder", str(tmp_path / "autograder"), "\n".join(lines))
     subprocess.run(["bash", "-c", shell], check=True)
-    assert sorted(p.name for p in submission.iterdir()) == ["two_layer_net", "uploaded"]
+    assert sorted(p.name for p in submission.iterdir()) == ["uploaded"]
     assert sorted(p.name for p in (submission / "uploaded").iterdir()) == \
-        ["01_affine_layer.ipynb", "best_model.npz"]
+        ["01_affine_layer.ipynb", "autograder", "best_model.npz", "two_layer_net"]
+    mode = (tmp_path / "autograder" / "source" / "files" / "answer_key").stat().st_mode
+    assert mode & 0o077 == 0  # readable by its owner (root on Gradescope) only
+
+
+def test_the_driver_puts_back_the_bundles_packages_before_importing_them(bundle, tmp_path):
+    """otter unpacks an upload where its kernel imports from and keeps an uploaded
+    `autograder/` over the bundle's: the driver must undo that first."""
+    folder, _ = bundle
+    driver = (folder / "files" / "grade_two_layer_net.py").read_text()
+    prologue = driver.split("from autograder.otter_bridge import")[0]
+    source = tmp_path / "ag" / "source" / "files"
+    submission = tmp_path / "ag" / "submission"
+    for name in ("fcnet", "answer_key", "autograder"):
+        (source / name).mkdir(parents=True)
+        (source / name / "__init__.py").write_text(f"ORIGINAL = {name!r}\n")
+        shutil.copytree(source / name, submission / name)
+    (submission / "autograder" / "otter_bridge.py").write_text("def hidden_check(*a):\n    pass\n")
+    (submission / "numpy").mkdir()
+    (submission / "numpy" / "__init__.py").write_text("raise SystemExit('fake numpy')\n")
+    (submission / "two_layer_net").mkdir()
+    (submission / "two_layer_net" / "01_affine_layer.ipynb").write_text("{}")
+    run = subprocess.run([sys.executable, "-c", prologue + "\nprint(sorted(_replaced))"],
+                         cwd=submission, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-2:] == ["['autograder',", "'numpy']"]
+    assert sorted(p.name for p in (submission / "autograder").iterdir()) == ["__init__.py"]
+    assert (submission / "set_aside_by_grader" / "numpy" / "__init__.py").is_file()
+    assert (submission / "two_layer_net" / "01_affine_layer.ipynb").is_file()
+
+
+def test_setup_installs_bubblewrap_and_protects_the_checks(bundle):
+    folder, _ = bundle
+    setup = (folder / "setup.sh").read_text()
+    assert "apt-get install -y --no-install-recommends bubblewrap" in setup
+    for name in ("files/answer_key", "files/autograder", "source/tests"):
+        assert name in setup.split("fcnet: the sandbox")[1]
+    assert "chmod -R go-rwx" in setup
 
 
 # ----------------------------------------------------------------------------- grading
 
 
-def _zip_folder(folder, target):
-    """A student's upload: one zip holding a folder with the notebooks and the model."""
+def _zip_folder(folder, target, extra=None):
+    """A student's upload: one zip holding a folder with the notebooks and the model, and
+    `extra` ({name in the zip: text}) beside it."""
     with zipfile.ZipFile(target, "w") as archive:
         for path in sorted(folder.iterdir()):
             archive.write(path, f"two_layer_net/{path.name}")
+        for name, text in (extra or {}).items():
+            archive.writestr(name, text)
     return target
+
+
+# An upload whose top level holds a package named like the grader's, whose checks all pass
+# (beside the untouched notebooks, which earn nothing).
+SHADOW = {"autograder/__init__.py": "",
+          "autograder/otter_bridge.py": "def load_submission(folder='.'):\n    return None\n"
+                                        "def hidden_check(*args, **kwargs):\n    return None\n"}
+ENGINE_ONLY = ("zeros",)    # the all-zero answers, graded by python -m autograder only
 
 
 def _otter_run(submission, out, env):
@@ -174,7 +230,7 @@ def _otter_run(submission, out, env):
 
 @pytest.fixture(scope="module")
 def graded(bundle, cifar, tmp_path_factory, request):
-    """Grade four submission zips with otter run and with python -m autograder."""
+    """Grade the submission zips with otter run and with python -m autograder."""
     from autograder_support import cached_model
 
     cache = request.config.cache.mkdir("autograder-models")
@@ -184,22 +240,28 @@ def graded(bundle, cifar, tmp_path_factory, request):
     work = tmp_path_factory.mktemp("otter_grading")
     models = {"good": save_model(good, work / "good.npz"),
               "partial": save_model(partial, work / "partial.npz")}
-    plan = {"solution": ("solution", REPO / "solutions" / "notebooks", models["good"]),
+    solutions = REPO / "solutions" / "notebooks"
+    plan = {"solution": ("solution", solutions, models["good"]),
             "stub": ("solution", REPO / "exercises", None),
-            "wrong": ("wrong", REPO / "solutions" / "notebooks", models["partial"]),
-            "looping": ("looping", REPO / "solutions" / "notebooks", models["good"])}
+            "wrong": ("wrong", solutions, models["partial"]),
+            "looping": ("looping", solutions, models["good"]),
+            "import_key": ("import_key", solutions, None),
+            "hostile": ("hostile", solutions, models["good"]),
+            "shadow": ("solution", REPO / "exercises", None),
+            "zeros": ("zeros", solutions, models["good"])}
     uploads = work / "uploads"
     uploads.mkdir()
     for student, (kind, notebooks, model) in plan.items():
         folder = make_submission(work / "folders" / student, kind, notebooks, model)
-        _zip_folder(folder, uploads / f"{student}.zip")
+        _zip_folder(folder, uploads / f"{student}.zip", SHADOW if student == "shadow" else None)
 
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "FCNET_GRADING_TIMEOUT": TIMEOUT}
     otter, logs = {}, {}
-    students = list(plan)
-    for pair in (students[:2], students[2:]):  # two at a time: the machine has two cores
-        runs = {s: _otter_run(uploads / f"{s}.zip", work / f"otter-{s}", env) for s in pair}
+    students = [s for s in plan if s not in ENGINE_ONLY]
+    for start in range(0, len(students), 2):  # two at a time: the machine has two cores
+        runs = {s: _otter_run(uploads / f"{s}.zip", work / f"otter-{s}", env)
+                for s in students[start:start + 2]}
         for student, proc in runs.items():
             logs[student], _ = proc.communicate(timeout=1800)  # a guard against a hang only
             assert proc.returncode == 0, logs[student][-3000:]
@@ -213,6 +275,23 @@ def graded(bundle, cifar, tmp_path_factory, request):
     assert engine.returncode == 0, engine.stderr[-3000:]
     reference = json.loads((out / "grades.json").read_text())["grades"]
     return otter, reference, accuracy, logs
+
+
+def _route_sandbox():
+    """(kind, description) of the isolation the routes choose on this machine."""
+    from autograder.lms_bridge import open_route_sandbox
+
+    sandbox = open_route_sandbox()
+    try:
+        return getattr(sandbox, "kind", ""), sandbox.description
+    finally:
+        sandbox.close()
+
+
+def _require_bubblewrap():
+    kind, description = _route_sandbox()
+    if kind != "bubblewrap":
+        require("sandbox", f"the attack tests need bubblewrap; the routes use: {description}")
 
 
 def _total(points):
@@ -237,7 +316,8 @@ def test_untouched_student_notebooks_get_zero(graded):
 
 @pytest.mark.slow
 @pytest.mark.cifar
-@pytest.mark.parametrize("student", ["solution", "stub", "wrong", "looping"])
+@pytest.mark.parametrize("student", ["solution", "stub", "wrong", "looping", "import_key",
+                                     "hostile", "shadow"])
 def test_otter_agrees_with_python_m_autograder_question_by_question(graded, student):
     otter, reference, _, _ = graded
     assert set(otter) >= {student}
@@ -264,3 +344,54 @@ def test_a_looping_function_costs_only_its_question_and_the_run_ends(graded):
     otter, _, _, logs = graded
     lost = {q for q in QUESTION_IDS if otter["looping"][q] < QUESTION_POINTS[q]}
     assert lost == LOOPING_QUESTIONS, logs["looping"][-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_the_isolation_is_announced_on_the_grading_log(graded):
+    _, _, _, logs = graded
+    _, description = _route_sandbox()
+    for student in ("solution", "hostile"):
+        ours = [line for line in logs[student].splitlines()
+                if line.strip() and not line.startswith("[IPKernelApp]")]
+        assert ours[0] == description, logs[student][:2000]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_importing_the_answer_key_earns_nothing(graded):
+    _require_bubblewrap()
+    otter, _, _, logs = graded
+    assert otter["import_key"] == {qid: 0 for qid in QUESTION_IDS}, logs["import_key"][-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+@pytest.mark.parametrize("qid", sorted(ATTACKED["hostile"]))
+def test_an_attacked_question_earns_no_more_than_all_zero_answers(graded, qid):
+    """numpy patched (affine_forward), a relay of the reference layers from the decoupled
+    questions (affine_backward), an endless loop in a bare except (relu_backward), a memory
+    bomb (softmax_loss), os._exit (svm_loss)."""
+    _require_bubblewrap()
+    otter, reference, _, logs = graded
+    assert otter["hostile"][qid] <= reference["zeros"][qid], logs["hostile"][-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_the_attacks_cost_nothing_elsewhere(graded):
+    otter, _, _, _ = graded
+    honest = set(QUESTION_IDS) - ATTACKED["hostile"]
+    assert {q: otter["hostile"][q] for q in honest} == {q: QUESTION_POINTS[q] for q in honest}
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_an_upload_shadowing_the_grader_is_put_aside(graded):
+    """The driver puts the bundle's own autograder package back before anything imports
+    it: the fake checks never run, and the untouched notebooks are graded as they are."""
+    otter, reference, _, logs = graded
+    _, description = _route_sandbox()
+    assert description in logs["shadow"]  # the bundle's load_submission ran
+    assert otter["shadow"] == {qid: 0 for qid in QUESTION_IDS}, logs["shadow"][-3000:]
+    assert reference["shadow"]["total"] == 0

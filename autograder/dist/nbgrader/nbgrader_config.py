@@ -16,9 +16,11 @@ c.CourseDirectory.course_id = "fcnet"
 # The stub that replaces every solution region: the same two lines as the student notebooks.
 c.ClearSolutions.code_stub = {"python": '# YOUR CODE HERE\nraise NotImplementedError'}
 
-# Autograding runs only the hidden part of each test cell, which grades its question from
-# the notebook files exactly as `python -m autograder` does (definitions only, the same
-# checks and points). The students' own cells (training runs, sweeps) are not executed.
+# Autograding starts no kernel and runs none of the notebooks' cells. It grades each
+# student's submitted files once, through the sandboxed engine of `python -m autograder`
+# (student code runs only in sandboxed workers, which cannot read the answer key or the
+# hidden checks), and writes every test cell's output: the isolation used on the first
+# line, each check's result and hint, and the points, which nbgrader records.
 # (nbgrader would skip this whole file on an error and run with its defaults: stop instead.)
 try:
     from autograder.nbgrader_bridge import autograde_preprocessors
@@ -26,6 +28,3 @@ except ImportError as err:
     raise SystemExit(f"nbgrader_config.py: {err}. Run nbgrader with the course's Python "
                      "environment (pip install -e . in the course repository).")
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
-
-# A test cell that runs longer than this many seconds is interrupted and scores 0.
-c.Execute.timeout = 180
