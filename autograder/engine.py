@@ -5,6 +5,7 @@ once, runs a worker per student and question (a pool of `settings.workers` at a 
 judges the results in this process and writes grades and feedback. Nothing a worker does
 can stop the batch: a fault costs that worker's question, and the next one starts.
 """
+import dataclasses
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,13 +17,14 @@ from fcnet.chapters import QUESTION_IDS, chapter_of
 
 from . import grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .sandbox import SANDBOX_LIB, BubblewrapSandbox, Limits, detect_sandbox
+from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
 from .submissions import MODEL_FILE, UsageError, chapters_of, discover, read_files
 from .worker_runtime import decode_frame, encode_frame
 
-# Order of a student's questions (any order works; the long one first).
-_ORDER = {"training": 0, "two_layer_net": 1, "best_model": 2}
+# Result text a worker may send per task: each message and note is cut to MAX_MESSAGE
+# characters, and all of them together to MAX_TEXT.
+MAX_MESSAGE, MAX_NOTES, MAX_TEXT = 600, 50, 20_000
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Settings:
     memory_mb: int = DEFAULT_MEMORY_MB
     course_seed: int = COURSE_SEED
     questions: tuple = QUESTION_IDS
-    sandbox: object = None          # a Sandbox; detected when None
+    sandbox: object = None          # an opened sandbox; else open_sandbox(isolation)
+    isolation: str = "bubblewrap"   # see autograder.sandbox.open_sandbox
     progress: bool = True
 
 
@@ -56,7 +59,8 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
                          f"{', '.join(QUESTION_IDS)}")
     submissions = discover(submissions_dir)
     own_sandbox = settings.sandbox is None
-    sandbox = detect_sandbox() if own_sandbox else settings.sandbox
+    sandbox = open_sandbox(settings.isolation, settings.memory_mb) if own_sandbox \
+        else settings.sandbox
     outcome = Outcome(sandbox_line=sandbox.description)
     announce(sandbox.description)
     try:
@@ -77,8 +81,10 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
 
 
 def _run_all(submissions, jobs, outcome, settings):
-    """Grade the students `settings.workers` at a time, each student's questions in turn
-    in one sandbox session (a fresh worker process per question)."""
+    """Grade the students `settings.workers` at a time. A student's code questions run in
+    one sandbox session (a fresh worker process per question); then the decoupled ones,
+    which receive the answer key's layers, in a session of their own, closed afterwards;
+    then the grader-side ones (best_model) here."""
     lock = threading.Lock()
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
@@ -89,29 +95,33 @@ def _run_all(submissions, jobs, outcome, settings):
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
             notes.extend(ch.error for ch in chapters.values() if ch.error)
-        session = jobs.sandbox.session()
         try:
-            for qid in sorted(settings.questions, key=lambda q: _ORDER.get(q, 9)):
-                try:
-                    result = jobs.grade_one(session, submission, chapters, qid)
-                except Exception as err:  # a bug in the grader: report it, keep going
-                    message = f"internal grader error ({type(err).__name__}: {err})"
-                    with lock:
-                        outcome.internal_errors.append(f"{submission.student}/{qid}: {message}")
-                    result = score_question(qid, [failed_outcome(c, CRASHED, message)
-                                                  for c in hidden_checks.checks_for(qid)])
-                    session.close()
-                with lock:
-                    outcome.grades[submission.student]["results"][qid] = result
-                    bar.update(1)
+            for group in _question_groups(settings.questions):
+                jobs.grade_group(submission, chapters, group, record)
         finally:
-            session.close()
             submission.files = {}  # free the notebooks and the model
+
+    def record(submission, qid, result, problem=None):
+        with lock:
+            if problem:
+                outcome.internal_errors.append(f"{submission.student}/{qid}: {problem}")
+            outcome.grades[submission.student]["results"][qid] = result
+            bar.update(1)
 
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
         for future in [pool.submit(grade_student, s) for s in submissions]:
             future.result()
     bar.close()
+
+
+def _question_groups(questions):
+    """The questions in the order they run, one list per session: the code questions,
+    then the decoupled ones (after every other question of the student, so nothing of
+    the reference layers can reach them), then the grader-side ones."""
+    code = [q for q in questions if q not in grading.DECOUPLED | grading.GRADER_SIDE]
+    decoupled = [q for q in questions if q in grading.DECOUPLED]
+    grader_side = [q for q in questions if q in grading.GRADER_SIDE]
+    return [group for group in (code, decoupled, grader_side) if group]
 
 
 def _progress(total, enabled):
@@ -131,9 +141,26 @@ class _Jobs:
         self.limits = Limits(timeout=settings.timeout, memory_mb=settings.memory_mb)
         self.probes_source = grading.probes_source()
         self.reference_source = grading.reference_source()
-        self.lib = SANDBOX_LIB if isinstance(sandbox, BubblewrapSandbox) else \
-            str(getattr(sandbox, "lib", SANDBOX_LIB))
+        self.lib = sandbox.lib
         self._case_arrays = {}
+
+    def grade_group(self, submission, chapters, questions, record):
+        """Grade `questions` of one student in one session; a grader bug costs only its
+        question (an internal error for the instructor) and a fresh session."""
+        session = self.sandbox.session()
+        try:
+            for qid in questions:
+                try:
+                    result = self.grade_one(session, submission, chapters, qid)
+                    problem = None
+                except Exception as err:  # a bug in the grader: report it, keep going
+                    problem = f"internal grader error ({type(err).__name__}: {err})"
+                    result = score_question(qid, [failed_outcome(c, CRASHED, problem)
+                                                  for c in hidden_checks.checks_for(qid)])
+                    session.close()
+                record(submission, qid, result, problem)
+        finally:
+            session.close()
 
     def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
@@ -148,7 +175,8 @@ class _Jobs:
             return grading.not_done(qid, chapter.error)
         tasks = grading.probe_tasks(qid, self.settings.course_seed)
         job = self._job(qid, chapters, tasks, cases)
-        run = session.run(job, self.limits)
+        limits = dataclasses.replace(self.limits, frames=len(tasks) + 3)
+        run = session.run(job, limits)
         results, notes, ready = _parse_frames(run.frames)
         if not ready:
             # The worker died before any student code ran: the grader's problem, not the
@@ -196,9 +224,12 @@ def _parse_frames(frames):
     """({task key: ProbeResult}, notes, whether the worker got ready) from its frames.
 
     Frames that do not decode are skipped: a student can write to the result channel, but
-    only data it could have returned anyway.
+    only data it could have returned anyway. The first result frame of a task counts, and
+    the first notes frame; every text is cut to MAX_MESSAGE characters and all of them
+    together to MAX_TEXT, so a worker cannot fill the feedback.
     """
-    results, notes, ready = {}, [], False
+    results, notes, ready = {}, None, False
+    budget = _TextBudget()
     for body in frames:
         try:
             header, arrays = decode_frame(body)
@@ -207,21 +238,39 @@ def _parse_frames(frames):
         kind = header.get("kind")
         if kind == "ready":
             ready = True
-        elif kind == "notes":
-            notes.extend(str(n)[:600] for n in header.get("notes", [])[:50]
-                         if isinstance(n, str))
+        elif kind == "notes" and notes is None:
+            raw = header.get("notes")
+            notes = [budget.take(n) for n in (raw if isinstance(raw, list) else [])[:MAX_NOTES]
+                     if isinstance(n, str)]
         elif kind == "result" and isinstance(header.get("key"), str):
             key = header["key"]
-            if key in results:
-                continue  # the first answer counts
-            status = header.get("status")
-            message = str(header.get("message", ""))[:600]
-            if status == "ok":
-                scalars = header.get("scalars") or {}
-                outputs = {str(k): v for k, v in scalars.items()
-                           if v is None or type(v) in (bool, int, float, str)}
-                outputs.update(arrays)
-                results[key] = grading.ProbeResult("ok", outputs=outputs)
-            elif status in ("missing", "not implemented", "error"):
-                results[key] = grading.ProbeResult(status, message)
-    return results, notes, ready
+            if key not in results:
+                results[key] = _probe_result(header, arrays, budget)
+    results = {k: v for k, v in results.items() if v is not None}
+    return results, [n for n in notes or [] if n], ready
+
+
+class _TextBudget:
+    def __init__(self):
+        self.left = MAX_TEXT
+
+    def take(self, text):
+        text = str(text)[:min(MAX_MESSAGE, max(self.left, 0))]
+        self.left -= len(text)
+        return text
+
+
+def _probe_result(header, arrays, budget):
+    status = header.get("status")
+    message = budget.take(header.get("message", ""))
+    if status == "ok":
+        scalars = header.get("scalars") or {}
+        if not isinstance(scalars, dict):
+            return None
+        outputs = {str(k)[:100]: (budget.take(v) if isinstance(v, str) else v)
+                   for k, v in scalars.items() if v is None or type(v) in (bool, int, float, str)}
+        outputs.update(arrays)
+        return grading.ProbeResult("ok", outputs=outputs)
+    if status in ("missing", "not implemented", "error"):
+        return grading.ProbeResult(status, message)
+    return None
