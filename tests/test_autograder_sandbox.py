@@ -17,10 +17,10 @@ import nbformat
 import pytest
 
 from autograder.points import QUESTION_POINTS
-from autograder.sandbox import BubblewrapSandbox, FallbackSandbox, detect_sandbox
+from autograder.sandbox import SandboxUnavailable, open_sandbox
 from fcnet.chapters import QUESTION_IDS
 
-from ci_rules import required
+from ci_rules import require
 from autograder_support import (REPO, append_cell, checks_of, grade_folder, notebook,
                                 replace_definition, v3_notebook, write_submission)
 
@@ -258,6 +258,71 @@ def affine_forward(x, w, b):
 '''
 
 
+# Places a worker might write to, tried by the relay attack (cwd and HOME are /tmp).
+RELAY_PLACES = ('["/", "/dev/shm", "/dev", "/dev/mqueue", "/tmp", "/var/tmp", "/run", '
+                '"/run/lock", "/opt", "/opt/grader", "/opt/grader/lib", "/etc", "/proc/self", '
+                'os.path.dirname(os.__file__) + "/site-packages"] + sys.path')
+
+# The relay between questions: chapter 4's TwoLayerNet, graded with the answer key's
+# layers in its globals, stores their code everywhere it can; chapter 1's affine_forward
+# looks for it and runs it.
+RELAY_WRITE = f'''
+class TwoLayerNet:
+    def __init__(self, *args, **kwargs):
+        import marshal, os, sys
+        code = marshal.dumps(affine_forward.__code__)
+        wrote = []
+        for place in {RELAY_PLACES}:
+            try:
+                with open(os.path.join(place, "relay.bin"), "wb") as f:
+                    f.write(code)
+                wrote.append(place)
+            except (OSError, TypeError):
+                pass
+        raise NotImplementedError("CHEAT-REPORT wrote " + ",".join(sorted(set(wrote))))
+'''
+RELAY_READ = f'''
+def affine_forward(x, w, b):
+    import marshal, os, sys, types
+    for place in {RELAY_PLACES}:
+        try:
+            with open(os.path.join(place, "relay.bin"), "rb") as f:
+                code = marshal.loads(f.read())
+        except (OSError, TypeError, ValueError, EOFError):
+            continue
+        return types.FunctionType(code, globals())(x, w, b)
+    raise NotImplementedError("CHEAT-REPORT relay found nothing")
+'''
+
+FILL_TMP = '''
+def relu_forward(x):
+    i = 0
+    while True:
+        with open(f"/tmp/fill{i}", "wb") as f:
+            f.write(b"x" * (8 * 2 ** 20))
+        i += 1
+'''
+
+FLOOD_FRAMES = '''
+def svm_loss(x, y):
+    import json, os, struct
+    def frame(header):
+        text = json.dumps(header).encode()
+        body = struct.pack("<Q", len(text)) + text
+        return struct.pack("<Q", len(body)) + body
+    notes = frame({"kind": "notes", "notes": ["N" * 5000] * 1000})
+    result = frame({"kind": "result", "key": "svm_loss_probe@x", "status": "error",
+                    "message": "M" * 10 ** 6})
+    for fd in range(3, 64):
+        try:
+            for _ in range(SENDS):
+                os.write(fd, notes + result)
+        except OSError:
+            pass
+    raise ValueError("flooded")
+'''
+
+
 @pytest.fixture(scope="module")
 def listener():
     """A TCP server on the host's loopback that records every connection it gets."""
@@ -285,11 +350,10 @@ def listener():
 
 @pytest.fixture(scope="module")
 def sandbox():
-    found = detect_sandbox()
-    if not isinstance(found, BubblewrapSandbox) and required("sandbox"):
-        found.close()
-        pytest.fail(f"FCNET_REQUIRE_SANDBOX=1 but bubblewrap is not usable: {found.description}",
-                    pytrace=False)
+    try:
+        found = open_sandbox("bubblewrap")
+    except SandboxUnavailable as err:
+        require("sandbox", f"bubblewrap is not usable: {err}")
     yield found
     found.close()
 
@@ -319,6 +383,13 @@ def graded(sandbox, listener, tmp_path_factory):
         "forge_results": _cheat_affine(FORGE.replace("OUT_DIR", repr(str(out)))),
         "background_process": _cheat_affine(BACKGROUND),
         "network": _cheat_affine(NETWORK.replace("LISTENER_PORT", str(port))),
+        "relay": lambda: {**_swap("01_affine_layer", "affine_forward", RELAY_READ),
+                          **_swap("04_two_layer_net", "TwoLayerNet", RELAY_WRITE)},
+        "fill_tmp": lambda: _swap("02_relu", "relu_forward", FILL_TMP),
+        "flood_frames": lambda: _swap("03_losses", "svm_loss",
+                                      FLOOD_FRAMES.replace("SENDS", "1000")),
+        "flood_notes": lambda: _swap("03_losses", "svm_loss",
+                                     FLOOD_FRAMES.replace("SENDS", "1")),
     }
     for name, build in cheats.items():
         write_submission(root, f"cheat--{name}", build())
@@ -335,7 +406,7 @@ def test_the_solution_and_the_stub_set_the_scale(graded):
 def _process_limit_works(sandbox):
     # Root ignores RLIMIT_NPROC: without bubblewrap (which drops to nobody) a fork bomb
     # run as root would not be contained, so it is not tried there (SECURITY.md).
-    return isinstance(sandbox, BubblewrapSandbox) or os.geteuid() != 0
+    return sandbox.kind == "bubblewrap" or os.geteuid() != 0
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
@@ -386,7 +457,7 @@ def _cheat(points, name):
 
 
 def test_reading_the_answer_key_finds_nothing(graded, sandbox):
-    if not isinstance(sandbox, BubblewrapSandbox):
+    if not sandbox.kind == "bubblewrap":
         pytest.skip("without bubblewrap the files are readable (SECURITY.md says so)")
     points, outcome, _ = graded
     assert _cheat(points, "read_answer_key")["affine_forward"] == 0
@@ -395,7 +466,7 @@ def test_reading_the_answer_key_finds_nothing(graded, sandbox):
 
 
 def test_the_decoupled_worker_gets_layers_but_no_answer_key(graded, sandbox):
-    if not isinstance(sandbox, BubblewrapSandbox):
+    if not sandbox.kind == "bubblewrap":
         pytest.skip("without bubblewrap the files are readable (SECURITY.md says so)")
     points, outcome, _ = graded
     got = _cheat(points, "read_answer_key_decoupled")
@@ -446,7 +517,7 @@ def test_no_background_process_outlives_the_grading(graded):
 
 
 def test_no_network_from_a_worker(graded, listener, sandbox):
-    if not isinstance(sandbox, BubblewrapSandbox):
+    if not sandbox.kind == "bubblewrap":
         pytest.skip("without bubblewrap the network is reachable (SECURITY.md says so)")
     points, outcome, _ = graded
     _, connections = listener
@@ -465,9 +536,10 @@ def test_cheats_cost_nothing_elsewhere(graded):
             {q: p for q, p in FULL.items() if q != "affine_forward"}, name
 
 
-def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
-    """Without bubblewrap: a warning first line; limits, sessions and the token sweep
-    still stop a hang and a background process."""
+def test_the_host_fallback_is_announced_and_still_contains_faults(tmp_path):
+    """Without bubblewrap (the unprivileged-user isolation as root, else the explicit
+    process one): the first line says so; limits and the clean-up after each task still
+    stop a hang and a background process."""
     root = tmp_path / "subs"
     write_submission(root, "solution", {stem: None for stem in
                                         ("03_losses", "04_two_layer_net", "05_solver",
@@ -475,9 +547,11 @@ def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
     write_submission(root, "loops", {
         **_swap("02_relu", "relu_backward", LOOP),
         **_cheat_affine(BACKGROUND.replace(MARKER, MARKER + "-fallback"))()})
-    sandbox = FallbackSandbox("test")
+    isolation = "unprivileged-user" if os.geteuid() == 0 else "process"
+    sandbox = open_sandbox(isolation)
     try:
-        assert sandbox.description.startswith("WARNING")
+        assert sandbox.description.startswith(f"isolation: {isolation}")
+        assert "no bubblewrap" in sandbox.description or "WARNING" in sandbox.description
         points, _ = grade_folder(root, tmp_path / "out", sandbox,
                                  questions=("affine_forward", "relu_forward", "relu_backward"),
                                  timeout=5)
@@ -486,3 +560,73 @@ def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
     assert points["solution"] == {"affine_forward": 10, "relu_forward": 5, "relu_backward": 5}
     assert points["loops"] == {"affine_forward": 0, "relu_forward": 5, "relu_backward": 0}
     assert _processes_with(MARKER + "-fallback") == []
+
+
+def test_without_a_sandbox_as_root_is_refused():
+    if os.geteuid() != 0:
+        sandbox = open_sandbox("process")
+        assert "WARNING" in sandbox.description
+        sandbox.close()
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    with pytest.raises(SandboxUnavailable, match="refused") as refused:
+        open_sandbox("process")
+    assert "install bubblewrap" in str(refused.value)
+
+
+def test_a_missing_bwrap_is_unavailable_with_the_install_hint(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        open_sandbox("bubblewrap")
+
+
+def test_the_relay_between_questions_gains_nothing(graded, sandbox):
+    """The reference layers' code, stored by the decoupled question, never reaches the
+    student's affine_forward: the only writable place is /tmp, emptied after every task,
+    and the decoupled questions run last, in a sandbox of their own."""
+    points, outcome, _ = graded
+    got = _cheat(points, "relay")
+    assert got["affine_forward"] == 0
+    assert got["two_layer_net"] == 0
+    message = checks_of(outcome, "cheat--relay", "affine_forward")["values_2d"].message
+    assert "relay found nothing" in message
+    wrote = checks_of(outcome, "cheat--relay", "two_layer_net")["scores"].message
+    assert set(wrote.split("wrote ")[1].split(",")) == {"/tmp"}, wrote
+
+
+def test_the_relay_fails_across_sandboxes(sandbox, tmp_path):
+    """Graded in two runs with one sandbox object: the writer first, then a reader."""
+    writer = _swap("04_two_layer_net", "TwoLayerNet", RELAY_WRITE)
+    write_submission(tmp_path / "first", "writer", writer)
+    grade_folder(tmp_path / "first", tmp_path / "out1", sandbox, questions=("two_layer_net",))
+    write_submission(tmp_path / "second", "reader",
+                     _swap("01_affine_layer", "affine_forward", RELAY_READ))
+    points, outcome = grade_folder(tmp_path / "second", tmp_path / "out2", sandbox,
+                                   questions=("affine_forward",))
+    assert points["reader"]["affine_forward"] == 0
+    assert "relay found nothing" in \
+        checks_of(outcome, "reader", "affine_forward")["values_2d"].message
+
+
+def test_filling_tmp_fails_only_that_question(graded):
+    points, outcome, _ = graded
+    got = _cheat(points, "fill_tmp")
+    assert got["relu_forward"] == 0
+    assert {q: p for q, p in got.items() if q != "relu_forward"} == \
+        {q: p for q, p in FULL.items() if q != "relu_forward"}
+    message = checks_of(outcome, "cheat--fill_tmp", "relu_forward")["values"].message
+    assert "No space left" in message or "File too large" in message, message
+
+
+@pytest.mark.parametrize("name", ["flood_frames", "flood_notes"])
+def test_a_flood_of_frames_is_capped(graded, name):
+    points, outcome, out = graded
+    got = _cheat(points, name)
+    assert got["svm_loss"] == 0
+    assert {q: p for q, p in got.items() if q != "svm_loss"} == \
+        {q: p for q, p in FULL.items() if q != "svm_loss"}
+    feedback = (out / "feedback" / f"cheat--{name}.md").read_text()
+    assert len(feedback) < 60_000 and "N" * 700 not in feedback and "M" * 700 not in feedback
+    if name == "flood_frames":
+        assert "more result frames than it has tasks" in feedback

@@ -12,6 +12,7 @@ The worker's view of the filesystem (everything read-only except /tmp):
                                   no /dev/shm, no /dev/pts, no /dev/mqueue
     /tmp                          a tmpfs capped at TMPFS_BYTES: the only writable place,
                                   emptied by the fork server after every task
+    /                             bubblewrap's root tmpfs (only mount points), read-only
 Own PID, IPC, UTS, network, cgroup and user namespaces, a new session, no capabilities,
 `--disable-userns` (when this bwrap and kernel support it; otherwise the first output line
 says so). Not visible: the repository (so neither answer_key/ nor autograder/), the
@@ -188,7 +189,8 @@ class BubblewrapSandbox:
         for i, (src, dest) in enumerate(self.binds):
             source = self.stage / str(i) if self.stage is not None else src
             args += ["--ro-bind", str(source), str(dest)]
-        args += ["--chdir", "/tmp", "--clearenv", "--setenv", "HOME", "/tmp",
+        # The sandbox's root is a tmpfs holding the mount points above: read-only too.
+        args += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv", "--setenv", "HOME", "/tmp",
                  "--setenv", "TMPDIR", "/tmp"]
         for key, value in WORKER_ENV.items():
             args += ["--setenv", key, value]
@@ -213,7 +215,8 @@ class BubblewrapSandbox:
         probe = [f"import sys; sys.path.insert(0, {SANDBOX_LIB!r})",
                  "import importlib.util, numpy, fcnet.solver",
                  "assert importlib.util.find_spec('answer_key') is None, 'answer_key'",
-                 "import os; assert not os.access('/dev', os.W_OK), '/dev is writable'",
+                 "import os",
+                 "assert not any(os.access(p, os.W_OK) for p in ('/', '/dev', '/opt/grader/lib'))",
                  "open('/tmp/probe', 'w').write('ok')"]
         args = self.bwrap_args()
         args[-1] = "; ".join(probe)
