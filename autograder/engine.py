@@ -1,9 +1,13 @@
 """Grading a folder of submissions: one sandboxed worker per (student, question).
 
-`grade(submissions, out, settings)` finds the submissions, draws every question's cases
-once, runs a worker per student and question (a pool of `settings.workers` at a time),
-judges the results in this process and writes grades and feedback. Nothing a worker does
-can stop the batch: a fault costs that worker's question, and the next one starts.
+`grade(submissions, out, settings, announce)` finds the submissions, draws every
+question's cases once per batch, opens the sandbox (`settings.sandbox`, else
+`open_sandbox(settings.isolation)`; its description is announced first), grades
+`settings.workers` students at a time, judges the results in this process and writes
+grades and feedback. A student's code questions share one sandbox session (a fresh worker
+process per question); the decoupled ones get a session of their own, last. Nothing a
+worker does can stop the batch: a fault costs that worker's question, and the next one
+starts. The engine sees only the sandbox's session interface, never its type.
 """
 import dataclasses
 import sys

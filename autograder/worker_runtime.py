@@ -1,8 +1,9 @@
 """The code that runs inside a grading worker, next to the student's code.
 
-The grader starts `python -I -S -B -c BOOTSTRAP` (inside bubblewrap where available) and
-writes to its stdin: first this file's source, then one job frame. Nothing of the grader
-is on the worker's disk. The worker
+The grader starts `python -I -S -B -c BOOTSTRAP` (inside the sandbox) and writes to its
+stdin: first this file's source followed by worker_server.py's, then a config frame, then
+one job frame (or, for a fork server, one job frame per task, each read by a fresh
+child). Nothing of the grader is on the worker's disk. The worker
 
 1. reads the whole job (the student's definitions, the probes' source, the cases, and for
    decoupled questions the answer key's layers), then limits itself (CPU time, address
@@ -13,8 +14,12 @@ is on the worker's disk. The worker
 3. runs each probe and writes one result frame per case to its result channel: only plain
    numbers, strings and arrays (JSON and an .npz written with allow_pickle=False).
 
-The student's prints go to stderr, which the grader caps. The grader reads the frames with
-`decode_frame` and judges them; nothing a worker writes is trusted beyond being data.
+Frames, in order: "ready" (limits applied; from here on a failure is the student's code's
+doing), one "notes", one "result" per task, "done". The student's prints go to stderr,
+which the grader caps. The grader cuts the frames by their length prefix as they arrive
+(sandbox/supervisor.py), accepts at most one result frame per task and one notes frame,
+decodes them with `decode_frame` and judges them; nothing a worker writes is trusted
+beyond being data.
 
 The grader imports this module too (for the frame format); `main()` runs only in a worker.
 """
