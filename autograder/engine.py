@@ -10,8 +10,11 @@ worker does can stop the batch: a fault costs that worker's question, and the ne
 starts. The engine sees only the sandbox's session interface, never its type.
 """
 import dataclasses
+import io
+import json
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,7 +27,7 @@ from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
 from .submissions import MODEL_FILE, UsageError, chapters_of, discover, read_files
-from .worker_runtime import decode_frame, encode_frame
+from .worker_runtime import decode_frame
 
 # Result text a worker may send per task: each message and note is cut to MAX_MESSAGE
 # characters, and all of them together to MAX_TEXT.
@@ -48,6 +51,7 @@ class Outcome:
     grades: dict = field(default_factory=dict)  # student -> {"results": {...}, "notes": [...]}
     sandbox_line: str = ""
     internal_errors: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)  # qid -> wall seconds, summed over students
 
 
 def grade(submissions_dir, out_dir, settings=None, announce=print):
@@ -105,8 +109,9 @@ def _run_all(submissions, jobs, outcome, settings):
         finally:
             submission.files = {}  # free the notebooks and the model
 
-    def record(submission, qid, result, problem=None):
+    def record(submission, qid, result, problem, seconds):
         with lock:
+            outcome.seconds[qid] = outcome.seconds.get(qid, 0.0) + seconds
             if problem:
                 outcome.internal_errors.append(f"{submission.student}/{qid}: {problem}")
             outcome.grades[submission.student]["results"][qid] = result
@@ -146,7 +151,8 @@ class _Jobs:
         self.probes_source = grading.probes_source()
         self.reference_source = grading.reference_source()
         self.lib = sandbox.lib
-        self._case_arrays = {}
+        self._case_parts = {}
+        self._lock = threading.Lock()
 
     def grade_group(self, submission, chapters, questions, record):
         """Grade `questions` of one student in one session; a grader bug costs only its
@@ -154,6 +160,7 @@ class _Jobs:
         session = self.sandbox.session()
         try:
             for qid in questions:
+                started = time.monotonic()
                 try:
                     result = self.grade_one(session, submission, chapters, qid)
                     problem = None
@@ -162,7 +169,7 @@ class _Jobs:
                     result = score_question(qid, [failed_outcome(c, CRASHED, problem)
                                                   for c in hidden_checks.checks_for(qid)])
                     session.close()
-                record(submission, qid, result, problem)
+                record(submission, qid, result, problem, time.monotonic() - started)
         finally:
             session.close()
 
@@ -195,17 +202,7 @@ class _Jobs:
         return grading.judge_question(qid, cases, results, fault, notes)
 
     def _job(self, qid, chapters, tasks, cases):
-        arrays, entries = {}, []
-        for task in tasks:
-            case = cases[task.case]
-            scalars = {k: _json_value(v) for k, v in case.items()
-                       if not isinstance(v, np.ndarray)}
-            names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
-            for name in names:
-                arrays[f"{task.case}/{name}"] = case[name]
-            entries.append({"key": task.key, "probe": task.probe, "case": task.case,
-                            "scalars": scalars, "arrays": names, "needs": list(task.needs),
-                            "np_seed": task.np_seed})
+        entries, blob = self._cases_part(qid, tasks, cases)
         header = {
             "lib": self.lib,
             "limits": self.limits.for_worker(),
@@ -215,7 +212,30 @@ class _Jobs:
             "target": chapter_of(qid),
             "tasks": entries,
         }
-        return encode_frame(header, arrays)[8:]
+        text = json.dumps(header).encode("utf-8")
+        return len(text).to_bytes(8, "little") + text + blob  # a frame body (worker_runtime)
+
+    def _cases_part(self, qid, tasks, cases):
+        """(task entries, .npz bytes of the case arrays) of `qid`: the same for every
+        student, so packed once per batch (the training data alone is 60 MB)."""
+        with self._lock:
+            if qid not in self._case_parts:
+                arrays, entries = {}, []
+                for task in tasks:
+                    case = cases[task.case]
+                    scalars = {k: _json_value(v) for k, v in case.items()
+                               if not isinstance(v, np.ndarray)}
+                    names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
+                    for name in names:
+                        arrays[f"{task.case}/{name}"] = case[name]
+                    entries.append({"key": task.key, "probe": task.probe, "case": task.case,
+                                    "scalars": scalars, "arrays": names,
+                                    "needs": list(task.needs), "np_seed": task.np_seed})
+                blob = io.BytesIO()
+                if arrays:
+                    np.savez(blob, **arrays)
+                self._case_parts[qid] = (entries, blob.getvalue())
+            return self._case_parts[qid]
 
 
 def _json_value(value):

@@ -391,8 +391,8 @@ def run_job(body, send):
         try:
             probe = getattr(probes, task["probe"])
             if reference is not None:
-                with probes.decoupled(ns, reference):
-                    outputs = probe(ns, case)
+                with probes.decoupled(ns, reference) as view:
+                    outputs = probe(view, case)
             else:
                 outputs = probe(ns, case)
             scalars, out_arrays = _plain(outputs, np)

@@ -13,6 +13,7 @@ interface (`run(job_body, limits) -> WorkerRun`, `close()`), whatever the isolat
 
 Both read their tasks' output through the one supervisor loop (supervisor.supervise).
 """
+import functools
 import json
 import os
 import subprocess
@@ -26,6 +27,7 @@ from .supervisor import (FrameReader, PrintSink, WorkerRun, close_pipes, drain,
 _RUNTIME_FILES = ("worker_runtime.py", "worker_server.py")
 
 
+@functools.lru_cache(maxsize=1)
 def runtime_source():
     """The code a worker executes, sent over its stdin (nothing of it is on its disk)."""
     folder = Path(__file__).resolve().parents[1]
