@@ -377,35 +377,36 @@ def run_job(body, send):
     send({"kind": "notes", "notes": notes[:50]})
 
     for task in job["tasks"]:
-        case = dict(task["scalars"])
-        for name in task["arrays"]:
-            case[name] = arrays[f"{task['case']}/{name}"]
-        header = {"kind": "result", "key": task["key"]}
-        missing = [n for n in task["needs"] if n not in ns]
-        if missing:
-            send({**header, "status": "missing",
-                  "message": f"{', '.join(missing)} is not defined in "
-                             f"{job['target']}.ipynb"})
-            continue
-        np.random.seed(int(task.get("np_seed", 0)))
-        try:
-            probe = getattr(probes, task["probe"])
-            if reference is not None:
-                with probes.decoupled(ns, reference) as view:
-                    outputs = probe(view, case)
-            else:
-                outputs = probe(ns, case)
-            scalars, out_arrays = _plain(outputs, np)
-        except NotImplementedError as err:
-            send({**header, "status": "not implemented",
-                  "message": _short(str(err) or "still raises NotImplementedError")})
-            continue
-        except BaseException as err:  # the student's code raised (SystemExit included)
-            send({**header, "status": "error", "message": _describe(err)})
-            continue
-        send({**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)},
-             out_arrays)
+        send(*_run_task(task, arrays, ns, probes, reference, job["target"], np))
     send({"kind": "done"})
+
+
+def _run_task(task, arrays, ns, probes, reference, target, np):
+    """(result header, arrays) of one probe task; the student's errors become statuses."""
+    case = dict(task["scalars"])
+    for name in task["arrays"]:
+        case[name] = arrays[f"{task['case']}/{name}"]
+    header = {"kind": "result", "key": task["key"]}
+    missing = [n for n in task["needs"] if n not in ns]
+    if missing:
+        return {**header, "status": "missing",
+                "message": f"{', '.join(missing)} is not defined in {target}.ipynb"}, None
+    np.random.seed(int(task.get("np_seed", 0)))
+    try:
+        probe = getattr(probes, task["probe"])
+        if reference is not None:
+            with probes.decoupled(ns, reference) as view:
+                outputs = probe(view, case)
+        else:
+            outputs = probe(ns, case)
+        scalars, out_arrays = _plain(outputs, np)
+    except NotImplementedError as err:
+        return {**header, "status": "not implemented",
+                "message": _short(str(err) or "still raises NotImplementedError")}, None
+    except BaseException as err:  # the student's code raised (SystemExit included)
+        return {**header, "status": "error", "message": _describe(err)}, None
+    return {**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)}, \
+        out_arrays
 
 
 def _plain(outputs, np):
