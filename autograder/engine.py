@@ -32,6 +32,8 @@ from .worker_runtime import decode_frame
 # Result text a worker may send per task: each message and note is cut to MAX_MESSAGE
 # characters, and all of them together to MAX_TEXT.
 MAX_MESSAGE, MAX_NOTES, MAX_TEXT = 600, 50, 20_000
+# Case arrays larger than this are shared through a read-only file, not sent per job.
+SHARED_BYTES = 2 ** 20
 
 
 @dataclass
@@ -217,7 +219,8 @@ class _Jobs:
 
     def _cases_part(self, qid, tasks, cases):
         """(task entries, .npz bytes of the case arrays) of `qid`: the same for every
-        student, so packed once per batch (the training data alone is 60 MB)."""
+        student, so packed once per batch. Arrays above SHARED_BYTES (the training data,
+        60 MB) go to the sandbox's shared folder instead, which workers memory-map."""
         with self._lock:
             if qid not in self._case_parts:
                 arrays, entries = {}, []
@@ -226,10 +229,14 @@ class _Jobs:
                     scalars = {k: _json_value(v) for k, v in case.items()
                                if not isinstance(v, np.ndarray)}
                     names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
+                    shared = {n: self.sandbox.shared.add(f"{qid}.{task.case}.{n}", case[n])
+                              for n in names if case[n].nbytes > SHARED_BYTES}
                     for name in names:
-                        arrays[f"{task.case}/{name}"] = case[name]
+                        if name not in shared:
+                            arrays[f"{task.case}/{name}"] = case[name]
                     entries.append({"key": task.key, "probe": task.probe, "case": task.case,
-                                    "scalars": scalars, "arrays": names,
+                                    "scalars": scalars, "shared": shared,
+                                    "arrays": [n for n in names if n not in shared],
                                     "needs": list(task.needs), "np_seed": task.np_seed})
                 blob = io.BytesIO()
                 if arrays:

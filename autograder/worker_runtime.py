@@ -386,6 +386,8 @@ def _run_task(task, arrays, ns, probes, reference, target, np):
     case = dict(task["scalars"])
     for name in task["arrays"]:
         case[name] = arrays[f"{task['case']}/{name}"]
+    for name, path in task.get("shared", {}).items():  # large inputs: read-only, mapped
+        case[name] = np.load(path, mmap_mode="r", allow_pickle=False)
     header = {"kind": "result", "key": task["key"]}
     missing = [n for n in task["needs"] if n not in ns]
     if missing:

@@ -23,7 +23,10 @@ job over a pipe; it never reads the grader's files.
 A sandbox hands out sessions: `with sandbox.session() as s: run = s.run(job_body,
 limits)` runs one task (a job frame, see worker_runtime) and returns a `WorkerRun` (its
 result frames, a fault or "", the first 4 KB of prints), whatever the student's code does.
-Close the sandbox with `sandbox.close()`. engine.grade uses nothing else.
+`sandbox.shared.add(name, array)` puts a large case input in a read-only folder every
+worker of the batch can memory-map (it returns the path the worker opens), so it is
+written once per batch instead of sent to every student's worker. Close the sandbox
+with `sandbox.close()`. engine.grade uses nothing else.
 
 Caps in force everywhere: memory per sandbox through a cgroup where the machine allows it
 (confine.MemoryCap; else the line says so), address space, CPU time, processes, file

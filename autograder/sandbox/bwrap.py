@@ -6,6 +6,7 @@ The worker's view of the filesystem (everything read-only except /tmp):
                                   its site-packages is an empty read-only bind
     /opt/grader/lib/{numpy, numpy.libs, fcnet, tqdm}
                                   the only importable packages
+    /opt/grader/shared            the batch's large case inputs (confine.SharedFolder)
     /proc                         this sandbox's own
     /dev                          a read-only tmpfs holding only null, zero, full, random,
                                   urandom (bound from the host) and the /dev/fd links;
@@ -33,10 +34,11 @@ import tempfile
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .confine import launch_command
+from .confine import SharedFolder, launch_command
 from .sessions import ForkServerSession
 
 SANDBOX_LIB = "/opt/grader/lib"
+SANDBOX_SHARED = "/opt/grader/shared"
 LIB_PACKAGES = ("numpy", "fcnet", "tqdm")
 NOBODY = 65534
 TMPFS_BYTES = 64 * 2 ** 20
@@ -142,6 +144,8 @@ class BubblewrapSandbox:
         self.binds += [(src, Path(SANDBOX_LIB) / name)
                        for name, src in worker_packages().items()]
         self.binds += [(self.empty, p) for p in hide]
+        self.shared = SharedFolder(SANDBOX_SHARED)
+        self.binds.append((self.shared.host, Path(SANDBOX_SHARED)))
         self.stage = self._make_stage() if self.as_root else None
         self.version = subprocess.run([bwrap, "--version"], capture_output=True,
                                       text=True).stdout.strip() or "bubblewrap"
@@ -170,6 +174,7 @@ class BubblewrapSandbox:
         return f"{self.version} ({', '.join(steps)})"
 
     def close(self):
+        self.shared.close()
         for folder in (self.stage, self.empty):
             if folder is not None:
                 os.chmod(folder, 0o755)

@@ -169,3 +169,38 @@ def _writable(folder, version):
         return folder, version, ""
     return None, version, f"cgroup {version}: {folder} is not writable (run as root or " \
                           f"delegate a cgroup)"
+
+
+class SharedFolder:
+    """A read-only folder of the batch's large case arrays, visible to every worker.
+
+    The engine writes each large input once per batch (`add`), and workers memory-map it
+    instead of receiving a copy per student over the pipe. Only inputs a worker would be
+    sent anyway go here, never an expected answer. Bound read-only into bubblewrap at
+    `worker_path`; the host sandboxes read it where it is (world-readable).
+    """
+
+    def __init__(self, worker_path=None):
+        import tempfile
+
+        self.host = Path(tempfile.mkdtemp(prefix="autograder-shared-"))
+        os.chmod(self.host, 0o755)
+        self.worker_path = worker_path or str(self.host)
+
+    def add(self, name, array):
+        """Write `array` as `name`.npy (once); return its path as the worker sees it."""
+        import numpy as np
+
+        path = self.host / f"{name}.npy"
+        if not path.exists():
+            partial = self.host / f".{name}.npy.part"
+            with open(partial, "wb") as stream:
+                np.save(stream, array, allow_pickle=False)
+            os.chmod(partial, 0o444)
+            partial.rename(path)
+        return f"{self.worker_path}/{name}.npy"
+
+    def close(self):
+        import shutil
+
+        shutil.rmtree(self.host, ignore_errors=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
 from .bwrap import WORKER_ENV, worker_packages
-from .confine import SandboxUnavailable, launch_command
+from .confine import SandboxUnavailable, SharedFolder, launch_command
 from .sessions import ProcessSession
 
 # Unprivileged uids for concurrent sessions: nobody first, then the ones below it
@@ -44,10 +44,12 @@ class _HostSandbox:
         for name, src in worker_packages().items():
             (self.lib_dir / name).symlink_to(src, target_is_directory=True)
         self.lib = str(self.lib_dir)
+        self.shared = SharedFolder()
         self.workdirs = {}
 
     def close(self):
         shutil.rmtree(self.lib_dir, ignore_errors=True)
+        self.shared.close()
 
     def _workdir(self, token, uid=None):
         work = Path(tempfile.mkdtemp(prefix="autograder-work-"))
