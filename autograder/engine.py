@@ -256,11 +256,12 @@ def _parse_frames(frames):
 
     Frames that do not decode are skipped: a student can write to the result channel, but
     only data it could have returned anyway. The first result frame of a task counts, and
-    the first notes frame; every text is cut to MAX_MESSAGE characters and all of them
-    together to MAX_TEXT, so a worker cannot fill the feedback.
+    the first notes frame; every text is cut to MAX_MESSAGE characters, the notes together
+    to half of MAX_TEXT and the results' texts to the other half, so a worker cannot fill
+    the feedback.
     """
     results, notes, ready = {}, None, False
-    budget = _TextBudget()
+    notes_budget, budget = _TextBudget(MAX_TEXT // 2), _TextBudget(MAX_TEXT // 2)
     for body in frames:
         try:
             header, arrays = decode_frame(body)
@@ -271,7 +272,7 @@ def _parse_frames(frames):
             ready = True
         elif kind == "notes" and notes is None:
             raw = header.get("notes")
-            notes = [budget.take(n) for n in (raw if isinstance(raw, list) else [])[:MAX_NOTES]
+            notes = [notes_budget.take(n) for n in (raw if isinstance(raw, list) else [])[:MAX_NOTES]
                      if isinstance(n, str)]
         elif kind == "result" and isinstance(header.get("key"), str):
             key = header["key"]
@@ -282,8 +283,10 @@ def _parse_frames(frames):
 
 
 class _TextBudget:
-    def __init__(self):
-        self.left = MAX_TEXT
+    """Cuts texts to MAX_MESSAGE characters each and `left` in all."""
+
+    def __init__(self, left):
+        self.left = left
 
     def take(self, text):
         text = str(text)[:min(MAX_MESSAGE, max(self.left, 0))]

@@ -630,3 +630,41 @@ def test_a_flood_of_frames_is_capped(graded, name):
     assert len(feedback) < 60_000 and "N" * 700 not in feedback and "M" * 700 not in feedback
     if name == "flood_frames":
         assert "more result frames than it has tasks" in feedback
+
+
+# ----------------------------------------------------------------------------- the protocol
+
+def test_the_frame_reader_cuts_frames_as_they_arrive_and_caps_them():
+    from autograder.sandbox.supervisor import FrameReader
+    from autograder.worker_runtime import encode_frame
+
+    stream = b"".join(encode_frame({"kind": k}) for k in ("ready", "notes", "done"))
+    reader = FrameReader(max_frames=3, max_bytes=10 ** 6)
+    for i in range(0, len(stream), 5):  # in pieces, as a pipe delivers them
+        assert reader.feed(stream[i:i + 5]) == ""
+    assert reader.kinds == ["ready", "notes", "done"] and reader.seen("done")
+    # A "done" inside a printed text or a header is not the end of the task.
+    fake = FrameReader(10, 10 ** 6)
+    fake.feed(encode_frame({"kind": "notes", "notes": ['"kind": "done"']}))
+    assert not fake.seen("done")
+    assert "more result frames" in FrameReader(2, 10 ** 6).feed(stream)
+    assert "more result data" in FrameReader(10, 20).feed(stream)
+
+
+def test_one_notes_frame_one_result_per_check_and_a_text_budget():
+    from autograder.engine import MAX_TEXT, _parse_frames
+    from autograder.worker_runtime import encode_frame
+
+    frames = [encode_frame(h)[8:] for h in (
+        {"kind": "ready"},
+        {"kind": "notes", "notes": ["first " + "n" * 2000] * 100},
+        {"kind": "notes", "notes": ["second"]},
+        {"kind": "result", "key": "k", "status": "error", "message": "first"},
+        {"kind": "result", "key": "k", "status": "ok", "scalars": {}},
+        *[{"kind": "result", "key": f"k{i}", "status": "error", "message": "m" * 5000}
+          for i in range(100)])]
+    results, notes, ready = _parse_frames(frames)
+    assert ready and results["k"].status == "error" and results["k"].message == "first"
+    assert all(n.startswith("first") for n in notes) and len(notes) <= 50
+    text = sum(map(len, notes)) + sum(len(r.message) for r in results.values())
+    assert text <= MAX_TEXT and max(len(n) for n in notes) <= 600
