@@ -323,6 +323,26 @@ def svm_loss(x, y):
 '''
 
 
+# Four processes of 1 GB each: every one is under the per-process address-space limit,
+# together they pass the sandbox's memory cgroup (2 GB + 256 MB).
+MEMORY_SPREAD = '''
+def relu_backward(dout, cache):
+    import os, time
+    import numpy as np
+    children = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            hold = np.ones(2 ** 27)
+            time.sleep(1)
+            os._exit(0)
+        children.append(pid)
+    hold = np.ones(2 ** 27)
+    statuses = [os.waitpid(pid, 0)[1] for pid in children]
+    raise ValueError("CHEAT-REPORT children ended " + ",".join(map(str, statuses)))
+'''
+
+
 @pytest.fixture(scope="module")
 def listener():
     """A TCP server on the host's loopback that records every connection it gets."""
@@ -386,6 +406,7 @@ def graded(sandbox, listener, tmp_path_factory):
         "relay": lambda: {**_swap("01_affine_layer", "affine_forward", RELAY_READ),
                           **_swap("04_two_layer_net", "TwoLayerNet", RELAY_WRITE)},
         "fill_tmp": lambda: _swap("02_relu", "relu_forward", FILL_TMP),
+        "memory_spread": lambda: _swap("02_relu", "relu_backward", MEMORY_SPREAD),
         "flood_frames": lambda: _swap("03_losses", "svm_loss",
                                       FLOOD_FRAMES.replace("SENDS", "1000")),
         "flood_notes": lambda: _swap("03_losses", "svm_loss",
@@ -668,3 +689,53 @@ def test_one_notes_frame_one_result_per_check_and_a_text_budget():
     assert all(n.startswith("first") for n in notes) and len(notes) <= 50
     text = sum(map(len, notes)) + sum(len(r.message) for r in results.values())
     assert text <= MAX_TEXT and max(len(n) for n in notes) <= 600
+
+
+def test_memory_is_capped_per_sandbox_where_the_first_line_says_so(graded, sandbox):
+    """Four 1 GB processes pass the sandbox's cgroup: the task is killed. Where no cgroup
+    can be created, the first line says so."""
+    points, outcome, _ = graded
+    got = _cheat(points, "memory_spread")
+    assert got["relu_backward"] == 0
+    assert {q: p for q, p in got.items() if q != "relu_backward"} == \
+        {q: p for q, p in FULL.items() if q != "relu_backward"}
+    result = outcome.grades["cheat--memory_spread"]["results"]["relu_backward"]
+    text = " ".join([c.message for c in result.checks] + result.notes)
+    if sandbox.memory.works:
+        assert "per sandbox (cgroup v" in sandbox.description
+        killed = "SIGKILL" in text or "MemoryError" in text or \
+            any(s != "0" for s in text.split("children ended ")[-1].split()[0].split(","))
+        assert killed, text
+    else:  # each process stays under its own limit: nothing to observe but the line
+        assert "no per-sandbox memory cgroup (" in sandbox.description
+
+
+def test_an_unprivileged_worker_cannot_read_files_private_to_root(tmp_path):
+    """The unprivileged-user isolation (root only): a worker runs as another uid and
+    cannot read what only root may read (how the Gradescope bundle hides its answer key)."""
+    if os.geteuid() != 0:
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    secret = tmp_path / "secret.py"
+    secret.write_text("ANSWER = 42\n")
+    os.chmod(secret, 0o600)
+    os.chmod(tmp_path, 0o755)
+    reader = f'''
+def affine_forward(x, w, b):
+    import os
+    try:
+        text = open({str(secret)!r}).read()
+    except OSError as err:
+        text = type(err).__name__
+    raise NotImplementedError("CHEAT-REPORT uid " + str(os.getuid()) + " read " + text)
+'''
+    write_submission(tmp_path / "subs", "reader", _swap("01_affine_layer", "affine_forward", reader))
+    sandbox = open_sandbox("unprivileged-user")
+    try:
+        _, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                  questions=("affine_forward",), timeout=20)
+    finally:
+        sandbox.close()
+    message = checks_of(outcome, "reader", "affine_forward")["values_2d"].message
+    assert "read PermissionError" in message and "uid 0 " not in message, message
