@@ -10,13 +10,18 @@ The contract every grading route relies on
 - "unprivileged-user": only when running as root (e.g. Gradescope's image): a separate
   process per task running as an unprivileged uid (65534 and below, one per concurrent
   session), clean environment, private folder, the same limits and caps (host.py);
-  unavailable when not root;
+  unavailable when not root, or when that uid cannot run the interpreter and import
+  numpy and fcnet (an interpreter under /root/ is bound onto a readable folder where the
+  kernel lets root do so; else make it readable). Files the worker must not read must be
+  unreadable to other users (e.g. mode 0700/0600, owned by root);
 - "process": a separate process per task as the current user (host.py); explicit only
   (`--no-sandbox`), refused as root;
 - "best": bubblewrap if it works, else unprivileged-user when root, else process.
 
-Every sandbox has `.description`: one line naming the isolation and the caps in force,
-which is each route's first line of output. The worker needs nothing but the Python
+`engine.Settings(isolation=...)` (default "bubblewrap") is used when `settings.sandbox` is
+None; `python -m autograder` maps `--no-sandbox` to "process". Every sandbox has
+`.description`: one line naming the isolation and the caps in force, which is each
+route's first line of output. The worker needs nothing but the Python
 runtime, numpy, fcnet and tqdm (read through a library folder), and gets its code and its
 job over a pipe; it never reads the grader's files.
 

@@ -136,12 +136,11 @@ class ForkServerSession(Session):
 
 
 def _idle_header(control):
-    import json as _json
-
+    """The fork server's "idle" report among the control frames, or None."""
     for body in control.frames:
         n = int.from_bytes(body[:8], "little")
         try:
-            header = _json.loads(body[8:8 + n])
+            header = json.loads(body[8:8 + n])
         except ValueError:
             continue
         if isinstance(header, dict) and header.get("kind") == "idle":
