@@ -29,14 +29,16 @@ training runs, sweeps and plots never execute. Cells with IPython magics or synt
 are skipped and named in the feedback.
 
 Every question of every student runs in its own worker process, inside a bubblewrap
-sandbox when `bwrap` works here (no network, private /tmp, no view of the repository,
-the answer key, this grader or other students' files; own PID namespace; new session)
-with limits on CPU time, memory, processes, file size and output. The first line of the
-run says which isolation is in use; without bubblewrap it falls back to a separate
-process with limits and a clean environment. The hidden checks and all comparisons run
-in this process; a worker only sends back numbers and arrays. A worker that hangs,
-crashes, exits, forks or floods its output costs only that question. See
-autograder/SECURITY.md.
+sandbox (no network, no view of the repository, the answer key, this grader or other
+students' files; /tmp, size-capped, the only writable place; own PID namespace; new
+session) with limits on CPU time, memory (per sandbox by a cgroup where the machine
+allows it), processes, file size and output. The first line of the run names the
+isolation and the caps in force. Without bubblewrap the grader stops with exit status 2
+and says how to install it; --no-sandbox runs the workers as separate processes of your
+own user instead (no hiding of files or network: trusted code only; refused as root).
+The hidden checks and all comparisons run in this process; a worker only sends back
+numbers and arrays. A worker that hangs, crashes, exits, forks or floods its output
+costs only that question. See autograder/SECURITY.md.
 
 Decoupled grading: two_layer_net and training run the student's TwoLayerNet (and sgd)
 on top of the answer key's layers, so a bug in a layer costs points only under that layer.
@@ -65,7 +67,8 @@ data:
 exit status:
   0  every submission got a row in the grades, however badly it did
   2  misuse (missing folder, bad option, two submissions for one student, CIFAR-10
-     unavailable when needed), with a one-line reason
+     unavailable when needed, bubblewrap unavailable without --no-sandbox), with a
+     one-line reason
 
 example:
   python -m autograder grade submissions/ --out grades/ --workers 2
@@ -90,7 +93,8 @@ def build_parser():
                        help=f"wall-clock limit of one question's worker; CPU time is "
                             f"limited to the same (default: {DEFAULT_TIMEOUT})")
     grade.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
-                       help=f"address-space limit of a worker (default: {DEFAULT_MEMORY_MB})")
+                       help=f"address-space limit of a worker process; a whole sandbox may use "
+                            f"256 MB more (default: {DEFAULT_MEMORY_MB})")
     grade.add_argument("--seed", type=int, default=COURSE_SEED,
                        help="course seed of the hidden check inputs (default: the one in "
                             "autograder/points.py)")
@@ -98,7 +102,9 @@ def build_parser():
                        help="grade only these question ids (default: all); the outputs then "
                             "have only their columns")
     grade.add_argument("--no-sandbox", action="store_true",
-                       help="do not use bubblewrap even if it is available (weaker)")
+                       help="run student code as separate processes of your own user, "
+                            "without bubblewrap: no isolation of files or network (trusted "
+                            "code only; refused as root)")
     grade.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -138,9 +144,12 @@ def main(argv=None):
         return _fail(f"cannot create --out {out}: {err.strerror}")
 
     from . import data, engine
-    from .sandbox import detect_sandbox
+    from .sandbox import SandboxUnavailable, open_sandbox
 
-    sandbox = detect_sandbox(allow_bubblewrap=not args.no_sandbox)
+    try:
+        sandbox = open_sandbox("process" if args.no_sandbox else "bubblewrap", args.memory)
+    except SandboxUnavailable as err:
+        return _fail(str(err))
     try:
         print(sandbox.description, flush=True)
         if {"training", "best_model"} & set(questions):

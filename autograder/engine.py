@@ -1,12 +1,20 @@
 """Grading a folder of submissions: one sandboxed worker per (student, question).
 
-`grade(submissions, out, settings)` finds the submissions, draws every question's cases
-once, runs a worker per student and question (a pool of `settings.workers` at a time),
-judges the results in this process and writes grades and feedback. Nothing a worker does
-can stop the batch: a fault costs that worker's question, and the next one starts.
+`grade(submissions, out, settings, announce)` finds the submissions, draws every
+question's cases once per batch, opens the sandbox (`settings.sandbox`, else
+`open_sandbox(settings.isolation)`; its description is announced first), grades
+`settings.workers` students at a time, judges the results in this process and writes
+grades and feedback. A student's code questions share one sandbox session (a fresh worker
+process per question); the decoupled ones get a session of their own, last. Nothing a
+worker does can stop the batch: a fault costs that worker's question, and the next one
+starts. The engine sees only the sandbox's session interface, never its type.
 """
+import dataclasses
+import io
+import json
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -16,13 +24,16 @@ from fcnet.chapters import QUESTION_IDS, chapter_of
 
 from . import grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from .sandbox import SANDBOX_LIB, BubblewrapSandbox, Limits, detect_sandbox
+from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
 from .submissions import MODEL_FILE, UsageError, chapters_of, discover, read_files
-from .worker_runtime import decode_frame, encode_frame
+from .worker_runtime import decode_frame
 
-# Order of a student's questions (any order works; the long one first).
-_ORDER = {"training": 0, "two_layer_net": 1, "best_model": 2}
+# Result text a worker may send per task: each message and note is cut to MAX_MESSAGE
+# characters, and all of them together to MAX_TEXT.
+MAX_MESSAGE, MAX_NOTES, MAX_TEXT = 600, 50, 20_000
+# Case arrays larger than this are shared through a read-only file, not sent per job.
+SHARED_BYTES = 2 ** 20
 
 
 @dataclass
@@ -32,7 +43,8 @@ class Settings:
     memory_mb: int = DEFAULT_MEMORY_MB
     course_seed: int = COURSE_SEED
     questions: tuple = QUESTION_IDS
-    sandbox: object = None          # a Sandbox; detected when None
+    sandbox: object = None          # an opened sandbox; else open_sandbox(isolation)
+    isolation: str = "bubblewrap"   # see autograder.sandbox.open_sandbox
     progress: bool = True
 
 
@@ -41,6 +53,7 @@ class Outcome:
     grades: dict = field(default_factory=dict)  # student -> {"results": {...}, "notes": [...]}
     sandbox_line: str = ""
     internal_errors: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)  # qid -> wall seconds, summed over students
 
 
 def grade(submissions_dir, out_dir, settings=None, announce=print):
@@ -56,7 +69,8 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
                          f"{', '.join(QUESTION_IDS)}")
     submissions = discover(submissions_dir)
     own_sandbox = settings.sandbox is None
-    sandbox = detect_sandbox() if own_sandbox else settings.sandbox
+    sandbox = open_sandbox(settings.isolation, settings.memory_mb) if own_sandbox \
+        else settings.sandbox
     outcome = Outcome(sandbox_line=sandbox.description)
     announce(sandbox.description)
     try:
@@ -77,8 +91,10 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
 
 
 def _run_all(submissions, jobs, outcome, settings):
-    """Grade the students `settings.workers` at a time, each student's questions in turn
-    in one sandbox session (a fresh worker process per question)."""
+    """Grade the students `settings.workers` at a time. A student's code questions run in
+    one sandbox session (a fresh worker process per question); then the decoupled ones,
+    which receive the answer key's layers, in a session of their own, closed afterwards;
+    then the grader-side ones (best_model) here."""
     lock = threading.Lock()
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
@@ -89,29 +105,34 @@ def _run_all(submissions, jobs, outcome, settings):
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
             notes.extend(ch.error for ch in chapters.values() if ch.error)
-        session = jobs.sandbox.session()
         try:
-            for qid in sorted(settings.questions, key=lambda q: _ORDER.get(q, 9)):
-                try:
-                    result = jobs.grade_one(session, submission, chapters, qid)
-                except Exception as err:  # a bug in the grader: report it, keep going
-                    message = f"internal grader error ({type(err).__name__}: {err})"
-                    with lock:
-                        outcome.internal_errors.append(f"{submission.student}/{qid}: {message}")
-                    result = score_question(qid, [failed_outcome(c, CRASHED, message)
-                                                  for c in hidden_checks.checks_for(qid)])
-                    session.close()
-                with lock:
-                    outcome.grades[submission.student]["results"][qid] = result
-                    bar.update(1)
+            for group in _question_groups(settings.questions):
+                jobs.grade_group(submission, chapters, group, record)
         finally:
-            session.close()
             submission.files = {}  # free the notebooks and the model
+
+    def record(submission, qid, result, problem, seconds):
+        with lock:
+            outcome.seconds[qid] = outcome.seconds.get(qid, 0.0) + seconds
+            if problem:
+                outcome.internal_errors.append(f"{submission.student}/{qid}: {problem}")
+            outcome.grades[submission.student]["results"][qid] = result
+            bar.update(1)
 
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
         for future in [pool.submit(grade_student, s) for s in submissions]:
             future.result()
     bar.close()
+
+
+def _question_groups(questions):
+    """The questions in the order they run, one list per session: the code questions,
+    then the decoupled ones (after every other question of the student, so nothing of
+    the reference layers can reach them), then the grader-side ones."""
+    code = [q for q in questions if q not in grading.DECOUPLED | grading.GRADER_SIDE]
+    decoupled = [q for q in questions if q in grading.DECOUPLED]
+    grader_side = [q for q in questions if q in grading.GRADER_SIDE]
+    return [group for group in (code, decoupled, grader_side) if group]
 
 
 def _progress(total, enabled):
@@ -131,9 +152,28 @@ class _Jobs:
         self.limits = Limits(timeout=settings.timeout, memory_mb=settings.memory_mb)
         self.probes_source = grading.probes_source()
         self.reference_source = grading.reference_source()
-        self.lib = SANDBOX_LIB if isinstance(sandbox, BubblewrapSandbox) else \
-            str(getattr(sandbox, "lib", SANDBOX_LIB))
-        self._case_arrays = {}
+        self.lib = sandbox.lib
+        self._case_parts = {}
+        self._lock = threading.Lock()
+
+    def grade_group(self, submission, chapters, questions, record):
+        """Grade `questions` of one student in one session; a grader bug costs only its
+        question (an internal error for the instructor) and a fresh session."""
+        session = self.sandbox.session()
+        try:
+            for qid in questions:
+                started = time.monotonic()
+                try:
+                    result = self.grade_one(session, submission, chapters, qid)
+                    problem = None
+                except Exception as err:  # a bug in the grader: report it, keep going
+                    problem = f"internal grader error ({type(err).__name__}: {err})"
+                    result = score_question(qid, [failed_outcome(c, CRASHED, problem)
+                                                  for c in hidden_checks.checks_for(qid)])
+                    session.close()
+                record(submission, qid, result, problem, time.monotonic() - started)
+        finally:
+            session.close()
 
     def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
@@ -148,7 +188,8 @@ class _Jobs:
             return grading.not_done(qid, chapter.error)
         tasks = grading.probe_tasks(qid, self.settings.course_seed)
         job = self._job(qid, chapters, tasks, cases)
-        run = session.run(job, self.limits)
+        limits = dataclasses.replace(self.limits, frames=len(tasks) + 3)
+        run = session.run(job, limits)
         results, notes, ready = _parse_frames(run.frames)
         if not ready:
             # The worker died before any student code ran: the grader's problem, not the
@@ -163,17 +204,7 @@ class _Jobs:
         return grading.judge_question(qid, cases, results, fault, notes)
 
     def _job(self, qid, chapters, tasks, cases):
-        arrays, entries = {}, []
-        for task in tasks:
-            case = cases[task.case]
-            scalars = {k: _json_value(v) for k, v in case.items()
-                       if not isinstance(v, np.ndarray)}
-            names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
-            for name in names:
-                arrays[f"{task.case}/{name}"] = case[name]
-            entries.append({"key": task.key, "probe": task.probe, "case": task.case,
-                            "scalars": scalars, "arrays": names, "needs": list(task.needs),
-                            "np_seed": task.np_seed})
+        entries, blob = self._cases_part(qid, tasks, cases)
         header = {
             "lib": self.lib,
             "limits": self.limits.for_worker(),
@@ -183,7 +214,35 @@ class _Jobs:
             "target": chapter_of(qid),
             "tasks": entries,
         }
-        return encode_frame(header, arrays)[8:]
+        text = json.dumps(header).encode("utf-8")
+        return len(text).to_bytes(8, "little") + text + blob  # a frame body (worker_runtime)
+
+    def _cases_part(self, qid, tasks, cases):
+        """(task entries, .npz bytes of the case arrays) of `qid`: the same for every
+        student, so packed once per batch. Arrays above SHARED_BYTES (the training data,
+        60 MB) go to the sandbox's shared folder instead, which workers memory-map."""
+        with self._lock:
+            if qid not in self._case_parts:
+                arrays, entries = {}, []
+                for task in tasks:
+                    case = cases[task.case]
+                    scalars = {k: _json_value(v) for k, v in case.items()
+                               if not isinstance(v, np.ndarray)}
+                    names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
+                    shared = {n: self.sandbox.shared.add(f"{qid}.{task.case}.{n}", case[n])
+                              for n in names if case[n].nbytes > SHARED_BYTES}
+                    for name in names:
+                        if name not in shared:
+                            arrays[f"{task.case}/{name}"] = case[name]
+                    entries.append({"key": task.key, "probe": task.probe, "case": task.case,
+                                    "scalars": scalars, "shared": shared,
+                                    "arrays": [n for n in names if n not in shared],
+                                    "needs": list(task.needs), "np_seed": task.np_seed})
+                blob = io.BytesIO()
+                if arrays:
+                    np.savez(blob, **arrays)
+                self._case_parts[qid] = (entries, blob.getvalue())
+            return self._case_parts[qid]
 
 
 def _json_value(value):
@@ -196,9 +255,13 @@ def _parse_frames(frames):
     """({task key: ProbeResult}, notes, whether the worker got ready) from its frames.
 
     Frames that do not decode are skipped: a student can write to the result channel, but
-    only data it could have returned anyway.
+    only data it could have returned anyway. The first result frame of a task counts, and
+    the first notes frame; every text is cut to MAX_MESSAGE characters, the notes together
+    to half of MAX_TEXT and the results' texts to the other half, so a worker cannot fill
+    the feedback.
     """
-    results, notes, ready = {}, [], False
+    results, notes, ready = {}, None, False
+    notes_budget, budget = _TextBudget(MAX_TEXT // 2), _TextBudget(MAX_TEXT // 2)
     for body in frames:
         try:
             header, arrays = decode_frame(body)
@@ -207,21 +270,41 @@ def _parse_frames(frames):
         kind = header.get("kind")
         if kind == "ready":
             ready = True
-        elif kind == "notes":
-            notes.extend(str(n)[:600] for n in header.get("notes", [])[:50]
-                         if isinstance(n, str))
+        elif kind == "notes" and notes is None:
+            raw = header.get("notes")
+            notes = [notes_budget.take(n) for n in (raw if isinstance(raw, list) else [])[:MAX_NOTES]
+                     if isinstance(n, str)]
         elif kind == "result" and isinstance(header.get("key"), str):
             key = header["key"]
-            if key in results:
-                continue  # the first answer counts
-            status = header.get("status")
-            message = str(header.get("message", ""))[:600]
-            if status == "ok":
-                scalars = header.get("scalars") or {}
-                outputs = {str(k): v for k, v in scalars.items()
-                           if v is None or type(v) in (bool, int, float, str)}
-                outputs.update(arrays)
-                results[key] = grading.ProbeResult("ok", outputs=outputs)
-            elif status in ("missing", "not implemented", "error"):
-                results[key] = grading.ProbeResult(status, message)
-    return results, notes, ready
+            if key not in results:
+                results[key] = _probe_result(header, arrays, budget)
+    results = {k: v for k, v in results.items() if v is not None}
+    return results, [n for n in notes or [] if n], ready
+
+
+class _TextBudget:
+    """Cuts texts to MAX_MESSAGE characters each and `left` in all."""
+
+    def __init__(self, left):
+        self.left = left
+
+    def take(self, text):
+        text = str(text)[:min(MAX_MESSAGE, max(self.left, 0))]
+        self.left -= len(text)
+        return text
+
+
+def _probe_result(header, arrays, budget):
+    status = header.get("status")
+    message = budget.take(header.get("message", ""))
+    if status == "ok":
+        scalars = header.get("scalars") or {}
+        if not isinstance(scalars, dict):
+            return None
+        outputs = {str(k)[:100]: (budget.take(v) if isinstance(v, str) else v)
+                   for k, v in scalars.items() if v is None or type(v) in (bool, int, float, str)}
+        outputs.update(arrays)
+        return grading.ProbeResult("ok", outputs=outputs)
+    if status in ("missing", "not implemented", "error"):
+        return grading.ProbeResult(status, message)
+    return None

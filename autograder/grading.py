@@ -133,8 +133,8 @@ def run_probe_in_process(task, ns, case, reference=None):
     try:
         probe = getattr(probes, task.probe)
         if reference is not None:
-            with probes.decoupled(ns, reference):
-                outputs = probe(ns, case)
+            with probes.decoupled(ns, reference) as view:
+                outputs = probe(view, case)
         else:
             outputs = probe(ns, case)
         scalars, arrays = _plain(outputs, np)

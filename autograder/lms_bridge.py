@@ -45,10 +45,9 @@ def open_route_sandbox():
     bubblewrap where it works; otherwise the strongest fallback the machine allows. Its
     `.description` is the first line of each route's output.
     """
-    from .sandbox import detect_sandbox
+    from .sandbox import open_sandbox
 
-    # after merge: open_sandbox("best")
-    return detect_sandbox()
+    return open_sandbox("best")
 
 
 def stage_submission(folder, dest, skip=()):

@@ -11,6 +11,7 @@ function that writes into its arguments cannot change the case, and the arrays a
 are after the call are reported for the "inputs left unmodified" checks.
 """
 import contextlib
+import types
 
 import numpy as np
 
@@ -53,30 +54,101 @@ def _is_library(obj):
 
 @contextlib.contextmanager
 def decoupled(ns, reference):
-    """Within the block, the layer names seen by the student's code are `reference`'s.
+    """Within the block: a view of `ns` in which the student's code sees `reference`'s
+    layers under the layer names. Use the namespace it yields.
 
-    Patches `ns` itself and the globals of every student function and class method in it
-    (a TwoLayerNet imported from chapter 4 looks its layers up in chapter 4's globals).
-    Everything is put back afterwards.
+    The student's own namespaces are never changed, so the reference layers are never
+    reachable from the student's own globals: every student function reachable from
+    `ns` (through globals, closures, classes and their bases) is copied with globals that
+    are a copy of its module's globals, in which the layer names are the reference's and
+    the student's other functions and classes are copies too (a TwoLayerNet imported
+    from chapter 4 looks its layers up in chapter 4's globals, a helper in its own).
     """
-    targets = {id(ns): ns}
-    for value in list(ns.values()):
-        for func in _student_functions(value):
-            targets.setdefault(id(func.__globals__), func.__globals__)
-    saved = []
-    for globals_dict in targets.values():
-        for name in REFERENCE_NAMES:
-            if name in reference:
-                saved.append((globals_dict, name, globals_dict.get(name, _MISSING)))
-                globals_dict[name] = reference[name]
-    try:
-        yield
-    finally:
-        for globals_dict, name, old in reversed(saved):
-            if old is _MISSING:
-                globals_dict.pop(name, None)
-            else:
-                globals_dict[name] = old
+    yield _Rebinder(reference).namespace(ns)
+
+
+class _Rebinder:
+    def __init__(self, reference):
+        self.layers = {n: reference[n] for n in REFERENCE_NAMES if n in reference}
+        self.globals, self.copies, self.pending = {}, {}, []
+
+    def namespace(self, ns):
+        view = {name: self.copy(value) for name, value in ns.items()}
+        view.update(self.layers)
+        while self.pending:  # filled after the copies exist, so cycles end
+            overlay = self.pending.pop()
+            for name, value in list(overlay.items()):
+                if name not in self.layers:
+                    overlay[name] = self.copy(value)
+        return view
+
+    def copy(self, obj):
+        if id(obj) in self.copies:
+            return self.copies[id(obj)]
+        if isinstance(obj, type) and _student_functions(obj) and not _is_library(obj):
+            return self._copy_class(obj)
+        if isinstance(obj, types.FunctionType) and not _is_library(obj):
+            return self._copy_function(obj)
+        return obj
+
+    def _overlay(self, module_globals):
+        key = id(module_globals)
+        if key not in self.globals:
+            overlay = {**module_globals, **self.layers}
+            self.globals[key] = overlay
+            self.pending.append(overlay)
+        return self.globals[key]
+
+    def _copy_function(self, func, class_cell=None):
+        cells = None
+        if func.__closure__:
+            cells = tuple(class_cell if name == "__class__" and class_cell is not None
+                          else types.CellType(self._cell_copy(cell))
+                          for name, cell in zip(func.__code__.co_freevars, func.__closure__))
+        clone = types.FunctionType(func.__code__, self._overlay(func.__globals__),
+                                   func.__name__, func.__defaults__, cells)
+        clone.__kwdefaults__ = func.__kwdefaults__
+        clone.__dict__.update(func.__dict__)
+        clone.__qualname__, clone.__module__ = func.__qualname__, func.__module__
+        self.copies[id(func)] = clone
+        return clone
+
+    def _cell_copy(self, cell):
+        try:
+            return self.copy(cell.cell_contents)
+        except ValueError:  # an empty cell
+            return None
+
+    def _copy_class(self, cls):
+        self.copies[id(cls)] = cls  # while in progress (a class in its own closure)
+        class_cell = types.CellType()
+        slots = getattr(cls, "__slots__", ())
+        slots = {slots} if isinstance(slots, str) else set(slots or ())
+        body = {}
+        for name, member in vars(cls).items():
+            if name in ("__dict__", "__weakref__") or name in slots:
+                continue
+            body[name] = self._copy_member(member, class_cell)
+        bases = tuple(self.copy(base) for base in cls.__bases__)
+        clone = type(cls)(cls.__name__, bases, body)
+        class_cell.cell_contents = clone
+        self.copies[id(cls)] = clone
+        return clone
+
+    def _copy_member(self, member, class_cell):
+        if isinstance(member, staticmethod):
+            return staticmethod(self._copy_member(member.__func__, class_cell))
+        if isinstance(member, classmethod):
+            return classmethod(self._copy_member(member.__func__, class_cell))
+        if isinstance(member, property):
+            parts = [member.fget, member.fset, member.fdel]
+            return property(*[p and self._copy_member(p, class_cell) for p in parts],
+                            member.__doc__)
+        if isinstance(member, types.FunctionType) and not _is_library(member):
+            if id(member) in self.copies:
+                return self.copies[id(member)]
+            return self._copy_function(member, class_cell)
+        return member
 
 
 # ------------------------------------------------------------------------- helpers

@@ -1,8 +1,9 @@
 """The code that runs inside a grading worker, next to the student's code.
 
-The grader starts `python -I -S -B -c BOOTSTRAP` (inside bubblewrap where available) and
-writes to its stdin: first this file's source, then one job frame. Nothing of the grader
-is on the worker's disk. The worker
+The grader starts `python -I -S -B -c BOOTSTRAP` (inside the sandbox) and writes to its
+stdin: first this file's source followed by worker_server.py's, then a config frame, then
+one job frame (or, for a fork server, one job frame per task, each read by a fresh
+child). Nothing of the grader is on the worker's disk. The worker
 
 1. reads the whole job (the student's definitions, the probes' source, the cases, and for
    decoupled questions the answer key's layers), then limits itself (CPU time, address
@@ -13,8 +14,12 @@ is on the worker's disk. The worker
 3. runs each probe and writes one result frame per case to its result channel: only plain
    numbers, strings and arrays (JSON and an .npz written with allow_pickle=False).
 
-The student's prints go to stderr, which the grader caps. The grader reads the frames with
-`decode_frame` and judges them; nothing a worker writes is trusted beyond being data.
+Frames, in order: "ready" (limits applied; from here on a failure is the student's code's
+doing), one "notes", one "result" per task, "done". The student's prints go to stderr,
+which the grader caps. The grader cuts the frames by their length prefix as they arrive
+(sandbox/supervisor.py), accepts at most one result frame per task and one notes frame,
+decodes them with `decode_frame` and judges them; nothing a worker writes is trusted
+beyond being data.
 
 The grader imports this module too (for the frame format); `main()` runs only in a worker.
 """
@@ -324,10 +329,13 @@ def _stdin_to_devnull():
 
 
 def main(argv=()):
-    """Entry point inside a worker (called by BOOTSTRAP): one job, or a fork server."""
+    """Entry point inside a worker (called by BOOTSTRAP): a config frame, then one job;
+    or, with argv ["serve"], the fork server of worker_server.py (sent along with this)."""
+    config = json.loads(_read_frame(sys.stdin.buffer).decode("utf-8"))
     if list(argv)[:1] == ["serve"]:
-        return serve()
+        return serve(config)  # noqa: F821 (defined by worker_server.py in the same source)
     send = _results_channel()
+    _setup(config["lib"])
     body = _read_frame(sys.stdin.buffer)
     _stdin_to_devnull()
     run_job(body, send)
@@ -369,168 +377,38 @@ def run_job(body, send):
     send({"kind": "notes", "notes": notes[:50]})
 
     for task in job["tasks"]:
-        case = dict(task["scalars"])
-        for name in task["arrays"]:
-            case[name] = arrays[f"{task['case']}/{name}"]
-        header = {"kind": "result", "key": task["key"]}
-        missing = [n for n in task["needs"] if n not in ns]
-        if missing:
-            send({**header, "status": "missing",
-                  "message": f"{', '.join(missing)} is not defined in "
-                             f"{job['target']}.ipynb"})
-            continue
-        np.random.seed(int(task.get("np_seed", 0)))
-        try:
-            probe = getattr(probes, task["probe"])
-            if reference is not None:
-                with probes.decoupled(ns, reference):
-                    outputs = probe(ns, case)
-            else:
-                outputs = probe(ns, case)
-            scalars, out_arrays = _plain(outputs, np)
-        except NotImplementedError as err:
-            send({**header, "status": "not implemented",
-                  "message": _short(str(err) or "still raises NotImplementedError")})
-            continue
-        except BaseException as err:  # the student's code raised (SystemExit included)
-            send({**header, "status": "error", "message": _describe(err)})
-            continue
-        send({**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)},
-             out_arrays)
+        send(*_run_task(task, arrays, ns, probes, reference, job["target"], np))
     send({"kind": "done"})
 
 
-# ------------------------------------------------------------------------- fork server
-
-def _read_exact(fd, n):
-    """Exactly n bytes from fd (unbuffered: nothing beyond them is read), b"" at EOF."""
-    chunks, left = [], n
-    while left:
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return b""
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _prctl(option, value):
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(option, value, 0, 0, 0)
-
-
-def serve():
-    """Fork server for one student's sandbox: one child process per question.
-
-    The server itself never runs student code and never reads a job: each child reads
-    its own job from stdin, runs it, and exits. After every child the server kills every
-    other process in the sandbox (it is a subreaper in its own PID namespace), reaps
-    them and empties /tmp, then reports on its private acknowledgement channel, which
-    children close before anything of the student runs. The server is not dumpable, so
-    a child cannot read its memory or file descriptors.
-    """
-    import signal
-
-    if os.getpid() > 10:
-        # kill(-1) below is only safe as PID 2 of a fresh PID namespace (bubblewrap).
-        raise SystemExit("the fork server runs only inside its own PID namespace")
-    send = _results_channel()
-    config = json.loads(_read_frame(sys.stdin.buffer).decode("utf-8"))
-    _setup(config["lib"])
-    for name in config.get("preload", ()):
-        try:
-            __import__(name)
-        except Exception:
-            pass
-    ack_fd = int(config["ack_fd"])
-    _prctl(4, 0)    # PR_SET_DUMPABLE: no ptrace, no /proc/<server>/{mem,fd} for children
-    _prctl(36, 1)   # PR_SET_CHILD_SUBREAPER: orphans of a question come back to us
-
-    def acknowledge(header):
-        os.write(ack_fd, encode_frame(header))
-
-    acknowledge({"kind": "server-ready"})
-    while True:
-        head = _read_exact(0, 8)
-        if not head:
-            os._exit(0)
-        (length,) = _LENGTH.unpack(head)
-        took_r, took_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the question's worker
-            try:
-                os.close(ack_fd)
-                os.close(took_r)
-                body = _read_exact(0, length)
-                os.write(took_w, b"1" if len(body) == length else b"0")
-                os.close(took_w)
-                _stdin_to_devnull()
-                run_job(body, send)
-            finally:
-                os._exit(0)
-        os.close(took_w)
-        _, status = os.waitpid(pid, 0)
-        took = os.read(took_r, 1)
-        os.close(took_r)
-        clean = _clean_sandbox(signal.SIGKILL)
-        acknowledge({"kind": "idle", "status": _status_text(status),
-                     "clean": bool(clean and took == b"1")})
-        if not clean or took != b"1":
-            os._exit(1)  # out of step or not clean: the grader starts a fresh sandbox
-
-
-def _status_text(status):
-    if os.WIFSIGNALED(status):
-        return f"signal {os.WTERMSIG(status)}"
-    return f"exit {os.WEXITSTATUS(status)}" if os.WIFEXITED(status) else "unknown"
-
-
-def _clean_sandbox(sigkill):
-    """Kill and reap every process but us and PID 1, then empty /tmp. True when done."""
-    import shutil
-    import time
-
-    for _ in range(2000):
-        try:
-            os.kill(-1, sigkill)
-            signalled = True
-        except ProcessLookupError:
-            signalled = False
-        children = True
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                children = False
-                break
-            if pid == 0:
-                break
-        if not signalled and not children:
-            break
-        time.sleep(0.001)
-    else:
-        return False
-
-    def make_writable_and_retry(function, path, _):
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
-            os.chmod(path, 0o700)
-        except OSError:
-            pass
-        function(path)
-
+def _run_task(task, arrays, ns, probes, reference, target, np):
+    """(result header, arrays) of one probe task; the student's errors become statuses."""
+    case = dict(task["scalars"])
+    for name in task["arrays"]:
+        case[name] = arrays[f"{task['case']}/{name}"]
+    for name, path in task.get("shared", {}).items():  # large inputs: read-only, mapped
+        case[name] = np.load(path, mmap_mode="r", allow_pickle=False)
+    header = {"kind": "result", "key": task["key"]}
+    missing = [n for n in task["needs"] if n not in ns]
+    if missing:
+        return {**header, "status": "missing",
+                "message": f"{', '.join(missing)} is not defined in {target}.ipynb"}, None
+    np.random.seed(int(task.get("np_seed", 0)))
     try:
-        for entry in os.listdir("/tmp"):
-            path = os.path.join("/tmp", entry)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, onerror=make_writable_and_retry)
-            else:
-                os.unlink(path)
-        return not os.listdir("/tmp")
-    except OSError:
-        return False
+        probe = getattr(probes, task["probe"])
+        if reference is not None:
+            with probes.decoupled(ns, reference) as view:
+                outputs = probe(view, case)
+        else:
+            outputs = probe(ns, case)
+        scalars, out_arrays = _plain(outputs, np)
+    except NotImplementedError as err:
+        return {**header, "status": "not implemented",
+                "message": _short(str(err) or "still raises NotImplementedError")}, None
+    except BaseException as err:  # the student's code raised (SystemExit included)
+        return {**header, "status": "error", "message": _describe(err)}, None
+    return {**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)}, \
+        out_arrays
 
 
 def _plain(outputs, np):

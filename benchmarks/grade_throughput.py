@@ -11,6 +11,10 @@ training run on CIFAR-10 and the evaluation of the model on the 10,000 test imag
 The timed part is the whole command as an instructor runs it (start-up, loading
 CIFAR-10, grading, writing grades and feedback). Load average and core count are printed
 too: on a shared machine they explain most of the variation.
+
+Then, for where the time goes, `--breakdown N` submissions (default 10) are graded once
+more in this process with `--workers 1`, and the wall time of each question (its sandbox
+session start included, where it is the session's first task) is printed per submission.
 """
 import argparse
 import json
@@ -52,6 +56,9 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="--workers (default 2)")
     parser.add_argument("--model", help="a best_model.npz to put in every submission")
     parser.add_argument("--keep", help="keep the submissions and the output in this folder")
+    parser.add_argument("--breakdown", type=int, default=10,
+                        help="submissions graded again with --workers 1 for the per-question "
+                             "breakdown (default 10; 0 skips it)")
     args = parser.parse_args(argv)
 
     notebooks = sorted((REPO / "solutions" / "notebooks").glob("*.ipynb"))
@@ -92,8 +99,33 @@ def main(argv=None):
     print(f"machine:                {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}")
     print(f"load average:           {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    if args.breakdown:
+        _breakdown(submissions, work / "breakdown", args.breakdown)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _breakdown(submissions, work, count):
+    """Grade `count` of the submissions in this process, one at a time; print where the
+    time went, question by question."""
+    from autograder import engine
+
+    folder = work / "submissions"
+    folder.mkdir(parents=True, exist_ok=True)
+    for student in sorted(submissions.iterdir())[:count]:
+        shutil.copytree(student, folder / student.name)
+    load_before = os.getloadavg()
+    start = time.perf_counter()
+    outcome = engine.grade(folder, work / "out", engine.Settings(workers=1, progress=False),
+                           announce=lambda line: None)
+    seconds = time.perf_counter() - start
+    print(f"\nbreakdown: {count} submissions, --workers 1, {seconds:.1f} s in all "
+          f"({seconds / count:.2f} s per submission; load {load_before[0]:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after)")
+    print("  question          seconds per submission")
+    for qid, total in sorted(outcome.seconds.items(), key=lambda item: -item[1]):
+        print(f"  {qid:<17} {total / count:.3f}")
+    print(f"  {'(all questions)':<17} {sum(outcome.seconds.values()) / count:.3f}")
 
 
 if __name__ == "__main__":

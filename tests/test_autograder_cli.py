@@ -13,6 +13,7 @@ import pytest
 from fcnet.chapters import CHAPTERS
 
 from autograder_support import REPO, notebook, write_submission
+from ci_rules import require
 
 pytestmark = pytest.mark.slow  # many sandboxes: about a minute
 
@@ -51,17 +52,37 @@ def submissions(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded(submissions, tmp_path_factory):
+    from autograder.sandbox import SandboxUnavailable, open_sandbox
+
+    try:
+        open_sandbox("bubblewrap").close()
+    except SandboxUnavailable as err:
+        require("sandbox", f"the grader needs bubblewrap by default: {err}")
     out = tmp_path_factory.mktemp("out")
     done = run("grade", submissions, "--out", out, "--questions", ",".join(QUESTIONS),
                "--timeout", "30")
     return done, out
 
 
-def test_the_first_line_names_the_isolation(graded):
+def test_the_first_line_names_the_isolation_and_the_caps(graded):
     done, _ = graded
     assert done.returncode == 0, done.stderr
     first = done.stdout.splitlines()[0]
-    assert first.startswith("sandbox: bubblewrap") or first.startswith("WARNING: no bubblewrap")
+    assert first.startswith("isolation: bubblewrap: bubblewrap "), first
+    caps = first.split("; caps: ")[1]
+    for words in ("memory", "per sandbox", "/tmp 64 MB", "address space", "processes",
+                  "prints", "result frame"):
+        assert words in caps, words
+    if _cgroup_memory_works():
+        assert "(cgroup v" in caps
+    else:
+        assert "no per-sandbox memory cgroup (" in caps
+
+
+def _cgroup_memory_works():
+    from autograder.sandbox.confine import MemoryCap
+
+    return MemoryCap(2 ** 30).works
 
 
 def test_it_shows_progress(graded):
@@ -132,11 +153,33 @@ def test_re_running_gives_the_same_grades(graded, submissions, tmp_path):
     assert (tmp_path / "again" / "grades.json").read_text() == (out / "grades.json").read_text()
 
 
-def test_no_sandbox_is_announced(submissions, tmp_path):
+def test_no_sandbox_is_announced_or_refused_as_root(submissions, tmp_path):
     done = run("grade", submissions, "--out", tmp_path / "o", "--questions", "inline_q1",
                "--no-sandbox", "--no-progress")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0].startswith("WARNING: no bubblewrap")
+    if os.geteuid() == 0:
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "as root is refused" in lines[0], done.stderr
+        assert "apt-get install bubblewrap" in lines[0]
+        assert not (tmp_path / "o" / "grades.csv").exists()
+    else:
+        assert done.returncode == 0, done.stderr
+        first = done.stdout.splitlines()[0]
+        assert first.startswith("isolation: process: WARNING"), first
+
+
+def test_without_bubblewrap_it_stops_and_says_how_to_install_it(submissions, tmp_path):
+    """No silent weakening: bwrap missing from PATH and no --no-sandbox is exit 2."""
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submissions),
+                           "--out", str(tmp_path / "o"), "--questions", "inline_q1"],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "bubblewrap (bwrap) is not installed" in lines[0]
+    assert "apt-get install bubblewrap" in lines[0] and "--no-sandbox" in lines[0]
+    assert done.stdout == "" and not (tmp_path / "o" / "grades.csv").exists()
 
 
 def test_help_documents_the_interface():

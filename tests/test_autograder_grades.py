@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.points import QUESTION_POINTS
-from autograder.sandbox import detect_sandbox
+from autograder.sandbox import open_sandbox
 from fcnet.chapters import QUESTION_IDS
 
 from autograder_support import (cached_model, checks_of, grade_folder, model_bytes,
@@ -322,7 +322,7 @@ def graded(cifar, tmp_path_factory, request):
               "pickled_object_array": pickled.getvalue()}
     for name in MODEL_MISTAKES:
         write_submission(root, f"best_model--{name}", model=models[name])
-    sandbox = detect_sandbox()
+    sandbox = open_sandbox("best")
     try:
         points, outcome = grade_folder(root, tmp_path_factory.mktemp("out"), sandbox,
                                        timeout=60)

@@ -17,10 +17,10 @@ import nbformat
 import pytest
 
 from autograder.points import QUESTION_POINTS
-from autograder.sandbox import BubblewrapSandbox, FallbackSandbox, detect_sandbox
+from autograder.sandbox import SandboxUnavailable, open_sandbox
 from fcnet.chapters import QUESTION_IDS
 
-from ci_rules import required
+from ci_rules import require
 from autograder_support import (REPO, append_cell, checks_of, grade_folder, notebook,
                                 replace_definition, v3_notebook, write_submission)
 
@@ -258,6 +258,91 @@ def affine_forward(x, w, b):
 '''
 
 
+# Places a worker might write to, tried by the relay attack (cwd and HOME are /tmp).
+RELAY_PLACES = ('["/", "/dev/shm", "/dev", "/dev/mqueue", "/tmp", "/var/tmp", "/run", '
+                '"/run/lock", "/opt", "/opt/grader", "/opt/grader/lib", "/etc", "/proc/self", '
+                'os.path.dirname(os.__file__) + "/site-packages"] + sys.path')
+
+# The relay between questions: chapter 4's TwoLayerNet, graded with the answer key's
+# layers in its globals, stores their code everywhere it can; chapter 1's affine_forward
+# looks for it and runs it.
+RELAY_WRITE = f'''
+class TwoLayerNet:
+    def __init__(self, *args, **kwargs):
+        import marshal, os, sys
+        code = marshal.dumps(affine_forward.__code__)
+        wrote = []
+        for place in {RELAY_PLACES}:
+            try:
+                with open(os.path.join(place, "relay.bin"), "wb") as f:
+                    f.write(code)
+                wrote.append(place)
+            except (OSError, TypeError):
+                pass
+        raise NotImplementedError("CHEAT-REPORT wrote " + ",".join(sorted(set(wrote))))
+'''
+RELAY_READ = f'''
+def affine_forward(x, w, b):
+    import marshal, os, sys, types
+    for place in {RELAY_PLACES}:
+        try:
+            with open(os.path.join(place, "relay.bin"), "rb") as f:
+                code = marshal.loads(f.read())
+        except (OSError, TypeError, ValueError, EOFError):
+            continue
+        return types.FunctionType(code, globals())(x, w, b)
+    raise NotImplementedError("CHEAT-REPORT relay found nothing")
+'''
+
+FILL_TMP = '''
+def relu_forward(x):
+    i = 0
+    while True:
+        with open(f"/tmp/fill{i}", "wb") as f:
+            f.write(b"x" * (8 * 2 ** 20))
+        i += 1
+'''
+
+FLOOD_FRAMES = '''
+def svm_loss(x, y):
+    import json, os, struct
+    def frame(header):
+        text = json.dumps(header).encode()
+        body = struct.pack("<Q", len(text)) + text
+        return struct.pack("<Q", len(body)) + body
+    notes = frame({"kind": "notes", "notes": ["N" * 5000] * 1000})
+    result = frame({"kind": "result", "key": "svm_loss_probe@x", "status": "error",
+                    "message": "M" * 10 ** 6})
+    for fd in range(3, 64):
+        try:
+            for _ in range(SENDS):
+                os.write(fd, notes + result)
+        except OSError:
+            pass
+    raise ValueError("flooded")
+'''
+
+
+# Four processes of 1 GB each: every one is under the per-process address-space limit,
+# together they pass the sandbox's memory cgroup (2 GB + 256 MB).
+MEMORY_SPREAD = '''
+def relu_backward(dout, cache):
+    import os, time
+    import numpy as np
+    children = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            hold = np.ones(2 ** 27)
+            time.sleep(1)
+            os._exit(0)
+        children.append(pid)
+    hold = np.ones(2 ** 27)
+    statuses = [os.waitpid(pid, 0)[1] for pid in children]
+    raise ValueError("CHEAT-REPORT children ended " + ",".join(map(str, statuses)))
+'''
+
+
 @pytest.fixture(scope="module")
 def listener():
     """A TCP server on the host's loopback that records every connection it gets."""
@@ -285,11 +370,10 @@ def listener():
 
 @pytest.fixture(scope="module")
 def sandbox():
-    found = detect_sandbox()
-    if not isinstance(found, BubblewrapSandbox) and required("sandbox"):
-        found.close()
-        pytest.fail(f"FCNET_REQUIRE_SANDBOX=1 but bubblewrap is not usable: {found.description}",
-                    pytrace=False)
+    try:
+        found = open_sandbox("bubblewrap")
+    except SandboxUnavailable as err:
+        require("sandbox", f"bubblewrap is not usable: {err}")
     yield found
     found.close()
 
@@ -319,10 +403,18 @@ def graded(sandbox, listener, tmp_path_factory):
         "forge_results": _cheat_affine(FORGE.replace("OUT_DIR", repr(str(out)))),
         "background_process": _cheat_affine(BACKGROUND),
         "network": _cheat_affine(NETWORK.replace("LISTENER_PORT", str(port))),
+        "relay": lambda: {**_swap("01_affine_layer", "affine_forward", RELAY_READ),
+                          **_swap("04_two_layer_net", "TwoLayerNet", RELAY_WRITE)},
+        "fill_tmp": lambda: _swap("02_relu", "relu_forward", FILL_TMP),
+        "flood_frames": lambda: _swap("03_losses", "svm_loss",
+                                      FLOOD_FRAMES.replace("SENDS", "1000")),
+        "flood_notes": lambda: _swap("03_losses", "svm_loss",
+                                     FLOOD_FRAMES.replace("SENDS", "1")),
     }
     for name, build in cheats.items():
         write_submission(root, f"cheat--{name}", build())
-    points, outcome = grade_folder(root, out, sandbox, questions=QUESTIONS, timeout=10)
+    # 20 s: the memory bomb touches 2 GB per case, four times, beside another student.
+    points, outcome = grade_folder(root, out, sandbox, questions=QUESTIONS, timeout=20)
     return points, outcome, out
 
 
@@ -335,7 +427,7 @@ def test_the_solution_and_the_stub_set_the_scale(graded):
 def _process_limit_works(sandbox):
     # Root ignores RLIMIT_NPROC: without bubblewrap (which drops to nobody) a fork bomb
     # run as root would not be contained, so it is not tried there (SECURITY.md).
-    return isinstance(sandbox, BubblewrapSandbox) or os.geteuid() != 0
+    return sandbox.kind == "bubblewrap" or os.geteuid() != 0
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
@@ -386,7 +478,7 @@ def _cheat(points, name):
 
 
 def test_reading_the_answer_key_finds_nothing(graded, sandbox):
-    if not isinstance(sandbox, BubblewrapSandbox):
+    if not sandbox.kind == "bubblewrap":
         pytest.skip("without bubblewrap the files are readable (SECURITY.md says so)")
     points, outcome, _ = graded
     assert _cheat(points, "read_answer_key")["affine_forward"] == 0
@@ -395,7 +487,7 @@ def test_reading_the_answer_key_finds_nothing(graded, sandbox):
 
 
 def test_the_decoupled_worker_gets_layers_but_no_answer_key(graded, sandbox):
-    if not isinstance(sandbox, BubblewrapSandbox):
+    if not sandbox.kind == "bubblewrap":
         pytest.skip("without bubblewrap the files are readable (SECURITY.md says so)")
     points, outcome, _ = graded
     got = _cheat(points, "read_answer_key_decoupled")
@@ -446,7 +538,7 @@ def test_no_background_process_outlives_the_grading(graded):
 
 
 def test_no_network_from_a_worker(graded, listener, sandbox):
-    if not isinstance(sandbox, BubblewrapSandbox):
+    if not sandbox.kind == "bubblewrap":
         pytest.skip("without bubblewrap the network is reachable (SECURITY.md says so)")
     points, outcome, _ = graded
     _, connections = listener
@@ -465,9 +557,10 @@ def test_cheats_cost_nothing_elsewhere(graded):
             {q: p for q, p in FULL.items() if q != "affine_forward"}, name
 
 
-def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
-    """Without bubblewrap: a warning first line; limits, sessions and the token sweep
-    still stop a hang and a background process."""
+def test_the_host_fallback_is_announced_and_still_contains_faults(tmp_path):
+    """Without bubblewrap (the unprivileged-user isolation as root, else the explicit
+    process one): the first line says so; limits and the clean-up after each task still
+    stop a hang and a background process."""
     root = tmp_path / "subs"
     write_submission(root, "solution", {stem: None for stem in
                                         ("03_losses", "04_two_layer_net", "05_solver",
@@ -475,9 +568,11 @@ def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
     write_submission(root, "loops", {
         **_swap("02_relu", "relu_backward", LOOP),
         **_cheat_affine(BACKGROUND.replace(MARKER, MARKER + "-fallback"))()})
-    sandbox = FallbackSandbox("test")
+    isolation = "unprivileged-user" if os.geteuid() == 0 else "process"
+    sandbox = open_sandbox(isolation)
     try:
-        assert sandbox.description.startswith("WARNING")
+        assert sandbox.description.startswith(f"isolation: {isolation}")
+        assert "no bubblewrap" in sandbox.description or "WARNING" in sandbox.description
         points, _ = grade_folder(root, tmp_path / "out", sandbox,
                                  questions=("affine_forward", "relu_forward", "relu_backward"),
                                  timeout=5)
@@ -486,3 +581,160 @@ def test_the_fallback_is_announced_and_still_contains_faults(tmp_path):
     assert points["solution"] == {"affine_forward": 10, "relu_forward": 5, "relu_backward": 5}
     assert points["loops"] == {"affine_forward": 0, "relu_forward": 5, "relu_backward": 0}
     assert _processes_with(MARKER + "-fallback") == []
+
+
+def test_without_a_sandbox_as_root_is_refused():
+    if os.geteuid() != 0:
+        sandbox = open_sandbox("process")
+        assert "WARNING" in sandbox.description
+        sandbox.close()
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    with pytest.raises(SandboxUnavailable, match="refused") as refused:
+        open_sandbox("process")
+    assert "install bubblewrap" in str(refused.value)
+
+
+def test_a_missing_bwrap_is_unavailable_with_the_install_hint(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        open_sandbox("bubblewrap")
+
+
+def test_the_relay_between_questions_gains_nothing(graded, sandbox):
+    """The reference layers' code, stored by the decoupled question, never reaches the
+    student's affine_forward: the only writable place is /tmp, emptied after every task,
+    and the decoupled questions run last, in a sandbox of their own."""
+    points, outcome, _ = graded
+    got = _cheat(points, "relay")
+    assert got["affine_forward"] == 0
+    assert got["two_layer_net"] == 0
+    message = checks_of(outcome, "cheat--relay", "affine_forward")["values_2d"].message
+    assert "relay found nothing" in message
+    wrote = checks_of(outcome, "cheat--relay", "two_layer_net")["scores"].message
+    assert set(wrote.split("wrote ")[1].split(",")) == {"/tmp"}, wrote
+
+
+def test_the_relay_fails_across_sandboxes(sandbox, tmp_path):
+    """Graded in two runs with one sandbox object: the writer first, then a reader."""
+    writer = _swap("04_two_layer_net", "TwoLayerNet", RELAY_WRITE)
+    write_submission(tmp_path / "first", "writer", writer)
+    grade_folder(tmp_path / "first", tmp_path / "out1", sandbox, questions=("two_layer_net",))
+    write_submission(tmp_path / "second", "reader",
+                     _swap("01_affine_layer", "affine_forward", RELAY_READ))
+    points, outcome = grade_folder(tmp_path / "second", tmp_path / "out2", sandbox,
+                                   questions=("affine_forward",))
+    assert points["reader"]["affine_forward"] == 0
+    assert "relay found nothing" in \
+        checks_of(outcome, "reader", "affine_forward")["values_2d"].message
+
+
+def test_filling_tmp_fails_only_that_question(graded):
+    points, outcome, _ = graded
+    got = _cheat(points, "fill_tmp")
+    assert got["relu_forward"] == 0
+    assert {q: p for q, p in got.items() if q != "relu_forward"} == \
+        {q: p for q, p in FULL.items() if q != "relu_forward"}
+    message = checks_of(outcome, "cheat--fill_tmp", "relu_forward")["values"].message
+    assert "No space left" in message or "File too large" in message, message
+
+
+@pytest.mark.parametrize("name", ["flood_frames", "flood_notes"])
+def test_a_flood_of_frames_is_capped(graded, name):
+    points, outcome, out = graded
+    got = _cheat(points, name)
+    assert got["svm_loss"] == 0
+    assert {q: p for q, p in got.items() if q != "svm_loss"} == \
+        {q: p for q, p in FULL.items() if q != "svm_loss"}
+    feedback = (out / "feedback" / f"cheat--{name}.md").read_text()
+    assert len(feedback) < 60_000 and "N" * 700 not in feedback and "M" * 700 not in feedback
+    if name == "flood_frames":
+        assert "more result frames than it has tasks" in feedback
+
+
+# ----------------------------------------------------------------------------- the protocol
+
+def test_the_frame_reader_cuts_frames_as_they_arrive_and_caps_them():
+    from autograder.sandbox.supervisor import FrameReader
+    from autograder.worker_runtime import encode_frame
+
+    stream = b"".join(encode_frame({"kind": k}) for k in ("ready", "notes", "done"))
+    reader = FrameReader(max_frames=3, max_bytes=10 ** 6)
+    for i in range(0, len(stream), 5):  # in pieces, as a pipe delivers them
+        assert reader.feed(stream[i:i + 5]) == ""
+    assert reader.kinds == ["ready", "notes", "done"] and reader.seen("done")
+    # A "done" inside a printed text or a header is not the end of the task.
+    fake = FrameReader(10, 10 ** 6)
+    fake.feed(encode_frame({"kind": "notes", "notes": ['"kind": "done"']}))
+    assert not fake.seen("done")
+    assert "more result frames" in FrameReader(2, 10 ** 6).feed(stream)
+    assert "more result data" in FrameReader(10, 20).feed(stream)
+
+
+def test_one_notes_frame_one_result_per_check_and_a_text_budget():
+    from autograder.engine import MAX_TEXT, _parse_frames
+    from autograder.worker_runtime import encode_frame
+
+    frames = [encode_frame(h)[8:] for h in (
+        {"kind": "ready"},
+        {"kind": "notes", "notes": ["first " + "n" * 2000] * 100},
+        {"kind": "notes", "notes": ["second"]},
+        {"kind": "result", "key": "k", "status": "error", "message": "first"},
+        {"kind": "result", "key": "k", "status": "ok", "scalars": {}},
+        *[{"kind": "result", "key": f"k{i}", "status": "error", "message": "m" * 5000}
+          for i in range(100)])]
+    results, notes, ready = _parse_frames(frames)
+    assert ready and results["k"].status == "error" and results["k"].message == "first"
+    assert all(n.startswith("first") for n in notes) and len(notes) <= 50
+    text = sum(map(len, notes)) + sum(len(r.message) for r in results.values())
+    assert text <= MAX_TEXT and max(len(n) for n in notes) <= 600
+
+
+def test_memory_is_capped_per_sandbox_where_the_first_line_says_so(sandbox, tmp_path):
+    """Four 1 GB processes pass the sandbox's cgroup: the task is killed. Where no cgroup
+    can be created, the first line says so. (Graded on its own: it takes gigabytes.)"""
+    write_submission(tmp_path / "subs", "spread",
+                     _swap("02_relu", "relu_backward", MEMORY_SPREAD))
+    points, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                   questions=("relu_forward", "relu_backward"), timeout=30)
+    assert points["spread"] == {"relu_forward": 5, "relu_backward": 0}
+    result = outcome.grades["spread"]["results"]["relu_backward"]
+    text = " ".join([c.message for c in result.checks] + result.notes)
+    if sandbox.memory.works:
+        assert "per sandbox (cgroup v" in sandbox.description
+        assert "SIGKILL" in text or "MemoryError" in text or \
+            any(s != "0" for s in text.split("children ended ")[-1].split()[0].split(",")), text
+    else:  # each process stays under its own limit: nothing to observe but the line
+        assert "no per-sandbox memory cgroup (" in sandbox.description
+
+
+def test_an_unprivileged_worker_cannot_read_files_private_to_root(tmp_path):
+    """The unprivileged-user isolation (root only): a worker runs as another uid and
+    cannot read what only root may read (how the Gradescope bundle hides its answer key)."""
+    if os.geteuid() != 0:
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    secret = tmp_path / "secret.py"
+    secret.write_text("ANSWER = 42\n")
+    os.chmod(secret, 0o600)
+    os.chmod(tmp_path, 0o755)
+    reader = f'''
+def affine_forward(x, w, b):
+    import os
+    try:
+        text = open({str(secret)!r}).read()
+    except OSError as err:
+        text = type(err).__name__
+    raise NotImplementedError("CHEAT-REPORT uid " + str(os.getuid()) + " read " + text)
+'''
+    write_submission(tmp_path / "subs", "reader", _swap("01_affine_layer", "affine_forward", reader))
+    sandbox = open_sandbox("unprivileged-user")
+    try:
+        _, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                  questions=("affine_forward",), timeout=20)
+    finally:
+        sandbox.close()
+    message = checks_of(outcome, "reader", "affine_forward")["values_2d"].message
+    assert "read PermissionError" in message and "uid 0 " not in message, message

@@ -51,7 +51,7 @@ def test_probes_import_nothing_but_numpy_and_fcnet():
                 if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"numpy", "fcnet", "contextlib"}
+    assert imported <= {"numpy", "fcnet", "contextlib", "types"}
 
 
 def _answer_key_namespace():
@@ -84,17 +84,27 @@ def test_cases_are_fresh_per_course_seed_and_repeatable():
     assert a["x"].shape != c["x"].shape or not np.array_equal(a["x"], c["x"])
 
 
-def test_decoupling_swaps_layers_and_puts_them_back():
+def test_decoupling_swaps_layers_without_touching_the_students_globals():
     from autograder.grading import reference_layers
 
-    student = {}
+    student = {"__name__": "student_chapter"}
     exec("def affine_forward(x, w, b):\n    return 'mine', None\n"
-         "class Net:\n    def loss(self):\n        return affine_forward(1, 2, 3)[0]\n", student)
+         "def helper():\n    return affine_forward.__module__\n"
+         "class Base:\n    def __init__(self):\n        self.seen = globals()\n"
+         "class Net(Base):\n    def __init__(self):\n        super().__init__()\n"
+         "    def loss(self):\n        return helper()\n", student)
+    before = dict(student)
     reference = reference_layers()
-    with probes.decoupled(student, reference):
-        assert student["affine_forward"] is reference["affine_forward"]
-        assert student["relu_forward"] is reference["relu_forward"]
-    assert student["Net"]().loss() == "mine" and "relu_forward" not in student
+    with probes.decoupled(student, reference) as view:
+        net = view["Net"]()
+        assert view["affine_forward"] is reference["affine_forward"]
+        assert net.loss() == "answer_key.layers"
+        assert net.seen["affine_forward"] is reference["affine_forward"]
+        # The student's own namespace never holds a reference layer.
+        assert student == before and "relu_forward" not in student
+        assert all(value is not reference[name] for name, value in student.items()
+                   if name in reference)
+    assert student["Net"]().loss() == "student_chapter"
 
 
 def test_the_reference_source_defines_the_reference_layers():

@@ -1,0 +1,206 @@
+"""What the grader does to a worker before it starts: a memory cgroup, staged binds, a
+dropped user. Shared by every isolation (bubblewrap, unprivileged user, process).
+
+`MemoryCap` caps the memory of a whole sandbox (every process in it, and the tmpfs pages
+it writes, which the kernel charges to the same cgroup). It uses cgroup v2 where the
+memory controller is there, else cgroup v1's memory hierarchy; each session gets its own
+sub-cgroup of the grader's cgroup, removed when the session closes. Where neither can be
+created (no root, no delegation), `MemoryCap.reason` says why and the per-process
+address-space limit is the only memory cap; the first output line says which applies.
+
+`launch_command` wraps a worker's command in a small launcher (`python -I -S -c`) that
+joins the cgroup, bind-mounts staged paths in a private mount namespace (root only), and
+drops to an unprivileged uid, in that order, before it execs the real command. Joining
+before the exec means nothing of the worker ever runs outside the cgroup.
+"""
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The requested isolation cannot be used here; the message says why and what to do."""
+
+# Runs as the grader's user (root when it drops privileges): see the module docstring.
+LAUNCHER = r"""
+import ctypes, json, os, sys
+spec = json.loads(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+if spec["cgroup"]:
+    with open(spec["cgroup"], "w") as procs:
+        procs.write(str(os.getpid()))
+if spec["binds"]:
+    check(libc.unshare(0x00020000), "unshare(CLONE_NEWNS)")
+    check(libc.mount(b"none", b"/", None, 16384 | 262144, None), "make / private")
+    for source, point in spec["binds"]:
+        check(libc.mount(source.encode(), point.encode(), None, 4096 | 16384, None),
+              f"bind {source}")
+if spec["uid"] is not None:
+    os.setgroups([])
+    os.setgid(spec["uid"])
+    os.setuid(spec["uid"])
+if spec["cwd"]:
+    os.chdir(spec["cwd"])
+os.execv(spec["argv"][0], spec["argv"])
+"""
+
+
+def launch_command(argv, cgroup=None, binds=(), uid=None, cwd=None):
+    """`argv`, or the launcher running it after joining `cgroup` (a cgroup.procs path),
+    binding `binds` [(source, staged mount point)] and becoming `uid`."""
+    if cgroup is None and not binds and uid is None:
+        return list(argv)
+    spec = {"cgroup": cgroup and str(cgroup), "binds": [[str(s), str(p)] for s, p in binds],
+            "uid": uid, "cwd": cwd and str(cwd), "argv": [str(a) for a in argv]}
+    # The grader's own interpreter runs the launcher (argv may name a staged one).
+    return [os.path.realpath(sys.executable), "-I", "-S", "-c", LAUNCHER, json.dumps(spec)]
+
+
+class MemoryCap:
+    """Creates one memory-capped cgroup per session, or explains why it cannot."""
+
+    def __init__(self, limit_bytes):
+        self.limit_bytes = int(limit_bytes)
+        self.parent, self.version, self.reason = _find_parent()
+        if self.parent is not None:
+            try:
+                self.new_group().close()  # can we really create and cap one?
+            except OSError as err:
+                self.parent, self.reason = None, f"cgroup {self.version}: {err.strerror or err}"
+
+    @property
+    def works(self):
+        return self.parent is not None
+
+    def describe(self):
+        mb = self.limit_bytes // 2 ** 20
+        if self.works:
+            return f"memory {mb} MB per sandbox (cgroup {self.version})"
+        return f"no per-sandbox memory cgroup ({self.reason})"
+
+    def new_group(self):
+        """A fresh cgroup capped at `limit_bytes` (None when cgroups do not work)."""
+        if self.parent is None:
+            return None
+        path = self.parent / f"autograder-{uuid.uuid4().hex[:12]}"
+        path.mkdir()
+        group = Cgroup(path, self.version)
+        try:
+            group.cap(self.limit_bytes)
+        except OSError:
+            group.close()
+            raise
+        return group
+
+
+class Cgroup:
+    def __init__(self, path, version):
+        self.path, self.version = path, version
+
+    @property
+    def procs(self):
+        return self.path / "cgroup.procs"
+
+    def cap(self, limit):
+        if self.version == "v2":
+            (self.path / "memory.max").write_text(str(limit))
+            swap = self.path / "memory.swap.max"
+            if swap.exists():
+                swap.write_text("0")
+        else:
+            (self.path / "memory.limit_in_bytes").write_text(str(limit))
+            swap = self.path / "memory.memsw.limit_in_bytes"
+            if swap.exists():
+                swap.write_text(str(limit))  # memory + swap: no swapping past the cap
+
+    def close(self):
+        """Kill what is left in it and remove it."""
+        import signal
+        import time
+
+        for _ in range(100):
+            try:
+                pids = [int(p) for p in self.procs.read_text().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.01)
+
+
+def _find_parent():
+    """(folder to create sub-cgroups in, "v1"/"v2", reason when there is none)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError as err:
+        return None, None, f"cannot read /proc/self/cgroup ({err.strerror})"
+    entries = {}
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        for name in controllers.split(",") if controllers else [""]:
+            entries[name] = path.lstrip("/")
+    unified = CGROUP_ROOT / "cgroup.controllers"
+    if "" in entries and unified.exists() and "memory" in unified.read_text().split():
+        return _writable(CGROUP_ROOT / entries[""], "v2")
+    if "memory" in entries and (CGROUP_ROOT / "memory").is_dir():
+        return _writable(CGROUP_ROOT / "memory" / entries["memory"], "v1")
+    return None, None, "no cgroup memory controller on this machine"
+
+
+def _writable(folder, version):
+    if os.access(folder, os.W_OK):
+        return folder, version, ""
+    return None, version, f"cgroup {version}: {folder} is not writable (run as root or " \
+                          f"delegate a cgroup)"
+
+
+class SharedFolder:
+    """A read-only folder of the batch's large case arrays, visible to every worker.
+
+    The engine writes each large input once per batch (`add`), and workers memory-map it
+    instead of receiving a copy per student over the pipe. Only inputs a worker would be
+    sent anyway go here, never an expected answer. Bound read-only into bubblewrap at
+    `worker_path`; the host sandboxes read it where it is (world-readable).
+    """
+
+    def __init__(self, worker_path=None):
+        import tempfile
+
+        self.host = Path(tempfile.mkdtemp(prefix="autograder-shared-"))
+        os.chmod(self.host, 0o755)
+        self.worker_path = worker_path or str(self.host)
+
+    def add(self, name, array):
+        """Write `array` as `name`.npy (once); return its path as the worker sees it."""
+        import numpy as np
+
+        path = self.host / f"{name}.npy"
+        if not path.exists():
+            partial = self.host / f".{name}.npy.part"
+            with open(partial, "wb") as stream:
+                np.save(stream, array, allow_pickle=False)
+            os.chmod(partial, 0o444)
+            partial.rename(path)
+        return f"{self.worker_path}/{name}.npy"
+
+    def close(self):
+        import shutil
+
+        shutil.rmtree(self.host, ignore_errors=True)

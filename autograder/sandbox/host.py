@@ -1,0 +1,252 @@
+"""Sandboxes without bubblewrap: a fresh process per task on the host.
+
+`UnprivilegedUserSandbox` (only as root, e.g. Gradescope's image): each task runs as an
+unprivileged uid that no other session uses at the same time (so one student's fork bomb
+cannot use up another's process limit), in a fresh private folder, with a clean
+environment and the worker's limits. After each task every process of that uid is
+killed; when the session closes, its files in the world-writable folders are removed.
+The grader's files must be unreadable to "other" users (the routes' bundles see to it);
+the worker needs only the interpreter, numpy, fcnet and tqdm, through a folder of links.
+
+`ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user; it
+cannot hide files or the network, so it is for trusted code only.
+"""
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..worker_runtime import BOOTSTRAP
+from .bwrap import WORKER_ENV, worker_packages
+from .confine import SandboxUnavailable, SharedFolder, launch_command
+from .sessions import ProcessSession
+
+# Unprivileged uids for concurrent sessions: nobody first, then the ones below it
+# (Debian reserves 65000-65533; they need no passwd entry).
+WORKER_UIDS = tuple(range(65534, 65534 - 64, -1))
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock")
+
+
+class _HostSandbox:
+    """What the two host sandboxes share: a library folder and a worker per task."""
+
+    preload = ()
+
+    def __init__(self, memory):
+        self.memory = memory
+        self.exe = Path(os.path.realpath(sys.executable))
+        self.lib_dir = Path(tempfile.mkdtemp(prefix="autograder-lib-"))
+        os.chmod(self.lib_dir, 0o755)
+        for name, src in worker_packages().items():
+            (self.lib_dir / name).symlink_to(src, target_is_directory=True)
+        self.lib = str(self.lib_dir)
+        self.shared = SharedFolder()
+        self.workdirs = {}
+
+    def close(self):
+        shutil.rmtree(self.lib_dir, ignore_errors=True)
+        self.shared.close()
+
+    def _workdir(self, token, uid=None):
+        work = Path(tempfile.mkdtemp(prefix="autograder-work-"))
+        if uid is not None:
+            os.chown(work, uid, uid)
+        self.workdirs[token] = work
+        return work
+
+    def _argv(self):
+        return [str(self.exe), "-I", "-S", "-B", "-c", BOOTSTRAP, "task"]
+
+
+class ProcessSandbox(_HostSandbox):
+    kind = "process"
+
+    def hardening(self):
+        return ("WARNING: a separate process per task as the current user, with a clean "
+                "environment and a private folder; it does NOT hide files or the network "
+                "(--no-sandbox: use it for trusted code only, or install bubblewrap)")
+
+    def session(self):
+        return ProcessSession(self)
+
+    def command(self, mode, group=None, token=None):
+        work = self._workdir(token)
+        env = {**WORKER_ENV, "HOME": str(work), "TMPDIR": str(work),
+               "AUTOGRADER_WORKER": token}
+        argv = launch_command(self._argv(), cgroup=group and group.procs)
+        return argv, {"cwd": work, "env": env}
+
+    def after_task(self, token):
+        _kill_marked(f"AUTOGRADER_WORKER={token}".encode())
+        shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
+
+
+class UnprivilegedUserSandbox(_HostSandbox):
+    kind = "unprivileged-user"
+
+    def __init__(self, memory):
+        super().__init__(memory)
+        self._free = list(WORKER_UIDS)
+        self._lock = threading.Lock()
+        self.binds, self.stage = (), None
+        problem = self.self_test()
+        if problem is not None:
+            # The interpreter may sit where other users cannot read it (/root/...): with
+            # CAP_SYS_ADMIN, the launcher binds its prefix onto a readable staging folder.
+            self._stage_interpreter()
+            if self.self_test() is not None:
+                self.close()
+                raise SandboxUnavailable(
+                    f"uid {WORKER_UIDS[0]} cannot start the interpreter and import numpy "
+                    f"and fcnet ({problem}); make them readable by all users")
+
+    def _stage_interpreter(self):
+        prefix = Path(os.path.realpath(sys.base_prefix))
+        self.stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        os.chmod(self.stage, 0o755)
+        (self.stage / "python").mkdir(mode=0o755)
+        self.binds = [(prefix, self.stage / "python")]
+        self.exe = self.stage / "python" / Path(os.path.realpath(sys.executable)).relative_to(prefix)
+
+    def self_test(self):
+        """None when the worker's uid can run the interpreter with numpy and fcnet."""
+        import subprocess
+
+        probe = f"import sys; sys.path.insert(0, {self.lib!r}); import numpy, fcnet.solver"
+        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe],
+                              binds=self.binds, uid=WORKER_UIDS[0], cwd="/")
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=60, env=dict(WORKER_ENV),
+                                  stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return str(err)
+        if done.returncode:
+            return done.stderr.decode(errors="replace").strip().splitlines()[-1:] or \
+                f"exit code {done.returncode}"
+        return None
+
+    def close(self):
+        super().close()
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+
+    def hardening(self):
+        return ("a separate process per task as an unprivileged user (uid 65534 and "
+                "below, one per concurrent student), clean environment, private folder; "
+                "no bubblewrap: files readable by every user and the network stay reachable")
+
+    def session(self):
+        with self._lock:
+            uid = self._free.pop(0)
+        return _UidSession(self, uid)
+
+    def release(self, uid):
+        _kill_uid(uid)
+        _remove_files_of(uid)
+        with self._lock:
+            self._free.insert(0, uid)
+
+    def command(self, mode, group=None, token=None):
+        uid = int(token.split(":")[0])
+        work = self._workdir(token, uid)
+        env = {**WORKER_ENV, "HOME": str(work), "TMPDIR": str(work)}
+        argv = launch_command(self._argv(), cgroup=group and group.procs,
+                              binds=self.binds, uid=uid, cwd=work)
+        return argv, {"env": env}
+
+    def after_task(self, token):
+        _kill_uid(int(token.split(":")[0]))
+        shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
+
+
+class _UidSession(ProcessSession):
+    """A ProcessSession whose tasks all run as one uid, released on close."""
+
+    def __init__(self, sandbox, uid):
+        super().__init__(_TokenPrefix(sandbox, uid))
+        self.owner, self.uid = sandbox, uid
+
+    def close(self):
+        super().close()
+        if self.uid is not None:
+            self.owner.release(self.uid)
+            self.uid = None
+
+
+class _TokenPrefix:
+    """The sandbox, seen by a session: task tokens carry the session's uid."""
+
+    def __init__(self, sandbox, uid):
+        self._sandbox, self._uid = sandbox, uid
+
+    def __getattr__(self, name):
+        return getattr(self._sandbox, name)
+
+    def command(self, mode, group=None, token=None):
+        return self._sandbox.command(mode, group, f"{self._uid}:{token}")
+
+    def after_task(self, token):
+        self._sandbox.after_task(f"{self._uid}:{token}")
+
+
+def _processes():
+    for entry in Path("/proc").glob("[0-9]*"):
+        yield entry
+
+
+def _kill_uid(uid):
+    """SIGKILL every process whose real or effective uid is `uid` (as root)."""
+    for _ in range(50):
+        found = False
+        for entry in _processes():
+            try:
+                line = next(ln for ln in (entry / "status").read_text().splitlines()
+                            if ln.startswith("Uid:"))
+                if str(uid) in line.split()[1:3]:
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+            except (OSError, StopIteration, ValueError):
+                continue
+        if not found:
+            return
+        time.sleep(0.02)
+
+
+def _kill_marked(marker):
+    """Kill every process whose environment carries `marker` (background processes that
+    left the worker's process group)."""
+    for _ in range(3):
+        found = False
+        for entry in _processes():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+            except (OSError, ValueError):
+                continue
+        if not found:
+            return
+        time.sleep(0.05)
+
+
+def _remove_files_of(uid):
+    """Remove what `uid` left at the top of the world-writable folders."""
+    for folder in WORLD_WRITABLE:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
