@@ -18,7 +18,7 @@ from . import grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import SANDBOX_LIB, BubblewrapSandbox, Limits, detect_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .submissions import MODEL_FILE, UsageError, chapters_of, discover, read_files
+from .submissions import MODEL_FILE, UsageError, discover, read_submission
 from .worker_runtime import decode_frame, encode_frame
 
 # Order of a student's questions (any order works; the long one first).
@@ -83,8 +83,7 @@ def _run_all(submissions, jobs, outcome, settings):
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
     def grade_student(submission):
-        read_files(submission)
-        chapters = chapters_of(submission)
+        chapters = read_submission(submission)  # never raises: faults become notes
         with lock:
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
