@@ -9,7 +9,11 @@ question scores
 
     points = QUESTION_POINTS[qid] * sum(weight * fraction) / sum(weight)
 
-rounded to two decimals. The public checks of `fcnet.public_checks` do not count: they use
+rounded to two decimals. A check of a property that a stub returning zeros also has
+(inputs left unmodified, the shapes of the gradients, float32 in and float32 out, sgd
+returning its config) names the value checks it accompanies (`requires` in
+hidden_checks.py) and earns its weight only when they pass too, so a function that does
+nothing earns nothing. The public checks of `fcnet.public_checks` do not count: they use
 fixed, published inputs (a memorised answer would pass them), and some of them read
 variables that only exist after the student's training cells ran, which the grader never
 runs. Every property they test is tested again by a hidden check on fresh inputs.

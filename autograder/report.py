@@ -12,9 +12,11 @@ from pathlib import Path
 from fcnet.chapters import QUESTION_IDS
 
 from .points import QUESTION_POINTS
-from .scoring import PASSED, PARTIAL
+from .scoring import CRASHED, ERROR, PARTIAL, PASSED, UNEARNED
 
 _MARK = {PASSED: "passed", PARTIAL: "partly passed"}
+_CSS = {PASSED: "passed", PARTIAL: "partial", ERROR: "error", CRASHED: "crashed",
+        UNEARNED: "unearned"}
 # A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
 # they are written as \udcxx rather than stopping the whole report.
 _ERRORS = "backslashreplace"
@@ -95,7 +97,7 @@ def feedback_html(student, results, notes, questions=QUESTION_IDS):
              f"<title>Feedback for {esc(student)}</title>",
              "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;"
              "line-height:1.4}.passed{color:#17663a}.failed,.error,.crashed{color:#a31515}"
-             ".partial{color:#8a5a00}.hint{color:#444;font-style:italic}"
+             ".partial,.unearned{color:#8a5a00}.hint{color:#444;font-style:italic}"
              "li{margin:.3em 0}</style></head><body>",
              f"<h1>Feedback for {esc(student)}</h1>",
              f"<p><strong>Total: {_number(total(results))} / {_number(max_total)}</strong></p>"]
@@ -109,7 +111,7 @@ def feedback_html(student, results, notes, questions=QUESTION_IDS):
                      f"{_number(result.max_points)}</h2><ul>")
         parts += [f"<li>Note: {esc(n)}</li>" for n in result.notes]
         for check in result.checks:
-            css = check.status.split()[0] if check.status != "not answered" else "failed"
+            css = _CSS.get(check.status, "failed")
             status = _MARK.get(check.status, check.status)
             item = (f"<li class=\"{esc(css)}\">{esc(check.description)}: "
                     f"<strong>{esc(status)}</strong>")
