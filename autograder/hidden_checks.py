@@ -23,7 +23,7 @@ from fcnet.public_checks import INLINE_OPTIONS
 
 from . import data, probes
 from .points import (BEST_MODEL_FULL, BEST_MODEL_ZERO, TRAINING, TRAINING_LEARNS,
-                     TRAINING_THRESHOLD)
+                     TRAINING_LOSS_RATIO, TRAINING_THRESHOLD)
 from .scoring import PartialCredit
 
 # ------------------------------------------------------------------------- judge helpers
@@ -527,7 +527,7 @@ def judge_training_loss(case, out):
     X, y = case["X_train"], case["y_train"]
     _, before = _network_fit(_trained_params(out, "_init"), X, y)
     _, after = _network_fit(_trained_params(out), X, y)
-    if not after < 0.95 * before:
+    if not after < TRAINING_LOSS_RATIO * before:
         raise CheckFailed(f"training barely changed the training loss ({before:.3f} at the "
                           f"start, {after:.3f} after training)")
 

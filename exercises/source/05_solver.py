@@ -139,6 +139,17 @@ TwoLayerNet = import_notebook("04_two_layer_net", "TwoLayerNet")
 # network in `model` and the solver in `solver`. You should reach a validation accuracy
 # of at least 36%; these settings usually give about 50%. Expect training to take a
 # minute or so.
+#
+# **How `training` is graded.** The grader does not run your training cell. It trains your
+# `TwoLayerNet` with your `sgd` itself, the same way for everyone: 50 hidden units,
+# learning rate 0.002 with `lr_decay=0.95`, 4 epochs of minibatches of 100 on the first
+# 2,000 training images. Then it measures the accuracy on 1,000 training images that this
+# run never saw. A quarter of the points needs the training loss to fall by at least 5%,
+# a quarter a held-out accuracy of at least 15% (chance is 10%), and the other half at
+# least 22%.
+# `grader.check("training")` runs this same training on your `data` (a few seconds),
+# besides checking your own run. (The grader puts the course's own layers under your
+# network, so that a mistake in an earlier chapter costs only that chapter's points.)
 
 # %%
 model = None
