@@ -743,7 +743,7 @@ CHECKS = [
     # inline questions
     *[_check(qid, "answer", "the options chosen", "reread the question: each wrong choice "
              "cancels a right one", (qid,), _inline_case(qid), probes.inline_probe,
-             judge_inline, 1) for qid in ("inline_q1", "inline_q2")],
+             judge_inline, 1) for qid in ("inline_q1", "inline_q2", "inline_q3")],
 ]
 
 

@@ -33,9 +33,10 @@ QUESTION_POINTS = {
     "svm_loss": 10,
     "two_layer_net": 15,
     "sgd": 5,
-    "training": 10,
+    "training": 5,
     "best_model": 10,
     "inline_q2": 5,
+    "inline_q3": 5,
 }
 
 # Seeds every hidden case: check inputs are drawn at grading time from a generator seeded

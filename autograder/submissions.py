@@ -26,7 +26,7 @@ WANTED = {f"{stem}.ipynb": stem for stem in CHAPTERS} | {MODEL_FILE: None}
 MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
 MAX_MODEL_BYTES = 256 * 2 ** 20
 MAX_ZIP_MEMBERS = 10000
-MAX_ZIP_BYTES = 2 ** 30         # a zip's central directory is patched in memory up to this
+MAX_ZIP_BYTES = 2 ** 29         # a zip with a false UTF-8 name is repaired in memory up to this
 MAX_DEPTH = 3              # folders below the student's folder searched for files
 
 

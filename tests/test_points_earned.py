@@ -183,8 +183,8 @@ def test_every_property_a_zero_stub_has_requires_values():
 # The right options, written out from the questions in exercises/source/02_relu.py and
 # 06_tuning.py, never read from answer_key: a wrong key fails here. Change them only
 # together with the question's text.
-PINNED = {"inline_q1": {"A", "C"}, "inline_q2": {"A", "C"}}
-OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD"}
+PINNED = {"inline_q1": {"A", "C"}, "inline_q2": {"A", "C"}, "inline_q3": {"A", "D"}}
+OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
 
 
 @pytest.mark.parametrize("qid", sorted(PINNED))

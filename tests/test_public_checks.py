@@ -28,7 +28,8 @@ def stub(*args, **kwargs):
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: f"{c.qid}-{c.name}")
 def test_stubs_report_not_implemented(check):
     ns = {name: stub for name in check.needs}
-    ns.update({"inline_q1": set(), "inline_q2": set(), "solver": None, "best_model": None})
+    ns.update({"inline_q1": set(), "inline_q2": set(), "inline_q3": set(), "solver": None,
+               "best_model": None})
     result = check.run(ns)
     assert result.status == "not implemented", str(result)
 

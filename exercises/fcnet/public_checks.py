@@ -85,7 +85,7 @@ def _relu_backward_probe(ns, case):
 
 # ---------------------------------------------------------------- inline questions
 
-INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD"}
+INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
 
 
 def _inline_probe(qid):
@@ -398,6 +398,9 @@ CHECKS = [
     Check("inline_q2", "format", "inline_q2 is a set of option letters",
           "answer with a set of capital letters, such as {\"B\"}",
           ("inline_q2",), _no_case, _inline_probe("inline_q2"), _inline_judge("inline_q2")),
+    Check("inline_q3", "format", "inline_q3 is a set of option letters",
+          "answer with a set of capital letters, such as {\"B\"}",
+          ("inline_q3",), _no_case, _inline_probe("inline_q3"), _inline_judge("inline_q3")),
 ]
 
 
