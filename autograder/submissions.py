@@ -120,7 +120,7 @@ def _read_folder(submission):
             except OSError as err:  # the entry vanished or cannot be examined
                 oddities.setdefault(entry.name, f"could not be examined ({err.strerror})")
     for name, why in sorted(oddities.items()):
-        if name in WANTED and name not in candidates:
+        if name in WANTED:
             submission.notes.append(f"{name} {why} and was ignored")
     for name, paths in sorted(candidates.items()):
         depth, path = min(paths)
