@@ -26,7 +26,7 @@ from . import grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .submissions import MODEL_FILE, UsageError, chapters_of, discover, read_files
+from .submissions import MODEL_FILE, UsageError, discover, read_submission
 from .worker_runtime import decode_frame
 
 # Result text a worker may send per task: each message and note is cut to MAX_MESSAGE
@@ -99,8 +99,7 @@ def _run_all(submissions, jobs, outcome, settings):
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
     def grade_student(submission):
-        read_files(submission)
-        chapters = chapters_of(submission)
+        chapters = read_submission(submission)  # never raises: faults become notes
         with lock:
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)

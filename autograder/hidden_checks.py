@@ -23,7 +23,7 @@ from fcnet.public_checks import INLINE_OPTIONS
 
 from . import data, probes
 from .points import (BEST_MODEL_FULL, BEST_MODEL_ZERO, TRAINING, TRAINING_LEARNS,
-                     TRAINING_THRESHOLD)
+                     TRAINING_LOSS_RATIO, TRAINING_THRESHOLD)
 from .scoring import PartialCredit
 
 # ------------------------------------------------------------------------- judge helpers
@@ -527,7 +527,7 @@ def judge_training_loss(case, out):
     X, y = case["X_train"], case["y_train"]
     _, before = _network_fit(_trained_params(out, "_init"), X, y)
     _, after = _network_fit(_trained_params(out), X, y)
-    if not after < 0.95 * before:
+    if not after < TRAINING_LOSS_RATIO * before:
         raise CheckFailed(f"training barely changed the training loss ({before:.3f} at the "
                           f"start, {after:.3f} after training)")
 
@@ -575,11 +575,17 @@ def judge_inline(case, out):
 
 # ------------------------------------------------------------------------- the registry
 
-def _check(qid, name, description, hint, needs, make_case, probe, judge, weight):
-    return Check(qid, name, description, hint, tuple(needs), make_case, probe, judge, weight)
+def _check(qid, name, description, hint, needs, make_case, probe, judge, weight,
+           requires=()):
+    """A hidden check. `requires` names the value checks of the same case that must pass
+    for this one to earn points (see scoring.apply_requirements): a stub returning zeros
+    leaves its inputs unmodified and has the right shape and dtype, and earns nothing."""
+    return Check(qid, name, description, hint, tuple(needs), make_case, probe, judge, weight,
+                 tuple(requires))
 
 
 _AF, _AB = ("affine_forward",), ("affine_backward",)
+_AFFINE_GRADIENTS = ("dx", "dw", "db")
 _affine_grad = lambda name: _judge_gradient(name, _affine_numeric)  # noqa: E731
 
 CHECKS = [
@@ -596,7 +602,8 @@ CHECKS = [
            affine_case_float32, probes.affine_forward_probe, judge_affine_float32, 1),
     _check("affine_forward", "inputs_unmodified", "x, w and b are left unmodified",
            "reshape into a new variable instead of assigning to x.shape or writing into x",
-           _AF, affine_case_nd, probes.affine_forward_probe, judge_affine_unmodified, 1),
+           _AF, affine_case_nd, probes.affine_forward_probe, judge_affine_unmodified, 1,
+           requires=("values_nd",)),
     # affine_backward
     _check("affine_backward", "dx", "dx agrees with a numeric gradient",
            "dx is dout times w transposed, reshaped back to the original shape of x", _AB,
@@ -609,11 +616,12 @@ CHECKS = [
            affine_backward_case, probes.affine_backward_probe, _affine_grad("db"), 1),
     _check("affine_backward", "shapes", "dx, dw and db have the shapes of x, w and b",
            "each gradient has exactly the shape of the array it is the gradient of", _AB,
-           affine_backward_case, probes.affine_backward_probe, judge_affine_shapes, 1),
+           affine_backward_case, probes.affine_backward_probe, judge_affine_shapes, 1,
+           requires=_AFFINE_GRADIENTS),
     _check("affine_backward", "inputs_unmodified", "dout and the cache are left unmodified",
            "compute new arrays instead of writing into dout or the cached arrays", _AB,
            affine_backward_case, probes.affine_backward_probe,
-           judge_affine_backward_unmodified, 1),
+           judge_affine_backward_unmodified, 1, requires=_AFFINE_GRADIENTS),
     # relu_forward
     _check("relu_forward", "values", "output for inputs of fresh random shapes",
            "keep positive entries, replace negative ones by zero, elementwise, for any shape",
@@ -625,7 +633,7 @@ CHECKS = [
     _check("relu_forward", "input_unmodified", "x is left unmodified",
            "setting x's negative entries to zero in place changes the caller's array (and "
            "the cache); compute a new array", ("relu_forward",), relu_case,
-           probes.relu_forward_probe, judge_relu_unmodified, 1),
+           probes.relu_forward_probe, judge_relu_unmodified, 1, requires=("values",)),
     # relu_backward
     _check("relu_backward", "dx", "dx agrees with a numeric gradient",
            "pass dout through exactly where the forward input was positive, zero elsewhere",
@@ -634,7 +642,7 @@ CHECKS = [
     _check("relu_backward", "inputs_unmodified", "dout and the cache are left unmodified",
            "zeroing entries of dout in place changes the caller's array; build dx as a new "
            "array", ("relu_backward",), relu_backward_case, probes.relu_backward_probe,
-           judge_relu_backward_unmodified, 1),
+           judge_relu_backward_unmodified, 1, requires=("dx",)),
     # softmax_loss
     _check("softmax_loss", "loss", "loss for fresh random scores and labels",
            "average -log(probability of the correct class) over the N examples",
@@ -649,7 +657,8 @@ CHECKS = [
            loss_case_large, probes.softmax_loss_probe, judge_softmax_stable, 2),
     _check("softmax_loss", "input_unmodified", "x and y are left unmodified",
            "shift the scores into a new array (x - max) instead of subtracting in place",
-           ("softmax_loss",), loss_case, probes.softmax_loss_probe, judge_loss_unmodified, 1),
+           ("softmax_loss",), loss_case, probes.softmax_loss_probe, judge_loss_unmodified, 1,
+           requires=("loss", "gradient")),
     # svm_loss
     _check("svm_loss", "loss", "loss for fresh random scores and labels",
            "sum the margins max(0, s_j - s_y + 1) over the wrong classes only, then average "
@@ -661,25 +670,28 @@ CHECKS = [
            _judge_loss_gradient(_svm_ref), 2),
     _check("svm_loss", "input_unmodified", "x and y are left unmodified",
            "compute margins in a new array instead of writing into x", ("svm_loss",),
-           loss_case, probes.svm_loss_probe, judge_loss_unmodified, 1),
+           loss_case, probes.svm_loss_probe, judge_loss_unmodified, 1,
+           requires=("loss", "gradient")),
     # two_layer_net
     _check("two_layer_net", "init_shapes", "parameters have the right names and shapes",
            "W1 is (input_dim, hidden_dim), b1 (hidden_dim,), W2 (hidden_dim, num_classes), "
            "b2 (num_classes,)", ("TwoLayerNet",), tln_init_case, probes.tln_init_probe,
-           judge_tln_init_shapes, 1),
+           judge_tln_init_shapes, 1, requires=("init_statistics",)),
     _check("two_layer_net", "init_statistics", "weights ~ N(0, weight_scale^2), biases zero",
            "scale standard-normal weights by weight_scale (the argument, not a constant) and "
            "start biases at zero", ("TwoLayerNet",), tln_init_case, probes.tln_init_probe,
            judge_tln_init_statistics, 2),
     _check("two_layer_net", "init_dtype", "dtype=np.float32 gives float32 parameters",
            "convert every parameter to the dtype argument", ("TwoLayerNet",), tln_init_case,
-           probes.tln_init_float32_probe, judge_tln_init_float32, 1),
+           probes.tln_init_float32_probe, judge_tln_init_float32, 1,
+           requires=("init_statistics",)),
     _check("two_layer_net", "scores", "loss(X) returns the class scores",
            "affine - relu - affine, and return the raw scores (no softmax) when y is None",
            ("TwoLayerNet",), tln_net_case, probes.tln_scores_probe, judge_tln_scores, 2),
     _check("two_layer_net", "inputs_unmodified", "loss(X) leaves X and params unmodified",
            "never write into X or the parameter arrays inside loss", ("TwoLayerNet",),
-           tln_net_case, probes.tln_scores_probe, judge_tln_unmodified, 1),
+           tln_net_case, probes.tln_scores_probe, judge_tln_unmodified, 1,
+           requires=("scores",)),
     _check("two_layer_net", "loss", "loss(X, y) without regularisation",
            "the data loss is softmax_loss of the scores", ("TwoLayerNet",), tln_net_case,
            probes.tln_loss_probe, _judge_tln_loss("loss", "without regularisation"), 2),
@@ -701,13 +713,13 @@ CHECKS = [
            sgd_case, probes.sgd_step_probe, judge_sgd_step, 3),
     _check("sgd", "returns_config", "returns (next_w, config), config keeping its rate",
            "return the config dict you were given as the second value", ("sgd",), sgd_case,
-           probes.sgd_step_probe, judge_sgd_config, 1),
+           probes.sgd_step_probe, judge_sgd_config, 1, requires=("step",)),
     _check("sgd", "default_rate", "the default learning rate is 1e-2",
            "when config is None (or has no learning_rate), use 1e-2", ("sgd",), sgd_case,
            probes.sgd_default_probe, judge_sgd_default, 1),
     _check("sgd", "dw_unmodified", "dw is left unmodified",
            "scale dw into a new array rather than multiplying it in place", ("sgd",),
-           sgd_case, probes.sgd_step_probe, judge_sgd_unmodified, 1),
+           sgd_case, probes.sgd_step_probe, judge_sgd_unmodified, 1, requires=("step",)),
     # training
     _check("training", "loss_decreases", "training lowers the loss on the training images",
            "check that sgd moves against the gradient and that the model's loss returns "
@@ -731,7 +743,7 @@ CHECKS = [
     # inline questions
     *[_check(qid, "answer", "the options chosen", "reread the question: each wrong choice "
              "cancels a right one", (qid,), _inline_case(qid), probes.inline_probe,
-             judge_inline, 1) for qid in ("inline_q1", "inline_q2")],
+             judge_inline, 1) for qid in ("inline_q1", "inline_q2", "inline_q3")],
 ]
 
 

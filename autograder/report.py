@@ -12,9 +12,22 @@ from pathlib import Path
 from fcnet.chapters import QUESTION_IDS
 
 from .points import QUESTION_POINTS
-from .scoring import PASSED, PARTIAL
+from .scoring import CRASHED, ERROR, PARTIAL, PASSED, UNEARNED
 
 _MARK = {PASSED: "passed", PARTIAL: "partly passed"}
+_CSS = {PASSED: "passed", PARTIAL: "partial", ERROR: "error", CRASHED: "crashed",
+        UNEARNED: "unearned"}
+# A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
+# they are written as \udcxx rather than stopping the whole report.
+_ERRORS = "backslashreplace"
+
+
+def csv_cell(text):
+    """`text` safe in a spreadsheet cell: a leading =, +, -, @ (or tab, carriage return)
+    would make Excel, LibreOffice or Google Sheets read it as a formula, so such a cell
+    gets a leading apostrophe (OWASP's advice on CSV injection)."""
+    text = str(text)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def _number(points):
@@ -30,13 +43,14 @@ def write_all(out_dir, grades, sandbox_line, questions=QUESTION_IDS):
     out_dir = Path(out_dir)
     feedback_dir = out_dir / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8") as f:
+    with open(out_dir / "grades.csv", "w", newline="", encoding="utf-8",
+              errors=_ERRORS) as f:
         writer = csv.writer(f)
         writer.writerow(["student", *questions, "total"])
         for student, entry in grades.items():
             results = entry["results"]
-            writer.writerow([student, *(_number(results[q].points) for q in questions),
-                             _number(total(results))])
+            points = [_number(results[q].points) for q in questions]
+            writer.writerow([csv_cell(student), *points, _number(total(results))])
     document = {
         "max_points": {q: QUESTION_POINTS[q] for q in questions},
         "grades": {student: {**{q: entry["results"][q].points for q in questions},
@@ -44,7 +58,7 @@ def write_all(out_dir, grades, sandbox_line, questions=QUESTION_IDS):
                    for student, entry in grades.items()},
     }
     (out_dir / "grades.json").write_text(json.dumps(document, indent=2) + "\n",
-                                         encoding="utf-8")
+                                         encoding="utf-8", errors=_ERRORS)
     for student, entry in grades.items():
         write_feedback(feedback_dir, student, entry["results"], entry["notes"], questions)
 
@@ -83,7 +97,7 @@ def feedback_html(student, results, notes, questions=QUESTION_IDS):
              f"<title>Feedback for {esc(student)}</title>",
              "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;"
              "line-height:1.4}.passed{color:#17663a}.failed,.error,.crashed{color:#a31515}"
-             ".partial{color:#8a5a00}.hint{color:#444;font-style:italic}"
+             ".partial,.unearned{color:#8a5a00}.hint{color:#444;font-style:italic}"
              "li{margin:.3em 0}</style></head><body>",
              f"<h1>Feedback for {esc(student)}</h1>",
              f"<p><strong>Total: {_number(total(results))} / {_number(max_total)}</strong></p>"]
@@ -97,7 +111,7 @@ def feedback_html(student, results, notes, questions=QUESTION_IDS):
                      f"{_number(result.max_points)}</h2><ul>")
         parts += [f"<li>Note: {esc(n)}</li>" for n in result.notes]
         for check in result.checks:
-            css = check.status.split()[0] if check.status != "not answered" else "failed"
+            css = _CSS.get(check.status, "failed")
             status = _MARK.get(check.status, check.status)
             item = (f"<li class=\"{esc(css)}\">{esc(check.description)}: "
                     f"<strong>{esc(status)}</strong>")
@@ -116,9 +130,11 @@ def feedback_html(student, results, notes, questions=QUESTION_IDS):
 def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS):
     base = Path(feedback_dir) / student
     base.with_name(student + ".md").write_text(
-        feedback_markdown(student, results, notes, questions), encoding="utf-8")
+        feedback_markdown(student, results, notes, questions), encoding="utf-8",
+        errors=_ERRORS)
     base.with_name(student + ".html").write_text(
-        feedback_html(student, results, notes, questions), encoding="utf-8")
+        feedback_html(student, results, notes, questions), encoding="utf-8",
+        errors=_ERRORS)
 
 
 def _md(text):

@@ -4,7 +4,7 @@ The engine of `python -m autograder` (which the otter and nbgrader bundles also 
 through), the in-process route of autograder.grading and the tests all score a question
 with `score_question`, so the routes cannot disagree on arithmetic.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fcnet.checking import CheckFailed
 
@@ -26,6 +26,7 @@ FAILED = "failed"          # ran, wrong answer
 ERROR = "error"            # the student's code raised
 NOT_DONE = "not answered"  # stub, empty answer, or the name is not defined
 CRASHED = "crashed"        # the worker died, hung or flooded its output
+UNEARNED = "not counted"   # passed, but a check it requires did not (Check.requires)
 
 
 @dataclass
@@ -37,6 +38,7 @@ class CheckOutcome:
     fraction: float = 0.0
     message: str = ""
     hint: str = ""
+    requires: tuple = ()      # names of checks that must pass for this one to count
 
     @property
     def passed(self):
@@ -58,7 +60,8 @@ class QuestionResult:
 
 def judge_outcome(check, case, outputs):
     """Judge `outputs` (plain data from a probe) for `check`; return a CheckOutcome."""
-    base = dict(name=check.name, description=check.description, weight=check.weight)
+    base = dict(name=check.name, description=check.description, weight=check.weight,
+                requires=tuple(check.requires))
     try:
         check.judge(case, outputs)
     except PartialCredit as verdict:
@@ -78,16 +81,41 @@ def failed_outcome(check, status, message):
     """An outcome for a check whose probe did not produce outputs."""
     hint = check.hint if status in (ERROR, CRASHED, FAILED) else ""
     return CheckOutcome(name=check.name, description=check.description, weight=check.weight,
-                        status=status, message=message, hint=hint)
+                        status=status, message=message, hint=hint,
+                        requires=tuple(check.requires))
 
 
 def score_question(qid, outcomes, notes=()):
     """Points for `qid` from its check outcomes: weighted share of QUESTION_POINTS[qid]."""
     max_points = QUESTION_POINTS[qid]
+    outcomes = apply_requirements(outcomes)
     total = sum(o.weight for o in outcomes)
     earned = sum(o.weight * o.fraction for o in outcomes)
     points = round(max_points * earned / total, 2) if total else 0.0
     return QuestionResult(qid, points, max_points, list(outcomes), list(notes))
+
+
+def apply_requirements(outcomes):
+    """`outcomes` where a check whose required checks did not all pass earns nothing.
+
+    "x is left unmodified", "dx has the shape of x", "float32 in, float32 out": a function
+    that only returns zeros of the right shape has these properties, so they count only
+    next to the values they accompany (the checks named in `requires`).
+    """
+    by_name = {o.name: o for o in outcomes}
+    counted = []
+    for outcome in outcomes:
+        missing = [by_name[name].description for name in outcome.requires
+                   if name in by_name and by_name[name].status != PASSED]
+        unknown = [name for name in outcome.requires if name not in by_name]
+        if unknown:
+            raise KeyError(f"check {outcome.name!r} requires unknown checks {unknown}")
+        if missing and outcome.status in (PASSED, PARTIAL):
+            outcome = replace(outcome, status=UNEARNED, fraction=0.0, hint="",
+                              message="this counts only when these checks pass too: "
+                                      + "; ".join(missing))
+        counted.append(outcome)
+    return counted
 
 
 def _short(err, limit=300):

@@ -4,29 +4,29 @@ Everything a student hands in is untrusted data. Files are read into memory with
 limits; symbolic links are never followed (a link could point at another student's work
 or at the answer key); zip members are matched by their base name only, never extracted
 to disk, and read with a cap on the bytes actually decompressed (zip bombs lie about
-their sizes). Notebooks are parsed as JSON here and only their definitions are kept; no
-student code runs in the grader.
+their sizes). Notebooks are parsed as JSON (autograder/notebook_reading.py) and only
+their definitions are kept; no student code runs in the grader. `read_submission` never
+raises: whatever fails for one student becomes a note in that student's feedback.
 """
-import ast
-import json
+import io
 import os
 import re
 import stat
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import nbformat
-
 from fcnet.chapters import CHAPTERS
-from fcnet.notebook_import import extract_definitions
+
+from .notebook_reading import Chapter, describe_error, read_chapter
 
 MODEL_FILE = "best_model.npz"
 WANTED = {f"{stem}.ipynb": stem for stem in CHAPTERS} | {MODEL_FILE: None}
 MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
 MAX_MODEL_BYTES = 256 * 2 ** 20
 MAX_ZIP_MEMBERS = 10000
-MAX_CELL_CHARS = 2 ** 20
+MAX_ZIP_BYTES = 2 ** 29         # a zip with a false UTF-8 name is repaired in memory up to this
 MAX_DEPTH = 3              # folders below the student's folder searched for files
 
 
@@ -40,14 +40,6 @@ class Submission:
     path: Path
     files: dict = field(default_factory=dict)   # wanted file name -> bytes
     notes: list = field(default_factory=list)   # messages for the student's feedback
-
-
-@dataclass
-class Chapter:
-    stem: str
-    code: str = ""            # the definitions, ready to execute
-    error: str = ""           # why the notebook could not be used ("" when it could)
-    notes: list = field(default_factory=list)
 
 
 def discover(root):
@@ -91,13 +83,29 @@ def read_files(submission):
     return submission
 
 
+def read_submission(submission):
+    """Read the submission's files and chapters; return {stem: Chapter}. Never raises.
+
+    Whatever goes wrong with one student's files (a damaged zip, a file that vanishes or
+    cannot be read, a notebook that defeats the parser) becomes a note in that student's
+    feedback (`submission.notes`) or a chapter error, which costs that chapter's
+    questions; the rest of the batch is never affected.
+    """
+    try:
+        read_files(submission)
+    except Exception as err:  # an unforeseen failure: keep what was read, say what failed
+        submission.notes.append(f"the submission could not be read completely "
+                                f"({describe_error(err)}); some files may be missing")
+    return chapters_of(submission)
+
+
 def _limit(name):
     return MAX_MODEL_BYTES if name == MODEL_FILE else MAX_NOTEBOOK_BYTES
 
 
 def _read_folder(submission):
     """Collect wanted files from the student's folder (shallowest copy wins)."""
-    candidates = {}
+    candidates, oddities = {}, {}
     stack = [(submission.path, 0)]
     while stack:
         folder, depth = stack.pop()
@@ -107,22 +115,24 @@ def _read_folder(submission):
             submission.notes.append(f"a folder could not be read ({err.strerror})")
             continue
         for entry in entries:
-            if entry.is_symlink():
-                if entry.name in WANTED:
-                    submission.notes.append(f"{entry.name} is a symbolic link and was ignored")
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if depth < MAX_DEPTH and not entry.name.startswith(".") \
-                        and entry.name != "__MACOSX":
-                    stack.append((Path(entry.path), depth + 1))
-            elif entry.name in WANTED and entry.is_file(follow_symlinks=False):
-                candidates.setdefault(entry.name, []).append((depth, Path(entry.path)))
+            try:
+                _sort_entry(entry, depth, stack, candidates, oddities)
+            except OSError as err:  # the entry vanished or cannot be examined
+                oddities.setdefault(entry.name, f"could not be examined ({err.strerror})")
+    for name, why in sorted(oddities.items()):
+        if name in WANTED:
+            submission.notes.append(f"{name} {why} and was ignored")
     for name, paths in sorted(candidates.items()):
         depth, path = min(paths)
         if len(paths) > 1:
             submission.notes.append(f"several copies of {name}; graded the one at "
                                     f"{path.relative_to(submission.path)}")
-        data = _read_capped(path, _limit(name))
+        try:
+            data = _read_capped(path, _limit(name))
+        except OSError as err:  # vanished, permission denied, I/O error, a FIFO...
+            submission.notes.append(f"{name} could not be read ({err.strerror or err}) and "
+                                    f"was ignored")
+            continue
         if data is None:
             submission.notes.append(f"{name} is larger than {_limit(name) // 2 ** 20} MB "
                                     f"and was ignored")
@@ -130,55 +140,134 @@ def _read_folder(submission):
             submission.files[name] = data
 
 
+def _sort_entry(entry, depth, stack, candidates, oddities):
+    """File one directory entry: a folder to search, a wanted file, or an oddity."""
+    if entry.is_symlink():
+        if entry.name in WANTED:
+            oddities.setdefault(entry.name, "is a symbolic link")
+    elif entry.is_dir(follow_symlinks=False):
+        if entry.name in WANTED:
+            oddities.setdefault(entry.name, "is a folder, not a file,")
+        if depth < MAX_DEPTH and not entry.name.startswith(".") and entry.name != "__MACOSX":
+            stack.append((Path(entry.path), depth + 1))
+    elif entry.name in WANTED:
+        if entry.is_file(follow_symlinks=False):
+            candidates.setdefault(entry.name, []).append((depth, Path(entry.path)))
+        else:
+            oddities.setdefault(entry.name, "is not a regular file")
+
+
 def _read_capped(path, limit):
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    """The bytes of regular file `path`, or None when it is larger than `limit`.
+    Raises OSError when it cannot be read (never waits on a FIFO or a device)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return None
+            raise OSError(0, "not a regular file")
         data = f.read(limit + 1)
     return None if len(data) > limit else data
 
 
-def _read_zip(submission):
+def _open_zip(submission):
+    """A ZipFile of the submission, or None with a note saying why it cannot be read."""
+    name = submission.path.name
     try:
-        archive = zipfile.ZipFile(submission.path)
-    except (zipfile.BadZipFile, OSError) as err:
-        submission.notes.append(f"{submission.path.name} is not a readable zip file ({err})")
+        return zipfile.ZipFile(submission.path)
+    except UnicodeDecodeError:
+        # An entry claims a UTF-8 name but is not valid UTF-8: zipfile refuses the whole
+        # archive. Retry with that claim removed, so the other entries can still be read.
+        try:
+            return _zip_without_false_utf8_names(submission.path)
+        except Exception as err:
+            submission.notes.append(f"{name} has an entry whose name is not valid UTF-8 "
+                                    f"and could not be read ({describe_error(err)})")
+    except Exception as err:  # BadZipFile, OSError, and whatever a damaged header raises
+        submission.notes.append(f"{name} is not a readable zip file ({describe_error(err)})")
+    return None
+
+
+def _zip_without_false_utf8_names(path):
+    """A ZipFile over an in-memory copy of `path` in which central-directory entries whose
+    names are not valid UTF-8 no longer claim to be (they are then read as cp437)."""
+    if path.stat().st_size > MAX_ZIP_BYTES:
+        raise ValueError(f"the zip is larger than {MAX_ZIP_BYTES // 2 ** 20} MB")
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(data):
+        raise zipfile.BadZipFile("no end of central directory")
+    count, size, offset = struct.unpack_from("<HII", data, end + 10)
+    position = offset
+    for _ in range(count):
+        if data[position:position + 4] != b"PK\x01\x02":
+            raise zipfile.BadZipFile("damaged central directory")
+        flags, = struct.unpack_from("<H", data, position + 8)
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", data,
+                                                                       position + 28)
+        name = bytes(data[position + 46:position + 46 + name_length])
+        try:
+            name.decode("utf-8")
+        except UnicodeDecodeError:
+            struct.pack_into("<H", data, position + 8, flags & ~0x800)
+        position += 46 + name_length + extra_length + comment_length
+    return zipfile.ZipFile(io.BytesIO(bytes(data)))
+
+
+def _zip_candidates(submission, archive):
+    """{wanted base name: [(depth, name, -index, ZipInfo)]} of the safe, wanted entries."""
+    candidates = {}
+    for index, info in enumerate(archive.infolist()):
+        if index >= MAX_ZIP_MEMBERS:
+            submission.notes.append("the zip has too many entries; the rest were ignored")
+            break
+        name = info.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if not parts:
+            continue
+        if parts[-1].lower().endswith(".zip") and not info.is_dir() and "__MACOSX" not in parts:
+            submission.notes.append(f"the zip holds another zip ({name}), which was not "
+                                    f"opened: hand in one zip of your folder")
+            continue
+        if parts[-1] not in WANTED:
+            continue
+        if info.is_dir():
+            submission.notes.append(f"{name} in the zip is a folder, not a file")
+            continue
+        unsafe = name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name)
+        if unsafe or stat.S_ISLNK(info.external_attr >> 16):
+            submission.notes.append(f"{name} in the zip was ignored (unsafe path or link)")
+            continue
+        if "__MACOSX" in parts or any(p.startswith(".") for p in parts[:-1]):
+            continue
+        if len(parts) - 1 > MAX_DEPTH:
+            continue
+        candidates.setdefault(parts[-1], []).append((len(parts), name, -index, info))
+    return candidates
+
+
+def _read_zip(submission):
+    archive = _open_zip(submission)
+    if archive is None:
         return
     with archive:
-        candidates = {}
-        for count, info in enumerate(archive.infolist()):
-            if count >= MAX_ZIP_MEMBERS:
-                submission.notes.append("the zip has too many entries; the rest were ignored")
-                break
-            name = info.filename.replace("\\", "/")
-            parts = PurePosixPath(name).parts
-            unsafe = name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name)
-            is_link = stat.S_ISLNK(info.external_attr >> 16)
-            if info.is_dir() or not parts or parts[-1] not in WANTED:
-                continue
-            if unsafe or is_link:
-                submission.notes.append(f"{name} in the zip was ignored (unsafe path or link)")
-                continue
-            if "__MACOSX" in parts or any(p.startswith(".") for p in parts[:-1]):
-                continue
-            if len(parts) - 1 > MAX_DEPTH:
-                continue
-            candidates.setdefault(parts[-1], []).append((len(parts), name, info))
-        for base, entries in sorted(candidates.items()):
-            _, name, info = min(entries, key=lambda e: (e[0], e[1]))
+        for base, entries in sorted(_zip_candidates(submission, archive).items()):
+            # The shallowest copy wins; of entries with the same name, the last one (as
+            # unzip would leave it on disk).
+            _, name, _, info = min(entries, key=lambda e: e[:3])
             if len(entries) > 1:
-                submission.notes.append(f"several copies of {base} in the zip; graded {name}")
+                submission.notes.append(f"the zip holds {len(entries)} copies of {base}; "
+                                        f"graded {name}" + (" (the last one)" if
+                                        sum(e[1] == name for e in entries) > 1 else ""))
             if info.flag_bits & 0x1:
                 submission.notes.append(f"{name} is encrypted and was ignored")
                 continue
             limit = _limit(base)
             try:
                 with archive.open(info) as member:
-                    data = member.read(limit + 1)
+                    data = member.read(limit + 1)  # a zip bomb stops here
             except Exception as err:  # corrupt member, unsupported compression...
-                submission.notes.append(f"{name} could not be read from the zip ({err})")
+                submission.notes.append(f"{name} could not be read from the zip "
+                                        f"({describe_error(err)})")
                 continue
             if len(data) > limit:
                 submission.notes.append(f"{name} is larger than {limit // 2 ** 20} MB and "
@@ -187,102 +276,16 @@ def _read_zip(submission):
             submission.files[base] = data
 
 
-# ----------------------------------------------------------------------------- notebooks
-
-def read_chapter(stem, data):
-    """The definitions of chapter `stem` from the bytes of its notebook (a Chapter)."""
-    name = f"{stem}.ipynb"
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return Chapter(stem, error=f"{name} is not a text file (it should be a notebook)")
-    except json.JSONDecodeError as err:
-        return Chapter(stem, error=f"{name} is not valid JSON (line {err.lineno}: "
-                                   f"{err.msg}); it may be damaged: re-download it or restore "
-                                   f"it from a checkpoint")
-    if not isinstance(document, dict):
-        return Chapter(stem, error=f"{name} is not a Jupyter notebook")
-    notes = []
-    if isinstance(document.get("cells"), list):
-        raw_cells = document["cells"]
-    elif isinstance(document.get("worksheets"), list):  # nbformat 3: cells in worksheets
-        notes.append(f"{name} is in the old notebook format 3; it was read anyway")
-        raw_cells = [cell for sheet in document["worksheets"] if isinstance(sheet, dict)
-                     for cell in (sheet.get("cells") or []) if isinstance(cell, dict)]
-        raw_cells = [{**cell, "source": cell.get("input", cell.get("source", ""))}
-                     if cell.get("cell_type") == "code" else cell for cell in raw_cells]
-    else:
-        return Chapter(stem, error=f"{name} has no cells: it is not a Jupyter notebook")
-    cells = []
-    for index, cell in enumerate(raw_cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            cells.append({"cell_type": "markdown", "source": "", "metadata": {}})
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(s for s in source if isinstance(s, str))
-        if not isinstance(source, str):
-            source = ""
-        if len(source) > MAX_CELL_CHARS:
-            notes.append(f"{name}: cell {index} is larger than 1 MB and was skipped")
-            source = ""
-        cells.append({"cell_type": "code", "source": source.replace("\0", ""),
-                      "metadata": {}, "outputs": [], "execution_count": None})
-    try:
-        definitions = extract_definitions(nbformat.from_dict({"cells": cells}))
-    except (ValueError, RecursionError, MemoryError) as err:
-        return Chapter(stem, error=f"{name} could not be read ({type(err).__name__})")
-    for skipped in definitions.skipped:
-        notes.append(f"{name}: cell {skipped.cell} was skipped ({skipped.reason})")
-    code = definitions.code + _inline_answers(stem, cells)
-    return Chapter(stem, code=code, notes=notes)
-
-
-_CONTAINER_CALLS = ("set", "frozenset", "list", "tuple", "sorted")
-
-
-def _inline_answers(stem, cells):
-    """Literal re-statements of the chapter's inline answers written as `set(...)` calls.
-
-    The definition extractor keeps only literal assignments, and the stub itself reads
-    `inline_q1 = set()`, so `inline_q1 = set(["A", "C"])` would be lost. The argument is
-    evaluated here with ast.literal_eval (data only, nothing runs); the last assignment in
-    the notebook wins, as it would when the notebook runs top to bottom.
-    """
-    names = [q for q in CHAPTERS[stem] if q.startswith("inline_")]
-    found = {}
-    for cell in cells:
-        if cell["cell_type"] != "code" or not any(n in cell["source"] for n in names):
+def chapters_of(submission):
+    """{stem: Chapter} for every chapter notebook the submission holds. Never raises."""
+    chapters = {}
+    for stem in CHAPTERS:
+        data = submission.files.get(f"{stem}.ipynb")
+        if data is None:
             continue
         try:
-            tree = ast.parse(cell["source"])
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        for node in tree.body:
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name)
-                    and node.targets[0].id in names):
-                continue
-            value = node.value
-            try:
-                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
-                        and value.func.id in _CONTAINER_CALLS and not value.keywords \
-                        and len(value.args) <= 1:
-                    items = ast.literal_eval(value.args[0]) if value.args else ()
-                else:
-                    items = ast.literal_eval(value)
-                if isinstance(items, str):
-                    items = items.replace(",", " ").split()
-                answer = sorted({str(item) for item in items}) if items is not None else None
-            except (ValueError, TypeError, SyntaxError, RecursionError):
-                continue
-            found[node.targets[0].id] = answer
-    lines = [f"{qid} = {{{', '.join(map(repr, answer))}}}" if answer else f"{qid} = None"
-             for qid, answer in found.items()]
-    return "\n".join(["", *lines, ""]) if lines else ""
-
-
-def chapters_of(submission):
-    """{stem: Chapter} for every chapter notebook the submission holds."""
-    return {stem: read_chapter(stem, submission.files[f"{stem}.ipynb"])
-            for stem in CHAPTERS if f"{stem}.ipynb" in submission.files}
+            chapters[stem] = read_chapter(stem, data)
+        except Exception as err:  # a parser failure not foreseen in read_chapter
+            chapters[stem] = Chapter(stem, error=f"{stem}.ipynb could not be read "
+                                                 f"({describe_error(err)})")
+    return chapters

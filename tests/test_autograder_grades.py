@@ -292,6 +292,11 @@ def relu_backward(dout, cache):
         "half": _answer("06_tuning", "inline_q2", "half"),
         "one_too_many": _answer("06_tuning", "inline_q2", "one_too_many"),
     },
+    "inline_q3": {
+        "wrong": _answer("06_tuning", "inline_q3", "wrong"),
+        "half": _answer("06_tuning", "inline_q3", "half"),
+        "one_too_many": _answer("06_tuning", "inline_q3", "one_too_many"),
+    },
 }
 
 # best_model mistakes are files, built in the fixture: (name, params or bytes)

@@ -6,6 +6,7 @@ definition swapped for the fault or the cheat. They are graded in one batch by t
 engine; questions that need CIFAR-10 are left out here (test_autograder_grades covers
 them), so these tests run anywhere bubblewrap works.
 """
+import json
 import os
 import re
 import socket
@@ -82,6 +83,11 @@ def affine_backward(dout, cache):
     "missing_notebook": (("softmax_loss", "svm_loss"), lambda: {"03_losses": None}),
     "wrong_notebook_format": (("softmax_loss", "svm_loss"), lambda: {
         "03_losses": b'{"cells": "not a list", "nbformat": 4}'}),
+    # More bad files (zips, folders, vanishing files) in test_bad_files.py.
+    "json_nested_200000_deep": (("affine_forward", "affine_backward"), lambda: {
+        "01_affine_layer": b"[" * 200000 + b"]" * 200000}),
+    "binary_garbage": (("softmax_loss", "svm_loss"), lambda: {
+        "03_losses": bytes(range(256)) * 64}),
 }
 
 # Submissions that must keep full marks although the notebook is unusual.
@@ -90,6 +96,10 @@ HARMLESS = {
     "magics_and_syntax_errors": lambda: {"02_relu": append_cell(append_cell(append_cell(
         notebook("02_relu"), "%timeit relu_forward(np.ones(3))\n!pip list"),
         "%%time\nrelu_forward(np.ones(3))"), "def broken(:\n    pass")},
+    "lone_surrogates_and_odd_cells": lambda: {"02_relu": json.dumps({
+        **notebook("02_relu"), "cells": [*notebook("02_relu").cells, 5, {"cell_type": "code"},
+                                         {"cell_type": "code", "source": "s = '\ud800'"}]},
+        ensure_ascii=True).encode()},
     "slow_training_cells": lambda: {"05_solver": append_cell(
         notebook("05_solver"), "import time\ntime.sleep(3600)\nfor i in range(10 ** 12):\n"
                                "    pass\nsolver.train()")},

@@ -59,7 +59,8 @@ def _answer_key_namespace():
     from answer_key.classifiers.fc_net import TwoLayerNet
 
     return {**vars(layers), "sgd": optim.sgd, "TwoLayerNet": TwoLayerNet,
-            "inline_q1": inline_questions.inline_q1, "inline_q2": inline_questions.inline_q2}
+            "inline_q1": inline_questions.inline_q1, "inline_q2": inline_questions.inline_q2,
+            "inline_q3": inline_questions.inline_q3}
 
 
 @pytest.mark.parametrize("qid", OFFLINE)

@@ -160,7 +160,7 @@ def test_grading_thresholds_in_the_text_are_the_graded_ones():
                                    TRAINING_THRESHOLD)
     ch5, nb5 = text(BOOK / "05_solver.md"), text(STUDENT / "05_solver.ipynb")
     for body in (ch5, nb5):
-        assert f"reach {TRAINING_LEARNS:.0%} (2.5 points) and {TRAINING_THRESHOLD:.0%}" in body
+        assert f"reach {TRAINING_LEARNS:.0%} (a quarter) and {TRAINING_THRESHOLD:.0%}" in body
         assert re.search(f"{TRAINING['num_train']:,} (CIFAR-10 )?training images", body)
         assert f"learning rate $2 \\cdot 10^{{-3}}$" in body and TRAINING["learning_rate"] == 2e-3
         assert f"`training` ({QUESTION_POINTS['training']} points)" in body

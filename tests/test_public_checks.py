@@ -28,7 +28,8 @@ def stub(*args, **kwargs):
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: f"{c.qid}-{c.name}")
 def test_stubs_report_not_implemented(check):
     ns = {name: stub for name in check.needs}
-    ns.update({"inline_q1": set(), "inline_q2": set(), "solver": None, "best_model": None})
+    ns.update({"inline_q1": set(), "inline_q2": set(), "inline_q3": set(), "solver": None,
+               "best_model": None})
     result = check.run(ns)
     assert result.status == "not implemented", str(result)
 
@@ -99,3 +100,43 @@ def test_plain_strips_subclasses_and_rejects_objects():
 def test_missing_name_is_not_implemented():
     check = Check("q", "n", "d", "h", ("absent",), lambda rng: {}, lambda ns, c: {}, lambda c, o: None)
     assert check.run({}).status == "not implemented"
+
+
+def _softmax_without_shift(x, y, shift=None):
+    scores = x if shift is None else x - shift(x)
+    probs = np.exp(scores)
+    probs /= probs.sum(axis=1, keepdims=True)
+    n = len(x)
+    dx = probs.copy()
+    dx[np.arange(n), y] -= 1
+    return -np.mean(np.log(probs[np.arange(n), y])), dx / n
+
+
+@pytest.mark.parametrize("loss", [
+    _softmax_without_shift,
+    lambda x, y: _softmax_without_shift(x, y, shift=np.max),  # one shift for the whole batch
+], ids=["no_shift", "global_shift"])
+def test_an_unstable_softmax_fails_the_public_large_scores_check(loss):
+    with np.errstate(all="ignore"):
+        result = {c.name: c for c in checks_for("softmax_loss")}["large_scores"].run(
+            {"softmax_loss": loss})
+    assert result.status == "failed" and "NaN or infinite" in result.message
+    assert "largest score" in str(result)
+
+
+def test_a_stable_softmax_passes_the_public_large_scores_check():
+    def per_row_shift(x, y):
+        return _softmax_without_shift(x, y, shift=lambda s: s.max(axis=1, keepdims=True))
+
+    assert {c.name: c for c in checks_for("softmax_loss")}["large_scores"].run(
+        {"softmax_loss": per_row_shift}).passed
+
+
+def test_every_hidden_stability_check_has_a_public_one():
+    """Nothing is graded that students cannot check themselves: the hidden checks of
+    stability at large scores have public counterparts on the same questions."""
+    from autograder import hidden_checks
+
+    hidden = {c.qid for c in hidden_checks.CHECKS if "large" in c.make_case.__name__}
+    public = {c.qid for c in CHECKS if c.name == "large_scores"}
+    assert hidden and hidden <= public

@@ -9,7 +9,7 @@ CHAPTERS = {
     "03_losses": ("softmax_loss", "svm_loss"),
     "04_two_layer_net": ("two_layer_net",),
     "05_solver": ("sgd", "training"),
-    "06_tuning": ("best_model", "inline_q2"),
+    "06_tuning": ("best_model", "inline_q2", "inline_q3"),
 }
 
 QUESTION_IDS = tuple(qid for qids in CHAPTERS.values() for qid in qids)

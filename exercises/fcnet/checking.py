@@ -34,6 +34,10 @@ class Check:
     probe: Callable       # (ns: dict, case: dict) -> dict of arrays / numbers
     judge: Callable       # (case: dict, outputs: dict) -> None, raises CheckFailed
     weight: float = 1.0   # share of the question's points
+    # Names of checks of the same question that must pass for this one to earn points: a
+    # property such as "inputs unmodified", a shape or a dtype, which a stub returning
+    # zeros also has, counts only next to the right values.
+    requires: tuple = ()
 
     def run(self, ns, seed=0):
         """Run make_case, probe and judge in this process; return a CheckResult."""

@@ -7,6 +7,9 @@ import numpy as np
 
 from .checking import Check, CheckFailed, NotAnswered, expect_close, expect_shape
 from .gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
+from .graded_training import (GRADED_TRAINING, TRAINING_LEARNS,  # noqa: F401 (re-exported)
+                              TRAINING_LOSS_RATIO, TRAINING_THRESHOLD, graded_run_judge,
+                              graded_run_probe)
 
 
 def _seeded(seed):
@@ -82,7 +85,7 @@ def _relu_backward_probe(ns, case):
 
 # ---------------------------------------------------------------- inline questions
 
-INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD"}
+INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
 
 
 def _inline_probe(qid):
@@ -132,6 +135,45 @@ def _loss_judge(expected_loss, tol_loss, tol_grad):
                               f"close to {expected_loss:.4f}")
         expect_close("dx", out["dx"], out["dx_num"], tol_grad)
     return judge
+
+
+def _large_scores_case(rng):
+    r = _seeded(231)
+    num_classes, num_inputs = 10, 20
+    return {"x": r.randn(num_inputs, num_classes), "y": r.randint(num_classes, size=num_inputs)}
+
+
+# Every row of scores is moved by +-shift: far enough that exp() overflows (float64 above
+# about 709, float32 above about 88) or underflows to 0 unless the scores are shifted first.
+_LARGE = (("float64", np.float64, 1000.0), ("float32", np.float32, 100.0))
+
+
+def _large_scores_probe(fname):
+    def probe(ns, case):
+        loss_fn, x, y = ns[fname], case["x"], case["y"]
+        loss, dx = loss_fn(x.copy(), y)
+        out = {"loss": float(loss), "dx": dx}
+        signs = np.where(np.arange(len(x)) % 2 == 0, 1.0, -1.0)[:, None]
+        for label, dtype, shift in _LARGE:
+            loss, dx = loss_fn((x + signs * shift).astype(dtype), y)
+            out[f"loss_{label}"], out[f"dx_{label}"] = float(loss), dx
+        return out
+    return probe
+
+
+def _large_scores_judge(case, out):
+    """Adding a constant to every score of a row changes neither loss: so with large
+    scores the loss and dx must be finite and agree with those of the same scores near 0."""
+    for label, _, shift in _LARGE:
+        loss, dx = out[f"loss_{label}"], np.asarray(out[f"dx_{label}"], dtype=np.float64)
+        where = f"with {label} scores around +-{shift:g}"
+        if not np.isfinite(loss) or not np.all(np.isfinite(dx)):
+            raise CheckFailed(f"{where} the loss or dx is NaN or infinite")
+        tol = 1e-6 if label == "float64" else 1e-3
+        if not abs(loss - out["loss"]) <= tol * max(1.0, abs(out["loss"])):
+            raise CheckFailed(f"{where} the loss is {loss:.6g}, but moving a row's scores "
+                              f"together should not change it ({out['loss']:.6g} near 0)")
+        expect_close(f"dx ({label} scores around +-{shift:g})", dx, out["dx"], tol)
 
 
 # ---------------------------------------------------------------- chapter 4: two-layer net
@@ -249,6 +291,11 @@ def _sgd_judge(case, out):
     expect_close("next_w", out["next_w"], case["w"] - case["learning_rate"] * case["dw"], 1e-8)
 
 
+# Chapter 5's own run (all 49,000 images, ten epochs) should reach this; the graded run is
+# smaller, with lower thresholds (autograder/points.py).
+PUBLIC_TRAINING_ACCURACY = 0.36
+
+
 def _training_probe(ns, case):
     solver = ns["solver"]
     if solver is None:
@@ -257,9 +304,9 @@ def _training_probe(ns, case):
 
 
 def _training_judge(case, out):
-    if not out["best_val_acc"] >= 0.36:
+    if not out["best_val_acc"] >= PUBLIC_TRAINING_ACCURACY:
         raise CheckFailed(f"the best validation accuracy is {out['best_val_acc']:.3f}; "
-                          f"aim for at least 0.36")
+                          f"aim for at least {PUBLIC_TRAINING_ACCURACY}")
 
 
 # ---------------------------------------------------------------- chapter 6: the tuned model
@@ -310,10 +357,21 @@ CHECKS = [
           "correct-class probability's 1 only at the label",
           ("softmax_loss",), _loss_case, _loss_probe("softmax_loss"),
           _loss_judge(np.log(10.0), 0.01, 1e-7)),
+    Check("softmax_loss", "large_scores", "softmax_loss stays finite and unchanged for "
+          "scores around +-1000 (float64) and +-100 (float32)",
+          "subtract each row's largest score from the row before exponentiating",
+          ("softmax_loss",), _large_scores_case, _large_scores_probe("softmax_loss"),
+          _large_scores_judge),
     Check("svm_loss", "seed_values", "svm_loss is about 9 with a correct gradient",
           "skip the correct class in the sum of margins, and give the correct class "
           "minus the number of positive margins in the gradient",
           ("svm_loss",), _loss_case, _loss_probe("svm_loss"), _loss_judge(9.0, 0.02, 1e-7)),
+    Check("svm_loss", "large_scores", "svm_loss stays finite and unchanged for "
+          "scores around +-1000 (float64) and +-100 (float32)",
+          "build the margins from differences of scores (s_j - s_y + 1), in the scores' "
+          "own array, with no exponentials",
+          ("svm_loss",), _large_scores_case, _large_scores_probe("svm_loss"),
+          _large_scores_judge),
     Check("two_layer_net", "initialisation", "TwoLayerNet initialises weights and biases",
           "draw weights from a normal distribution scaled by weight_scale and start biases at 0",
           ("TwoLayerNet",), _no_case, _tln_init_probe, _tln_init_judge),
@@ -332,6 +390,12 @@ CHECKS = [
     Check("training", "val_accuracy", "the trained solver reaches 36% validation accuracy",
           "check the learning rate, the number of epochs and that update_rule is your sgd",
           ("solver",), _no_case, _training_probe, _training_judge),
+    Check("training", "graded_run", "the graded run: your TwoLayerNet and sgd trained on "
+          f"{GRADED_TRAINING['num_train']:,} images reach {TRAINING_THRESHOLD:.0%} on "
+          f"{GRADED_TRAINING['num_eval']:,} held-out ones",
+          "check that sgd keeps the learning rate it is given from step to step, and that "
+          "loss returns fresh gradients on every call",
+          ("TwoLayerNet", "sgd", "data"), _no_case, graded_run_probe, graded_run_judge),
     Check("best_model", "val_accuracy", "best_model reaches 48% validation accuracy",
           "tune the learning rate, hidden size, regularisation and number of epochs on the "
           "validation set",
@@ -339,6 +403,9 @@ CHECKS = [
     Check("inline_q2", "format", "inline_q2 is a set of option letters",
           "answer with a set of capital letters, such as {\"B\"}",
           ("inline_q2",), _no_case, _inline_probe("inline_q2"), _inline_judge("inline_q2")),
+    Check("inline_q3", "format", "inline_q3 is a set of option letters",
+          "answer with a set of capital letters, such as {\"B\"}",
+          ("inline_q3",), _no_case, _inline_probe("inline_q3"), _inline_judge("inline_q3")),
 ]
 
 

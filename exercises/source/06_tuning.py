@@ -102,7 +102,9 @@ grader.check("best_model")
 #
 # The next cell saves the four parameter arrays of `best_model` to `best_model.npz`, next
 # to this notebook. Submit this file with your notebooks: the grader measures its
-# accuracy on test images, preprocessed exactly as `get_CIFAR10_data` does.
+# accuracy on all 10,000 test images, preprocessed exactly as `get_CIFAR10_data` does.
+# An accuracy of 48% or more earns all the points of `best_model`; below that the points
+# fall in a straight line, to none at 30%.
 
 # %%
 if best_model is None:
@@ -141,6 +143,50 @@ grader.check("inline_q2")
 # sharply the network can bend itself around individual examples. More hidden units (B)
 # do the opposite: they add capacity, which tends to widen the gap. The check in this
 # notebook only verifies the format of the answer; the autograder scores the letters.
+
+# %% [markdown]
+# ## Inline question 3: reading a badly tuned run
+#
+# The curves below come from a real run on CIFAR-10: a two-layer network with 50 hidden
+# units, trained for five epochs with settings nobody tuned. The run was recorded once, so
+# you do not have to wait for it. Read the curves as chapter 5 taught: the shape of the
+# loss curve, the level of the two accuracy curves, and the gap between them.
+
+# %%
+from fcnet.recorded_runs import BAD_RUN
+
+plot_solver_history(BAD_RUN);
+
+# %% [markdown]
+# Which statements do these curves support? Choose **every** option that applies: each
+# wrong choice cancels a right one.
+#
+# - **A.** The learning rate is too small: after five epochs the loss is still falling at
+#   about the pace it started with, almost in a straight line.
+# - **B.** The learning rate is too large: the loss jumps around and climbs.
+# - **C.** The network overfits: its training accuracy is far above its validation
+#   accuracy.
+# - **D.** The network underfits: training and validation accuracy are both low and close
+#   together, so more hidden units or longer training should help.
+# - **E.** The network learns nothing: its accuracy stays at chance level, 10%.
+#
+# Answer with a set of capital letters, for example `inline_q3 = {"B"}`.
+
+# %%
+# @solution answer_key.inline_questions.inline_q3
+
+# %%
+grader.check("inline_q3")
+
+# %% [markdown] tags=["solution-only"]
+# **Why A and D.** The mean loss falls by about the same amount in every epoch, from 2.29
+# to 2.02, and is still falling at the end: a step size that is too small, since a healthy
+# run falls steeply first and then levels off (A). The loss never climbs, so the steps are
+# not too large (B). Training and validation accuracy end within about two points of each
+# other, near 27%: far above chance (not E), and with no sign of overfitting (not C). The
+# network does not even fit its training images well, so it has room for more capacity
+# and more training (D). The check in this notebook only verifies the format of the
+# answer; the autograder scores the letters.
 
 # %% [markdown]
 # ## The end, and a beginning

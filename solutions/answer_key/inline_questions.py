@@ -11,3 +11,6 @@ inline_q1 = {"A", "C"}
 
 # Chapter 6: which changes narrow the gap between training and test accuracy?
 inline_q2 = {"A", "C"}
+
+# Chapter 6: what do the curves of the recorded run (fcnet.recorded_runs.BAD_RUN) show?
+inline_q3 = {"A", "D"}

@@ -10,10 +10,16 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'svm_loss'
-points = 1
+points = 2
 
 
 @test_case(name='seed_values', points=1, hidden=False)
 def test_seed_values(svm_loss):
     """svm_loss is about 9 with a correct gradient."""
     run_public_check('svm_loss', 'seed_values', svm_loss=svm_loss)
+
+
+@test_case(name='large_scores', points=1, hidden=False)
+def test_large_scores(svm_loss):
+    """svm_loss stays finite and unchanged for scores around +-1000 (float64) and +-100 (float32)."""
+    run_public_check('svm_loss', 'large_scores', svm_loss=svm_loss)

@@ -10,10 +10,16 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'training'
-points = 1
+points = 2
 
 
 @test_case(name='val_accuracy', points=1, hidden=False)
 def test_val_accuracy(solver):
     """the trained solver reaches 36% validation accuracy."""
     run_public_check('training', 'val_accuracy', solver=solver)
+
+
+@test_case(name='graded_run', points=1, hidden=False)
+def test_graded_run(TwoLayerNet, sgd, data):
+    """the graded run: your TwoLayerNet and sgd trained on 2,000 images reach 22% on 1,000 held-out ones."""
+    run_public_check('training', 'graded_run', TwoLayerNet=TwoLayerNet, sgd=sgd, data=data)
