@@ -218,7 +218,9 @@ EDITS = {
                              _add("from answer_key.classifiers.fc_net import TwoLayerNet")],
         "05_solver": [_drop("sgd"), _add("from answer_key.optim import sgd")],
         "06_tuning": [_text("inline_q2 = {'A', 'C'}",
-                            "from answer_key.inline_questions import inline_q2")],
+                            "from answer_key.inline_questions import inline_q2"),
+                      _text("inline_q3 = {'A', 'D'}",
+                            "from answer_key.inline_questions import inline_q3")],
     },
     "hostile": {
         "01_affine_layer": [_define("affine_forward", PATCH_NUMPY),
