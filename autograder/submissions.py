@@ -12,22 +12,26 @@ import json
 import os
 import re
 import stat
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from fcnet.chapter_files import (CHECKPOINT_FOLDER, MODEL_FILE, Candidate, checkpoint_notes,
+                                 choose, identify, is_checkpoint, is_model_name,
+                                 is_notebook_name)
 from fcnet.chapters import CHAPTERS
 from fcnet.notebook_import import extract_definitions
 
-MODEL_FILE = "best_model.npz"
-WANTED = {f"{stem}.ipynb": stem for stem in CHAPTERS} | {MODEL_FILE: None}
+from .layouts import LayoutError, find_submissions
 MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
 MAX_MODEL_BYTES = 256 * 2 ** 20
 MAX_ZIP_MEMBERS = 10000
 MAX_CELL_CHARS = 2 ** 20
 MAX_DEPTH = 3              # folders below the student's folder searched for files
+MAX_CANDIDATES = 60        # notebook and model files considered per submission
 
 
 class UsageError(Exception):
@@ -38,8 +42,9 @@ class UsageError(Exception):
 class Submission:
     student: str
     path: Path
-    files: dict = field(default_factory=dict)   # wanted file name -> bytes
+    files: dict = field(default_factory=dict)   # course file name -> bytes
     notes: list = field(default_factory=list)   # messages for the student's feedback
+    used: dict = field(default_factory=dict)    # course file name -> the file used
 
 
 @dataclass
@@ -52,29 +57,14 @@ class Chapter:
 
 def discover(root):
     """Submissions under `root`, sorted by student id (files not read yet: see
-    read_files). Raises UsageError on misuse."""
-    root = Path(root)
-    if not root.exists():
-        raise UsageError(f"submissions folder {root} does not exist")
-    if not root.is_dir():
-        raise UsageError(f"{root} is not a folder (give the folder that holds one folder "
-                         f"or .zip per student)")
-    found = {}
-    for entry in sorted(root.iterdir()):
-        name = entry.name
-        if name.startswith(".") or name == "__MACOSX":
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            student = name
-        elif entry.is_file() and not entry.is_symlink() and name.lower().endswith(".zip"):
-            student = name[:-4]
-        else:
-            continue  # stray files are not submissions
-        if student in found:
-            raise UsageError(f"two submissions for student {student!r} "
-                             f"({found[student].name} and {name}); keep one")
-        found[student] = entry
-    return [Submission(student, entry) for student, entry in sorted(found.items())]
+    read_files). The layouts it understands are in autograder.layouts: a folder with one
+    folder or .zip per student, an nbgrader course or its submitted/ folder, a Gradescope
+    export. Raises UsageError on misuse."""
+    try:
+        found = find_submissions(root)
+    except LayoutError as err:
+        raise UsageError(str(err)) from None
+    return [Submission(student, path) for student, path in found]
 
 
 def read_files(submission):
@@ -92,12 +82,12 @@ def read_files(submission):
 
 
 def _limit(name):
-    return MAX_MODEL_BYTES if name == MODEL_FILE else MAX_NOTEBOOK_BYTES
+    return MAX_MODEL_BYTES if is_model_name(name) else MAX_NOTEBOOK_BYTES
 
 
 def _read_folder(submission):
-    """Collect wanted files from the student's folder (shallowest copy wins)."""
-    candidates = {}
+    """Collect notebooks and model files from the student's folder, then match them."""
+    paths = []
     stack = [(submission.path, 0)]
     while stack:
         folder, depth = stack.pop()
@@ -108,26 +98,26 @@ def _read_folder(submission):
             continue
         for entry in entries:
             if entry.is_symlink():
-                if entry.name in WANTED:
+                if _wanted(entry.name):
                     submission.notes.append(f"{entry.name} is a symbolic link and was ignored")
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if depth < MAX_DEPTH and not entry.name.startswith(".") \
-                        and entry.name != "__MACOSX":
+                if depth < MAX_DEPTH and _searched_folder(entry.name):
                     stack.append((Path(entry.path), depth + 1))
-            elif entry.name in WANTED and entry.is_file(follow_symlinks=False):
-                candidates.setdefault(entry.name, []).append((depth, Path(entry.path)))
-    for name, paths in sorted(candidates.items()):
-        depth, path = min(paths)
-        if len(paths) > 1:
-            submission.notes.append(f"several copies of {name}; graded the one at "
-                                    f"{path.relative_to(submission.path)}")
-        data = _read_capped(path, _limit(name))
-        if data is None:
-            submission.notes.append(f"{name} is larger than {_limit(name) // 2 ** 20} MB "
-                                    f"and was ignored")
-        else:
-            submission.files[name] = data
+            elif _wanted(entry.name) and entry.is_file(follow_symlinks=False):
+                paths.append((depth, Path(entry.path)))
+    found = []
+    for depth, path in sorted(paths)[:MAX_CANDIDATES]:
+        rel = path.relative_to(submission.path).as_posix()
+        candidate = Candidate(rel, path.stat().st_mtime, depth)
+        if not is_checkpoint(rel):
+            candidate.data = _read_capped(path, _limit(path.name))
+            if candidate.data is None:
+                submission.notes.append(f"{rel} is larger than "
+                                        f"{_limit(path.name) // 2 ** 20} MB and was ignored")
+                continue
+        found.append(candidate)
+    _match(submission, found, len(paths))
 
 
 def _read_capped(path, limit):
@@ -147,7 +137,7 @@ def _read_zip(submission):
         submission.notes.append(f"{submission.path.name} is not a readable zip file ({err})")
         return
     with archive:
-        candidates = {}
+        members = []
         for count, info in enumerate(archive.infolist()):
             if count >= MAX_ZIP_MEMBERS:
                 submission.notes.append("the zip has too many entries; the rest were ignored")
@@ -156,35 +146,82 @@ def _read_zip(submission):
             parts = PurePosixPath(name).parts
             unsafe = name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name)
             is_link = stat.S_ISLNK(info.external_attr >> 16)
-            if info.is_dir() or not parts or parts[-1] not in WANTED:
+            if info.is_dir() or not parts or not _wanted(parts[-1]):
                 continue
             if unsafe or is_link:
                 submission.notes.append(f"{name} in the zip was ignored (unsafe path or link)")
                 continue
-            if "__MACOSX" in parts or any(p.startswith(".") for p in parts[:-1]):
+            if not all(_searched_folder(p) for p in parts[:-1]):
                 continue
             if len(parts) - 1 > MAX_DEPTH:
                 continue
-            candidates.setdefault(parts[-1], []).append((len(parts), name, info))
-        for base, entries in sorted(candidates.items()):
-            _, name, info = min(entries, key=lambda e: (e[0], e[1]))
-            if len(entries) > 1:
-                submission.notes.append(f"several copies of {base} in the zip; graded {name}")
-            if info.flag_bits & 0x1:
-                submission.notes.append(f"{name} is encrypted and was ignored")
-                continue
-            limit = _limit(base)
-            try:
-                with archive.open(info) as member:
-                    data = member.read(limit + 1)
-            except Exception as err:  # corrupt member, unsupported compression...
-                submission.notes.append(f"{name} could not be read from the zip ({err})")
-                continue
-            if len(data) > limit:
-                submission.notes.append(f"{name} is larger than {limit // 2 ** 20} MB and "
-                                        f"was ignored")
-                continue
-            submission.files[base] = data
+            members.append((len(parts), name, info))
+        found = []
+        for depth, name, info in sorted(members, key=lambda m: m[:2])[:MAX_CANDIDATES]:
+            candidate = Candidate(name, _zip_time(info), depth - 1)
+            if not is_checkpoint(name):
+                candidate.data = _read_member(submission, archive, name, info)
+                if candidate.data is None:
+                    continue
+            found.append(candidate)
+        _match(submission, found, len(members))
+
+
+def _read_member(submission, archive, name, info):
+    """The bytes of one zip member, or None (with a note) when it cannot be used."""
+    if info.flag_bits & 0x1:
+        submission.notes.append(f"{name} is encrypted and was ignored")
+        return None
+    limit = _limit(PurePosixPath(name).name)
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
+    except Exception as err:  # corrupt member, unsupported compression...
+        submission.notes.append(f"{name} could not be read from the zip ({err})")
+        return None
+    if len(data) > limit:
+        submission.notes.append(f"{name} is larger than {limit // 2 ** 20} MB and was ignored")
+        return None
+    return data
+
+
+def _zip_time(info):
+    try:
+        return time.mktime(info.date_time + (0, 0, -1))
+    except (OverflowError, ValueError):
+        return 0.0
+
+
+# ----------------------------------------------------------------------------- matching
+
+def _wanted(name):
+    """A file that may be a chapter notebook or the model (fcnet.chapter_files decides)."""
+    return is_notebook_name(name) or is_model_name(name)
+
+
+def _searched_folder(name):
+    """Hidden folders and macOS's __MACOSX are not searched; Jupyter's checkpoint folder
+    is, only so that feedback can say that a checkpoint is never graded."""
+    return name == CHECKPOINT_FOLDER or not (name.startswith(".") or name == "__MACOSX")
+
+
+def _match(submission, found, total):
+    """Decide which file is which chapter (fcnet.chapter_files's rules) and keep those."""
+    if total > MAX_CANDIDATES:
+        submission.notes.append(f"the submission holds {total} notebooks; only the "
+                                f"{MAX_CANDIDATES} nearest the top were looked at")
+    for candidate in found:
+        identify(candidate)
+    choices = choose(found)
+    submission.used = {}
+    for stem in [*CHAPTERS, MODEL_FILE]:
+        if stem in choices:
+            choice = choices[stem]
+            name = stem if stem == MODEL_FILE else f"{stem}.ipynb"
+            submission.files[name] = choice.chosen.data
+            submission.used[name] = choice.chosen.path
+            submission.notes.extend(choice.notes())
+    submission.notes.extend(checkpoint_notes(found, choices))
 
 
 # ----------------------------------------------------------------------------- notebooks
