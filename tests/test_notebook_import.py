@@ -179,8 +179,8 @@ def test_the_newest_copy_is_used_and_named(drive, capsys):
                      affine("new"), mtime=1_000_000_500)
     assert import_notebook("01_affine_layer", "affine_forward")(1, 2, 3)[0] == "new"
     out = capsys.readouterr().out
-    assert "Copy of 01_affine_layer (1).ipynb, the newest" in out
-    assert "Copy of 01_affine_layer.ipynb" in out
+    assert "used Copy of 01_affine_layer (1).ipynb (modified" in out and "the newest" in out
+    assert "ignored Copy of 01_affine_layer.ipynb" in out
 
 
 def test_a_checkpoint_is_never_used(drive):

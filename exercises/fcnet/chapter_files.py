@@ -157,20 +157,26 @@ class Choice:
 
     def notes(self):
         """Sentences for the student's feedback: a renamed file, several copies."""
-        notes, what = [], _describe(self.stem)
+        return [n for n in (self.renamed_note(), self.copies_note()) if n]
+
+    def renamed_note(self):
         chosen = self.chosen
-        if chosen.name != _canonical(self.stem):
-            how = ("its notebook metadata names the chapter" if chosen.by == "metadata"
-                   else "its name is a copy of " + _canonical(self.stem))
-            notes.append(f"{chosen.path} was used as {what} ({how})")
-        if self.others:
-            left = "; ".join(f"{c.path} (modified {_when(c.mtime)})" for c in self.others)
-            reason = "the newest" if all(c.mtime < chosen.mtime for c in self.others) \
-                else "chosen by the rules in fcnet/chapter_files.py"
-            notes.append(f"{len(self.others) + 1} different copies of {what} were found: "
-                         f"graded {chosen.path} (modified {_when(chosen.mtime)}, {reason}); "
-                         f"ignored {left}")
-        return notes
+        if chosen.name == _canonical(self.stem):
+            return ""
+        how = ("its notebook metadata names the chapter" if chosen.by == "metadata"
+               else "its file name marks a copy of " + _canonical(self.stem))
+        return f"{chosen.path} was used as {_describe(self.stem)} ({how})"
+
+    def copies_note(self):
+        if not self.others:
+            return ""
+        chosen = self.chosen
+        left = "; ".join(f"{c.path} (modified {_when(c.mtime)})" for c in self.others)
+        reason = "the newest" if all(c.mtime < chosen.mtime for c in self.others) \
+            else "same time: by the tie rules of fcnet/chapter_files.py"
+        return (f"{len(self.others) + 1} different copies of {_describe(self.stem)} were "
+                f"found: used {chosen.path} (modified {_when(chosen.mtime)}, {reason}); "
+                f"ignored {left}")
 
 
 def _describe(stem):

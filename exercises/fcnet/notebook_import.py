@@ -126,9 +126,7 @@ def find_chapter(stem):
     if path is None:
         raise FileNotFoundError(locate.missing_message(stem, choice))
     if choice.others:
-        others = ", ".join(c.path for c in choice.others)
-        print(f"Note: several copies of chapter {stem}; using {choice.chosen.path}, the "
-              f"newest (not {others}).")
+        print(f"Note: {choice.copies_note()}.")
     return path
 
 
