@@ -17,6 +17,7 @@ the course's file names inside one folder, which `python -m autograder`, the ott
 download. Your files are only read, never changed; a missing piece is a warning.
 """
 import contextlib
+import importlib
 import io
 import os
 import signal
@@ -223,8 +224,8 @@ def submit(out=None, download=True):
     count = sum(r.data is not None for r in rows)
     print(f"\nWrote {target}: {count} of {len(rows)} files. Hand in this one file.")
     if download and locate.on_colab():
-        from google.colab import files
-
+        # Colab's own module, present only there (imported by name: no install needs it)
+        files = importlib.import_module("google.colab.files")
         files.download(str(target))
         print("Your browser is downloading it (allow the download if it asks).")
     return target
