@@ -100,7 +100,8 @@ def name_chapters(notebooks=None, **_):
     submission = read_files(Submission(folder.parent.name, folder))
     for name, used in submission.used.items():
         target = folder / name
-        if not name.endswith(".ipynb") or used == name or target.exists():
+        if not name.endswith(".ipynb") or used == name or target.exists() \
+                or target.is_symlink():  # never write through a link the student made
             continue
         target.write_bytes(submission.files[name])
         original = folder / used
