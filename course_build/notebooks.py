@@ -281,6 +281,26 @@ def _expand_cell(source, solution, colab_code, where):
     return "\n".join(out)
 
 
+_CHECK_CELL = re.compile(r"""^\s*grader\.check\(\s*["'](\w+)["']\s*\)\s*;?\s*$""")
+
+
+def _mark_check_cell(cell):
+    """Tag a `grader.check("qid")` cell as nbgrader's test cell `test_<qid>`.
+
+    Then a student notebook handed in from Colab or a laptop (not an nbgrader release)
+    is graded by the nbgrader course too: nbgrader finds the test cell by this id and puts
+    the course's version, hidden part included, in its place. Colab and Jupyter keep cell
+    metadata and ignore this entry.
+    """
+    from autograder.points import QUESTION_POINTS
+
+    match = _CHECK_CELL.match(cell.source)
+    if match and match[1] in QUESTION_POINTS:
+        cell.metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False,
+                                     "locked": True, "grade_id": f"test_{match[1]}",
+                                     "points": QUESTION_POINTS[match[1]]}
+
+
 def banner(stem, solution):
     """The note on top of the first markdown cell saying where the notebook comes from."""
     origin = f"exercises/source/{stem}.py"
@@ -307,6 +327,7 @@ def transform(source_nb, stem, solution, repository_url=DEFAULT_REPOSITORY_URL,
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(
                 _expand_cell(cell.source, solution, colab_code, where))
+            _mark_check_cell(new)
         elif cell.cell_type == "markdown":
             text = cell.source
             if not banner_done:

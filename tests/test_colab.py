@@ -134,7 +134,7 @@ def _nbgrader(zip_path, work, student="alice"):
 
 def _autograder(zip_path, work, student="alice"):
     folder = work / "zips"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     shutil.copy(zip_path, folder / f"{student}.zip")
     out = work / "grades"
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
