@@ -16,7 +16,7 @@ PUBLIC_TESTS_DIR = Path(__file__).parent / "public_tests"
 
 def submit(out=None, download=True):
     """Check your six chapters and best_model.npz and write two_layer_net_submission.zip,
-    the one file you hand in (see fcnet.submit.submit); on Colab, download it."""
-    from .submit import submit as _submit
+    the one file you hand in (see fcnet.handin.submit); on Colab, download it."""
+    from .handin import submit as _submit
 
     return _submit(out=out, download=download)
