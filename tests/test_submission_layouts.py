@@ -388,3 +388,34 @@ def test_messy_names_get_the_same_points_on_the_other_routes(graded, route):
     points = graded[route]
     assert {q: points.get(q, 0) for q in QUESTION_IDS} == \
         {q: pytest.approx(v, abs=1e-9) for q, v in expected_messy().items()}, points
+
+
+# ----------------------------------------------------------------------------- README
+
+def readme_layout_commands():
+    text = (REPO / "README.md").read_text()
+    return [line.split("#")[0].split() for line in text.splitlines()
+            if line.startswith("python -m autograder grade ")]
+
+
+def test_readme_layout_commands_work_as_written(tmp_path):
+    """The README's lines for an nbgrader course and a Gradescope export, run as written
+    (in a home folder made here; one fast question, so no CIFAR-10 is needed)."""
+    commands = readme_layout_commands()
+    assert [c[4] for c in commands] == ["~/fcnet-course/", "gradescope_export/"]
+    home = tmp_path / "home"
+    nbgrader_course(home / "fcnet-course")
+    gradescope_export(home / "gradescope_export")
+    for command in commands:
+        assert command[:4] == ["python", "-m", "autograder", "grade"] and \
+            command[5:] == ["--out", "grades/"], command
+        target = command[4].replace("~/", f"{home}/")
+        out = tmp_path / f"grades-{len(list(tmp_path.iterdir()))}"
+        run = subprocess.run([sys.executable, "-m", "autograder", "grade", target, "--out",
+                              str(out), "--questions", "affine_forward",
+                              "--no-progress"], cwd=home, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        grades = json.loads((out / "grades.json").read_text())["grades"]
+        assert all(g["total"] == QUESTION_POINTS["affine_forward"]
+                   for g in grades.values()), grades
+        assert len(grades) == (2 if "course" in target else 3)
