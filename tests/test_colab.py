@@ -123,6 +123,10 @@ def _nbgrader(zip_path, work, student="alice"):
         assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
 
     nbgrader("generate_assignment", "two_layer_net")
+    from fcnet.chapter_files import chapter_in_metadata
+    for stem in CHAPTERS:  # nbgrader's release keeps the chapter id
+        document = json.loads((root / "release" / "two_layer_net" / f"{stem}.ipynb").read_text())
+        assert chapter_in_metadata(document) == stem, stem
     with zipfile.ZipFile(zip_path) as archive:  # the zip's folder is the assignment's
         archive.extractall(root / "submitted" / student)
     nbgrader("autograde", "two_layer_net", "--create")
