@@ -82,8 +82,9 @@ def colab_setup_source(url, branch):
     """The first cell of every chapter: installs the course package on Colab, else nothing."""
     return textwrap.dedent(f'''\
         # Colab setup. On Google Colab this installs the course package `fcnet` (with the
-        # tests behind grader.check) and mounts your Google Drive, where later chapters look
-        # for the chapter notebooks you finished earlier. Anywhere else it does nothing.
+        # tests behind grader.check) and mounts your Google Drive (Colab asks you to allow
+        # it). Later chapters and fcnet.submit() find the chapters you saved there with
+        # File -> Save a copy in Drive, whatever their names. Anywhere else it does nothing.
         import sys
 
         if "google.colab" in sys.modules:
