@@ -281,3 +281,14 @@ def test_every_generated_notebook_names_its_chapter():
         for stem in CHAPTERS:
             document = json.loads((root / folder / f"{stem}.ipynb").read_text())
             assert chapter_files.chapter_in_metadata(document) == stem, (folder, stem)
+
+
+def test_a_saved_change_is_seen_at_the_next_import(drive):
+    path = drive / "Colab Notebooks" / "Copy of 01_affine_layer.ipynb"
+    chapter_notebook(path, "01_affine_layer", affine("first"), mtime=1_000_000_000)
+    assert import_notebook("01_affine_layer", "affine_forward")(1, 2, 3)[0] == "first"
+    chapter_notebook(path, "01_affine_layer", affine("second save"), mtime=1_000_000_100)
+    assert import_notebook("01_affine_layer", "affine_forward")(1, 2, 3)[0] == "second save"
+    # renaming it in Drive keeps it found (by its id)
+    path.rename(path.with_name("my chapter one.ipynb"))
+    assert import_notebook("01_affine_layer", "affine_forward")(1, 2, 3)[0] == "second save"

@@ -16,6 +16,7 @@ Where to look, in order; the first place that holds a copy is used:
 
 `$FCNET_DRIVE_ROOT` replaces `/content/drive/MyDrive` (tests point it at a folder).
 """
+import hashlib
 import os
 import sys
 import time
@@ -108,18 +109,31 @@ def _files(place, deadline):
         frontier, depth = next_frontier, depth + 1
 
 
+# (path, mtime, size) -> (stem, by, readable, digest): each notebook on Drive is read
+# once per session, not at every import (Drive is a network disk).
+_identified = {}
+
+
 def _candidate(path, depth, root):
     try:
         stat = path.stat()
     except OSError:
         return None
-    data = None
-    if is_notebook_name(path.name) and stat.st_size <= MAX_NOTEBOOK_BYTES:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-    return identify(Candidate(str(path.relative_to(root)), stat.st_mtime, depth, data))
+    rel = str(path.relative_to(root))
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _identified:
+        data = None
+        if is_notebook_name(path.name) and stat.st_size <= MAX_NOTEBOOK_BYTES:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+        found = identify(Candidate(rel, stat.st_mtime, depth, data))
+        digest = hashlib.sha256(data).digest() if data is not None else None
+        _identified[key] = (found.stem, found.by, found.readable, digest)
+    stem, by, readable, digest = _identified[key]
+    # the digest stands in for the contents: identical copies count as one
+    return Candidate(rel, stat.st_mtime, depth, digest, stem, by, readable)
 
 
 def search(stem, seconds=DRIVE_SECONDS):
