@@ -25,7 +25,8 @@ two_layer_net_submission.zip that fcnet.submit() writes; or an nbgrader course f
 notebooks, found by the chapter id in their metadata, else by a name such as
 {_wrapped(", ".join(s + ".ipynb" for s in CHAPTERS))}
 (copies like "Copy of 01_affine_layer.ipynb" or "02_relu (1).ipynb" count; checkpoints
-never; of several different copies the newest is graded and the feedback says so); any
+never; of several different copies the latest download, "(2)" over "(1)", is graded and
+the feedback says so); any
 may be missing. It may also hold best_model.npz (np.savez of W1, b1, W2, b2). Files may
 sit in a subfolder; symbolic links are ignored; zips are read, never extracted.
 

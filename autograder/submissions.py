@@ -212,7 +212,7 @@ def _match(submission, found, total):
                                 f"{MAX_CANDIDATES} nearest the top were looked at")
     for candidate in found:
         identify(candidate)
-    choices = choose(found)
+    choices = choose(found, by_time=False)  # times do not survive every route
     submission.used = {}
     for stem in [*CHAPTERS, MODEL_FILE]:
         if stem in choices:

@@ -114,10 +114,23 @@ def test_messy_names_are_matched_by_the_rules(tmp_path, as_zip):
     assert f"{prefix}alice_ch4.ipynb was used as chapter 04_two_layer_net (its notebook " \
            f"metadata names the chapter)" in notes
     assert f"2 different copies of chapter 02_relu were found: used {prefix}02_relu (1).ipynb" \
-        in notes and "the newest" in notes and f"ignored {prefix}02_relu.ipynb" in notes
+        in notes and "the latest download" in notes and f"ignored {prefix}02_relu.ipynb" in notes
     assert "checkpoint" not in notes  # a checkpoint next to the real notebook: just ignored
     assert all(not c.error for c in chapters.values())
     assert "raise NotImplementedError" not in chapters["02_relu"].code
+
+
+def test_grading_decides_by_names_not_times(tmp_path):
+    """otter and Gradescope unpack zips without modification times, so every grader
+    ignores them: all routes grade the same copy."""
+    folder = tmp_path / "ida"
+    put(folder / "02_relu (1).ipynb", notebook_bytes("02_relu"), OLD)
+    put(folder / "02_relu.ipynb", notebook_bytes("02_relu", "student"), NEW)
+    submission, _ = read(folder)
+    assert submission.used["02_relu.ipynb"] == "02_relu (1).ipynb"
+    put(folder / "02_relu (2).ipynb", notebook_bytes("02_relu", "student"), OLD)
+    submission, _ = read(folder)
+    assert submission.used["02_relu.ipynb"] == "02_relu (2).ipynb"
 
 
 def test_only_a_checkpoint_is_not_graded_and_the_feedback_says_why(tmp_path):

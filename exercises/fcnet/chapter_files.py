@@ -15,10 +15,17 @@ nbgrader course also read through) apply them:
    `` 2`` (macOS).
 2. **Checkpoints are never used.** Files in ``.ipynb_checkpoints/`` or named
    ``*-checkpoint.ipynb`` are Jupyter's automatic snapshots, not the student's work.
-3. **Several copies of one chapter: the newest is used** (latest modification time). A
-   copy that is a readable notebook beats one that is not. On equal times: the copy with
-   the course's own file name, then the one nearest the top, then the first by path.
-   Copies with identical contents count as one.
+3. **Several copies of one chapter.** Copies with identical contents count as one. A copy
+   that is a readable notebook beats one that is not. Then:
+
+   - *carry-forward and fcnet.submit()* (files on the disk the student works on): the
+     newest (latest modification time) is used;
+   - *grading*: modification times do not survive every route (otter and Gradescope
+     unpack zips without them), so every grader decides from names alone, and all routes
+     grade the same copy: the latest download (the highest `` (n)``) first.
+
+   Still tied: the copy with the course's own file name, then the one nearest the top,
+   then the first by path.
 4. **The model file** is ``best_model.npz``, or a copy of it named as in rule 1
    (``best_model (1).npz``); several copies: rule 3.
 
@@ -138,10 +145,20 @@ def _canonical(stem):
     return stem if stem == MODEL_FILE else f"{stem}.ipynb"
 
 
-def _order(candidate):
+_DOWNLOAD_NUMBER = re.compile(r"\((\d+)\)")
+
+
+def download_number(name):
+    """The n of a browser's `name (n).ipynb` (0 when there is none)."""
+    numbers = _DOWNLOAD_NUMBER.findall(PurePosixPath(str(name)).stem)
+    return max((int(n) for n in numbers), default=0)
+
+
+def _order(candidate, by_time):
     """Sort key of rule 3: the copy to use comes first."""
-    return (not candidate.readable, -candidate.mtime,
-            candidate.name != _canonical(candidate.stem), candidate.depth, candidate.path)
+    return (not candidate.readable, -candidate.mtime if by_time else 0,
+            -download_number(candidate.name), candidate.name != _canonical(candidate.stem),
+            candidate.depth, candidate.path)
 
 
 def _when(mtime):
@@ -154,6 +171,7 @@ class Choice:
     stem: str
     chosen: Candidate
     others: list = field(default_factory=list)
+    by_time: bool = True
 
     def notes(self):
         """Sentences for the student's feedback: a renamed file, several copies."""
@@ -167,38 +185,51 @@ class Choice:
                else "its file name marks a copy of " + _canonical(self.stem))
         return f"{chosen.path} was used as {_describe(self.stem)} ({how})"
 
+    def _reason(self):
+        return _reason_text(self)
+
     def copies_note(self):
         if not self.others:
             return ""
         chosen = self.chosen
         left = "; ".join(f"{c.path} (modified {_when(c.mtime)})" for c in self.others)
-        reason = "the newest" if all(c.mtime < chosen.mtime for c in self.others) \
-            else "same time: by the tie rules of fcnet/chapter_files.py"
+        reason = self._reason()
         return (f"{len(self.others) + 1} different copies of {_describe(self.stem)} were "
                 f"found: used {chosen.path} (modified {_when(chosen.mtime)}, {reason}); "
                 f"ignored {left}")
+
+
+def _reason_text(choice):
+    chosen, others = choice.chosen, choice.others
+    if choice.by_time and all(c.mtime < chosen.mtime for c in others):
+        return "the newest"
+    if not choice.by_time and all(download_number(c.name) < download_number(chosen.name)
+                                  for c in others):
+        return "the latest download"
+    return "by the rules in fcnet/chapter_files.py"
 
 
 def _describe(stem):
     return "the model file" if stem == MODEL_FILE else f"chapter {stem}"
 
 
-def choose(candidates):
-    """{stem: Choice} over identified candidates (rules 2 and 3); others are ignored."""
+def choose(candidates, by_time=True):
+    """{stem: Choice} over identified candidates (rules 2 and 3); others are ignored.
+    by_time=False is the graders' rule: names only, never modification times."""
     groups = {}
     for candidate in candidates:
         if candidate.stem:
             groups.setdefault(candidate.stem, []).append(candidate)
     choices = {}
     for stem, group in groups.items():
-        ordered = sorted(group, key=_order)
+        ordered = sorted(group, key=lambda c: _order(c, by_time))
         chosen, others, seen = ordered[0], [], {ordered[0].data}
         for candidate in ordered[1:]:
             if candidate.data is not None and candidate.data in seen:
                 continue  # an identical copy is not a different one
             seen.add(candidate.data)
             others.append(candidate)
-        choices[stem] = Choice(stem, chosen, others)
+        choices[stem] = Choice(stem, chosen, others, by_time)
     return choices
 
 
