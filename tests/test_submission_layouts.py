@@ -306,7 +306,7 @@ def test_a_folder_of_submission_zips(tmp_path):
 
 def _engine(root, out):
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(root), "--out",
-                          str(out), "--timeout", "20", "--no-progress"],
+                          str(out), "--no-progress"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads((out / "grades.json").read_text())["grades"]
