@@ -18,11 +18,17 @@ DESCRIPTION = f"""\
 Grade the chapter notebooks of many students with the hidden checks.
 
 SUBMISSIONS is a folder holding one folder per student (the folder name is the student
-id) or one .zip per student (the file name without .zip is the id). Each holds that
-student's chapter notebooks, named as in exercises/:
-{_wrapped(", ".join(s + ".ipynb" for s in CHAPTERS))};
-any may be missing. It may also hold best_model.npz (np.savez of W1, b1, W2, b2). Files
-may sit in a subfolder; symbolic links are ignored; zips are read, never extracted.
+id) or one .zip per student (the file name without .zip is the id), such as the
+two_layer_net_submission.zip that fcnet.submit() writes; or an nbgrader course folder
+(its submitted/<student>/two_layer_net/); or a Gradescope "Export Submissions" folder
+(student ids from its submission_metadata.yml). Each student's files hold the chapter
+notebooks, found by the chapter id in their metadata, else by a name such as
+{_wrapped(", ".join(s + ".ipynb" for s in CHAPTERS))}
+(copies like "Copy of 01_affine_layer.ipynb" or "02_relu (1).ipynb" count; checkpoints
+never; of several different copies the latest download, "(2)" over "(1)", is graded and
+the feedback says so); any
+may be missing. It may also hold best_model.npz (np.savez of W1, b1, W2, b2). Files may
+sit in a subfolder; symbolic links are ignored; zips are read, never extracted.
 
 Only definitions are taken from a notebook (imports, functions, classes, constants):
 training runs, sweeps and plots never execute. Cells with IPython magics or syntax errors
@@ -83,7 +89,8 @@ def build_parser():
                                 description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     grade.add_argument("submissions", metavar="SUBMISSIONS", type=Path,
-                       help="folder with one folder or .zip per student")
+                       help="folder with one folder or .zip per student, an nbgrader "
+                            "course, or a Gradescope export")
     grade.add_argument("--out", required=True, type=Path, metavar="OUT",
                        help="folder for grades.csv, grades.json and feedback/ (created)")
     grade.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),

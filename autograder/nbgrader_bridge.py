@@ -64,6 +64,36 @@ def hidden_score(qid, namespace=None, folder="."):
 
 # ----------------------------------------------------------------------------- autograde
 
+def name_chapters(notebooks=None, **_):
+    """nbgrader pre-convert hook (nbgrader_config.py sets it for `nbgrader autograde`).
+
+    nbgrader knows a student's notebooks by file name only, so `Copy of 01_affine_layer.ipynb`
+    or a renamed file would be skipped and its chapter scored 0. For every chapter that
+    autograder.submissions finds under another name (fcnet.chapter_files's rules: the
+    chapter id in the metadata, then the name), this adds a copy under the course's name
+    next to it, with the same bytes and time, and adds it to nbgrader's list `notebooks`.
+    The student's own files are left as they are.
+    """
+    from .submissions import Submission, read_files
+
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent
+    submission = read_files(Submission(folder.parent.name, folder))
+    for name, used in submission.used.items():
+        target = folder / name
+        if not name.endswith(".ipynb") or used == name or target.exists() \
+                or target.is_symlink():  # never write through a link the student made
+            continue
+        target.write_bytes(submission.files[name])
+        original = folder / used
+        if original.is_file():
+            times = original.stat()
+            os.utime(target, (times.st_atime, times.st_mtime))
+        notebooks.append(str(target))
+    notebooks.sort()
+
+
 def hidden_part(source):
     """The lines of a test cell between the hidden-test markers, or None without markers."""
     lines, inside, found = [], False, False

@@ -2,32 +2,41 @@
 
 Everything a student hands in is untrusted data. Files are read into memory with size
 limits; symbolic links are never followed (a link could point at another student's work
-or at the answer key); zip members are matched by their base name only, never extracted
-to disk, and read with a cap on the bytes actually decompressed (zip bombs lie about
-their sizes). Notebooks are parsed as JSON (autograder/notebook_reading.py) and only
-their definitions are kept; no student code runs in the grader. `read_submission` never
-raises: whatever fails for one student becomes a note in that student's feedback.
+or at the answer key); zip members are never extracted to disk, and are read with a cap
+on the bytes actually decompressed (zip bombs lie about their sizes). Which file is which
+chapter is decided by fcnet.chapter_files (the chapter id in a notebook's metadata first,
+its file name second), the same rules carry-forward uses. Notebooks are parsed as JSON
+(autograder/notebook_reading.py) and only their definitions are kept; no student code
+runs in the grader. `read_submission` never raises: whatever fails for one student
+becomes a note in that student's feedback.
 """
 import io
 import os
 import re
 import stat
 import struct
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from fcnet.chapter_files import (CHECKPOINT_FOLDER, MODEL_FILE, Candidate, checkpoint_notes,
+                                 choose, identify, is_checkpoint, is_model_name,
+                                 is_notebook_name)
 from fcnet.chapters import CHAPTERS
 
+from .layouts import LayoutError, find_submissions
 from .notebook_reading import Chapter, describe_error, read_chapter
 
-MODEL_FILE = "best_model.npz"
-WANTED = {f"{stem}.ipynb": stem for stem in CHAPTERS} | {MODEL_FILE: None}
 MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
 MAX_MODEL_BYTES = 256 * 2 ** 20
 MAX_ZIP_MEMBERS = 10000
 MAX_ZIP_BYTES = 2 ** 29         # a zip with a false UTF-8 name is repaired in memory up to this
 MAX_DEPTH = 3              # folders below the student's folder searched for files
+MAX_CANDIDATES = 60        # notebook and model files considered per submission
+
+__all__ = ["Chapter", "MODEL_FILE", "Submission", "UsageError", "chapters_of", "discover",
+           "read_chapter", "read_files", "read_submission"]
 
 
 class UsageError(Exception):
@@ -38,35 +47,21 @@ class UsageError(Exception):
 class Submission:
     student: str
     path: Path
-    files: dict = field(default_factory=dict)   # wanted file name -> bytes
+    files: dict = field(default_factory=dict)   # course file name -> bytes
     notes: list = field(default_factory=list)   # messages for the student's feedback
+    used: dict = field(default_factory=dict)    # course file name -> the file used
 
 
 def discover(root):
     """Submissions under `root`, sorted by student id (files not read yet: see
-    read_files). Raises UsageError on misuse."""
-    root = Path(root)
-    if not root.exists():
-        raise UsageError(f"submissions folder {root} does not exist")
-    if not root.is_dir():
-        raise UsageError(f"{root} is not a folder (give the folder that holds one folder "
-                         f"or .zip per student)")
-    found = {}
-    for entry in sorted(root.iterdir()):
-        name = entry.name
-        if name.startswith(".") or name == "__MACOSX":
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            student = name
-        elif entry.is_file() and not entry.is_symlink() and name.lower().endswith(".zip"):
-            student = name[:-4]
-        else:
-            continue  # stray files are not submissions
-        if student in found:
-            raise UsageError(f"two submissions for student {student!r} "
-                             f"({found[student].name} and {name}); keep one")
-        found[student] = entry
-    return [Submission(student, entry) for student, entry in sorted(found.items())]
+    read_files). The layouts it understands are in autograder.layouts: a folder with one
+    folder or .zip per student, an nbgrader course or its submitted/ folder, a Gradescope
+    export. Raises UsageError on misuse."""
+    try:
+        found = find_submissions(root)
+    except LayoutError as err:
+        raise UsageError(str(err)) from None
+    return [Submission(student, path) for student, path in found]
 
 
 def read_files(submission):
@@ -100,12 +95,12 @@ def read_submission(submission):
 
 
 def _limit(name):
-    return MAX_MODEL_BYTES if name == MODEL_FILE else MAX_NOTEBOOK_BYTES
+    return MAX_MODEL_BYTES if is_model_name(name) else MAX_NOTEBOOK_BYTES
 
 
 def _read_folder(submission):
-    """Collect wanted files from the student's folder (shallowest copy wins)."""
-    candidates, oddities = {}, {}
+    """Collect notebooks and model files from the student's folder, then match them."""
+    paths, oddities = [], {}
     stack = [(submission.path, 0)]
     while stack:
         folder, depth = stack.pop()
@@ -116,45 +111,52 @@ def _read_folder(submission):
             continue
         for entry in entries:
             try:
-                _sort_entry(entry, depth, stack, candidates, oddities)
+                _sort_entry(entry, depth, stack, paths, oddities)
             except OSError as err:  # the entry vanished or cannot be examined
                 oddities.setdefault(entry.name, f"could not be examined ({err.strerror})")
     for name, why in sorted(oddities.items()):
-        if name in WANTED:
-            submission.notes.append(f"{name} {why} and was ignored")
-    for name, paths in sorted(candidates.items()):
-        depth, path = min(paths)
-        if len(paths) > 1:
-            submission.notes.append(f"several copies of {name}; graded the one at "
-                                    f"{path.relative_to(submission.path)}")
-        try:
-            data = _read_capped(path, _limit(name))
-        except OSError as err:  # vanished, permission denied, I/O error, a FIFO...
-            submission.notes.append(f"{name} could not be read ({err.strerror or err}) and "
-                                    f"was ignored")
-            continue
-        if data is None:
-            submission.notes.append(f"{name} is larger than {_limit(name) // 2 ** 20} MB "
-                                    f"and was ignored")
-        else:
-            submission.files[name] = data
+        submission.notes.append(f"{name} {why} and was ignored")
+    found = []
+    for depth, path in sorted(paths)[:MAX_CANDIDATES]:
+        candidate = _folder_candidate(submission, depth, path)
+        if candidate is not None:
+            found.append(candidate)
+    _match(submission, found, len(paths))
 
 
-def _sort_entry(entry, depth, stack, candidates, oddities):
+def _sort_entry(entry, depth, stack, paths, oddities):
     """File one directory entry: a folder to search, a wanted file, or an oddity."""
     if entry.is_symlink():
-        if entry.name in WANTED:
+        if _wanted(entry.name):
             oddities.setdefault(entry.name, "is a symbolic link")
     elif entry.is_dir(follow_symlinks=False):
-        if entry.name in WANTED:
+        if _wanted(entry.name):
             oddities.setdefault(entry.name, "is a folder, not a file,")
-        if depth < MAX_DEPTH and not entry.name.startswith(".") and entry.name != "__MACOSX":
+        if depth < MAX_DEPTH and _searched_folder(entry.name):
             stack.append((Path(entry.path), depth + 1))
-    elif entry.name in WANTED:
+    elif _wanted(entry.name):
         if entry.is_file(follow_symlinks=False):
-            candidates.setdefault(entry.name, []).append((depth, Path(entry.path)))
+            paths.append((depth, Path(entry.path)))
         else:
             oddities.setdefault(entry.name, "is not a regular file")
+
+
+def _folder_candidate(submission, depth, path):
+    """A Candidate for one file of the student's folder, or None (with a note)."""
+    rel = path.relative_to(submission.path).as_posix()
+    try:
+        candidate = Candidate(rel, path.stat().st_mtime, depth)
+        if not is_checkpoint(rel):
+            candidate.data = _read_capped(path, _limit(path.name))
+    except OSError as err:  # vanished, permission denied, I/O error, a FIFO...
+        submission.notes.append(f"{rel} could not be read ({err.strerror or err}) and "
+                                f"was ignored")
+        return None
+    if not is_checkpoint(rel) and candidate.data is None:
+        submission.notes.append(f"{rel} is larger than {_limit(path.name) // 2 ** 20} MB "
+                                f"and was ignored")
+        return None
+    return candidate
 
 
 def _read_capped(path, limit):
@@ -213,22 +215,22 @@ def _zip_without_false_utf8_names(path):
     return zipfile.ZipFile(io.BytesIO(bytes(data)))
 
 
-def _zip_candidates(submission, archive):
-    """{wanted base name: [(depth, name, -index, ZipInfo)]} of the safe, wanted entries."""
-    candidates = {}
+def _zip_members(submission, archive):
+    """[(depth, name, ZipInfo)] of the safe zip entries that may be chapters or the model."""
+    members = []
     for index, info in enumerate(archive.infolist()):
         if index >= MAX_ZIP_MEMBERS:
             submission.notes.append("the zip has too many entries; the rest were ignored")
             break
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
-        if not parts:
+        if not parts or "__MACOSX" in parts:
             continue
-        if parts[-1].lower().endswith(".zip") and not info.is_dir() and "__MACOSX" not in parts:
+        if parts[-1].lower().endswith(".zip") and not info.is_dir():
             submission.notes.append(f"the zip holds another zip ({name}), which was not "
                                     f"opened: hand in one zip of your folder")
             continue
-        if parts[-1] not in WANTED:
+        if not _wanted(parts[-1]):
             continue
         if info.is_dir():
             submission.notes.append(f"{name} in the zip is a folder, not a file")
@@ -237,12 +239,9 @@ def _zip_candidates(submission, archive):
         if unsafe or stat.S_ISLNK(info.external_attr >> 16):
             submission.notes.append(f"{name} in the zip was ignored (unsafe path or link)")
             continue
-        if "__MACOSX" in parts or any(p.startswith(".") for p in parts[:-1]):
-            continue
-        if len(parts) - 1 > MAX_DEPTH:
-            continue
-        candidates.setdefault(parts[-1], []).append((len(parts), name, -index, info))
-    return candidates
+        if all(_searched_folder(p) for p in parts[:-1]) and len(parts) - 1 <= MAX_DEPTH:
+            members.append((len(parts), name, info))
+    return members
 
 
 def _read_zip(submission):
@@ -250,30 +249,74 @@ def _read_zip(submission):
     if archive is None:
         return
     with archive:
-        for base, entries in sorted(_zip_candidates(submission, archive).items()):
-            # The shallowest copy wins; of entries with the same name, the last one (as
-            # unzip would leave it on disk).
-            _, name, _, info = min(entries, key=lambda e: e[:3])
-            if len(entries) > 1:
-                submission.notes.append(f"the zip holds {len(entries)} copies of {base}; "
-                                        f"graded {name}" + (" (the last one)" if
-                                        sum(e[1] == name for e in entries) > 1 else ""))
-            if info.flag_bits & 0x1:
-                submission.notes.append(f"{name} is encrypted and was ignored")
-                continue
-            limit = _limit(base)
-            try:
-                with archive.open(info) as member:
-                    data = member.read(limit + 1)  # a zip bomb stops here
-            except Exception as err:  # corrupt member, unsupported compression...
-                submission.notes.append(f"{name} could not be read from the zip "
-                                        f"({describe_error(err)})")
-                continue
-            if len(data) > limit:
-                submission.notes.append(f"{name} is larger than {limit // 2 ** 20} MB and "
-                                        f"was ignored")
-                continue
-            submission.files[base] = data
+        members = _zip_members(submission, archive)
+        found = []
+        for depth, name, info in sorted(members, key=lambda m: m[:2])[:MAX_CANDIDATES]:
+            candidate = Candidate(name, _zip_time(info), depth - 1)
+            if not is_checkpoint(name):
+                candidate.data = _read_member(submission, archive, name, info)
+                if candidate.data is None:
+                    continue
+            found.append(candidate)
+        _match(submission, found, len(members))
+
+
+def _read_member(submission, archive, name, info):
+    """The bytes of one zip member, or None (with a note) when it cannot be used."""
+    if info.flag_bits & 0x1:
+        submission.notes.append(f"{name} is encrypted and was ignored")
+        return None
+    limit = _limit(PurePosixPath(name).name)
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
+    except Exception as err:  # corrupt member, unsupported compression...
+        submission.notes.append(f"{name} could not be read from the zip "
+                                f"({describe_error(err)})")
+        return None
+    if len(data) > limit:
+        submission.notes.append(f"{name} is larger than {limit // 2 ** 20} MB and was ignored")
+        return None
+    return data
+
+
+def _zip_time(info):
+    try:
+        return time.mktime(info.date_time + (0, 0, -1))
+    except (OverflowError, ValueError):
+        return 0.0
+
+
+# ----------------------------------------------------------------------------- matching
+
+def _wanted(name):
+    """A file that may be a chapter notebook or the model (fcnet.chapter_files decides)."""
+    return is_notebook_name(name) or is_model_name(name)
+
+
+def _searched_folder(name):
+    """Hidden folders and macOS's __MACOSX are not searched; Jupyter's checkpoint folder
+    is, only so that feedback can say that a checkpoint is never graded."""
+    return name == CHECKPOINT_FOLDER or not (name.startswith(".") or name == "__MACOSX")
+
+
+def _match(submission, found, total):
+    """Decide which file is which chapter (fcnet.chapter_files's rules) and keep those."""
+    if total > MAX_CANDIDATES:
+        submission.notes.append(f"the submission holds {total} notebooks; only the "
+                                f"{MAX_CANDIDATES} nearest the top were looked at")
+    for candidate in found:
+        identify(candidate)
+    choices = choose(found, by_time=False)  # times do not survive every route
+    submission.used = {}
+    for stem in [*CHAPTERS, MODEL_FILE]:
+        if stem in choices:
+            choice = choices[stem]
+            name = stem if stem == MODEL_FILE else f"{stem}.ipynb"
+            submission.files[name] = choice.chosen.data
+            submission.used[name] = choice.chosen.path
+            submission.notes.extend(choice.notes())
+    submission.notes.extend(checkpoint_notes(found, choices))
 
 
 def chapters_of(submission):

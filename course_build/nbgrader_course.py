@@ -262,6 +262,10 @@ except ImportError as err:
     raise SystemExit(f"nbgrader_config.py: {{err}}. Run nbgrader with the course's Python "
                      "environment (pip install -e . in the course repository).")
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+# nbgrader finds notebooks by file name; this also grades `Copy of 01_affine_layer.ipynb`,
+# `01_affine_layer (1).ipynb` or a renamed chapter (found by the chapter id in its metadata).
+c.Autograde.pre_convert_hook = "autograder.nbgrader_bridge.name_chapters"
+
 '''
 
 

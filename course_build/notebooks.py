@@ -90,8 +90,9 @@ def colab_setup_source(url, branch):
     """The first cell of every chapter: installs the course package on Colab, else nothing."""
     return textwrap.dedent(f'''\
         # Colab setup. On Google Colab this installs the course package `fcnet` (with the
-        # tests behind grader.check) and mounts your Google Drive, where later chapters look
-        # for the chapter notebooks you finished earlier. Anywhere else it does nothing.
+        # tests behind grader.check) and mounts your Google Drive (Colab asks you to allow
+        # it). Later chapters and fcnet.submit() find the chapters you saved there with
+        # File -> Save a copy in Drive, whatever their names. Anywhere else it does nothing.
         import sys
 
         if "google.colab" in sys.modules:
@@ -305,6 +306,26 @@ def _expand_shared(text, where):
     return "\n".join(out)
 
 
+_CHECK_CELL = re.compile(r"""^\s*grader\.check\(\s*["'](\w+)["']\s*\)\s*;?\s*$""")
+
+
+def _mark_check_cell(cell):
+    """Tag a `grader.check("qid")` cell as nbgrader's test cell `test_<qid>`.
+
+    Then a student notebook handed in from Colab or a laptop (not an nbgrader release)
+    is graded by the nbgrader course too: nbgrader finds the test cell by this id and puts
+    the course's version, hidden part included, in its place. Colab and Jupyter keep cell
+    metadata and ignore this entry.
+    """
+    from autograder.points import QUESTION_POINTS
+
+    match = _CHECK_CELL.match(cell.source)
+    if match and match[1] in QUESTION_POINTS:
+        cell.metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False,
+                                     "locked": True, "grade_id": f"test_{match[1]}",
+                                     "points": QUESTION_POINTS[match[1]]}
+
+
 def banner(stem, solution):
     """The note on top of the first markdown cell saying where the notebook comes from."""
     origin = f"exercises/source/{stem}.py"
@@ -331,6 +352,7 @@ def transform(source_nb, stem, solution, repository_url=DEFAULT_REPOSITORY_URL,
         if cell.cell_type == "code":
             new = nbformat.v4.new_code_cell(
                 _expand_cell(cell.source, solution, colab_code, where))
+            _mark_check_cell(new)
         elif cell.cell_type == "markdown":
             text = _expand_shared(cell.source, where)
             if not banner_done:

@@ -10,7 +10,6 @@ plots and shell commands are skipped, so importing a chapter is instant. The sam
 is what the graders use.
 """
 import ast
-import os
 import re
 import sys
 import types
@@ -19,12 +18,11 @@ from pathlib import Path
 
 import nbformat
 
+from . import locate
+
 # Calls allowed on the right-hand side of a kept assignment: the course's wiring helpers,
 # and the built-in constructors of constants such as `inline_q1 = set()`.
 WIRING_CALLS = {"import_notebook", "make_affine_relu", "set", "frozenset", "dict", "list", "tuple"}
-
-# Where Colab mounts Google Drive; chapters saved there are found by a bounded search.
-COLAB_DRIVE = Path("/content/drive/MyDrive")
 
 
 @dataclass
@@ -122,45 +120,14 @@ def read_notebook(path):
 
 
 def find_chapter(stem):
-    """Locate `<stem>.ipynb`: next to the running notebook, in $FCNET_CHAPTERS_DIR, or on Drive."""
-    filename = f"{stem}.ipynb"
-    places = [Path.cwd()]
-    if os.environ.get("FCNET_CHAPTERS_DIR"):
-        places.insert(0, Path(os.environ["FCNET_CHAPTERS_DIR"]))
-    for folder in places:
-        if (folder / filename).is_file():
-            return folder / filename
-    if COLAB_DRIVE.is_dir():
-        found = [p for p in _bounded_glob(COLAB_DRIVE, filename, depth=4)]
-        if found:
-            return max(found, key=lambda p: p.stat().st_mtime)
-    looked = ", ".join(str(p) for p in places)
-    raise FileNotFoundError(
-        f"Could not find {filename} (looked in {looked}"
-        + (f" and under {COLAB_DRIVE}" if COLAB_DRIVE.is_dir() else "") + "). "
-        f"Keep all chapter notebooks in one folder and open this one from there; on Colab, "
-        f"mount Google Drive and save the chapters in one Drive folder; or set "
-        f"FCNET_CHAPTERS_DIR to the folder that holds {filename}.")
-
-
-def _bounded_glob(root, filename, depth):
-    """Yield files called `filename` at most `depth` folders below `root`, skipping hidden ones."""
-    frontier = [root]
-    for _ in range(depth + 1):
-        next_frontier = []
-        for folder in frontier:
-            try:
-                entries = list(folder.iterdir())
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.name == filename and entry.is_file():
-                    yield entry
-                elif entry.is_dir():
-                    next_frontier.append(entry)
-        frontier = next_frontier
+    """The file of chapter `stem` to import from (see fcnet.locate for where it looks and
+    fcnet.chapter_files for which copy wins); FileNotFoundError says what to do."""
+    path, choice = locate.best(stem)
+    if path is None:
+        raise FileNotFoundError(locate.missing_message(stem, choice))
+    if choice.others:
+        print(f"Note: {choice.copies_note()}.")
+    return path
 
 
 def load_definitions(path, module_name=None):

@@ -150,9 +150,10 @@ grader.check("inline_q1")
 #
 # @shared sandwich_keeps
 #
-# The affine layer comes from your chapter 1 notebook: `import_notebook` finds
-# `01_affine_layer.ipynb` next to this notebook and loads only the functions defined in
-# it. (Save chapter 1 before running the next cell.)
+# The affine layer comes from your chapter 1 notebook: `import_notebook` finds it next to
+# this notebook, or on Colab in your Google Drive (`My Drive/Colab Notebooks/` first),
+# whatever its name (`Copy of 01_affine_layer.ipynb` is fine), and loads only the
+# functions defined in it. (Save chapter 1 before running the next cell.)
 
 # %%
 affine_forward, affine_backward = import_notebook(

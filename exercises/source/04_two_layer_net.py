@@ -60,8 +60,8 @@ grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 # ## Your layers
 #
 # The network is built from *your* layers from chapters 1 to 3. The next cell reads them
-# from the three chapter notebooks, which must sit in the same folder as this one (save
-# them first). It also builds the affine-ReLU sandwich from chapter 2.
+# from the three chapter notebooks: next to this one, or on Colab in your Google Drive
+# (save them first). It also builds the affine-ReLU sandwich from chapter 2.
 
 # %%
 affine_forward, affine_backward = import_notebook(

@@ -195,3 +195,17 @@ grader.check("inline_q3")
 # with forward and backward passes, a loss, a network, an update rule, and the practice
 # of tuning it. Deeper networks, better update rules, batch normalisation and dropout
 # are all new layers and new rules in exactly the same pattern.
+
+# %% [markdown]
+# ## Hand in your work
+#
+# Save this notebook first (Ctrl+S; Colab saves by itself every few minutes). The cell
+# below finds your six chapter notebooks, whatever their names (`Copy of ...` is fine),
+# and `best_model.npz`; checks that each notebook opens, that its definitions load and how
+# its public checks do; prints a table; and writes `two_layer_net_submission.zip`, the
+# one file you hand in. On Colab your browser then downloads it. It only reads your
+# files: nothing is changed. A missing piece is a warning in the table, so you can run it
+# from any chapter to see where you stand: `import fcnet; fcnet.submit()`.
+
+# %%
+fcnet.submit()

@@ -1,0 +1,164 @@
+"""The folder layouts instructors receive, and who each submission belongs to.
+
+`find_submissions(root)` recognises, in this order:
+
+- **a Gradescope "Export Submissions" folder**: `submission_metadata.yml` next to one
+  `submission_<id>/` folder per submission. The metadata maps each folder to its
+  submitters (`:submitters:` with `:name:`, `:sid:`, `:email:`); the student id is the
+  submitter's name (group members joined by " + "; a repeated name gets the submission
+  id appended). Folders the metadata does not name keep their folder name.
+- **an nbgrader course folder** (it holds `submitted/`, `nbgrader_config.py` or
+  `gradebook.db`) or its `submitted/` folder: `submitted/<student>/two_layer_net/`.
+- **a folder with one folder or one .zip per student** (for example of the
+  `two_layer_net_submission.zip` files `fcnet.submit()` writes): the name, without
+  `.zip`, is the student id.
+
+In every layout, a student's folder that holds nothing but one .zip is read from that zip
+(an upload of the submission zip). Returns [(student id, path)] sorted by student id;
+raises LayoutError on misuse (the CLI turns it into a one-line error).
+"""
+import re
+from pathlib import Path
+
+GRADESCOPE_METADATA = "submission_metadata.yml"
+NBGRADER_ASSIGNMENT = "two_layer_net"
+NBGRADER_MARKERS = ("nbgrader_config.py", "gradebook.db")
+
+
+class LayoutError(ValueError):
+    """The submissions folder cannot be read as any known layout."""
+
+
+def find_submissions(root):
+    root = Path(root)
+    if not root.exists():
+        raise LayoutError(f"submissions folder {root} does not exist")
+    if not root.is_dir():
+        raise LayoutError(f"{root} is not a folder (give the folder that holds one folder "
+                          f"or .zip per student)")
+    if (root / GRADESCOPE_METADATA).is_file():
+        found = gradescope_export(root)
+    elif _is_nbgrader_course(root):
+        found = nbgrader_submitted(root / "submitted")
+    elif _is_nbgrader_submitted(root):
+        found = nbgrader_submitted(root)
+    else:
+        found = one_per_student(root)
+    return sorted(found.items())
+
+
+def _entries(root):
+    """Folders and .zip files directly in `root` (hidden ones, links and stray files not)."""
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if name.startswith(".") or name == "__MACOSX" or entry.is_symlink():
+            continue
+        if entry.is_dir() or (entry.is_file() and name.lower().endswith(".zip")):
+            yield entry
+
+
+def _add(found, student, path):
+    if student in found:
+        raise LayoutError(f"two submissions for student {student!r} "
+                          f"({found[student].name} and {path.name}); keep one")
+    found[student] = _unwrap(path)
+
+
+def _unwrap(path):
+    """A folder holding nothing but one .zip stands for that zip (an uploaded zip)."""
+    if not path.is_dir():
+        return path
+    try:
+        entries = [e for e in path.iterdir() if not e.name.startswith(".")
+                   and e.name != "__MACOSX"]
+    except OSError:
+        return path
+    if len(entries) == 1 and entries[0].is_file() and not entries[0].is_symlink() \
+            and entries[0].name.lower().endswith(".zip"):
+        return entries[0]
+    return path
+
+
+def one_per_student(root):
+    found = {}
+    for entry in _entries(root):
+        student = entry.name[:-4] if entry.is_file() else entry.name
+        _add(found, student, entry)
+    return found
+
+
+# ----------------------------------------------------------------------------- nbgrader
+
+def _is_nbgrader_course(root):
+    return (root / "submitted").is_dir() and (
+        any((root / m).exists() for m in NBGRADER_MARKERS) or (root / "source").is_dir())
+
+
+def _is_nbgrader_submitted(root):
+    students = [e for e in _entries(root) if e.is_dir()]
+    return bool(students) and root.name == "submitted" and \
+        all((s / NBGRADER_ASSIGNMENT).is_dir() for s in students)
+
+
+def nbgrader_submitted(submitted):
+    """submitted/<student>/two_layer_net/ (students without that folder are left out)."""
+    found = {}
+    for student in _entries(submitted):
+        folder = student / NBGRADER_ASSIGNMENT
+        if student.is_dir() and folder.is_dir() and not folder.is_symlink():
+            _add(found, student.name, folder)
+    return found
+
+
+# ----------------------------------------------------------------------------- Gradescope
+
+def _safe_id(text):
+    """A student id usable as a file name (feedback/<id>.md)."""
+    text = re.sub(r"[\x00-\x1f/\\:*?\"<>|]+", "_", str(text)).strip(" .")
+    return text[:120] or "unnamed"
+
+
+def _submitters(entry):
+    if not isinstance(entry, dict):
+        return []
+    people = entry.get(":submitters") or entry.get("submitters") or []
+    names = []
+    for person in people if isinstance(people, list) else []:
+        if isinstance(person, dict):
+            name = person.get(":name") or person.get("name") or person.get(":email") \
+                or person.get(":sid")
+            if name:
+                names.append(str(name))
+    return names
+
+
+def read_gradescope_metadata(root):
+    """{folder name: [submitter names]} from the export's submission_metadata.yml."""
+    import yaml
+
+    path = Path(root) / GRADESCOPE_METADATA
+    try:
+        metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise LayoutError(f"{path} could not be read ({type(err).__name__}); re-download "
+                          f"the export from Gradescope") from None
+    if not isinstance(metadata, dict):
+        raise LayoutError(f"{path} is not Gradescope's submission metadata (expected one "
+                          f"entry per submission folder)")
+    return {str(folder): _submitters(entry) for folder, entry in metadata.items()}
+
+
+def gradescope_export(root):
+    names = read_gradescope_metadata(root)
+    found, counts = {}, {}
+    for entry in _entries(root):
+        people = names.get(entry.name, [])
+        counts[" + ".join(people) or entry.name] = \
+            counts.get(" + ".join(people) or entry.name, 0) + 1
+    for entry in _entries(root):
+        people = names.get(entry.name, [])
+        student = " + ".join(people) or entry.name
+        if counts[student] > 1 and people:
+            student += f" ({entry.name})"
+        _add(found, _safe_id(student), entry)
+    return found
