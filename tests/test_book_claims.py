@@ -85,6 +85,38 @@ def test_accuracy_histories_have_num_epochs_plus_one_entries():
         assert "one value per epoch" not in body and "one accuracy per epoch" not in body
 
 
+def test_an_epoch_draws_minibatches_with_replacement():
+    """Chapter 5 and its notebook: an epoch is N_train / N iterations of minibatches drawn
+    with replacement, so it sees about 1 - 1/e of the images, not every one once; the
+    first accuracy point is measured after the first iteration, not before training."""
+    from answer_key.solver import Solver
+    seen = []
+
+    class Recorder:
+        params = {"w": np.zeros(1)}
+
+        def loss(self, X, y=None):
+            if y is None:
+                return np.zeros((len(X), 2))
+            seen.extend(int(v) for v in X[:, 0])
+            return 0.0, {"w": np.zeros(1)}
+
+    n = 5000
+    data = {"X_train": np.arange(n, dtype=float)[:, None], "y_train": np.zeros(n, int),
+            "X_val": np.zeros((10, 1)), "y_val": np.zeros(10, int)}
+    Solver(Recorder(), data, update_rule="sgd", num_epochs=1, batch_size=100,
+           verbose=False, seed=0).train()
+    assert len(seen) == n
+    assert abs(len(set(seen)) / n - (1 - np.exp(-1))) < 0.03
+    chapter, notebook = text(BOOK / "05_solver.md"), text(SOURCES / "05_solver.py")
+    assert "*with replacement*" in chapter and "63\\%" in chapter
+    assert "with replacement" in notebook
+    for body in (chapter, notebook):
+        assert "one pass over the training set" not in body
+        assert "full pass over the training set" not in body
+    assert "measured before training" not in chapter and "before training and" not in chapter
+
+
 def test_chapter5_figure_has_one_more_accuracy_point_than_epochs(figures):
     epochs = figures.POOR["num_epochs"]
     words = {5: "six points for five epochs"}
