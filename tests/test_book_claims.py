@@ -220,6 +220,18 @@ def test_inline_questions_say_a_wrong_choice_costs_points():
         assert "Each wrong option you choose takes one share away again" in text(path)
 
 
+def test_standard_error_of_a_1000_image_accuracy():
+    """Notebook 6: an accuracy near 50% measured on the 1,000 test images of
+    get_CIFAR10_data has a standard error of sqrt(0.5 * 0.5 / 1000), about 1.6 points."""
+    import inspect
+    from fcnet.data_utils import get_CIFAR10_data
+    num_test = inspect.signature(get_CIFAR10_data).parameters["num_test"].default
+    points = 100 * np.sqrt(0.5 * 0.5 / num_test)
+    body = text(SOURCES / "06_tuning.py")
+    assert f"first {num_test:,} of CIFAR-10's 10,000 test images" in body
+    assert f"uncertain by about {points:.1f} points (one standard error near 50%)" in body
+
+
 # ----------------------------------------------------------------- chapter 6: momentum
 
 def test_momentum_effective_step_matches_the_ablation_row():
