@@ -232,6 +232,23 @@ def test_standard_error_of_a_1000_image_accuracy():
     assert f"uncertain by about {points:.1f} points (one standard error near 50%)" in body
 
 
+def test_student_setup_names_the_first_chapter_that_imports_and_colabs_copy_names(
+        tmp_path, monkeypatch):
+    """For students: chapter 2 is the first notebook that imports an earlier one, and the
+    import looks for the original file name, so Colab's "Copy of ..." must be renamed."""
+    from fcnet.notebook_import import find_chapter
+    first = min(int(path.name[:2]) for path in SOURCES.glob("0[1-6]_*.py")
+                if re.search(r"^[^#\n]*import_notebook\(", path.read_text(), flags=re.M))
+    body = text(BOOK / "for_students.md")
+    assert f"From chapter {first} on, the notebook looks for" in body
+    (tmp_path / "Copy of 01_affine_layer.ipynb").write_text("{}")
+    monkeypatch.setenv("FCNET_CHAPTERS_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        find_chapter("01_affine_layer")
+    assert "Colab names the copy `Copy of 01_affine_layer.ipynb`; rename it back" in body
+
+
 # ----------------------------------------------------------------- chapter 6: momentum
 
 def test_momentum_effective_step_matches_the_ablation_row():
