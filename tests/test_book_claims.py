@@ -85,6 +85,38 @@ def test_accuracy_histories_have_num_epochs_plus_one_entries():
         assert "one value per epoch" not in body and "one accuracy per epoch" not in body
 
 
+def test_an_epoch_draws_minibatches_with_replacement():
+    """Chapter 5 and its notebook: an epoch is N_train / N iterations of minibatches drawn
+    with replacement, so it sees about 1 - 1/e of the images, not every one once; the
+    first accuracy point is measured after the first iteration, not before training."""
+    from answer_key.solver import Solver
+    seen = []
+
+    class Recorder:
+        params = {"w": np.zeros(1)}
+
+        def loss(self, X, y=None):
+            if y is None:
+                return np.zeros((len(X), 2))
+            seen.extend(int(v) for v in X[:, 0])
+            return 0.0, {"w": np.zeros(1)}
+
+    n = 5000
+    data = {"X_train": np.arange(n, dtype=float)[:, None], "y_train": np.zeros(n, int),
+            "X_val": np.zeros((10, 1)), "y_val": np.zeros(10, int)}
+    Solver(Recorder(), data, update_rule="sgd", num_epochs=1, batch_size=100,
+           verbose=False, seed=0).train()
+    assert len(seen) == n
+    assert abs(len(set(seen)) / n - (1 - np.exp(-1))) < 0.03
+    chapter, notebook = text(BOOK / "05_solver.md"), text(SOURCES / "05_solver.py")
+    assert "*with replacement*" in chapter and "63\\%" in chapter
+    assert "with replacement" in notebook
+    for body in (chapter, notebook):
+        assert "one pass over the training set" not in body
+        assert "full pass over the training set" not in body
+    assert "measured before training" not in chapter and "before training and" not in chapter
+
+
 def test_chapter5_figure_has_one_more_accuracy_point_than_epochs(figures):
     epochs = figures.POOR["num_epochs"]
     words = {5: "six points for five epochs"}
@@ -188,6 +220,38 @@ def test_inline_questions_say_a_wrong_choice_costs_points():
         assert "Each wrong option you choose takes one share away again" in text(path)
 
 
+def test_standard_error_of_a_1000_image_accuracy():
+    """Notebook 6: an accuracy near 50% measured on the 1,000 test images of
+    get_CIFAR10_data has a standard error of sqrt(0.5 * 0.5 / 1000), about 1.6 points."""
+    import inspect
+    from fcnet.data_utils import get_CIFAR10_data
+    num_test = inspect.signature(get_CIFAR10_data).parameters["num_test"].default
+    points = 100 * np.sqrt(0.5 * 0.5 / num_test)
+    body = text(SOURCES / "06_tuning.py")
+    assert f"first {num_test:,} of CIFAR-10's 10,000 test images" in body
+    assert f"uncertain by about {points:.1f} points (one standard error near 50%)" in body
+
+
+def test_student_setup_names_the_first_chapter_that_imports_and_colabs_copy_names(
+        tmp_path, monkeypatch):
+    """For students: chapter 2 is the first notebook that imports an earlier one, and the
+    import finds Colab's "Copy of ..." (by the chapter id in its metadata), as the page says."""
+    import nbformat
+
+    from fcnet.notebook_import import find_chapter
+    first = min(int(path.name[:2]) for path in SOURCES.glob("0[1-6]_*.py")
+                if re.search(r"^[^#\n]*import_notebook\(", path.read_text(), flags=re.M))
+    body = text(BOOK / "for_students.md")
+    assert f"From chapter {first} on, the import cells look for" in body
+    copy = tmp_path / "Copy of 01_affine_layer.ipynb"
+    copy.write_bytes((ROOT / "exercises" / "01_affine_layer.ipynb").read_bytes())
+    assert nbformat.read(copy, as_version=4).metadata["fcnet"]["chapter"] == "01_affine_layer"
+    monkeypatch.setenv("FCNET_CHAPTERS_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert Path(find_chapter("01_affine_layer")).name == copy.name
+    assert "`Copy of 01_affine_layer.ipynb`" in body
+
+
 # ----------------------------------------------------------------- chapter 6: momentum
 
 def test_momentum_effective_step_matches_the_ablation_row():
@@ -209,6 +273,27 @@ def test_momentum_effective_step_matches_the_ablation_row():
     for _ in range(200):
         w, config = sgd_momentum(w, np.ones(1), config)
     assert config["velocity"][0] == pytest.approx(-effective)
+
+
+def test_whitened_step_cost_and_the_ablation_rows_rates():
+    """Chapter 6: with the projection XP made on every step, a whitened step does
+    DK + 2KH multiply-adds per image in the first layer against 2DH on raw pixels (about
+    3.4 times less, not sixfold); the ablation rows that change the learning rate say so."""
+    from answer_key.best_model import RECIPE
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from best_model_ablation import VARIANTS
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    D, K, H = 3072, RECIPE["num_components"], RECIPE["hidden_dim"]
+    ratio = 2 * D * H / (D * K + 2 * K * H)
+    body = text(BOOK / "06_tuning.md")
+    assert f"a step does about {ratio:.1f} times less arithmetic" in body
+    assert "work per step drops sixfold" not in body
+    assert VARIANTS["constant learning rate"]["learning_rate"] == 0.01
+    assert "| constant learning rate ($\\eta = 0.01$) instead of cosine |" in body
+    assert VARIANTS["no whitening (raw pixels)"]["learning_rate"] == 2e-4
+    assert "| raw pixels instead of whitening ($\\eta = 2 \\cdot 10^{-4}$;" in body
 
 
 def test_whitening_statements_hold_on_cifar10(cifar10_archive, figures):

@@ -69,7 +69,8 @@ grader.check("relu_forward")
 #   \begin{cases} \text{dout}_{ij} & \text{if } x_{ij} > 0 \\ 0 & \text{otherwise.}
 #   \end{cases}$$
 #
-# (At exactly $x = 0$ the slope is undefined; we use 0, which never matters in practice.)
+# (At exactly $x = 0$ the slope is undefined; we use 0. Any value from 0 to 1 would be
+# valid, and with real data an input of exactly zero is rare.)
 # `dout` and `dx` both have the shape of `x`.
 #
 # **Your turn.** Complete `relu_backward`.

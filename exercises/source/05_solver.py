@@ -112,9 +112,11 @@ TwoLayerNet = import_notebook("04_two_layer_net", "TwoLayerNet")
 #
 # `fcnet.solver.Solver` runs the training loop for you. You give it a model and the data,
 # and it repeats: pick a minibatch, call `model.loss(X_batch, y_batch)`, and update every
-# array in `model.params` with the update rule. A full pass over the training set is an
-# **epoch**. After every epoch it measures the accuracy on (a sample of) the training set
-# and on the validation set, multiplies the learning rate by `lr_decay`, and remembers
+# array in `model.params` with the update rule. An **epoch** is as many iterations as it
+# takes to draw as many images as the training set holds (490 minibatches of 100 for
+# 49,000 images). The minibatches are drawn at random with replacement, so an epoch is
+# not an exact pass over every image. After every epoch it measures the accuracy on (a
+# sample of) the training set and on the validation set, multiplies the learning rate by `lr_decay`, and remembers
 # the parameters that did best on the validation set. When training ends, the model gets
 # those best parameters back.
 #
@@ -125,7 +127,7 @@ TwoLayerNet = import_notebook("04_two_layer_net", "TwoLayerNet")
 # | `update_rule` | the update function, here your `sgd` |
 # | `optim_config` | its hyperparameters, e.g. `{"learning_rate": 1e-3}` |
 # | `lr_decay` | factor applied to the learning rate after each epoch |
-# | `num_epochs` | passes over the training data |
+# | `num_epochs` | how many epochs to train |
 # | `batch_size` | images per minibatch |
 # | `print_every` | print the loss every this many iterations |
 # | `seed` | makes the minibatch choice repeatable |

@@ -87,7 +87,7 @@ best_model = None
 # Now, and only now, evaluate the chosen network on the test set. Both numbers should be
 # above 0.48. `data["X_test"]` holds the first 1,000 of CIFAR-10's 10,000 test images;
 # the grader measures `best_model.npz` on all 10,000. An accuracy measured on 1,000 images
-# is uncertain by about 1.5 points (one standard error near 50%), so expect the grader's
+# is uncertain by about 1.6 points (one standard error near 50%), so expect the grader's
 # number to differ from this one by a point or two.
 
 # %%
