@@ -22,6 +22,7 @@ costs nothing and cannot overwrite best_model.npz.
 `hidden_score(qid)` does the same from inside a running notebook (an instructor trying
 the source notebook): it grades the notebook's folder through the same engine.
 """
+import os
 import re
 from pathlib import Path
 

@@ -61,3 +61,17 @@ def cifar():
             mp.setenv("CIFAR10_ARCHIVE", str(SHARED_CIFAR10_ARCHIVE))
             mp.setenv("CIFAR10_MD5", SHARED_CIFAR10_MD5)
         yield
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A bubblewrap sandbox shared by a module's tests: skipped without bubblewrap on a
+    developer's machine, a failure in CI (FCNET_REQUIRE_SANDBOX=1)."""
+    from autograder.sandbox import SandboxUnavailable, open_sandbox
+
+    try:
+        found = open_sandbox("bubblewrap")
+    except SandboxUnavailable as err:
+        require("sandbox", f"bubblewrap is not usable: {err}")
+    yield found
+    found.close()

@@ -8,7 +8,6 @@ them), so these tests run anywhere bubblewrap works.
 """
 import json
 import os
-import re
 import socket
 import threading
 import uuid
@@ -21,7 +20,6 @@ from autograder.points import QUESTION_POINTS
 from autograder.sandbox import SandboxUnavailable, open_sandbox
 from fcnet.chapters import QUESTION_IDS
 
-from ci_rules import require
 from autograder_support import (REPO, append_cell, checks_of, grade_folder, notebook,
                                 replace_definition, v3_notebook, write_submission)
 
@@ -376,16 +374,6 @@ def listener():
     stop.set()
     thread.join()
     server.close()
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    try:
-        found = open_sandbox("bubblewrap")
-    except SandboxUnavailable as err:
-        require("sandbox", f"bubblewrap is not usable: {err}")
-    yield found
-    found.close()
 
 
 @pytest.fixture(scope="module")

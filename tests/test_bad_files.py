@@ -19,11 +19,9 @@ import pytest
 from autograder import submissions
 from autograder.notebook_reading import read_chapter
 from autograder.points import QUESTION_POINTS
-from autograder.sandbox import BubblewrapSandbox, detect_sandbox
 from autograder.submissions import Submission, read_submission
 from fcnet.chapters import CHAPTERS
 
-from ci_rules import required
 from autograder_support import grade_folder, notebook, v3_notebook, write_submission
 
 AFFINE = "01_affine_layer"
@@ -312,17 +310,6 @@ ONLY_RELU = {"affine_forward": 0, "relu_forward": QUESTION_POINTS["relu_forward"
 NOTHING = {q: 0 for q in QUESTIONS}
 # Student ids a spreadsheet would run as formulas.
 FORMULA_IDS = ("=HYPERLINK(\"evil.example\",\"click\")", "+1+2", "-3+4", "@SUM(A1)")
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    found = detect_sandbox()
-    if not isinstance(found, BubblewrapSandbox) and required("sandbox"):
-        found.close()
-        pytest.fail(f"FCNET_REQUIRE_SANDBOX=1 but bubblewrap is not usable: {found.description}",
-                    pytrace=False)
-    yield found
-    found.close()
 
 
 def _bad_batch(root):

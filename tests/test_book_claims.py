@@ -194,7 +194,7 @@ def test_grading_thresholds_in_the_text_are_the_graded_ones():
     for body in (ch5, nb5):
         assert f"reach {TRAINING_LEARNS:.0%} (a quarter) and {TRAINING_THRESHOLD:.0%}" in body
         assert re.search(f"{TRAINING['num_train']:,} (CIFAR-10 )?training images", body)
-        assert f"learning rate $2 \\cdot 10^{{-3}}$" in body and TRAINING["learning_rate"] == 2e-3
+        assert "learning rate $2 \\cdot 10^{-3}$" in body and TRAINING["learning_rate"] == 2e-3
         assert f"`training` ({QUESTION_POINTS['training']} points)" in body
         assert f"`sgd` ({QUESTION_POINTS['sgd']} points)" in body
     ch6, nb6 = text(BOOK / "06_tuning.md"), text(STUDENT / "06_tuning.ipynb")

@@ -28,8 +28,7 @@ import pytest
 from autograder.points import QUESTION_POINTS
 from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
-from ci_rules import require
-from lms_submissions import (ATTACKED, WRONG_QUESTIONS, fill_release, good_model_params,
+from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, WRONG_QUESTIONS, fill_release, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
                              save_model)
 
@@ -284,27 +283,10 @@ def test_feedback_shows_each_questions_checks(course):
     assert "hint:" in html
 
 
-def _route_sandbox():
-    """(kind, description) of the isolation the routes choose on this machine."""
-    from autograder.lms_bridge import open_route_sandbox
-
-    sandbox = open_route_sandbox()
-    try:
-        return getattr(sandbox, "kind", ""), sandbox.description
-    finally:
-        sandbox.close()
-
-
-def _require_bubblewrap():
-    kind, description = _route_sandbox()
-    if kind != "bubblewrap":
-        require("sandbox", f"the attack tests need bubblewrap; the routes use: {description}")
-
-
 @pytest.mark.slow
 @pytest.mark.cifar
 def test_each_test_cell_says_first_which_isolation_graded_it(course):
-    _, description = _route_sandbox()
+    _, description = route_sandbox()
     for student in ("solution", "hostile"):
         nb = nbformat.read(course["root"] / "autograded" / student / ASSIGNMENT /
                            "01_affine_layer.ipynb", as_version=4)
@@ -317,7 +299,7 @@ def test_each_test_cell_says_first_which_isolation_graded_it(course):
 @pytest.mark.slow
 @pytest.mark.cifar
 def test_importing_the_answer_key_earns_nothing(course):
-    _require_bubblewrap()
+    require_bubblewrap()
     assert course["per_question"]["import_key"] == {q: 0 for q in QUESTION_IDS}
 
 
@@ -328,7 +310,7 @@ def test_an_attacked_question_earns_no_more_than_all_zero_answers(course, qid):
     """numpy patched (affine_forward), a relay of the reference layers from the decoupled
     questions (affine_backward), an endless loop in a bare except (relu_backward), a memory
     bomb (softmax_loss), os._exit (svm_loss); a package named `autograder` beside them."""
-    _require_bubblewrap()
+    require_bubblewrap()
     assert course["per_question"]["hostile"][qid] <= course["reference"]["zeros"][qid]
 
 

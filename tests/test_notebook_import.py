@@ -2,7 +2,6 @@
 import nbformat
 import pytest
 
-from fcnet import notebook_import
 from fcnet.notebook_import import extract_definitions, import_notebook
 
 

@@ -24,11 +24,9 @@ import pytest
 
 from autograder import hidden_checks
 from autograder.points import QUESTION_POINTS
-from fcnet import public_checks
 from fcnet.chapters import QUESTION_IDS
 
-from ci_rules import require
-from lms_submissions import (ATTACKED, LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
+from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
                              save_model)
 
@@ -277,23 +275,6 @@ def graded(bundle, cifar, tmp_path_factory, request):
     return otter, reference, accuracy, logs
 
 
-def _route_sandbox():
-    """(kind, description) of the isolation the routes choose on this machine."""
-    from autograder.lms_bridge import open_route_sandbox
-
-    sandbox = open_route_sandbox()
-    try:
-        return getattr(sandbox, "kind", ""), sandbox.description
-    finally:
-        sandbox.close()
-
-
-def _require_bubblewrap():
-    kind, description = _route_sandbox()
-    if kind != "bubblewrap":
-        require("sandbox", f"the attack tests need bubblewrap; the routes use: {description}")
-
-
 def _total(points):
     return round(sum(points[q] for q in QUESTION_IDS), 2)
 
@@ -350,7 +331,7 @@ def test_a_looping_function_costs_only_its_question_and_the_run_ends(graded):
 @pytest.mark.cifar
 def test_the_isolation_is_announced_on_the_grading_log(graded):
     _, _, _, logs = graded
-    _, description = _route_sandbox()
+    _, description = route_sandbox()
     for student in ("solution", "hostile"):
         ours = [line for line in logs[student].splitlines()
                 if line.strip() and not line.startswith("[IPKernelApp]")]
@@ -360,7 +341,7 @@ def test_the_isolation_is_announced_on_the_grading_log(graded):
 @pytest.mark.slow
 @pytest.mark.cifar
 def test_importing_the_answer_key_earns_nothing(graded):
-    _require_bubblewrap()
+    require_bubblewrap()
     otter, _, _, logs = graded
     assert otter["import_key"] == {qid: 0 for qid in QUESTION_IDS}, logs["import_key"][-3000:]
 
@@ -372,7 +353,7 @@ def test_an_attacked_question_earns_no_more_than_all_zero_answers(graded, qid):
     """numpy patched (affine_forward), a relay of the reference layers from the decoupled
     questions (affine_backward), an endless loop in a bare except (relu_backward), a memory
     bomb (softmax_loss), os._exit (svm_loss)."""
-    _require_bubblewrap()
+    require_bubblewrap()
     otter, reference, _, logs = graded
     assert otter["hostile"][qid] <= reference["zeros"][qid], logs["hostile"][-3000:]
 
@@ -391,7 +372,7 @@ def test_an_upload_shadowing_the_grader_is_put_aside(graded):
     """The driver puts the bundle's own autograder package back before anything imports
     it: the fake checks never run, and the untouched notebooks are graded as they are."""
     otter, reference, _, logs = graded
-    _, description = _route_sandbox()
+    _, description = route_sandbox()
     assert description in logs["shadow"]  # the bundle's load_submission ran
     assert otter["shadow"] == {qid: 0 for qid in QUESTION_IDS}, logs["shadow"][-3000:]
     assert reference["shadow"]["total"] == 0

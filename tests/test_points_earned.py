@@ -9,12 +9,10 @@ import pytest
 
 from autograder import grading, hidden_checks, report
 from autograder.points import QUESTION_POINTS
-from autograder.sandbox import BubblewrapSandbox, detect_sandbox
 from autograder.scoring import (FAILED, PASSED, UNEARNED, CheckOutcome, apply_requirements,
                                 score_question)
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
-from ci_rules import required
 from autograder_support import grade_folder, notebook, replace_definition, write_submission
 
 # Do-nothing versions of every function a student writes, each as favourable to the stub
@@ -97,17 +95,6 @@ def test_a_stub_earns_nothing_in_process(name, kind):
     exec(_source(name, kind), namespace)
     result = grading.grade_in_process(_qid(name), namespace)
     assert result.points == 0, [(c.name, c.status) for c in result.checks]
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    found = detect_sandbox()
-    if not isinstance(found, BubblewrapSandbox) and required("sandbox"):
-        found.close()
-        pytest.fail(f"FCNET_REQUIRE_SANDBOX=1 but bubblewrap is not usable: {found.description}",
-                    pytrace=False)
-    yield found
-    found.close()
 
 
 @pytest.fixture(scope="module")

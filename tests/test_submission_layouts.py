@@ -11,7 +11,6 @@ its metadata, several different copies (the newest is graded and the feedback sa
 Fast tests read submissions; the slow ones grade one messy submission with all three
 routes (python -m autograder, otter run, nbgrader autograde) and compare the points.
 """
-import io
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ import pytest
 
 from autograder.points import QUESTION_POINTS
 from autograder.submissions import UsageError, discover, read_files
-from fcnet.chapters import CHAPTERS, QUESTION_IDS
+from fcnet.chapters import QUESTION_IDS
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = REPO / "solutions" / "notebooks"

@@ -5,7 +5,6 @@ two_layer_net_submission.zip with the course's names in one folder, and never ch
 or loses a student's file; anything missing or broken is a warning, not a crash.
 """
 import io
-import os
 import sys
 import zipfile
 from pathlib import Path
