@@ -388,7 +388,7 @@ def main(argv=None):
     print(f"{len(ATTACKS)} attack and fault submissions, {len(HONEST)} honest ones and the "
           f"all-zero yardstick; --timeout {args.timeout:g}; {os.cpu_count()} cores, "
           f"{platform.python_version()}; load average {_load()} at the start")
-    print(f"isolation: {description}")
+    print(description)  # it begins "isolation: ..."
     routes = {"autograder": lambda: route_engine(batch, work, args.timeout),
               "otter": lambda: route_otter(batch, work, args.timeout),
               "nbgrader": lambda: route_nbgrader(prepare_nbgrader(work, model), work,
