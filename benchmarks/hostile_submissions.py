@@ -183,7 +183,7 @@ ATTACKS = {
                                                  "        pass")]},
                            # every chapter that imports chapter 2 loads it, and hangs too
                            {"relu_forward", "relu_backward", "inline_q1", "two_layer_net",
-                            "training", "sgd", "inline_q2"}),
+                            "training", "sgd", "inline_q2", "inline_q3"}),
     "write_outside": ({"01_affine_layer": [_fn("affine_forward", AFFINE_ARGS + """\
     import glob
     for path in glob.glob("/tmp/*/out/grades.csv") + glob.glob("/tmp/*/*/grades.csv"):
