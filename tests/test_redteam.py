@@ -1,0 +1,94 @@
+"""Red-team findings: each test is a minimal reproduction of an attack on the grader and
+asserts the SAFE behaviour, so a test that fails shows a hole that is still open.
+
+Attacks that the grader defends are kept here too when their regression test is cheap.
+"""
+import base64
+import re
+import zlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.sandbox import SandboxUnavailable, open_sandbox
+
+from ci_rules import require
+from autograder_support import REPO, append_cell, notebook, grade_folder, write_submission
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    try:
+        found = open_sandbox("bubblewrap")
+    except SandboxUnavailable as err:
+        require("sandbox", f"bubblewrap is not usable: {err}")
+    yield found
+    found.close()
+
+
+def _student_only(stem_notebooks):
+    """Every chapter a blank student stub, except those given."""
+    from fcnet.chapters import CHAPTERS
+
+    chosen = {stem: notebook(stem, "student") for stem in CHAPTERS}
+    chosen.update(stem_notebooks)
+    return chosen
+
+
+# ----------------------------------------------------------------------------------------
+# 1. The answer key's layers leak, whole, through the notes of a decoupled question.
+#
+# The decoupled worker (two_layer_net, training) receives the answer key's layers as
+# source text inside the job frame. worker_server._run_child (and worker_runtime.main)
+# keep the raw job bytes in a local variable `body` while the student's definitions run,
+# so a class body in 04_two_layer_net.ipynb can walk the stack, read the text, and append
+# it (compressed) to the `notes` list of run_job. Notes are copied into the student's
+# feedback (up to 50 notes of 600 characters), which is plenty for the ~2.4 kB of
+# compressed source: one submission gets the whole answer key for chapters 1-3.
+
+LEAK_CELL = '''
+class _Leak:
+    import sys as _s, zlib as _z, base64 as _b, json as _j
+    _f = _s._getframe()
+    _src = None
+    _notes = None
+    while _f is not None:
+        _v = _f.f_locals.get('body')
+        if _src is None and isinstance(_v, (bytes, bytearray)) and len(_v) > 8:
+            _n = int.from_bytes(_v[:8], 'little')
+            try:
+                _src = _j.loads(bytes(_v[8:8 + _n]).decode()).get('reference')
+            except Exception:
+                pass
+        if _f.f_code.co_name == 'run_job':
+            _notes = _f.f_locals.get('notes')
+        _f = _f.f_back
+    if _src and _notes is not None:
+        _data = _b.b64encode(_z.compress(_src.encode(), 9)).decode()
+        for _i in range(0, len(_data), 500):
+            _notes.append('LEAK%02d:' % (_i // 500) + _data[_i:_i + 500])
+'''
+
+
+def _recover_leak(text):
+    chunks = sorted(re.findall(r"LEAK(\d\d):(\S+)", text))
+    data = "".join(c for _, c in chunks).replace("\\", "")
+    try:
+        return zlib.decompress(base64.b64decode(data)).decode()
+    except Exception:
+        return ""
+
+
+def test_decoupled_worker_cannot_leak_the_reference_layers(sandbox, tmp_path):
+    from autograder import grading
+
+    nb = append_cell(notebook("04_two_layer_net"), LEAK_CELL)
+    write_submission(tmp_path / "subs", "mallory", _student_only({"04_two_layer_net": nb}))
+    points, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                   questions=("two_layer_net",), timeout=30, workers=1)
+    feedback = (tmp_path / "out" / "feedback" / "mallory.md").read_text()
+    leaked = _recover_leak(feedback)
+    reference = grading.reference_source()
+    assert "def affine_forward" not in leaked and leaked != reference, \
+        f"the feedback carries {len(leaked)} characters of the answer key's layers"
