@@ -92,3 +92,72 @@ def test_decoupled_worker_cannot_leak_the_reference_layers(sandbox, tmp_path):
     reference = grading.reference_source()
     assert "def affine_forward" not in leaked and leaked != reference, \
         f"the feedback carries {len(leaked)} characters of the answer key's layers"
+
+
+# ----------------------------------------------------------------------------------------
+# 2. A Gradescope display name that looks like another student's stops the whole batch.
+#
+# layouts.gradescope_export counts repeated names *before* layouts._safe_id cleans them,
+# then _add raises LayoutError for two submissions with the same cleaned id. A student
+# who sets their Gradescope name to "Alice Smith." (or "Alice Smith/", "Alice Smith ",
+# or a 121-character name sharing its first 120 characters) collides with "Alice Smith":
+# `python -m autograder grade EXPORT` exits 2 and nobody in the batch is graded (and the
+# message invites the instructor to delete one of the two).
+
+def _gradescope_export(root, names):
+    root.mkdir()
+    lines = []
+    for i, name in enumerate(names, 1):
+        (root / f"submission_{i}").mkdir()
+        lines += [f"submission_{i}:", "  :submitters:", f"  - :name: '{name}'",
+                  f"    :sid: '{i}'"]
+    (root / "submission_metadata.yml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("lookalike", ["Alice Smith.", "Alice Smith/", " Alice Smith"])
+def test_a_lookalike_gradescope_name_does_not_stop_the_batch(tmp_path, lookalike):
+    from autograder.submissions import UsageError, discover
+
+    root = tmp_path / "export"
+    _gradescope_export(root, ["Alice Smith", lookalike])
+    try:
+        found = discover(root)
+    except UsageError as err:
+        pytest.fail(f"one student's display name stops the whole batch: {err}")
+    assert len({s.student for s in found}) == 2
+
+
+# ----------------------------------------------------------------------------------------
+# 3. nbgrader's pre-convert hook crashes on a renamed chapter (found while attacking the
+# nbgrader route): autograder/nbgrader_bridge.py:name_chapters calls os.utime but the
+# module never imports os. nbgrader logs the NameError and skips the hook, so the copy
+# "Copy of 01_affine_layer.ipynb" (the case the hook exists for) is not graded: the honest
+# student gets 0 for chapter 1. (tests/test_submission_layouts.py's hook test fails too.)
+
+def test_the_nbgrader_hook_handles_a_renamed_chapter(tmp_path):
+    from autograder.nbgrader_bridge import name_chapters
+
+    folder = tmp_path / "submitted" / "bob" / "two_layer_net"
+    folder.mkdir(parents=True)
+    source = REPO / "solutions" / "notebooks" / "01_affine_layer.ipynb"
+    (folder / "Copy of 01_affine_layer.ipynb").write_bytes(source.read_bytes())
+    notebooks = [str(folder / "Copy of 01_affine_layer.ipynb")]
+    name_chapters(notebooks=notebooks)
+    assert str(folder / "01_affine_layer.ipynb") in notebooks
+
+
+# ----------------------------------------------------------------------------------------
+# 4. The student id goes unescaped into the Markdown feedback heading.
+#
+# report.feedback_markdown escapes every note, message and hint with _md, but writes
+# "# Feedback for {student}" raw. A folder/zip name (or a Gradescope name: _safe_id keeps
+# [ ] ( ) ! and spaces) such as "x](https://evil.example/track.png)" turns the heading
+# into a link or image when the feedback is rendered (an LMS, GitHub, a Markdown viewer).
+
+def test_the_student_id_is_escaped_in_markdown_feedback():
+    from autograder import report
+
+    student = "![x](https://evil.example/pixel.png) <img src=x onerror=alert(1)>"
+    text = report.feedback_markdown(student, {}, [], questions=())
+    heading = text.splitlines()[0]
+    assert "](" not in heading.replace("\\]", "") and "<img" not in heading
