@@ -161,3 +161,40 @@ def test_the_student_id_is_escaped_in_markdown_feedback():
     text = report.feedback_markdown(student, {}, [], questions=())
     heading = text.splitlines()[0]
     assert "](" not in heading.replace("\\]", "") and "<img" not in heading
+
+
+# ----------------------------------------------------------------------------------------
+# 5. best_model.npz: full points without training anything, by a closed-form fit to the
+# very images and labels the grader scores.
+#
+# hidden_checks.best_model_case evaluates on data.test_set(): the public CIFAR-10 test
+# batch, which every student has (fcnet.data_utils.get_CIFAR10_data(num_test=10000) hands
+# it out, labels included). W1 = identity, b1 = a large constant (so the ReLU is the
+# identity) and W2, b2 from one ridge regression onto the test labels reach ~70% test
+# accuracy (full points from 48%), with every chapter left a stub: no layer, no network,
+# no training, no tuning.
+
+@pytest.mark.cifar
+def test_a_model_fit_to_the_graded_test_labels_does_not_earn_full_points(
+        cifar10_archive, sandbox, tmp_path):
+    import numpy as np
+
+    from autograder_support import model_bytes
+    from fcnet.data_utils import get_CIFAR10_data
+
+    data = get_CIFAR10_data(num_test=10000)
+    X = data["X_test"].reshape(10000, -1).astype(np.float64)
+    y = data["y_test"]
+    shift = 1000.0
+    targets = -np.ones((len(y), 10))
+    targets[np.arange(len(y)), y] = 1
+    A = np.hstack([X, np.ones((len(X), 1))])
+    W = np.linalg.solve(A.T @ A + 1e4 * np.eye(A.shape[1]), A.T @ targets)
+    params = {"W1": np.eye(X.shape[1]), "b1": np.full(X.shape[1], shift),
+              "W2": W[:-1], "b2": W[-1] - shift * W[:-1].sum(axis=0)}
+    write_submission(tmp_path / "subs", "mallory", kind="student",
+                     model=model_bytes(params))
+    points, _ = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                             questions=("best_model",), workers=1)
+    assert points["mallory"]["best_model"] < 5, \
+        "a least-squares fit to the graded labels earns the best_model points"
