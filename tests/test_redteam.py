@@ -198,3 +198,59 @@ def test_a_model_fit_to_the_graded_test_labels_does_not_earn_full_points(
                              questions=("best_model",), workers=1)
     assert points["mallory"]["best_model"] < 5, \
         "a least-squares fit to the graded labels earns the best_model points"
+
+
+# ----------------------------------------------------------------------------------------
+# 6. otter run: a notebook at the top of the upload replaces the bundle's driver.
+#
+# otter's PythonRunner.resolve_submission_path executes the one *.ipynb at the top of the
+# submission folder, and only when there is none the one *.py (the bundle's driver
+# grade_two_layer_net.py). An upload holding one top-level notebook is therefore executed
+# in otter's kernel, where answer_key and autograder are importable, and the bundle's
+# tests read *its* `fcnet_submission`: a GradedSubmission it builds with every check
+# "passed" scores 100/100 with every chapter a stub (and otter_bridge._set_question_score
+# passes any number to TestFile.update_score, which does not clamp it). On Gradescope
+# run_autograder moves uploads into uploaded/ first; `otter run` (route 2) does not.
+
+FORGE_NOTEBOOK = '''from autograder.otter_bridge import GradedSubmission
+from autograder import hidden_checks
+from autograder.points import QUESTION_POINTS
+fcnet_submission = GradedSubmission({"results": {q: {"qid": q, "points": QUESTION_POINTS[q],
+    "max_points": QUESTION_POINTS[q], "notes": [],
+    "checks": [{"name": c.name, "status": "passed", "message": "", "hint": ""}
+               for c in hidden_checks.checks_for(q)]} for q in QUESTION_POINTS}})
+'''
+
+
+@pytest.mark.slow
+def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    otter = Path(sys.executable).parent / "otter"
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not otter.is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    upload = tmp_path / "mallory.zip"
+    forge = nbformat.v4.new_notebook()
+    forge.cells.append(nbformat.v4.new_code_cell(FORGE_NOTEBOOK))
+    forge.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr("forge.ipynb", nbformat.writes(forge))
+        for path in sorted((REPO / "exercises").glob("*.ipynb")):
+            archive.write(path, f"mallory/{path.name}")
+    out = tmp_path / "results"
+    out.mkdir()
+    env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20"}
+    run = subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
+                          str(upload)], env=env, capture_output=True, text=True, timeout=600)
+    results = out / "results.json"
+    assert results.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
+    tests = json.loads(results.read_text())["tests"]
+    total = sum(t.get("score") or 0 for t in tests)
+    assert total == 0, f"an all-stub upload with a forged notebook scores {total}"
