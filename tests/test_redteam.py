@@ -254,3 +254,36 @@ def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
     tests = json.loads(results.read_text())["tests"]
     total = sum(t.get("score") or 0 for t in tests)
     assert total == 0, f"an all-stub upload with a forged notebook scores {total}"
+
+
+# ----------------------------------------------------------------------------------------
+# 7. Gradescope: an uploaded *file* named `uploaded` disables run_autograder's pre-step.
+#
+# The bundle's run_autograder (course_build/otter_bundle.py writes it) runs
+#     mkdir -p /autograder/submission/uploaded
+#     find /autograder/submission -mindepth 1 -maxdepth 1 ! -name uploaded -exec mv -t ... {} +
+# without `set -e` and without checking that `uploaded` is a folder it made. When the
+# upload holds a regular file called `uploaded`, mkdir fails, mv fails ("Not a
+# directory"), the script carries on, and every uploaded entry stays at the top of the
+# submission folder: a top-level notebook is then what otter executes (attack 6), now on
+# Gradescope, as root, next to the answer key.
+
+def test_gradescope_pre_step_moves_every_upload_aside(tmp_path):
+    import subprocess
+    import zipfile
+
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not bundle.is_file():
+        pytest.skip("the otter bundle is not built")
+    script = zipfile.ZipFile(bundle).read("run_autograder").decode()
+    lines = script.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("mkdir -p /autograder/submission"))
+    pre_step = "\n".join(lines[start:start + 2])
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "uploaded").write_text("not a folder\n")
+    (submission / "forge.ipynb").write_text("{}")
+    subprocess.run(["bash", "-c", pre_step.replace("/autograder/submission", str(submission))],
+                   capture_output=True)
+    left = sorted(p.name for p in submission.iterdir() if p.name.endswith(".ipynb"))
+    assert left == [], f"uploads left where otter looks for the notebook to execute: {left}"
