@@ -287,3 +287,23 @@ def test_gradescope_pre_step_moves_every_upload_aside(tmp_path):
                    capture_output=True)
     left = sorted(p.name for p in submission.iterdir() if p.name.endswith(".ipynb"))
     assert left == [], f"uploads left where otter looks for the notebook to execute: {left}"
+
+
+# ----------------------------------------------------------------------------------------
+# 8. A student id of 251+ characters stops the batch's feedback.
+#
+# report.write_feedback writes feedback/<student>.md and .html with the id as it is. A
+# folder or zip name of 251 to 255 bytes (legal; LMS downloads prefix long names) makes
+# "<id>.html" longer than NAME_MAX: OSError escapes report.write_all, the grader ends with
+# a traceback, and every student sorted after that id gets no feedback file.
+
+def test_a_long_student_id_does_not_stop_the_batch_feedback(sandbox, tmp_path):
+    subs = tmp_path / "subs"
+    long_id = "a" * 251
+    write_submission(subs, long_id, kind="student")
+    write_submission(subs, "alice", kind="student")
+    try:
+        grade_folder(subs, tmp_path / "out", sandbox, questions=("inline_q1",), workers=1)
+    except OSError as err:
+        pytest.fail(f"the batch's report stopped: {err.strerror}")
+    assert (tmp_path / "out" / "feedback" / "alice.md").is_file()
