@@ -307,3 +307,43 @@ def test_a_long_student_id_does_not_stop_the_batch_feedback(sandbox, tmp_path):
     except OSError as err:
         pytest.fail(f"the batch's report stopped: {err.strerror}")
     assert (tmp_path / "out" / "feedback" / "alice.md").is_file()
+
+
+# ----------------------------------------------------------------------------------------
+# 9. otter run: a pickle named .OTTER_LOG at the top of the upload runs as the grader.
+#
+# otter's PythonRunner.run loads `.OTTER_LOG` from the submission folder whenever it is
+# there (LogEntry.log_from_file: dill.load), before anything of the bundle runs, in the
+# grading process itself (not the kernel, not a sandbox): arbitrary code as root, next
+# to the answer key and results.json. On Gradescope, the upload is moved aside first,
+# unless attack 7 (a file named `uploaded`) stops that move.
+
+@pytest.mark.slow
+def test_otter_run_never_unpickles_an_uploaded_log(tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import zipfile
+
+    otter = Path(sys.executable).parent / "otter"
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not otter.is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    marker = tmp_path / "PWNED"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"id > {marker}",))
+
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr(".OTTER_LOG", pickle.dumps(Payload()))
+        for path in sorted((REPO / "exercises").glob("*.ipynb")):
+            archive.write(path, f"mallory/{path.name}")
+    out = tmp_path / "results"
+    out.mkdir()
+    env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20"}
+    subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
+                    str(upload)], env=env, capture_output=True, text=True, timeout=600)
+    assert not marker.exists(), f"the upload's pickle ran in the grader: {marker.read_text()}"
