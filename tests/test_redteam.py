@@ -141,6 +141,20 @@ def test_a_lookalike_gradescope_name_does_not_stop_the_batch(tmp_path, lookalike
     assert len({s.student for s in found}) == 2
 
 
+
+def test_a_student_who_takes_anothers_gradescope_name_is_told_apart(tmp_path):
+    """Same cause, no crash: a student who renames themselves "Alice Smith" exactly gets
+    "Alice Smith (submission_2)" beside the real Alice's "Alice Smith (submission_1)";
+    grades.csv then holds two Alice Smith rows that only Gradescope's folder names tell
+    apart, and the unique :sid: / :email: of the metadata is thrown away."""
+    from autograder.submissions import discover
+
+    root = tmp_path / "export"
+    _gradescope_export(root, ["Alice Smith", "Alice Smith"])
+    ids = [s.student for s in discover(root)]
+    assert all(any(sid in student for sid in ("1", "2")) and "submission_" not in student
+               for student in ids), f"ids that do not name the student uniquely: {ids}"
+
 # ----------------------------------------------------------------------------------------
 # 3. nbgrader's pre-convert hook crashes on a renamed chapter (found while attacking the
 # nbgrader route): autograder/nbgrader_bridge.py:name_chapters calls os.utime but the
