@@ -375,3 +375,63 @@ def test_otter_run_never_unpickles_an_uploaded_log(tmp_path):
     subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
                     str(upload)], env=env, capture_output=True, text=True, timeout=600)
     assert not marker.exists(), f"the upload's pickle ran in the grader: {marker.read_text()}"
+
+
+# ----------------------------------------------------------------------------------------
+# Defended (cheap regressions): crafted best_model.npz files are refused before any
+# pickle runs or any large allocation happens (autograder/best_model.py:load_params).
+
+def _npz(members):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy(array, allow_pickle=False):
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def test_crafted_models_are_refused(tmp_path):
+    import io
+    import os
+    import pickle
+
+    import numpy as np
+
+    from autograder.best_model import InvalidModel, load_params
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    good = {"W1": np.zeros((3072, 8)), "b1": np.zeros(8), "W2": np.zeros((8, 10)),
+            "b2": np.zeros(10)}
+    members = {f"{k}.npy": _npy(v) for k, v in good.items()}
+    huge = io.BytesIO()
+    np.lib.format.write_array_header_1_0(huge, {"descr": "<f8", "fortran_order": False,
+                                                "shape": (3072, 10 ** 9)})
+    cases = {
+        "pickle": {**members, "W1.npy": _npy(np.array([Payload()], dtype=object), True)},
+        "object": {**members, "b1.npy": _npy(np.array([None] * 8, dtype=object), True)},
+        "nan": {**members, "W2.npy": _npy(np.full((8, 10), np.nan))},
+        "huge": {**members, "W1.npy": huge.getvalue()},
+        "ints": {**members, "b2.npy": _npy(np.zeros(10, dtype=np.int64))},
+        "raw pickle": {"W1.npy": pickle.dumps(Payload())},
+    }
+    for name, files in cases.items():
+        with pytest.raises(InvalidModel):
+            load_params(_npz(files))
+    assert not marker.exists()
