@@ -435,3 +435,78 @@ def test_crafted_models_are_refused(tmp_path):
         with pytest.raises(InvalidModel):
             load_params(_npz(files))
     assert not marker.exists()
+
+
+# ----------------------------------------------------------------------------------------
+# 10. training: full points with neither a network nor sgd, from weights fitted offline
+# to the disclosed, public images the question trains and scores on.
+#
+# The training question scores the parameters the student's model ends with on CIFAR-10
+# training images 48000-48999 (fcnet/graded_training.py tells students eval_start=48000),
+# and its loss check uses images 0-1999; all are public, labels included. A ridge fit to
+# those images, embedded in the notebook as a literal list, reaches ~98% "held-out"
+# accuracy. A fake TwoLayerNet (random init, loss returning zero gradients) and a fake
+# sgd that swaps in the fitted arrays by shape earn 5/5 for training while sgd and
+# two_layer_net earn 0. hidden_checks._network_fit never checks the hidden size (W1 here
+# is 3072 x 3072) and nothing ties the final weights to the training run.
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_training_points_need_a_network_that_was_trained(cifar10_archive, sandbox, tmp_path):
+    import numpy as np
+
+    from fcnet.data_utils import get_CIFAR10_data
+    from fcnet.graded_training import GRADED_TRAINING
+
+    data = get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=0)
+    X, y = data["X_train"].reshape(49000, -1), data["y_train"]
+    start, n = GRADED_TRAINING["eval_start"], GRADED_TRAINING["num_eval"]
+    rows = np.r_[0:GRADED_TRAINING["num_train"], start:start + n]
+    A = np.hstack([X[rows], np.ones((len(rows), 1))])
+    T = -np.ones((len(rows), 10))
+    T[np.arange(len(rows)), y[rows]] = 1
+    W = 5.0 * (A.T @ np.linalg.solve(A @ A.T + 1e3 * np.eye(len(A)), T))
+    shift = 1000.0
+    W2, b2 = W[:-1], W[-1] - shift * W[:-1].sum(axis=0)
+    cell = FAKE_TRAINING.replace("W2_LIST", repr(np.round(W2, 7).tolist())) \
+        .replace("B2_LIST", repr(b2.tolist()))
+    nb = append_cell(notebook("05_solver", "student"), cell)
+    write_submission(tmp_path / "subs", "mallory", _student_only({"05_solver": nb}))
+    points, _ = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                             questions=("sgd", "training"), timeout=60, workers=1)
+    assert points["mallory"]["sgd"] == 0
+    assert points["mallory"]["training"] == 0, \
+        "weights fitted offline to the public scoring images earn the training points"
+
+
+FAKE_TRAINING = '''import numpy as np
+_W2 = W2_LIST
+_b2 = B2_LIST
+
+def sgd(w, dw, config=None):
+    config = {} if config is None else config
+    if w.shape == (3072, 50):
+        return np.eye(3072, dtype=np.float32), config
+    if w.shape == (50,):
+        return np.full(3072, 1000.0), config
+    if w.shape == (50, 10):
+        return np.array(_W2), config
+    if w.shape == (10,) and not np.any(w):
+        return np.array(_b2), config
+    return w, config
+
+class TwoLayerNet:
+    def __init__(self, input_dim=3072, hidden_dim=50, num_classes=10, weight_scale=1e-3,
+                 reg=0.0, dtype=np.float64):
+        self.params = {"W1": weight_scale * np.random.randn(input_dim, hidden_dim),
+                       "b1": np.zeros(hidden_dim),
+                       "W2": weight_scale * np.random.randn(hidden_dim, num_classes),
+                       "b2": np.zeros(num_classes)}
+
+    def loss(self, X, y=None):
+        p = self.params
+        scores = np.maximum(X.reshape(len(X), -1) @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+        if y is None:
+            return scores
+        return 1.0, {k: np.zeros_like(v) for k, v in p.items()}
+'''
