@@ -250,6 +250,11 @@ def _read_zip(submission):
         return
     with archive:
         members = _zip_members(submission, archive)
+        names = [name for _, name, _ in members]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            submission.notes.append(f"the zip holds {names.count(name)} entries named {name} "
+                                    f"(unzip would keep the last one); each was considered "
+                                    f"as a copy of its chapter")
         found = []
         for depth, name, info in sorted(members, key=lambda m: m[:2])[:MAX_CANDIDATES]:
             candidate = Candidate(name, _zip_time(info), depth - 1)

@@ -235,8 +235,11 @@ def _fifo(path):
 
 
 def _symlink(path):
-    path.rename(path.with_name("elsewhere.ipynb"))
-    path.symlink_to(path.with_name("elsewhere.ipynb"))
+    # The target lies outside the student's folder (a file inside it would be found by
+    # its chapter id as a renamed copy, which is right).
+    outside = path.parent.parent / f"outside-{path.parent.name}.ipynb"
+    path.rename(outside)
+    path.symlink_to(outside)
 
 
 def _directory(path):
