@@ -321,11 +321,13 @@ COMMAND = re.compile(r"\bpython3?\s+(?:-m\s+([A-Za-z_][\w.]*)|([\w./-]+\.py)\b)"
 # Our private packages: a student can import none of them.
 PRIVATE_MODULES = re.compile(r"\b((?:answer_key|autograder|course_build|benchmarks)(?:\.\w+)+)")
 PLACEHOLDERS = {"NN_name": "[0-9][0-9]_*"}
+DRIVE_FOLDER = re.compile(r"(?:/content/drive/)?My\s*Drive/Colab\s+Notebooks/")
 
 
 def names_in(text):
     """(paths, modules run with python -m, private dotted names) named in `text`."""
     text = re.sub(r"\w+://\S+", " ", text)  # URLs name other places
+    text = DRIVE_FOLDER.sub(" ", text)  # the student's own Google Drive, not the release
     paths = {m.group(1) for m in PATH.finditer(text)}
     modules, scripts = set(), set()
     for m in COMMAND.finditer(text):
@@ -363,7 +365,8 @@ def test_release_name_detector_on_examples(tmp_path):
     text = ("Run python benchmarks/best_model.py, read solutions/answer_key/best_model.py "
             "or answer_key.best_model; keep exercises/NN_name.ipynb and fcnet/solver.py "
             "in exercises/; python -m fcnet.solver, python -m venv, python -m autograder; "
-            "1/4 of dL/dx, see https://github.com/x/y/blob/main/z.py")
+            "1/4 of dL/dx, see https://github.com/x/y/blob/main/z.py; on Drive in "
+            "My Drive/Colab Notebooks/ or /content/drive/MyDrive/Colab Notebooks/")
     assert missing_from_release(text, tmp_path) == [
         "benchmarks/best_model.py", "solutions/answer_key/best_model.py",
         "python -m autograder", "answer_key.best_model"]
