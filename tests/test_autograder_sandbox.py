@@ -287,7 +287,11 @@ class TwoLayerNet:
                 wrote.append(place)
             except (OSError, TypeError):
                 pass
-        raise NotImplementedError("CHEAT-REPORT wrote " + ",".join(sorted(set(wrote))))
+        # The feedback of this question quotes no text of the worker, so the finding is
+        # told by the exception's type: NotImplementedError when only /tmp was writable.
+        if sorted(set(wrote)) == ["/tmp"]:
+            raise NotImplementedError("CHEAT-REPORT wrote /tmp")
+        raise RuntimeError("CHEAT-REPORT wrote " + ",".join(sorted(set(wrote))))
 '''
 RELAY_READ = f'''
 def affine_forward(x, w, b):
@@ -611,7 +615,7 @@ def test_the_relay_between_questions_gains_nothing(graded, sandbox):
     message = checks_of(outcome, "cheat--relay", "affine_forward")["values_2d"].message
     assert "relay found nothing" in message
     wrote = checks_of(outcome, "cheat--relay", "two_layer_net")["scores"].message
-    assert set(wrote.split("wrote ")[1].split(",")) == {"/tmp"}, wrote
+    assert wrote == "still raises NotImplementedError", wrote  # only /tmp was writable
 
 
 def test_the_relay_fails_across_sandboxes(sandbox, tmp_path):
