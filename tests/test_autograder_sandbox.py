@@ -249,7 +249,11 @@ class TwoLayerNet:
             found.append("source of " + inspect.getsource(affine_forward)[:40])
         except (OSError, TypeError):
             pass
-        raise NotImplementedError("CHEAT-REPORT found " + (", ".join(found) or "nothing"))
+        # The feedback of this question quotes no text of the worker: the finding is told
+        # by the exception's type, NotImplementedError when nothing was found.
+        if found:
+            raise RuntimeError("CHEAT-REPORT found " + ", ".join(found))
+        raise NotImplementedError("CHEAT-REPORT found nothing")
 '''
 
 NETWORK = '''
@@ -497,7 +501,7 @@ def test_the_decoupled_worker_gets_layers_but_no_answer_key(graded, sandbox):
     assert {q: p for q, p in got.items() if q != "two_layer_net"} == \
         {q: p for q, p in FULL.items() if q != "two_layer_net"}
     check = checks_of(outcome, "cheat--read_answer_key_decoupled", "two_layer_net")["scores"]
-    assert "CHEAT-REPORT found nothing" in check.message
+    assert check.message == "still raises NotImplementedError", check.message  # found nothing
 
 
 def test_monkeypatching_numpy_and_the_checks_gains_nothing(graded):
