@@ -101,7 +101,7 @@ def feedback_names(students):
 
 def feedback_markdown(student, results, notes, questions=QUESTION_IDS):
     max_total = sum(QUESTION_POINTS[q] for q in questions)
-    lines = [f"# Feedback for {_md(student)}", "",
+    lines = [f"# Feedback for {_md_name(student)}", "",
              f"**Total: {_number(total(results))} / {_number(max_total)}**", ""]
     if notes:
         lines += ["## About your submission", ""]
@@ -173,6 +173,12 @@ def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS
     (folder / (name + ".html")).write_text(
         feedback_html(student, results, notes, questions), encoding="utf-8",
         errors=_ERRORS)
+
+
+def _md_name(text):
+    """A student id safe in a Markdown heading, as readable as can be: an underscore
+    inside a word is never emphasis (CommonMark), so only the others are escaped."""
+    return re.sub(r"(?<=[A-Za-z0-9])\\_(?=[A-Za-z0-9])", "_", _md(text))
 
 
 def _md(text):
