@@ -28,10 +28,14 @@ from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
 from .submissions import MODEL_FILE, UsageError, discover, read_submission
 from .worker_runtime import decode_frame
+from .worker_text import FixedTexts
 
 # Result text a worker may send per task: each message and note is cut to MAX_MESSAGE
-# characters, and all of them together to MAX_TEXT.
-MAX_MESSAGE, MAX_NOTES, MAX_TEXT = 600, 50, 20_000
+# characters, and all of them together to MAX_TEXT. Everything in a worker's memory is
+# within reach of the student's code there, so its text is hostile input: for the
+# decoupled questions (whose worker holds the answer key's layers) none of it reaches the
+# feedback at all; see worker_text.py.
+MAX_MESSAGE, MAX_NOTES, MAX_TEXT = 600, 50, 2_000
 # Case arrays larger than this are shared through a read-only file, not sent per job.
 SHARED_BYTES = 2 ** 20
 
@@ -189,7 +193,8 @@ class _Jobs:
         job = self._job(qid, chapters, tasks, cases)
         limits = dataclasses.replace(self.limits, frames=len(tasks) + 3)
         run = session.run(job, limits)
-        results, notes, ready = _parse_frames(run.frames)
+        fixed = FixedTexts(stem, chapters, tasks) if qid in grading.DECOUPLED else None
+        results, notes, ready = _parse_frames(run.frames, fixed)
         if not ready:
             # The worker died before any student code ran: the grader's problem, not the
             # student's. Reported to the instructor as an internal error.
@@ -250,14 +255,15 @@ def _json_value(value):
     return value
 
 
-def _parse_frames(frames):
+def _parse_frames(frames, fixed=None):
     """({task key: ProbeResult}, notes, whether the worker got ready) from its frames.
 
     Frames that do not decode are skipped: a student can write to the result channel, but
     only data it could have returned anyway. The first result frame of a task counts, and
     the first notes frame; every text is cut to MAX_MESSAGE characters, the notes together
     to half of MAX_TEXT and the results' texts to the other half, so a worker cannot fill
-    the feedback.
+    the feedback. With `fixed` (a worker_text.FixedTexts, for the decoupled questions) no
+    text of the worker is kept: the grader writes every message and note from categories.
     """
     results, notes, ready = {}, None, False
     notes_budget, budget = _TextBudget(MAX_TEXT // 2), _TextBudget(MAX_TEXT // 2)
@@ -269,6 +275,8 @@ def _parse_frames(frames):
         kind = header.get("kind")
         if kind == "ready":
             ready = True
+        elif kind == "notes" and notes is None and fixed is not None:
+            notes = fixed.notes(header.get("failures"))[:MAX_NOTES]
         elif kind == "notes" and notes is None:
             raw = header.get("notes")
             notes = [notes_budget.take(n) for n in (raw if isinstance(raw, list) else [])[:MAX_NOTES]
@@ -276,7 +284,7 @@ def _parse_frames(frames):
         elif kind == "result" and isinstance(header.get("key"), str):
             key = header["key"]
             if key not in results:
-                results[key] = _probe_result(header, arrays, budget)
+                results[key] = _probe_result(header, arrays, budget, fixed)
     results = {k: v for k, v in results.items() if v is not None}
     return results, [n for n in notes or [] if n], ready
 
@@ -293,17 +301,24 @@ class _TextBudget:
         return text
 
 
-def _probe_result(header, arrays, budget):
+def _probe_result(header, arrays, budget, fixed=None):
     status = header.get("status")
-    message = budget.take(header.get("message", ""))
     if status == "ok":
         scalars = header.get("scalars") or {}
         if not isinstance(scalars, dict):
             return None
-        outputs = {str(k)[:100]: (budget.take(v) if isinstance(v, str) else v)
+        text = fixed.words if fixed is not None else budget.take
+        outputs = {str(k)[:100]: (text(v) if isinstance(v, str) else v)
                    for k, v in scalars.items() if v is None or type(v) in (bool, int, float, str)}
         outputs.update(arrays)
+        if fixed is not None and not fixed.plausible(arrays):
+            return grading.ProbeResult("error", fixed.IMPLAUSIBLE)
         return grading.ProbeResult("ok", outputs=outputs)
-    if status in ("missing", "not implemented", "error"):
-        return grading.ProbeResult(status, message)
-    return None
+    if status not in ("missing", "not implemented", "error"):
+        return None
+    if fixed is not None:
+        return grading.ProbeResult(status, fixed.message(header))
+    message = budget.take(header.get("message", ""))
+    if not message and status == "error":  # the budget is spent: name the exception only
+        message = FixedTexts.error_name(header.get("error"))
+    return grading.ProbeResult(status, message)

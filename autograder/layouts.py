@@ -5,8 +5,11 @@
 - **a Gradescope "Export Submissions" folder**: `submission_metadata.yml` next to one
   `submission_<id>/` folder per submission. The metadata maps each folder to its
   submitters (`:submitters:` with `:name:`, `:sid:`, `:email:`); the student id is the
-  submitter's name (group members joined by " + "; a repeated name gets the submission
-  id appended). Folders the metadata does not name keep their folder name.
+  submitter's name with their `:sid:` (else `:email:`), as "Alice Adams (1001)" (group
+  members joined by " + "); display names are chosen by students, so the sid tells two
+  "Alice Adams" apart. An id that still repeats gets its submission folder appended, and
+  a collision never stops the batch. Folders the metadata does not name keep their
+  folder name.
 - **an nbgrader course folder** (it holds `submitted/`, `nbgrader_config.py` or
   `gradebook.db`) or its `submitted/` folder: `submitted/<student>/two_layer_net/`.
 - **a folder with one folder or one .zip per student** (for example of the
@@ -119,21 +122,26 @@ def _safe_id(text):
 
 
 def _submitters(entry):
+    """[(name, unique id or "")] of one metadata entry; the unique id is the submitter's
+    :sid: (student id), else their :email:."""
     if not isinstance(entry, dict):
         return []
     people = entry.get(":submitters") or entry.get("submitters") or []
-    names = []
+    found = []
     for person in people if isinstance(people, list) else []:
-        if isinstance(person, dict):
-            name = person.get(":name") or person.get("name") or person.get(":email") \
-                or person.get(":sid")
-            if name:
-                names.append(str(name))
-    return names
+        if not isinstance(person, dict):
+            continue
+        sid = person.get(":sid") or person.get("sid") or person.get(":email") \
+            or person.get("email") or ""
+        name = person.get(":name") or person.get("name") or sid
+        if name:
+            found.append((str(name), str(sid)))
+    return found
 
 
 def read_gradescope_metadata(root):
-    """{folder name: [submitter names]} from the export's submission_metadata.yml."""
+    """{folder name: [(submitter name, sid or email)]} from the export's
+    submission_metadata.yml."""
     import yaml
 
     path = Path(root) / GRADESCOPE_METADATA
@@ -148,17 +156,29 @@ def read_gradescope_metadata(root):
     return {str(folder): _submitters(entry) for folder, entry in metadata.items()}
 
 
+def _person(name, sid):
+    name = _safe_id(name)
+    sid = _safe_id(sid)[:60] if sid else ""
+    return f"{name} ({sid})" if sid and sid != name else name
+
+
 def gradescope_export(root):
-    names = read_gradescope_metadata(root)
-    found, counts = {}, {}
-    for entry in _entries(root):
-        people = names.get(entry.name, [])
-        counts[" + ".join(people) or entry.name] = \
-            counts.get(" + ".join(people) or entry.name, 0) + 1
-    for entry in _entries(root):
-        people = names.get(entry.name, [])
-        student = " + ".join(people) or entry.name
-        if counts[student] > 1 and people:
-            student += f" ({entry.name})"
-        _add(found, _safe_id(student), entry)
+    """Ids are "Name (sid)" per submitter (display names are chosen by students, so two
+    can match); an id that still repeats after cleaning gets its submission folder name,
+    and, should that repeat too, a counter. Nothing here stops the batch."""
+    people = read_gradescope_metadata(root)
+    wanted = [(entry, " + ".join(_person(n, s) for n, s in people.get(entry.name, []))
+               or _safe_id(entry.name)) for entry in _entries(root)]
+    counts = {}
+    for _, student in wanted:
+        counts[student] = counts.get(student, 0) + 1
+    found = {}
+    for entry, student in wanted:
+        if counts[student] > 1:
+            student += f" ({_safe_id(entry.name)})"
+        unique, n = student, 1
+        while unique in found:
+            n += 1
+            unique = f"{student} ({n})"
+        found[unique] = _unwrap(entry)
     return found

@@ -5,8 +5,11 @@ check failed (measured differences and shapes, never an expected value) and a hi
 words. It never contains hidden-test or answer-key code.
 """
 import csv
+import hashlib
 import html
 import json
+import re
+import sys
 from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
@@ -20,6 +23,11 @@ _CSS = {PASSED: "passed", PARTIAL: "partial", ERROR: "error", CRASHED: "crashed"
 # A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
 # they are written as \udcxx rather than stopping the whole report.
 _ERRORS = "backslashreplace"
+# Feedback file names: the student id when it is short and plain, else a plain prefix of
+# it and a hash of the whole id (NAME_MAX is 255 bytes; ids come from folder, zip and
+# Gradescope names, which students choose).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+@,-]{0,99}")
+_PREFIX = 60
 
 
 def csv_cell(text):
@@ -59,13 +67,41 @@ def write_all(out_dir, grades, sandbox_line, questions=QUESTION_IDS):
     }
     (out_dir / "grades.json").write_text(json.dumps(document, indent=2) + "\n",
                                          encoding="utf-8", errors=_ERRORS)
+    names = feedback_names(grades)
     for student, entry in grades.items():
-        write_feedback(feedback_dir, student, entry["results"], entry["notes"], questions)
+        try:
+            write_feedback(feedback_dir, student, entry["results"], entry["notes"], questions,
+                           name=names[student])
+        except OSError as err:  # one student's page must not cost the others theirs
+            print(f"feedback for {student!r} could not be written ({err.strerror or err})",
+                  file=sys.stderr)
+
+
+def feedback_names(students):
+    """{student id: file name stem for feedback/}: the id itself when it is plain and
+    short, else a plain prefix of it and 10 hex digits of its SHA-256. Unique among
+    `students` even on case-insensitive file systems."""
+    names, taken = {}, set()
+    for student in students:
+        text = str(student)
+        if _PLAIN_NAME.fullmatch(text) and not text.endswith((" ", ".")):
+            stem = text
+        else:
+            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+            prefix = re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:_PREFIX].strip("._")
+            stem = f"{prefix or 'student'}-{digest[:10]}"
+        base, n = stem, 1
+        while stem.lower() in taken:
+            n += 1
+            stem = f"{base}-{n}"
+        taken.add(stem.lower())
+        names[student] = stem
+    return names
 
 
 def feedback_markdown(student, results, notes, questions=QUESTION_IDS):
     max_total = sum(QUESTION_POINTS[q] for q in questions)
-    lines = [f"# Feedback for {student}", "",
+    lines = [f"# Feedback for {_md_name(student)}", "",
              f"**Total: {_number(total(results))} / {_number(max_total)}**", ""]
     if notes:
         lines += ["## About your submission", ""]
@@ -127,19 +163,28 @@ def feedback_html(student, results, notes, questions=QUESTION_IDS):
     return "\n".join(parts) + "\n"
 
 
-def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS):
-    base = Path(feedback_dir) / student
-    base.with_name(student + ".md").write_text(
+def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS, name=None):
+    """feedback/<name>.md and .html; `name` defaults to feedback_names' choice for one id."""
+    name = name or feedback_names([student])[student]
+    folder = Path(feedback_dir)
+    (folder / (name + ".md")).write_text(
         feedback_markdown(student, results, notes, questions), encoding="utf-8",
         errors=_ERRORS)
-    base.with_name(student + ".html").write_text(
+    (folder / (name + ".html")).write_text(
         feedback_html(student, results, notes, questions), encoding="utf-8",
         errors=_ERRORS)
+
+
+def _md_name(text):
+    """A student id safe in a Markdown heading, as readable as can be: an underscore
+    inside a word is never emphasis (CommonMark), so only the others are escaped."""
+    return re.sub(r"(?<=[A-Za-z0-9])\\_(?=[A-Za-z0-9])", "_", _md(text))
 
 
 def _md(text):
     """Plain text safe inside a Markdown list item (no HTML, no stray emphasis)."""
     text = " ".join(str(text).split())
-    for char in ("\\", "`", "*", "_", "<", ">", "[", "]", "#"):
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in ("\\", "`", "*", "_", "[", "]", "#"):
         text = text.replace(char, "\\" + char)
     return text

@@ -35,9 +35,8 @@ import types
 BOOTSTRAP = (
     "import sys\n"
     "n = int(sys.stdin.buffer.readline())\n"
-    "source = sys.stdin.buffer.read(n)\n"
     "scope = {'__name__': '__grading_runtime__'}\n"
-    "exec(compile(source, '<grading runtime>', 'exec'), scope)\n"
+    "exec(compile(sys.stdin.buffer.read(n), '<grading runtime>', 'exec'), scope)\n"
     "scope['main'](sys.argv[1:])\n"
 )
 
@@ -212,7 +211,7 @@ class _Chapters:
 
     def __init__(self, sources, notes):
         self.sources = sources        # stem -> definitions source
-        self.notes = notes            # list of messages for the feedback
+        self._notes = notes           # _Notes: what the runtime reports for the feedback
         self.modules = {}
         self.loading = set()
 
@@ -230,7 +229,7 @@ class _Chapters:
             module = types.ModuleType(name)
             module.__file__ = f"{stem}.ipynb"
             sys.modules[name] = module
-            run_definitions(self.sources[stem], module.__dict__, f"{stem}.ipynb", self.notes)
+            run_definitions(self.sources[stem], module.__dict__, f"{stem}.ipynb", self._notes)
         finally:
             self.loading.discard(stem)
         self.modules[stem] = module
@@ -247,12 +246,31 @@ class _Chapters:
         return found[0] if len(found) == 1 else found
 
 
+class _Notes:
+    """The notes the runtime itself makes: each one as text and as a category
+    (file, line, exception type) from which the grader can write its own text."""
+
+    def __init__(self):
+        self.texts, self.failures = [], []
+
+    def add(self, text, filename, line, err):
+        if len(self.texts) < 50:
+            self.texts.append(text)
+            self.failures.append({"file": filename, "line": int(line),
+                                  "error": type(err).__name__[:100]})
+
+    def frame(self):
+        return {"kind": "notes", "notes": list(self.texts), "failures": list(self.failures)}
+
+
 def run_definitions(source, namespace, filename, notes):
-    """Execute `source` statement by statement; a failing statement is noted and skipped."""
+    """Execute `source` statement by statement; a failing statement is noted (in a
+    _Notes) and skipped."""
     try:
         tree = ast.parse(source, filename)
     except SyntaxError as err:  # the extractor parsed each cell, so this is rare
-        notes.append(f"{filename}: the definitions could not be parsed ({_describe(err)})")
+        notes.add(f"{filename}: the definitions could not be parsed ({_describe(err)})",
+                  filename, 0, err)
         return
     lines = source.splitlines()
     for node in tree.body:
@@ -261,8 +279,8 @@ def run_definitions(source, namespace, filename, notes):
             exec(code, namespace)
         except BaseException as err:  # SystemExit and KeyboardInterrupt too: keep going
             first = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
-            notes.append(f"{filename}: `{_short(first, 80)}` failed and was skipped "
-                         f"({_describe(err)})")
+            notes.add(f"{filename}: `{_short(first, 80)}` failed and was skipped "
+                      f"({_describe(err)})", filename, node.lineno, err)
 
 
 def _install_notebook_import(chapters):
@@ -336,14 +354,22 @@ def main(argv=()):
         return serve(config)  # noqa: F821 (defined by worker_server.py in the same source)
     send = _results_channel()
     _setup(config["lib"])
-    body = _read_frame(sys.stdin.buffer)
-    _stdin_to_devnull()
-    run_job(body, send)
+    # The job's bytes are handed over, never kept in a local of this frame: student code
+    # runs below it and can walk the stack.
+    run_job(_read_job_then_close_stdin(), send)
     os._exit(0)  # skip interpreter shutdown: no student atexit hooks, no lingering threads
 
 
-def run_job(body, send):
-    """Run one job (a frame body) and send its result frames."""
+def _read_job_then_close_stdin():
+    body = _read_frame(sys.stdin.buffer)
+    _stdin_to_devnull()
+    return body
+
+
+def _unpack_job(body):
+    """(job header, case arrays, probes module, reference namespace or None) from the
+    job's bytes. The source texts are compiled here and dropped: neither the bytes nor
+    the texts outlive this call."""
     job_length = _LENGTH.unpack_from(body, 0)[0]
     job = json.loads(body[8:8 + job_length].decode("utf-8"))
     _setup(job["lib"])
@@ -355,10 +381,6 @@ def run_job(body, send):
         with np.load(io.BytesIO(body[8 + job_length:]), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     del body
-    _apply_limits(job["limits"])
-
-    send({"kind": "ready"})  # from here on, a failure is the student's code's doing
-    notes = []
     probes = types.ModuleType("grading_probes")
     exec(compile(job.pop("probes"), "<probes>", "exec"), probes.__dict__)
     reference = None
@@ -366,19 +388,45 @@ def run_job(body, send):
         # Compiled from memory: no file behind it, so no source to inspect.
         reference = {"__name__": "reference_layers"}
         exec(compile(job.pop("reference"), "<reference>", "exec"), reference)
+    job.pop("reference", None)
+    return job, arrays, probes, reference
 
-    chapters = _Chapters(job["chapters"], notes)
+
+def run_job(body, send):
+    """Run one job (a frame body) and send its result frames.
+
+    `body` is deleted before any student code runs, and the student's definitions run
+    in _load_target, whose frame holds only the chapters' sources (the student's own).
+    """
+    job, arrays, probes, reference = _unpack_job(body)
+    del body
+    _apply_limits(job.pop("limits"))
+
+    send({"kind": "ready"})  # from here on, a failure is the student's code's doing
+    target, tasks = job["target"], job["tasks"]
+    ns, notes = _load_target(job.pop("chapters"), target)
+    del job
+    send(notes)
+
+    import numpy as np
+
+    for task in tasks:
+        send(*_run_task(task, arrays, ns, probes, reference, target, np))
+    send({"kind": "done"})
+
+
+def _load_target(sources, target):
+    """(namespace of the target chapter, its notes frame)."""
+    notes = _Notes()
+    chapters = _Chapters(sources, notes)
     _install_notebook_import(chapters)
     try:
-        ns = chapters.load(job["target"]).__dict__
+        ns = chapters.load(target).__dict__
     except Exception as err:
         ns = {}
-        notes.append(f"{job['target']}.ipynb could not be loaded ({_describe(err)})")
-    send({"kind": "notes", "notes": notes[:50]})
-
-    for task in job["tasks"]:
-        send(*_run_task(task, arrays, ns, probes, reference, job["target"], np))
-    send({"kind": "done"})
+        notes.add(f"{target}.ipynb could not be loaded ({_describe(err)})",
+                  f"{target}.ipynb", 0, err)
+    return ns, notes.frame()
 
 
 def _run_task(task, arrays, ns, probes, reference, target, np):
@@ -391,7 +439,7 @@ def _run_task(task, arrays, ns, probes, reference, target, np):
     header = {"kind": "result", "key": task["key"]}
     missing = [n for n in task["needs"] if n not in ns]
     if missing:
-        return {**header, "status": "missing",
+        return {**header, "status": "missing", "missing": missing,
                 "message": f"{', '.join(missing)} is not defined in {target}.ipynb"}, None
     np.random.seed(int(task.get("np_seed", 0)))
     try:
@@ -406,7 +454,8 @@ def _run_task(task, arrays, ns, probes, reference, target, np):
         return {**header, "status": "not implemented",
                 "message": _short(str(err) or "still raises NotImplementedError")}, None
     except BaseException as err:  # the student's code raised (SystemExit included)
-        return {**header, "status": "error", "message": _describe(err)}, None
+        return {**header, "status": "error", "error": type(err).__name__[:100],
+                "message": _describe(err)}, None
     return {**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)}, \
         out_arrays
 

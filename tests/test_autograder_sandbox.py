@@ -249,7 +249,11 @@ class TwoLayerNet:
             found.append("source of " + inspect.getsource(affine_forward)[:40])
         except (OSError, TypeError):
             pass
-        raise NotImplementedError("CHEAT-REPORT found " + (", ".join(found) or "nothing"))
+        # The feedback of this question quotes no text of the worker: the finding is told
+        # by the exception's type, NotImplementedError when nothing was found.
+        if found:
+            raise RuntimeError("CHEAT-REPORT found " + ", ".join(found))
+        raise NotImplementedError("CHEAT-REPORT found nothing")
 '''
 
 NETWORK = '''
@@ -287,7 +291,11 @@ class TwoLayerNet:
                 wrote.append(place)
             except (OSError, TypeError):
                 pass
-        raise NotImplementedError("CHEAT-REPORT wrote " + ",".join(sorted(set(wrote))))
+        # The feedback of this question quotes no text of the worker, so the finding is
+        # told by the exception's type: NotImplementedError when only /tmp was writable.
+        if sorted(set(wrote)) == ["/tmp"]:
+            raise NotImplementedError("CHEAT-REPORT wrote /tmp")
+        raise RuntimeError("CHEAT-REPORT wrote " + ",".join(sorted(set(wrote))))
 '''
 RELAY_READ = f'''
 def affine_forward(x, w, b):
@@ -493,7 +501,7 @@ def test_the_decoupled_worker_gets_layers_but_no_answer_key(graded, sandbox):
     assert {q: p for q, p in got.items() if q != "two_layer_net"} == \
         {q: p for q, p in FULL.items() if q != "two_layer_net"}
     check = checks_of(outcome, "cheat--read_answer_key_decoupled", "two_layer_net")["scores"]
-    assert "CHEAT-REPORT found nothing" in check.message
+    assert check.message == "still raises NotImplementedError", check.message  # found nothing
 
 
 def test_monkeypatching_numpy_and_the_checks_gains_nothing(graded):
@@ -611,7 +619,7 @@ def test_the_relay_between_questions_gains_nothing(graded, sandbox):
     message = checks_of(outcome, "cheat--relay", "affine_forward")["values_2d"].message
     assert "relay found nothing" in message
     wrote = checks_of(outcome, "cheat--relay", "two_layer_net")["scores"].message
-    assert set(wrote.split("wrote ")[1].split(",")) == {"/tmp"}, wrote
+    assert wrote == "still raises NotImplementedError", wrote  # only /tmp was writable
 
 
 def test_the_relay_fails_across_sandboxes(sandbox, tmp_path):

@@ -283,3 +283,73 @@ def softmax_loss(x, y):
     assert statuses == {"loss": "passed", "gradient": "passed", "stable": "failed",
                         "input_unmodified": "passed"}
     assert result.points == round(10 * 5 / 7, 2)
+
+
+# ----------------------------------------------------------------------------- worker text
+
+def test_decoupled_questions_quote_no_text_of_the_worker():
+    """two_layer_net's worker holds the answer key's layers: its messages, notes and
+    string outputs are replaced by the grader's own words (categories it can check)."""
+    from types import SimpleNamespace
+
+    from autograder.worker_text import FixedTexts
+
+    code = "import numpy as np\nclass TwoLayerNet:\n    x = undefined_name\n"
+    chapters = {"04_two_layer_net": SimpleNamespace(code=code, error=None)}
+    tasks = grading.probe_tasks("two_layer_net")
+    fixed = FixedTexts("04_two_layer_net", chapters, tasks)
+    leak = "LEAK00:" + "A" * 500
+    key = tasks[0].key
+    frames = [encode_frame(h)[8:] for h in (
+        {"kind": "ready"},
+        {"kind": "notes", "notes": [leak],
+         "failures": [{"file": "04_two_layer_net.ipynb", "line": 3, "error": "NameError"},
+                      {"file": "04_two_layer_net.ipynb", "line": 99, "error": "NameError"},
+                      {"file": "secret.ipynb", "line": 1, "error": "NameError"},
+                      {"file": "04_two_layer_net.ipynb", "line": 2, "error": leak}]},
+        {"kind": "result", "key": key, "status": "error", "error": "ValueError",
+         "message": leak},
+        {"kind": "result", "key": tasks[1].key, "status": "missing", "message": leak,
+         "missing": ["TwoLayerNet", leak]},
+        {"kind": "result", "key": tasks[2].key, "status": "ok",
+         "scalars": {"param_names": f"W1 b1 {leak}"}})]
+    results, notes, _ = _parse_frames(frames, fixed)
+    text = " ".join(notes + [r.message for r in results.values()] +
+                    [str(v) for r in results.values() for v in r.outputs.values()])
+    assert "LEAK" not in text and "AAAA" not in text
+    assert notes == ["04_two_layer_net.ipynb: `x = undefined_name` failed and was skipped "
+                     "(NameError)",
+                     "04_two_layer_net.ipynb: `class TwoLayerNet:` failed and was skipped "
+                     "(an exception of a class defined in the notebook)"]
+    assert results[key].message.startswith("ValueError was raised")
+    assert results[tasks[1].key].message == \
+        "TwoLayerNet is not defined in 04_two_layer_net.ipynb"
+    assert results[tasks[2].key].outputs["param_names"] == "W1 b1 (1-other-keys)"
+    wide = [encode_frame({"kind": "result", "key": key, "status": "ok", "scalars": {},
+                          "arrays": ["W1"]}, {"W1": np.zeros((0,) + (7,) * 8)})[8:]]
+    assert _parse_frames(wide, fixed)[0][key].status == "error"
+
+
+def test_other_questions_keep_worker_text_within_the_budget():
+    from autograder.engine import MAX_TEXT
+
+    frames = [encode_frame({"kind": "result", "key": f"k{i}", "status": "error",
+                            "error": "ValueError", "message": "m" * 5000})[8:]
+              for i in range(20)]
+    results, _, _ = _parse_frames(frames)
+    assert MAX_TEXT <= 2000
+    assert sum(len(r.message) for r in results.values() if r.message != "ValueError") \
+        <= MAX_TEXT // 2
+    assert all(r.message for r in results.values())  # past the budget: the type only
+
+
+def test_feedback_file_names_are_bounded_plain_and_unique(tmp_path):
+    from autograder import report
+
+    ids = ["alice", "a" * 251, "ALICE", "x/../y", ".hidden", "bob\udcff", "Alice Adams (1001)"]
+    names = report.feedback_names(ids)
+    assert names["alice"] == "alice" and names["Alice Adams (1001)"] == "Alice Adams (1001)"
+    assert len({n.lower() for n in names.values()}) == len(ids)
+    for name in names.values():
+        assert len(name.encode()) < 100 and "/" not in name and not name.startswith(".")
+        (tmp_path / (name + ".html")).write_text("ok")

@@ -258,10 +258,10 @@ def test_gradescope_export_names_students_from_its_metadata(tmp_path):
     root = gradescope_export(tmp_path / "assignment_123_export")
     found = {s.student: s.path for s in discover(root)}
     assert found == {
-        "Alice Adams (submission_2001)": root / "submission_2001",
-        "Alice Adams (submission_2003)": root / "submission_2003",
-        "Bob Brown + Cara Chen": root / "submission_2002" / "two_layer_net_submission.zip"}
-    submission, _ = read(found["Bob Brown + Cara Chen"])
+        "Alice Adams (1001)": root / "submission_2001",
+        "Alice Adams (1099)": root / "submission_2003",
+        "Bob Brown (1002) + Cara Chen (1003)": root / "submission_2002" / "two_layer_net_submission.zip"}
+    submission, _ = read(found["Bob Brown (1002) + Cara Chen (1003)"])
     assert submission.used["04_two_layer_net.ipynb"] == "two_layer_net/alice_ch4.ipynb"
 
 
@@ -323,7 +323,7 @@ def graded(cifar, tmp_path_factory):
     export = gradescope_export(work / "export")
     out["gradescope"] = _engine(export, work / "gradescope_out")
     out["feedback"] = (work / "gradescope_out" / "feedback" /
-                       "Alice Adams (submission_2001).md").read_text()
+                       "Alice Adams (1001).md").read_text()
     course = nbgrader_course(work / "course_for_engine")
     out["nbgrader_tree"] = _engine(course, work / "nbgrader_tree_out")
     out["otter"] = _otter_messy(work)
@@ -371,9 +371,9 @@ def _nbgrader_messy(work):
 @pytest.mark.cifar
 def test_gradescope_export_is_graded_under_the_students_names(graded):
     grades = graded["gradescope"]
-    assert sorted(grades) == ["Alice Adams (submission_2001)", "Alice Adams (submission_2003)",
-                              "Bob Brown + Cara Chen"]
-    for student in ("Alice Adams (submission_2001)", "Bob Brown + Cara Chen"):
+    assert sorted(grades) == ["Alice Adams (1001)", "Alice Adams (1099)",
+                              "Bob Brown (1002) + Cara Chen (1003)"]
+    for student in ("Alice Adams (1001)", "Bob Brown (1002) + Cara Chen (1003)"):
         assert {q: grades[student][q] for q in QUESTION_IDS} == expected_messy(), student
 
 

@@ -1,0 +1,95 @@
+"""Feedback text for the decoupled questions, written by the grader from categories.
+
+The worker of `two_layer_net` and `training` holds the answer key's layers (compiled in
+its memory), and the student's code runs beside them: anything it reads there, it could
+write into an exception message, a note or a string output. So for these questions no
+text of the worker reaches the feedback. The grader keeps only categories it can check
+(a known exception type, a line of a chapter it holds itself, a name it asked for) and
+writes the words:
+
+    "TwoLayerNet is not defined in 04_two_layer_net.ipynb"
+    "ValueError was raised (...)"
+    "04_two_layer_net.ipynb: `self.params = {}` failed and was skipped (NameError)"
+"""
+import builtins
+import re
+
+# Exception types the feedback may name: Python's own and numpy's. Any other class
+# name (a student can define one named after anything) becomes a generic phrase.
+KNOWN_ERRORS = frozenset(
+    [name for name, obj in vars(builtins).items()
+     if isinstance(obj, type) and issubclass(obj, BaseException)]
+    + ["LinAlgError", "AxisError", "ComplexWarning", "UFuncTypeError"])
+_UNKNOWN_ERROR = "an exception of a class defined in the notebook"
+_HIDDEN = ("its own text is not shown for this question, which runs your code on the "
+           "answer key's layers")
+# Plausible result arrays: the probes return at most 2-D arrays of modest size; a shape
+# is also text (a message may quote it), so anything else is refused.
+MAX_NDIM, MAX_DIM = 4, 100_000
+# Words a string output of these questions may keep (TwoLayerNet's parameter names).
+WORDS = frozenset({"W1", "b1", "W2", "b2"})
+
+
+class FixedTexts:
+    """Messages and notes of one decoupled question, from the grader's own words."""
+
+    IMPLAUSIBLE = (f"an array it returned has more than {MAX_NDIM} dimensions or a "
+                   f"dimension over {MAX_DIM}")
+
+    def __init__(self, stem, chapters, tasks):
+        self.stem = stem
+        self.lines = {f"{s}.ipynb": ch.code.splitlines() for s, ch in chapters.items()
+                      if not ch.error and isinstance(ch.code, str)}
+        self.needs = {t.key: tuple(t.needs) for t in tasks}
+
+    @staticmethod
+    def error_name(name):
+        """`name` when it is a known exception type, else "" (or a generic phrase)."""
+        if not isinstance(name, str) or not name:
+            return ""
+        return name if name in KNOWN_ERRORS else _UNKNOWN_ERROR
+
+    def message(self, header):
+        status = header.get("status")
+        if status == "missing":
+            needs = self.needs.get(header.get("key"), ())
+            said = header.get("missing") if isinstance(header.get("missing"), list) else []
+            names = [n for n in needs if n in said] or list(needs)
+            return f"{', '.join(names)} is not defined in {self.stem}.ipynb"
+        if status == "not implemented":
+            return "still raises NotImplementedError"
+        name = self.error_name(header.get("error")) or _UNKNOWN_ERROR
+        return f"{name} was raised ({_HIDDEN})"
+
+    def notes(self, failures):
+        """Notes from the worker's categories of failed statements; unknown files or
+        lines are dropped."""
+        notes = []
+        for failure in failures if isinstance(failures, list) else []:
+            if not isinstance(failure, dict):
+                continue
+            filename, line = failure.get("file"), failure.get("line")
+            lines = self.lines.get(filename)
+            if lines is None or type(line) is not int or not 0 <= line <= len(lines):
+                continue
+            name = self.error_name(failure.get("error")) or _UNKNOWN_ERROR
+            if line == 0:
+                notes.append(f"{filename} could not be loaded ({name})")
+                continue
+            first = " ".join(lines[line - 1].split())
+            first = first if len(first) <= 80 else first[:80] + "..."
+            notes.append(f"{filename}: `{first}` failed and was skipped ({name})")
+        return list(dict.fromkeys(notes))
+
+    @staticmethod
+    def words(text):
+        """A string output reduced to known words: the rest is counted, not quoted."""
+        tokens = re.split(r"\s+", str(text).strip()) if str(text).strip() else []
+        kept = [t for t in tokens if t in WORDS]
+        others = len(tokens) - len(kept)
+        return " ".join(kept + ([f"({others}-other-keys)"] if others else []))
+
+    @staticmethod
+    def plausible(arrays):
+        return all(a.ndim <= MAX_NDIM and all(d <= MAX_DIM for d in a.shape)
+                   for a in arrays.values())
