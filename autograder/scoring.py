@@ -55,7 +55,8 @@ class QuestionResult:
 
     def as_dict(self):
         return {"qid": self.qid, "points": self.points, "max_points": self.max_points,
-                "checks": [vars(c).copy() for c in self.checks], "notes": list(self.notes)}
+                "checks": [{**vars(c), "requires": list(c.requires)} for c in self.checks],
+                "notes": list(self.notes)}  # plain JSON data: lists, not tuples
 
 
 def judge_outcome(check, case, outputs):
