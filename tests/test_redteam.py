@@ -289,26 +289,69 @@ def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
 # submission folder: a top-level notebook is then what otter executes (attack 6), now on
 # Gradescope, as root, next to the answer key.
 
-@pytest.mark.xfail(strict=True, reason="open: run_autograder's move-aside fails open")
-def test_gradescope_pre_step_moves_every_upload_aside(tmp_path):
+@pytest.mark.parametrize("squatter", ["file", "folder", "link"])
+def test_gradescope_pre_step_moves_every_upload_aside(tmp_path, squatter):
     import subprocess
     import zipfile
+
+    from course_build.otter_bundle import PRE_STEP_BEGIN, PRE_STEP_END
 
     bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
     if not bundle.is_file():
         pytest.skip("the otter bundle is not built")
     script = zipfile.ZipFile(bundle).read("run_autograder").decode()
-    lines = script.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("mkdir -p /autograder/submission"))
-    pre_step = "\n".join(lines[start:start + 2])
-    submission = tmp_path / "submission"
-    submission.mkdir()
-    (submission / "uploaded").write_text("not a folder\n")
+    pre_step = script.split(PRE_STEP_BEGIN)[1].split(PRE_STEP_END)[0]
+    pre_step = "\n".join(pre_step.splitlines()[1:])
+    pre_step = re.sub(r"(?<![\w])/autograder", str(tmp_path / "autograder"), pre_step)
+    submission = tmp_path / "autograder" / "submission"
+    submission.mkdir(parents=True)
+    for name in ("files/answer_key", "files/autograder", "tests"):
+        (tmp_path / "autograder" / "source" / name).mkdir(parents=True)
+    for name in ("uploaded", "uploaded.XXXXXXXX"):  # the folder names the pre-step uses
+        if squatter == "file":
+            (submission / name).write_text("not a folder\n")
+        elif squatter == "folder":
+            (submission / name).mkdir()
+        else:
+            (submission / name).symlink_to(tmp_path / "elsewhere")
     (submission / "forge.ipynb").write_text("{}")
-    subprocess.run(["bash", "-c", pre_step.replace("/autograder/submission", str(submission))],
-                   capture_output=True)
-    left = sorted(p.name for p in submission.iterdir() if p.name.endswith(".ipynb"))
-    assert left == [], f"uploads left where otter looks for the notebook to execute: {left}"
+    (submission / ".OTTER_LOG").write_bytes(b"pickle")
+    (submission / "-rf").write_text("a name that looks like an option")
+    run = subprocess.run(["bash", "-c", pre_step], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    top = sorted(p.name for p in submission.iterdir())
+    assert len(top) == 1 and top[0].startswith("uploaded.") and top[0] != "uploaded.XXXXXXXX", \
+        f"uploads left where otter looks for the file to execute: {top}"
+    aside = sorted(p.name for p in (submission / top[0]).iterdir())
+    assert aside == sorted(["-rf", "forge.ipynb", "uploaded", "uploaded.XXXXXXXX"])
+
+
+def test_gradescope_pre_step_stops_grading_when_a_move_fails(tmp_path):
+    """The pre-step fails closed: a failed step (here: the submission folder is not
+    writable, so nothing can be moved) ends run_autograder before otter starts."""
+    import subprocess
+    import zipfile
+
+    from course_build.otter_bundle import PRE_STEP_BEGIN, PRE_STEP_END
+
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not bundle.is_file():
+        pytest.skip("the otter bundle is not built")
+    script = zipfile.ZipFile(bundle).read("run_autograder").decode()
+    script = script.split(PRE_STEP_BEGIN)[1]
+    script = "\n".join(script.splitlines()[1:])  # the pre-step, then otter's start
+    script = re.sub(r"(?<![\w])/autograder", str(tmp_path / "autograder"), script)
+    script = script.replace("python ", "touch STARTED; : ")
+    (tmp_path / "autograder" / "submission").mkdir(parents=True)
+    (tmp_path / "autograder" / "submission" / "forge.ipynb").write_text("{}")
+    # mktemp cannot make a folder inside a path that is a file
+    fake = tmp_path / "autograder" / "submission"
+    (fake / "forge.ipynb").rename(tmp_path / "forge.ipynb")
+    fake.rmdir()
+    fake.write_text("a file where the submission folder should be")
+    run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode != 0
+    assert not (tmp_path / "STARTED").exists(), "otter started after a failed pre-step"
 
 
 # ----------------------------------------------------------------------------------------
