@@ -179,10 +179,11 @@ def _upload_members(upload):
                  if p.is_file() and not p.is_symlink()]
         items = [(name, path.read_bytes) for name, path in found]
     elif zipfile.is_zipfile(upload):
-        archive = zipfile.ZipFile(upload)
-        items = [(info.filename, lambda info=info: archive.read(info))
-                 for info in archive.infolist() if not info.is_dir()
-                 and not stat.S_ISLNK(info.external_attr >> 16)]
+        with zipfile.ZipFile(upload) as archive:
+            wanted = [info for info in archive.infolist() if not info.is_dir()
+                      and not stat.S_ISLNK(info.external_attr >> 16)]
+            data = {info.filename: archive.read(info) for info in wanted}
+        items = [(name, lambda name=name: data[name]) for name in data]
     else:
         items = [(upload.name, upload.read_bytes)]
     for name, read in items:
