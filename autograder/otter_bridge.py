@@ -14,11 +14,27 @@ points `python -m autograder` gives: otter's test cases are pass/fail, so a chec
 fraction (an inline answer, best_model's accuracy) and the rounding of the question's
 points could not be expressed otherwise. Each case then passes or fails as its check
 did, with the check's message and hint.
+
+Only a result `load_submission` made in this process counts: it is sealed with a key drawn
+at run time (HMAC-SHA256 of its JSON), and a question's score is clamped to its points. So
+an uploaded notebook that otter executes instead of the driver, and that builds its own
+GradedSubmission, earns nothing. This is depth only (code in otter's kernel can reach the
+key); the defence is that otter never executes an upload: `run_autograder` moves every
+upload aside on Gradescope, and `python -m autograder.otter_bridge run` does the same
+before `otter run` (see `stage_upload`).
 """
+import hashlib
+import hmac
 import inspect
+import json
+import math
 import os
+import secrets
+import stat
 import sys
-from pathlib import Path
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
 
 from . import lms_bridge
 
@@ -32,8 +48,19 @@ SET_ASIDE = "set_aside_by_grader"
 PROTECTED = ("answer_key", "autograder", "tests")
 
 
+# Drawn when the driver first imports this module, in the grading run; never stored.
+_RUN_KEY = secrets.token_bytes(32)
+# The folder `stage_upload` puts an upload in, inside the submission otter unpacks.
+STAGED_FOLDER = "upload"
+
+
 class GradedSubmission(dict):
     """The plain-data result of grading one submission (see lms_bridge.grade_submission)."""
+
+
+def _seal(graded):
+    text = json.dumps(graded, sort_keys=True, default=repr).encode()
+    return hmac.new(_RUN_KEY, text, hashlib.sha256).hexdigest()
 
 
 def protect(folder):
@@ -63,7 +90,9 @@ def load_submission(folder="."):
     for problem in graded["internal_errors"]:
         print(f"warning: {problem}")
     print(f"graded: {lms_bridge.total(graded):g} points")
-    return GradedSubmission(graded)
+    result = GradedSubmission(graded)
+    result.seal = _seal(graded)
+    return result
 
 
 def _announce(line):
@@ -82,7 +111,23 @@ def _require(graded):
     if not isinstance(graded, GradedSubmission):
         raise AssertionError("no submission was graded: otter must execute "
                              "grade_two_layer_net.py, which defines fcnet_submission")
+    if not hmac.compare_digest(str(getattr(graded, "seal", "")), _seal(dict(graded))):
+        raise AssertionError("the result was not made by this grading run's driver "
+                             "(grade_two_layer_net.py); nothing is scored")
     return graded
+
+
+def _clamped(qid, points):
+    """`points` within [0, the question's points]; anything not a finite number is 0."""
+    from .points import QUESTION_POINTS
+
+    try:
+        points = float(points)
+    except (TypeError, ValueError):
+        return 0.0
+    if not math.isfinite(points):
+        return 0.0
+    return min(max(points, 0.0), float(QUESTION_POINTS.get(qid, 0.0)))
 
 
 def _set_question_score(qid, points):
@@ -105,7 +150,7 @@ def hidden_check(graded, qid, name):
     result = _require(graded)["results"].get(qid)
     if result is None:
         raise AssertionError(f"question {qid} was not graded")
-    _set_question_score(qid, result["points"])
+    _set_question_score(qid, _clamped(qid, result["points"]))
     check = next((c for c in result["checks"] if c["name"] == name), None)
     if check is None:
         raise AssertionError(f"question {qid} has no hidden check {name!r}; rebuild the "
@@ -120,3 +165,77 @@ def hidden_check(graded, qid, name):
     if result["notes"]:
         text += "\n" + "\n".join(f"Note: {n}" for n in result["notes"])
     raise AssertionError(text)
+
+
+# ----------------------------------------------------------------------------- otter run
+
+def _upload_members(upload):
+    """(name in the upload, bytes) of every regular file a zip, a folder or a single file
+    holds, without top-level hidden entries (otter reads `.OTTER_LOG` there), links, or
+    names that leave the folder."""
+    upload = Path(upload)
+    if upload.is_dir():
+        found = [(p.relative_to(upload).as_posix(), p) for p in sorted(upload.rglob("*"))
+                 if p.is_file() and not p.is_symlink()]
+        items = [(name, path.read_bytes) for name, path in found]
+    elif zipfile.is_zipfile(upload):
+        with zipfile.ZipFile(upload) as archive:
+            wanted = [info for info in archive.infolist() if not info.is_dir()
+                      and not stat.S_ISLNK(info.external_attr >> 16)]
+            data = {info.filename: archive.read(info) for info in wanted}
+        items = [(name, lambda name=name: data[name]) for name in data]
+    else:
+        items = [(upload.name, upload.read_bytes)]
+    for name, read in items:
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if not parts or parts[0].startswith((".", "/")) or ".." in parts:
+            continue
+        yield "/".join(parts), read()
+
+
+def stage_upload(upload, target):
+    """Write the zip `otter run` should grade for `upload`: its files inside one folder
+    (STAGED_FOLDER), top-level hidden files dropped. otter then finds only the bundle's
+    driver at the top of the submission folder and no `.OTTER_LOG` to unpickle."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as staged:
+        for name, data in _upload_members(upload):
+            staged.writestr(f"{STAGED_FOLDER}/{name}", data)
+    return target
+
+
+def run(upload, bundle, out):
+    """`otter run` on `upload`, staged first; writes `out`/results.json."""
+    from otter.run import main as otter_run
+
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fcnet_otter_") as tmp:
+        staged = stage_upload(upload, Path(tmp) / "submission.zip")
+        otter_run(str(staged), autograder=str(bundle), output_dir=str(out), no_logo=True)
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.otter_bridge",
+        description="Grade one upload with the otter bundle, safely: the upload is put "
+                    "in a folder of its own (hidden top-level files dropped) before otter "
+                    "sees it, as run_autograder does on Gradescope.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    grade = sub.add_parser("run", help="otter run on one upload (zip, folder or file)")
+    grade.add_argument("upload", type=Path)
+    grade.add_argument("-a", "--autograder", type=Path, required=True,
+                       help="the bundle (autograder/dist/otter/two_layer_net-autograder.zip)")
+    grade.add_argument("-o", "--output-dir", type=Path, default=Path("."),
+                       help="where results.json goes (default: here)")
+    args = parser.parse_args(argv)
+    if not args.upload.exists():
+        parser.error(f"{args.upload}: no such file or folder")
+    if not zipfile.is_zipfile(args.autograder):
+        parser.error(f"{args.autograder}: not an otter bundle (zip)")
+    run(args.upload, args.autograder, args.output_dir)
+    print(f"results: {args.output_dir / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -42,7 +42,7 @@ SKIP_DIRS = {"__pycache__", "dist", ".ipynb_checkpoints", ".pytest_cache"}
 # Modules of those packages that grading on Gradescope never imports (another route's).
 SKIP_FILES = {"nbgrader_bridge.py"}
 PYTHON_VERSION = "{}.{}".format(*sys.version_info[:2])  # the version the pins are tested on
-# Folder the Gradescope pre-step moves loose uploaded files into (see RUN_EXTRA).
+# Prefix of the fresh folder the Gradescope pre-step moves the uploads into (see RUN_EXTRA).
 UPLOAD_FOLDER = "uploaded"
 # otter itself (no PDFs, so its "grading" extra without pypdf), and the kernel it drives.
 OTTER_REQUIREMENTS = ("otter-grader", "ipykernel", "jupyter_client")
@@ -167,18 +167,29 @@ mamba run -n otter-env python -c "from autograder import data; data.ensure_avail
 '''
 
 # Inserted into otter's run_autograder before otter starts. Gradescope puts the uploaded
-# files (a zip's contents included) at the top of the submission folder, where otter also
-# puts the bundle's packages and runs its kernel: move every uploaded entry into a folder
-# of its own, so that no upload can stand in for a module (the driver finds the chapter
-# notebooks anywhere below the submission folder). The protection of SETUP_EXTRA is
-# applied again, in case the image was built from an older bundle.
-RUN_EXTRA = '''\
-# fcnet: every uploaded entry into a folder of its own; the checks readable by root only.
-mkdir -p {autograder_dir}/submission/{folder}
-find {autograder_dir}/submission -mindepth 1 -maxdepth 1 ! -name {folder} -exec mv -t {autograder_dir}/submission/{folder} {{}} +
+# files (a zip's contents included) at the top of the submission folder, where otter picks
+# the file it executes (a top-level *.ipynb before the bundle's driver), reads a pickled
+# .OTTER_LOG in its own process, puts the bundle's packages and runs its kernel. So: drop
+# top-level hidden files, move every other uploaded entry into a fresh folder that no
+# upload can occupy (mktemp -d), check that nothing is left, and stop grading otherwise
+# (set -e: any failed step stops it too). The driver finds the chapter notebooks anywhere
+# below the submission folder. The protection of SETUP_EXTRA is applied again, in case the
+# image was built from an older bundle.
+PRE_STEP_BEGIN = "# fcnet: pre-step begin"
+PRE_STEP_END = "# fcnet: pre-step end"
+RUN_EXTRA = PRE_STEP_BEGIN + ''': uploads aside (failing closed); the checks readable by root only.
+set -euo pipefail
+fcnet_top={autograder_dir}/submission
+find "$fcnet_top" -mindepth 1 -maxdepth 1 -name '.*' -exec rm -rf -- {{}} +
+fcnet_aside="$(mktemp -d "$fcnet_top/{folder}.XXXXXXXX")"
+find "$fcnet_top" -mindepth 1 -maxdepth 1 ! -path "$fcnet_aside" -exec mv -t "$fcnet_aside" -- {{}} +
+if [ -n "$(find "$fcnet_top" -mindepth 1 -maxdepth 1 ! -path "$fcnet_aside" -print -quit)" ]; then
+    echo "fcnet: uploaded files are still at the top of the submission folder; not grading" >&2
+    exit 1
+fi
 chown -R root:root {autograder_dir}/source/files/answer_key {autograder_dir}/source/files/autograder {autograder_dir}/source/tests
 chmod -R go-rwx {autograder_dir}/source/files/answer_key {autograder_dir}/source/files/autograder {autograder_dir}/source/tests
-'''
+''' + PRE_STEP_END + "\n"
 
 
 class OtterBuildError(RuntimeError):

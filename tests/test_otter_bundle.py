@@ -155,11 +155,69 @@ def test_gradescope_prestep_moves_loose_uploads_into_a_folder(bundle, tmp_path):
     # the absolute /autograder paths (not files/autograder) point into tmp_path
     shell = re.sub(r"(?<![\w])/autograder", str(tmp_path / "autograder"), "\n".join(lines))
     subprocess.run(["bash", "-c", shell], check=True)
-    assert sorted(p.name for p in submission.iterdir()) == ["uploaded"]
-    assert sorted(p.name for p in (submission / "uploaded").iterdir()) == \
+    top = sorted(p.name for p in submission.iterdir())
+    assert len(top) == 1 and top[0].startswith("uploaded."), top  # a fresh mktemp -d folder
+    assert sorted(p.name for p in (submission / top[0]).iterdir()) == \
         ["01_affine_layer.ipynb", "autograder", "best_model.npz", "two_layer_net"]
     mode = (tmp_path / "autograder" / "source" / "files" / "answer_key").stat().st_mode
     assert mode & 0o077 == 0  # readable by its owner (root on Gradescope) only
+
+
+def _sealed(points):
+    from autograder import otter_bridge
+
+    graded = {"results": {"sgd": {"qid": "sgd", "points": points, "max_points": 1,
+                                  "notes": [], "checks": []}}}
+    result = otter_bridge.GradedSubmission(graded)
+    result.seal = otter_bridge._seal(graded)
+    return result
+
+
+def test_only_a_result_sealed_by_this_run_is_scored():
+    """A GradedSubmission built by anything but load_submission (an uploaded notebook
+    that otter executed instead of the driver), or changed after grading, scores nothing."""
+    from autograder import otter_bridge
+
+    forged = otter_bridge.GradedSubmission(dict(_sealed(1)))  # same data, no seal
+    with pytest.raises(AssertionError, match="not made by this grading run"):
+        otter_bridge._require(forged)
+    tampered = _sealed(0)
+    tampered["results"]["sgd"]["points"] = 99
+    with pytest.raises(AssertionError, match="not made by this grading run"):
+        otter_bridge._require(tampered)
+    assert otter_bridge._require(_sealed(1)) is not None
+
+
+@pytest.mark.parametrize("points, expected", [(-3, 0.0), (1e9, None), (float("nan"), 0.0),
+                                              (float("inf"), 0.0), ("x", 0.0), (None, 0.0)])
+def test_scores_are_clamped_to_the_questions_points(points, expected):
+    from autograder import otter_bridge
+
+    clamped = otter_bridge._clamped("sgd", points)
+    assert clamped == (QUESTION_POINTS["sgd"] if expected is None else expected)
+
+
+def test_stage_upload_puts_the_upload_in_one_folder_without_hidden_files(tmp_path):
+    from autograder import otter_bridge
+
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr(".OTTER_LOG", b"pickle")
+        archive.writestr(".hidden/x.py", "")
+        archive.writestr("forge.ipynb", "{}")
+        archive.writestr("../escape.py", "")
+        archive.writestr("two_layer_net/01_affine_layer.ipynb", "{}")
+        archive.writestr("two_layer_net/.keep", "")
+    staged = otter_bridge.stage_upload(upload, tmp_path / "staged.zip")
+    assert sorted(zipfile.ZipFile(staged).namelist()) == [
+        "upload/forge.ipynb", "upload/two_layer_net/.keep",
+        "upload/two_layer_net/01_affine_layer.ipynb"]
+    folder = tmp_path / "folder"
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".OTTER_LOG").write_bytes(b"pickle")
+    (folder / "sub" / "a.ipynb").write_text("{}")
+    staged = otter_bridge.stage_upload(folder, tmp_path / "staged2.zip")
+    assert zipfile.ZipFile(staged).namelist() == ["upload/sub/a.ipynb"]
 
 
 def test_the_driver_puts_back_the_bundles_packages_before_importing_them(bundle, tmp_path):
@@ -219,11 +277,28 @@ SHADOW = {"autograder/__init__.py": "",
 ENGINE_ONLY = ("zeros",)    # the all-zero answers, graded by python -m autograder only
 
 
-def _otter_run(submission, out, env):
+# Graded the supported way, `python -m autograder.otter_bridge run` (the upload is put in
+# a folder of its own first); the others with a raw `otter run`, which the driver's own
+# defences must hold.
+STAGED = ("flat",)
+
+
+def _flat_zip(folder, target):
+    """An honest upload with the notebooks and the model at the top of the zip."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, path.name)
+    return target
+
+
+def _otter_run(submission, out, env, staged=False):
     out.mkdir()
-    return subprocess.Popen([str(BIN / "otter"), "run", "-a", str(ZIP), "-o", str(out),
-                             "--no-logo", str(submission)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [sys.executable, "-m", "autograder.otter_bridge", "run", str(submission),
+               "-a", str(ZIP), "-o", str(out)] if staged else \
+        [str(BIN / "otter"), "run", "-a", str(ZIP), "-o", str(out), "--no-logo",
+         str(submission)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -246,19 +321,24 @@ def graded(bundle, cifar, tmp_path_factory, request):
             "import_key": ("import_key", solutions, None),
             "hostile": ("hostile", solutions, models["good"]),
             "shadow": ("solution", REPO / "exercises", None),
-            "zeros": ("zeros", solutions, models["good"])}
+            "zeros": ("zeros", solutions, models["good"]),
+            "flat": ("solution", solutions, models["good"])}
     uploads = work / "uploads"
     uploads.mkdir()
     for student, (kind, notebooks, model) in plan.items():
         folder = make_submission(work / "folders" / student, kind, notebooks, model)
-        _zip_folder(folder, uploads / f"{student}.zip", SHADOW if student == "shadow" else None)
+        if student == "flat":
+            _flat_zip(folder, uploads / f"{student}.zip")
+        else:
+            _zip_folder(folder, uploads / f"{student}.zip",
+                        SHADOW if student == "shadow" else None)
 
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "FCNET_GRADING_TIMEOUT": TIMEOUT}
     otter, logs = {}, {}
     students = [s for s in plan if s not in ENGINE_ONLY]
     for start in range(0, len(students), 2):  # two at a time: the machine has two cores
-        runs = {s: _otter_run(uploads / f"{s}.zip", work / f"otter-{s}", env)
+        runs = {s: _otter_run(uploads / f"{s}.zip", work / f"otter-{s}", env, s in STAGED)
                 for s in students[start:start + 2]}
         for student, proc in runs.items():
             logs[student], _ = proc.communicate(timeout=1800)  # a guard against a hang only
@@ -290,6 +370,16 @@ def test_solution_gets_full_marks(graded):
 
 @pytest.mark.slow
 @pytest.mark.cifar
+def test_an_honest_flat_zip_graded_the_supported_way_gets_full_marks(graded):
+    """Notebooks at the top of the zip: a raw `otter run` refuses them (several notebooks),
+    `python -m autograder.otter_bridge run` grades them."""
+    otter, _, _, logs = graded
+    assert otter["flat"] == {qid: QUESTION_POINTS[qid] for qid in QUESTION_IDS}, \
+        logs["flat"][-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
 def test_untouched_student_notebooks_get_zero(graded):
     otter, _, _, _ = graded
     assert otter["stub"] == {qid: 0 for qid in QUESTION_IDS}
@@ -298,7 +388,7 @@ def test_untouched_student_notebooks_get_zero(graded):
 @pytest.mark.slow
 @pytest.mark.cifar
 @pytest.mark.parametrize("student", ["solution", "stub", "wrong", "looping", "import_key",
-                                     "hostile", "shadow"])
+                                     "hostile", "shadow", "flat"])
 def test_otter_agrees_with_python_m_autograder_question_by_question(graded, student):
     otter, reference, _, _ = graded
     assert set(otter) >= {student}

@@ -227,6 +227,12 @@ def test_a_model_fit_to_the_graded_test_labels_does_not_earn_full_points(
 # "passed" scores 100/100 with every chapter a stub (and otter_bridge._set_question_score
 # passes any number to TestFile.update_score, which does not clamp it). On Gradescope
 # run_autograder moves uploads into uploaded/ first; `otter run` (route 2) does not.
+#
+# Fixed in depth: `python -m autograder.otter_bridge run` (the supported way to run otter
+# on your own machine) puts the upload in a folder of its own before otter sees it, as
+# run_autograder does; and the test files accept only a result sealed by this run's
+# driver, with scores clamped, so even a raw `otter run` that executes the forged
+# notebook scores nothing.
 
 FORGE_NOTEBOOK = '''from autograder.otter_bridge import GradedSubmission
 from autograder import hidden_checks
@@ -238,9 +244,19 @@ fcnet_submission = GradedSubmission({"results": {q: {"qid": q, "points": QUESTIO
 '''
 
 
+def _otter_command(route, upload, bundle, out):
+    import sys
+
+    if route == "otter run":
+        return [str(Path(sys.executable).parent / "otter"), "run", "-a", str(bundle),
+                "-o", str(out), "--no-logo", str(upload)]
+    return [sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
+            "-a", str(bundle), "-o", str(out)]
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open: otter run prefers a top-level uploaded notebook")
-def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
+@pytest.mark.parametrize("route", ["otter run", "staged"])
+def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path, route):
     import json
     import os
     import subprocess
@@ -263,8 +279,8 @@ def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
     out = tmp_path / "results"
     out.mkdir()
     env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20"}
-    run = subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
-                          str(upload)], env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(_otter_command(route, upload, bundle, out), env=env,
+                         capture_output=True, text=True, timeout=900)
     results = out / "results.json"
     assert results.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
     tests = json.loads(results.read_text())["tests"]
@@ -284,26 +300,69 @@ def test_otter_run_grades_the_bundle_driver_not_an_uploaded_notebook(tmp_path):
 # submission folder: a top-level notebook is then what otter executes (attack 6), now on
 # Gradescope, as root, next to the answer key.
 
-@pytest.mark.xfail(strict=True, reason="open: run_autograder's move-aside fails open")
-def test_gradescope_pre_step_moves_every_upload_aside(tmp_path):
+@pytest.mark.parametrize("squatter", ["file", "folder", "link"])
+def test_gradescope_pre_step_moves_every_upload_aside(tmp_path, squatter):
     import subprocess
     import zipfile
+
+    from course_build.otter_bundle import PRE_STEP_BEGIN, PRE_STEP_END
 
     bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
     if not bundle.is_file():
         pytest.skip("the otter bundle is not built")
     script = zipfile.ZipFile(bundle).read("run_autograder").decode()
-    lines = script.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("mkdir -p /autograder/submission"))
-    pre_step = "\n".join(lines[start:start + 2])
-    submission = tmp_path / "submission"
-    submission.mkdir()
-    (submission / "uploaded").write_text("not a folder\n")
+    pre_step = script.split(PRE_STEP_BEGIN)[1].split(PRE_STEP_END)[0]
+    pre_step = "\n".join(pre_step.splitlines()[1:])
+    pre_step = re.sub(r"(?<![\w])/autograder", str(tmp_path / "autograder"), pre_step)
+    submission = tmp_path / "autograder" / "submission"
+    submission.mkdir(parents=True)
+    for name in ("files/answer_key", "files/autograder", "tests"):
+        (tmp_path / "autograder" / "source" / name).mkdir(parents=True)
+    for name in ("uploaded", "uploaded.XXXXXXXX"):  # the folder names the pre-step uses
+        if squatter == "file":
+            (submission / name).write_text("not a folder\n")
+        elif squatter == "folder":
+            (submission / name).mkdir()
+        else:
+            (submission / name).symlink_to(tmp_path / "elsewhere")
     (submission / "forge.ipynb").write_text("{}")
-    subprocess.run(["bash", "-c", pre_step.replace("/autograder/submission", str(submission))],
-                   capture_output=True)
-    left = sorted(p.name for p in submission.iterdir() if p.name.endswith(".ipynb"))
-    assert left == [], f"uploads left where otter looks for the notebook to execute: {left}"
+    (submission / ".OTTER_LOG").write_bytes(b"pickle")
+    (submission / "-rf").write_text("a name that looks like an option")
+    run = subprocess.run(["bash", "-c", pre_step], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    top = sorted(p.name for p in submission.iterdir())
+    assert len(top) == 1 and top[0].startswith("uploaded.") and top[0] != "uploaded.XXXXXXXX", \
+        f"uploads left where otter looks for the file to execute: {top}"
+    aside = sorted(p.name for p in (submission / top[0]).iterdir())
+    assert aside == sorted(["-rf", "forge.ipynb", "uploaded", "uploaded.XXXXXXXX"])
+
+
+def test_gradescope_pre_step_stops_grading_when_a_move_fails(tmp_path):
+    """The pre-step fails closed: a failed step (here: the submission folder is not
+    writable, so nothing can be moved) ends run_autograder before otter starts."""
+    import subprocess
+    import zipfile
+
+    from course_build.otter_bundle import PRE_STEP_BEGIN, PRE_STEP_END
+
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not bundle.is_file():
+        pytest.skip("the otter bundle is not built")
+    script = zipfile.ZipFile(bundle).read("run_autograder").decode()
+    script = script.split(PRE_STEP_BEGIN)[1]
+    script = "\n".join(script.splitlines()[1:])  # the pre-step, then otter's start
+    script = re.sub(r"(?<![\w])/autograder", str(tmp_path / "autograder"), script)
+    script = script.replace("python ", "touch STARTED; : ")
+    (tmp_path / "autograder" / "submission").mkdir(parents=True)
+    (tmp_path / "autograder" / "submission" / "forge.ipynb").write_text("{}")
+    # mktemp cannot make a folder inside a path that is a file
+    fake = tmp_path / "autograder" / "submission"
+    (fake / "forge.ipynb").rename(tmp_path / "forge.ipynb")
+    fake.rmdir()
+    fake.write_text("a file where the submission folder should be")
+    run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode != 0
+    assert not (tmp_path / "STARTED").exists(), "otter started after a failed pre-step"
 
 
 # ----------------------------------------------------------------------------------------
@@ -334,9 +393,14 @@ def test_a_long_student_id_does_not_stop_the_batch_feedback(sandbox, tmp_path):
 # grading process itself (not the kernel, not a sandbox): arbitrary code as root, next
 # to the answer key and results.json. On Gradescope, the upload is moved aside first,
 # unless attack 7 (a file named `uploaded`) stops that move.
+#
+# Nothing in the bundle runs before otter reads the log, so a raw `otter run` on an
+# untrusted upload cannot be made safe: README and SECURITY.md say to run otter on your
+# own machine through `python -m autograder.otter_bridge run`, which drops top-level
+# hidden files and puts the rest in a folder of its own first (run_autograder does the
+# same on Gradescope, failing closed; see the pre-step tests above).
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open: otter unpickles an uploaded .OTTER_LOG")
 def test_otter_run_never_unpickles_an_uploaded_log(tmp_path):
     import os
     import pickle
@@ -362,9 +426,10 @@ def test_otter_run_never_unpickles_an_uploaded_log(tmp_path):
     out = tmp_path / "results"
     out.mkdir()
     env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20"}
-    subprocess.run([str(otter), "run", "-a", str(bundle), "-o", str(out), "--no-logo",
-                    str(upload)], env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(_otter_command("staged", upload, bundle, out), env=env,
+                         capture_output=True, text=True, timeout=900)
     assert not marker.exists(), f"the upload's pickle ran in the grader: {marker.read_text()}"
+    assert (out / "results.json").is_file(), run.stdout[-2000:] + run.stderr[-2000:]
 
 
 # ----------------------------------------------------------------------------------------
