@@ -150,3 +150,20 @@ def test_model_problems_are_named(problem, params):
 def test_an_unwritable_target_is_a_warning(folder, capsys):
     assert fcnet.submit(out=folder / "no" / "such" / "folder" / "x.zip") is None
     assert "could not write" in capsys.readouterr().out
+
+
+def test_an_unreadable_model_is_a_warning_not_a_crash(folder, monkeypatch, capsys):
+    (folder / "best_model.npz").write_bytes(model())
+    real_read = Path.read_bytes
+
+    def read_bytes(path):  # root reads any file, so the I/O error is simulated
+        if path.name == "best_model.npz" and path.parent == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    zip_path = fcnet.submit(download=False)
+    out = capsys.readouterr().out
+    assert "Permission denied" in out and "does not open" in out
+    with zipfile.ZipFile(zip_path) as archive:
+        assert not any(name.endswith("best_model.npz") for name in archive.namelist())

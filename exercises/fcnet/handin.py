@@ -95,18 +95,34 @@ def _public_checks(stem, namespace):
     return passed, failed, todo
 
 
+def _find_and_read(row, what, missing_words):
+    """Find `what` (a chapter stem or the model file) and read it into `row.data`.
+
+    Returns (path, "") or, when it is missing or cannot be read, (None, a warning); a
+    missing piece is a warning in the table, never a crash.
+    """
+    path, choice = locate.best(what)
+    if path is None:
+        row.missing.append(missing_words)
+        return None, locate.missing_message(what, choice)
+    row.file = str(path)
+    try:
+        row.data = path.read_bytes()
+    except OSError as err:  # permission denied, vanished from Drive...
+        row.checks = "does not open"
+        return None, f"{path}: {err}"
+    return path, ""
+
+
 def check_chapter(stem):
     """The Row of chapter `stem`: which file, does it load, how its public checks do."""
     from .notebook_import import load_definitions, read_notebook
 
     row = Row(stem)
-    path, choice = locate.best(stem)
+    path, warning = _find_and_read(row, stem, "notebook not found")
     if path is None:
-        row.missing.append("notebook not found")
-        return row, locate.missing_message(stem, choice)
-    row.file = str(path)
+        return row, warning
     try:
-        row.data = path.read_bytes()
         read_notebook(path)
     except (OSError, ValueError) as err:
         row.checks = "does not open"
@@ -153,12 +169,9 @@ def model_problem(data):
 
 def check_model():
     row = Row(MODEL_FILE)
-    path, found = locate.best(MODEL_FILE)
+    path, warning = _find_and_read(row, MODEL_FILE, "not found")
     if path is None:
-        row.missing.append("not found")
-        return row, locate.missing_message(MODEL_FILE, found)
-    row.file = str(path)
-    row.data = path.read_bytes()
+        return row, warning
     problem = model_problem(row.data)
     if problem:
         row.checks = "invalid"
