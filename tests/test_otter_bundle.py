@@ -60,7 +60,9 @@ def test_zip_has_otters_layout_and_the_course_packages(bundle):
         sorted(f"tests/{qid}.py" for qid in QUESTION_IDS)
     for package in ("fcnet", "answer_key", "autograder"):
         assert f"files/{package}/__init__.py" in names
-    assert "files/autograder/hidden_checks.py" in names
+    # the hidden checks are a package: every one of its modules ships
+    assert {f"files/autograder/hidden_checks/{p.name}"
+            for p in (REPO / "autograder" / "hidden_checks").glob("*.py")} <= set(names)
     # the driver checks the bundle's packages against these names before importing them
     driver = (folder / "files" / "grade_two_layer_net.py").read_text()
     assert "_restore_bundle(" in driver and driver.index("_restore_bundle(") < \
