@@ -24,7 +24,6 @@ import importlib.metadata
 import io
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import zipfile
 from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
+
+from .requirements import PinError, pinned_closure, read_pins
 
 ZIP_PATH = Path("autograder/dist/otter/two_layer_net-autograder.zip")
 DRIVER_NAME = "grade_two_layer_net.py"
@@ -260,21 +261,6 @@ def test_files():
 
 # ----------------------------------------------------------------------------- requirements
 
-def _project_pins(root):
-    """{normalised name: (name, version)} from the project's requirements.txt."""
-    pins = {}
-    for line in (Path(root) / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            pins[_norm(name)] = (name.strip(), version.strip())
-    return pins
-
-
-def _norm(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def imported_distributions(package_dirs):
     """Distributions whose modules the shipped packages import (static scan of imports)."""
     top = set()
@@ -298,39 +284,15 @@ def imported_distributions(package_dirs):
     return dists
 
 
-def pinned_closure(direct, pins):
-    """Exact pins of `direct` and of everything they require, from the project's pins."""
-    from packaging.requirements import Requirement
-
-    seen, todo = {}, [(d, ()) for d in sorted(direct)]
-    while todo:
-        name, extras = todo.pop()
-        key = _norm(name)
-        if key in seen and set(extras) <= seen[key]:
-            continue
-        seen[key] = seen.get(key, set()) | set(extras)
-        try:
-            requires = importlib.metadata.requires(name) or []
-        except importlib.metadata.PackageNotFoundError:
-            raise OtterBuildError(f"{name} is needed for grading but not installed") from None
-        for text in requires:
-            req = Requirement(text)
-            wanted = [{"extra": e} for e in (set(extras) | {""})]
-            if req.marker is None or any(req.marker.evaluate(env) for env in wanted):
-                todo.append((req.name, tuple(sorted(req.extras))))
-    missing = sorted(k for k in seen if k not in pins)
-    if missing:
-        raise OtterBuildError("grading needs distributions the project does not pin in "
-                              f"requirements.txt: {', '.join(missing)}")
-    return [f"{pins[k][0]}=={pins[k][1]}" for k in sorted(seen)]
-
-
 def requirements(root):
     """The grading environment's exact pins (sorted lines)."""
     root = Path(root)
     direct = imported_distributions([root / folder for folder in PACKAGES])
     direct |= set(OTTER_REQUIREMENTS)
-    return pinned_closure(direct, _project_pins(root))
+    try:
+        return pinned_closure(direct, read_pins(root))
+    except PinError as err:
+        raise OtterBuildError(f"the grading environment: {err}") from None
 
 
 # ----------------------------------------------------------------------------- the zip

@@ -15,13 +15,13 @@ Students and Colab need a public repository with what a student needs and nothin
 Push the folder's contents to the `main` branch of the repository that `repository.url`
 in `_config.yml` names: the book's Colab buttons and the notebooks' setup cell point there.
 """
-import re
 import shutil
 from pathlib import Path
 
 from fcnet.chapters import CHAPTERS
 
 from .notebooks import repository
+from .requirements import pin_lines, read_pins
 
 RELEASE_DIR = Path("_build/student-release")
 
@@ -36,23 +36,9 @@ PACKAGE_FILES = ("*.py", "public_tests/*.py")
 LICENCE_FILES = ("LICENSE", "LICENSE-text")
 
 
-def _pins(root):
-    """{normalised name: "name==version"} from the repository's requirements.txt."""
-    pins = {}
-    for line in (Path(root) / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if "==" in line and not line.startswith("#"):
-            name = line.split("==", 1)[0]
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = line
-    return pins
-
-
 def requirements(root):
-    pins = _pins(root)
-    missing = [n for n in STUDENT_REQUIREMENTS if n not in pins]
-    if missing:
-        raise ValueError(f"requirements.txt pins no version of {', '.join(missing)}")
-    lines = sorted(pins[n] for n in STUDENT_REQUIREMENTS)
+    """The release's requirements.txt: this repository's pins of STUDENT_REQUIREMENTS."""
+    lines = pin_lines(STUDENT_REQUIREMENTS, read_pins(root))
     return ("# Pinned versions for working on the course on your own machine:\n"
             "#   pip install -r requirements.txt && pip install -e .\n"
             + "\n".join(lines) + "\n")
