@@ -1,4 +1,5 @@
-"""Figures and exercise excerpts for the course book, computed while the book is built.
+"""Figures for the course book, computed while the book is built (the exercise excerpts
+are in book/excerpts.py).
 
 Every chapter page starts with a hidden cell `import figures` and calls one function per
 figure. The functions use the answer key (the complete, correct code), so the pictures
@@ -17,6 +18,7 @@ sentence saying so to its caption. Figures that use the data are declared with
 """
 import functools
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 # One BLAS thread: the matrices here are small, and on a busy 2-core machine threads that
@@ -299,8 +301,23 @@ def synthetic_images(num, seed=0, num_classes=10):
     return (contrast * templates[y] + noise).astype(np.float32), y.astype(np.int64)
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """What the build-time training images are, for the figures' titles."""
+    images: str        # "CIFAR-10 images" or "synthetic stand-in images"
+    num_train: int     # how many of them the training split holds
+    synthetic: bool
+
+    def count(self, num=None):
+        """"9,000 CIFAR-10 images": `num` (default: the whole training split) of them."""
+        return f"{self.num_train if num is None else num:,} {self.images}"
+
+    def __str__(self):
+        return self.count() + (" (not CIFAR-10)" if self.synthetic else "")
+
+
 def course_data(num_train=9000, num_val=1000):
-    """The build-time training data: (data dict, words saying what it is)."""
+    """The build-time training data: (data dict, DataSource saying what it is)."""
     _DATA_LOADS[0] += 1
     return _load_course_data(num_train, num_val)
 
@@ -312,7 +329,7 @@ def _load_course_data(num_train, num_val):
         X -= X[:num_train].mean(axis=0)
         data = {"X_train": X[:num_train], "y_train": y[:num_train],
                 "X_val": X[num_train:], "y_val": y[num_train:]}
-        return data, f"{num_train:,} synthetic stand-in images (not CIFAR-10)"
+        return data, DataSource("synthetic stand-in images", num_train, synthetic=True)
     from fcnet.data_utils import CIFAR10Error, cifar10_dir, get_CIFAR10_data
     try:
         # No progress bar here: in a kernel it would become part of the page.
@@ -321,7 +338,7 @@ def _load_course_data(num_train, num_val):
         raise CIFAR10Error(missing_cifar10_message(err)) from None
     data = get_CIFAR10_data(num_training=num_train, num_validation=num_val, num_test=0,
                             dtype=np.float32, root=root)
-    return data, f"{num_train:,} CIFAR-10 images"
+    return data, DataSource("CIFAR-10 images", num_train, synthetic=False)
 
 
 def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=100,
@@ -344,6 +361,9 @@ def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=1
     return solver
 
 
+# The quick runs of the learning-rate and sweep figures train on this many images.
+QUICK_TRAIN = 4000
+
 # The hyperparameters of the two nets the chapters compare.
 POOR = dict(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5)
 TUNED = dict(hidden_dim=150, learning_rate=1e-3, reg=0.05, num_epochs=8)
@@ -363,10 +383,10 @@ def tuned_solver():
 def training_curves(solver=None, title="A first training run"):
     """Chapter 5 and 6: loss per iteration, train and validation accuracy per epoch."""
     solver = solver or poor_solver()
-    _, what = course_data()
+    _, source = course_data()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5))
     top.plot(solver.loss_history, "o", ms=2, alpha=0.5, color="#2166ac")
-    top.set(title=f"{title}: training loss (trained on {what})", xlabel="iteration",
+    top.set(title=f"{title}: training loss (trained on {source})", xlabel="iteration",
             ylabel="loss")
     epochs = np.arange(len(solver.train_acc_history))
     bottom.plot(epochs, solver.train_acc_history, "-o", label="train")
@@ -380,16 +400,17 @@ def training_curves(solver=None, title="A first training run"):
 @figure(uses_data=True)
 def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
     """Chapter 5: the loss curve for a learning rate too small, about right and too big."""
-    _, what = course_data()
+    _, source = course_data()
     fig, ax = plt.subplots(figsize=(9, 4))
     for k, (lr, name) in enumerate(zip(rates, ("too small", "about right", "too big"))):
-        solver = train(hidden_dim=50, learning_rate=lr, num_epochs=2, num_train=4000)
+        solver = train(hidden_dim=50, learning_rate=lr, num_epochs=2, num_train=QUICK_TRAIN)
         loss = np.asarray(solver.loss_history, dtype=float)
         loss[~np.isfinite(loss)] = np.nan
         ax.plot(np.clip(loss, 0, 8), lw=1.2, ls=STYLES[k],
                 label=f"learning rate {lr:g} ({name})")
     ax.set(xlabel="iteration", ylabel="training loss (clipped at 8)", ylim=(0, 8.3),
-           title=f"Same net, three learning rates (the first 4,000 of {what.split(' (')[0]})")
+           title=f"Same net, three learning rates "
+                 f"(the first {QUICK_TRAIN:,} of {source.count()})")
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -398,15 +419,12 @@ def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
 @figure(uses_data=True)
 def first_layer_weights():
     """Chapter 6: the first-layer weights of the poorly tuned and the tuned net as images."""
-    from fcnet.vis_utils import visualize_grid
+    from fcnet.vis_utils import show_net_weights  # what students call in chapters 5 and 6
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
     for ax, solver, name in ((axes[0], poor_solver(), "poorly tuned"),
                              (axes[1], tuned_solver(), "tuned")):
-        W1 = solver.model.params["W1"]
-        images = W1.T.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)[:49]
-        ax.imshow(visualize_grid(images, padding=2).astype("uint8"))
+        show_net_weights(solver.model, padding=2, ax=ax, num_units=49)
         ax.set_title(f"{name}: val. accuracy {solver.best_val_acc:.2f}")
-        ax.axis("off")
     fig.tight_layout()
     return fig
 
@@ -418,7 +436,7 @@ def sweep(learning_rates=(3e-4, 1e-3, 3e-3, 1e-2), regs=(0.0, 0.1, 0.5, 2.0)):
     for i, lr in enumerate(learning_rates):
         for j, reg in enumerate(regs):
             acc[i, j] = train(hidden_dim=50, learning_rate=lr, reg=reg, num_epochs=2,
-                              num_train=4000).best_val_acc
+                              num_train=QUICK_TRAIN).best_val_acc
     return learning_rates, regs, acc
 
 
@@ -426,14 +444,15 @@ def sweep(learning_rates=(3e-4, 1e-3, 3e-3, 1e-2), regs=(0.0, 0.1, 0.5, 2.0)):
 def sweep_heatmap():
     """Chapter 6: the grid search as a heatmap, best cell outlined."""
     lrs, regs, acc = sweep()
-    _, what = course_data()
+    _, source = course_data()
     fig, ax = plt.subplots(figsize=(6.8, 4.8))
     ax.grid(False)
     im = ax.imshow(acc, cmap="viridis", origin="lower", aspect="auto")
     ax.set_xticks(range(len(regs)), [f"{r:g}" for r in regs])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set(xlabel="regularisation strength reg", ylabel="learning rate",
-           title=f"Validation accuracy after 2 epochs\n(the first 4,000 of {what.split(' (')[0]})")
+           title=f"Validation accuracy after 2 epochs\n"
+                 f"(the first {QUICK_TRAIN:,} of {source.count()})")
     for i in range(len(lrs)):
         for j in range(len(regs)):
             ax.text(j, i, f"{acc[i, j]:.2f}", ha="center", va="center",
@@ -452,7 +471,7 @@ def augmentation_examples(num_images=4, num_copies=3, seed=1):
     """Chapter 6: training images next to random flipped and shifted copies of them, made
     by the best model's own augmentation (answer_key.best_model.augment)."""
     from answer_key.best_model import RECIPE, augment
-    data, what = course_data()
+    data, source = course_data()
     images = data["X_train"][:num_images]
     rng = np.random.default_rng(seed)
     columns = [("original", images)] + [
@@ -471,7 +490,7 @@ def augmentation_examples(num_images=4, num_copies=3, seed=1):
             if row == 0:
                 ax.set_title(name, fontsize=10)
     fig.suptitle(f"Flips and shifts of up to {RECIPE['shift']} pixels "
-                 f"({what.split(' (')[0].split(' ', 1)[1]})", fontsize=11)
+                 f"({source.images})", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -479,10 +498,10 @@ def augmentation_examples(num_images=4, num_copies=3, seed=1):
 @lru_cache(maxsize=None)
 def pixel_variances(num_images=5000):
     """Variances of the training images along their principal directions, largest first."""
-    data, what = course_data()
+    data, source = course_data()
     X = data["X_train"][:num_images].reshape(num_images, -1).astype(np.float64)
     return (np.linalg.eigvalsh(X.T @ X / num_images)[::-1],
-            f"{num_images:,} {what.split(' (')[0].split(' ', 1)[1]}")
+            source.count(num_images))
 
 
 @figure(uses_data=True)
@@ -490,7 +509,7 @@ def whitening_spectrum():
     """Chapter 6: how unequal the input directions are, before and after PCA whitening
     with the best model's settings."""
     from answer_key.best_model import RECIPE
-    variances, what = pixel_variances()
+    variances, images = pixel_variances()
     k, eps = RECIPE["num_components"], RECIPE["whiten_eps"]
     kept = variances[:k]
     fig, ax = plt.subplots(figsize=(8.5, 4))
@@ -501,7 +520,7 @@ def whitening_spectrum():
                 label=f"whitened (first {k} directions, softened by {eps:g} x mean)")
     ax.axvline(k, color="grey", ls="--", lw=1)
     ax.set(xlabel="principal direction (largest variance first)", ylabel="variance",
-           title=f"Variance of the input along each direction ({what})")
+           title=f"Variance of the input along each direction ({images})")
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -526,64 +545,3 @@ def learning_rate_schedules(epochs=30, lr_decay=0.9):
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
-
-
-# ------------------------------------------------------------------ exercise excerpts
-
-def stub_source(dotted):
-    """What a student is given for `dotted` (e.g. "answer_key.layers.affine_forward"):
-    the signature and docstring with the body stubbed, by the very transform that writes
-    the exercise notebooks (course_build.notebooks, student side)."""
-    from course_build.notebooks import expand_solution, expand_solution_body
-    if dotted.startswith("answer_key.walkthrough."):  # whole-cell exercises
-        return expand_solution_body(dotted, solution=False)
-    return expand_solution(dotted, solution=False)
-
-
-def show_stub(*dotted):
-    """Display the stubs of `dotted` objects as one highlighted Python block."""
-    from IPython.display import Markdown, display
-    code = "\n\n".join(stub_source(d).rstrip() for d in dotted)
-    display(Markdown(f"```python\n{code}\n```"))
-
-
-def grader_check(qid, ns):
-    """What `grader.check(qid)` shows in a notebook whose names are `ns`.
-
-    It is otter's own check on the public test files that the notebooks use, run in a
-    scratch folder (otter writes a log file into the current one).
-    """
-    import tempfile
-
-    import otter
-
-    import fcnet
-    here = os.getcwd()
-    with tempfile.TemporaryDirectory() as scratch:
-        os.chdir(scratch)
-        try:
-            grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
-            with np.errstate(all="ignore"):
-                return grader.check(qid, global_env=ns)
-        finally:
-            os.chdir(here)
-
-
-def answer_namespace():
-    """The answer key's names, as a finished notebook would define them."""
-    import answer_key.inline_questions
-    import answer_key.layers
-    import answer_key.optim
-    from answer_key.classifiers.fc_net import TwoLayerNet
-    ns = {"np": np, "TwoLayerNet": TwoLayerNet}
-    for module in (answer_key.layers, answer_key.optim, answer_key.inline_questions):
-        ns.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
-    return ns
-
-
-def stub_namespace(*dotted):
-    """A namespace holding the stubs of `dotted` objects, as a fresh notebook would."""
-    ns = {"np": np}
-    for d in dotted:
-        exec(compile(stub_source(d), f"<stub {d}>", "exec"), ns)
-    return ns
