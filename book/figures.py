@@ -1,36 +1,29 @@
-"""Figures for the course book, computed while the book is built (the exercise excerpts
-are in book/excerpts.py).
+"""Figures for the course book, computed while the book is built.
 
 Every chapter page starts with a hidden cell `import figures` and calls one function per
 figure. The functions use the answer key (the complete, correct code), so the pictures
 show what a working implementation does; only the pictures reach the book, never the code.
+The data and the training runs they show are computed in book/course_runs.py; the
+computational graphs are drawn in book/diagrams.py, the exercise excerpts (stubs,
+grader.check output) shown in book/excerpts.py.
 
-Training data. Figures that need a trained network or images (chapters 5 and 6) use the
-real CIFAR-10: the first 9,000 / 1,000 training images as training / validation split,
-found by fcnet.data_utils (CIFAR10_ARCHIVE, else the course's download cache, else the
-official download; `python -m course_build book` fetches it first, with a progress bar).
-Without CIFAR-10 a figure stops the build with a message naming the ways to provide it.
-Only a build asked for with `--synthetic-data` (COURSE_BOOK_DATA=synthetic) uses synthetic
-stand-in images instead; such a figure is returned as a `SyntheticFigure`, whose text form
-starts with SYNTHETIC_MARK, and the book's extension (book/_ext/course_book.py) adds a
-sentence saying so to its caption. Figures that use the data are declared with
+Figures that show training images or a trained net are declared with
 `@figure(uses_data=True)`; a figure that loads the data without saying so is an error.
+In a build asked for with `--synthetic-data` (COURSE_BOOK_DATA=synthetic) such a figure
+is returned as a `SyntheticFigure`, whose text form starts with SYNTHETIC_MARK, and the
+book's extension (book/_ext/course_book.py) adds a sentence saying so to its caption.
 """
 import functools
-import os
-from dataclasses import dataclass
-from functools import lru_cache
 
-# One BLAS thread: the matrices here are small, and on a busy 2-core machine threads that
-# wait for each other made training several times slower. This must precede numpy's import.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# course_runs first: it limits BLAS to one thread, which must precede numpy's import.
+import course_runs  # isort: skip
+from course_runs import (POOR, QUICK_TRAIN, TUNED, course_data,  # noqa: F401 (the pages use them)
+                         pixel_variances, poor_solver, sweep, train, tuned_solver)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from course_build.book import SYNTHETIC_MARK, data_mode, missing_cifar10_message  # noqa: E402
+from course_build.book import SYNTHETIC_MARK, data_mode  # noqa: E402
 
 FORWARD = "#1b7837"   # green: values flowing forward
 BACKWARD = "#c51b7d"  # magenta: gradients flowing backward
@@ -43,8 +36,6 @@ plt.rcParams.update({
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.alpha": 0.3, "image.interpolation": "nearest",
 })
-
-
 
 
 class SyntheticFigure:
@@ -65,9 +56,6 @@ class SyntheticFigure:
         return f"{SYNTHETIC_MARK} {self.figure!r}"
 
 
-_DATA_LOADS = [0]  # how often course_data() was called: catches undeclared data figures
-
-
 def figure(make=None, *, uses_data=False):
     """Decorate a function that draws with pyplot and returns the Figure.
 
@@ -81,123 +69,16 @@ def figure(make=None, *, uses_data=False):
 
     @functools.wraps(make)
     def wrapper(*args, **kwargs):
-        loads = _DATA_LOADS[0]
+        loads = course_runs.DATA_LOADS[0]
         fig = make(*args, **kwargs)
         plt.close(fig)
-        if not uses_data and _DATA_LOADS[0] != loads:
+        if not uses_data and course_runs.DATA_LOADS[0] != loads:
             raise RuntimeError(f"{make.__name__} uses the training data: declare it with "
                                "@figure(uses_data=True), so a synthetic build marks it")
         if uses_data and data_mode() == "synthetic":
             return SyntheticFigure(fig)
         return fig
     return wrapper
-
-
-# ------------------------------------------------------------------ computational graphs
-
-def _box(ax, xy, text, color="#f0f0f0", width=1.5, height=0.8, fontsize=12):
-    x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                boxstyle="round,pad=0.05,rounding_size=0.15",
-                                fc=color, ec="#333333", lw=1.2))
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-
-
-def _edge(ax, start, end, above, below, shrink=0.85, fontsize=11):
-    """An arrow from start to end, the forward value above it, the gradient below it."""
-    (x0, y0), (x1, y1) = start, end
-    s0, s1 = shrink if isinstance(shrink, tuple) else (shrink, shrink)
-    ax.add_patch(FancyArrowPatch((x0 + s0, y0), (x1 - s1, y1), arrowstyle="-|>",
-                                 mutation_scale=14, lw=1.4, color="#333333",
-                                 connectionstyle="arc3,rad=0"))
-    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    ax.text(mx, my + 0.22, above, ha="center", va="bottom", color=FORWARD, fontsize=fontsize)
-    ax.text(mx, my - 0.22, below, ha="center", va="top", color=BACKWARD, fontsize=fontsize)
-
-
-def _blank(ax, xlim, ylim):
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-
-@figure
-def affine_graph():
-    """Chapter 1: the affine layer as a graph, one scalar example with shapes beside it."""
-    fig, ax = plt.subplots(figsize=(9.5, 4.6))
-    _blank(ax, (-0.6, 11.4), (-2.9, 3.1))
-    x, w, b = 2.0, -0.5, 1.5
-    out = w * x + b
-    dout = 2.0
-    # One tall node that all three inputs enter horizontally: labels never cross arrows.
-    _box(ax, (5.3, 0.0), "affine\n$xW + b$\n\n\nlocal gradients:\n∂out/∂x = W\n"
-         "∂out/∂W = x\n∂out/∂b = 1", color="#deebf7", width=2.3, height=5.0, fontsize=11)
-    rows = ((2.0, "$x$\n(N, D)", f"x = {x:g}", f"dx = W·dout = {w * dout:g}"),
-            (0.0, "$W$\n(D, M)", f"W = {w:g}", f"dW = x·dout = {x * dout:g}"),
-            (-2.0, "$b$\n(M,)", f"b = {b:g}", f"db = dout = {dout:g}"))
-    for y, name, label_f, label_b in rows:
-        _box(ax, (0.5, y), name, width=1.4, height=0.9)
-        _edge(ax, (0.5, y), (5.3, y), label_f, label_b, shrink=(0.75, 1.2))
-    _box(ax, (10.3, 0.0), "out\n(N, M)", width=1.5, height=0.9)
-    _edge(ax, (5.3, 0.0), (10.3, 0.0), f"out = {out:g}", f"dout = {dout:g} (upstream)",
-          shrink=(1.2, 0.8))
-    ax.text(5.3, 2.95, "forward values (green) above each arrow; gradients of the loss "
-            "(magenta) below", ha="center", va="center", fontsize=10, color="#333333")
-    fig.tight_layout()
-    return fig
-
-
-@figure
-def affine_relu_graph():
-    """Chapter 2: affine then ReLU, for an open unit (a > 0) and a closed one (a < 0)."""
-    fig, axes = plt.subplots(2, 1, figsize=(10, 4.4))
-    cases = (("open unit: a > 0, the gradient passes", 2.0),
-             ("closed unit: a < 0, the gradient stops", -2.0))
-    for ax, (title, x) in zip(axes, cases):
-        _blank(ax, (-1.0, 13.6), (-1.0, 1.0))
-        w, b, dh = 0.5, -0.5, 3.0
-        a = w * x + b
-        h = max(a, 0.0)
-        da = dh if a > 0 else 0.0
-        _box(ax, (0.0, 0.0), f"x = {x:g}\nW = {w:g}\nb = {b:g}", width=1.8, height=1.2,
-             fontsize=10)
-        _box(ax, (4.3, 0.0), "affine", color="#deebf7")
-        _box(ax, (8.4, 0.0), "ReLU", color="#fee0b6")
-        _box(ax, (12.5, 0.0), "⋯ → L", width=1.6)
-        _edge(ax, (0.2, 0.0), (4.3, 0.0), "", f"dW = x·da = {x * da + 0.0:g}", shrink=0.9)
-        _edge(ax, (4.3, 0.0), (8.4, 0.0), f"a = {a:g}", f"da = {da:g}")
-        _edge(ax, (8.4, 0.0), (12.4, 0.0), f"h = {h:g}", f"dh = {dh:g} (upstream)")
-        ax.text(8.4, -0.55, f"local: ∂h/∂a = {int(a > 0)}", ha="center", va="top",
-                color=LOCAL, fontsize=10)
-        ax.text(4.3, -0.55, "local: ∂a/∂W = x", ha="center", va="top", color=LOCAL,
-                fontsize=10)
-        ax.set_title(title, fontsize=11, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-@figure
-def two_layer_graph():
-    """Chapter 4: the two-layer net as a chain of layers, with the shape of every array."""
-    fig, ax = plt.subplots(figsize=(11, 3.0))
-    _blank(ax, (-0.7, 21.9), (-1.9, 1.3))
-    nodes = [(0.0, "X", "#f0f0f0"), (4.4, "affine\nW1 (D, H)\nb1 (H,)", "#deebf7"),
-             (8.8, "ReLU", "#fee0b6"), (13.2, "affine\nW2 (H, C)\nb2 (C,)", "#deebf7"),
-             (17.6, "softmax\nloss", "#e5f5e0"), (21.2, "L", "#f0f0f0")]
-    for x, text, color in nodes:
-        _box(ax, (x, 0.0), text, color=color, width=1.0 if len(text) == 1 else 2.0,
-             height=1.6, fontsize=12)
-    forward = ["X (N, D)", "a (N, H)", "h (N, H)", "s (N, C)", "L"]
-    backward = ["", "da (N, H)", "dh (N, H)", "ds (N, C)", "1"]
-    for i in range(5):
-        x0, x1 = nodes[i][0], nodes[i + 1][0]
-        _edge(ax, (x0, 0.0), (x1, 0.0), forward[i], backward[i],
-              shrink=(0.6 if i == 0 else 1.05, 1.05 if i < 4 else 0.6), fontsize=13)
-    ax.text(10.6, -1.6, "L also adds ½·λ·(‖W1‖² + ‖W2‖²); its gradient λ·W joins dW1 and dW2",
-            ha="center", va="center", fontsize=12, color=LOCAL)
-    fig.tight_layout()
-    return fig
 
 
 # ------------------------------------------------------------------ activations
@@ -279,106 +160,6 @@ def loss_comparison():
     return fig
 
 
-# ------------------------------------------------------------------ data and training
-
-def synthetic_images(num, seed=0, num_classes=10):
-    """Stand-in images: each class is a smooth colour pattern; examples add noise.
-
-    Returns X (num, 3, 32, 32) float32 and y (num,) int64. The same seed gives the same
-    class patterns, so training and validation splits made from one seed match.
-    """
-    rng = np.random.default_rng(seed)
-    coarse = rng.normal(0, 1, size=(num_classes, 3, 4, 4))
-    # Upsample 4x4 -> 32x32 and blur a little: low-frequency patterns, like colour blobs.
-    templates = np.kron(coarse, np.ones((1, 1, 8, 8)))
-    for axis in (2, 3):
-        templates = (np.roll(templates, 2, axis) + templates + np.roll(templates, -2, axis)) / 3
-    templates *= 6.0  # faint patterns under strong noise: learnable, but not at once
-    data_rng = np.random.default_rng(seed + 1)
-    y = data_rng.integers(0, num_classes, size=num)
-    contrast = data_rng.uniform(0.6, 1.4, size=(num, 1, 1, 1))
-    noise = data_rng.normal(0, 60.0, size=(num, 3, 32, 32))
-    return (contrast * templates[y] + noise).astype(np.float32), y.astype(np.int64)
-
-
-@dataclass(frozen=True)
-class DataSource:
-    """What the build-time training images are, for the figures' titles."""
-    images: str        # "CIFAR-10 images" or "synthetic stand-in images"
-    num_train: int     # how many of them the training split holds
-    synthetic: bool
-
-    def count(self, num=None):
-        """"9,000 CIFAR-10 images": `num` (default: the whole training split) of them."""
-        return f"{self.num_train if num is None else num:,} {self.images}"
-
-    def __str__(self):
-        return self.count() + (" (not CIFAR-10)" if self.synthetic else "")
-
-
-def course_data(num_train=9000, num_val=1000):
-    """The build-time training data: (data dict, DataSource saying what it is)."""
-    _DATA_LOADS[0] += 1
-    return _load_course_data(num_train, num_val)
-
-
-@lru_cache(maxsize=None)
-def _load_course_data(num_train, num_val):
-    if data_mode() == "synthetic":
-        X, y = synthetic_images(num_train + num_val)
-        X -= X[:num_train].mean(axis=0)
-        data = {"X_train": X[:num_train], "y_train": y[:num_train],
-                "X_val": X[num_train:], "y_val": y[num_train:]}
-        return data, DataSource("synthetic stand-in images", num_train, synthetic=True)
-    from fcnet.data_utils import CIFAR10Error, cifar10_dir, get_CIFAR10_data
-    try:
-        # No progress bar here: in a kernel it would become part of the page.
-        root = cifar10_dir(progress=False)
-    except CIFAR10Error as err:
-        raise CIFAR10Error(missing_cifar10_message(err)) from None
-    data = get_CIFAR10_data(num_training=num_train, num_validation=num_val, num_test=0,
-                            dtype=np.float32, root=root)
-    return data, DataSource("CIFAR-10 images", num_train, synthetic=False)
-
-
-def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=100,
-          lr_decay=0.95, num_train=9000, seed=0):
-    """Train the answer key's TwoLayerNet with the course's Solver; return the solver."""
-    from answer_key.classifiers.fc_net import TwoLayerNet
-    from answer_key.solver import Solver
-    data, _ = course_data()
-    if num_train < len(data["X_train"]):
-        data = dict(data, X_train=data["X_train"][:num_train],
-                    y_train=data["y_train"][:num_train])
-    np.random.seed(seed)
-    model = TwoLayerNet(hidden_dim=hidden_dim, reg=reg, dtype=np.float32)
-    solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": learning_rate},
-                    lr_decay=lr_decay, num_epochs=num_epochs, batch_size=batch_size,
-                    num_val_samples=None, verbose=False, seed=seed)
-    # A learning rate that is far too large overflows; the figure shows the divergence.
-    with np.errstate(all="ignore"):
-        solver.train()
-    return solver
-
-
-# The quick runs of the learning-rate and sweep figures train on this many images.
-QUICK_TRAIN = 4000
-
-# The hyperparameters of the two nets the chapters compare.
-POOR = dict(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5)
-TUNED = dict(hidden_dim=150, learning_rate=1e-3, reg=0.05, num_epochs=8)
-
-
-@lru_cache(maxsize=None)
-def poor_solver():
-    return train(**POOR)
-
-
-@lru_cache(maxsize=None)
-def tuned_solver():
-    return train(**TUNED)
-
-
 @figure(uses_data=True)
 def training_curves(solver=None, title="A first training run"):
     """Chapter 5 and 6: loss per iteration, train and validation accuracy per epoch."""
@@ -427,17 +208,6 @@ def first_layer_weights():
         ax.set_title(f"{name}: val. accuracy {solver.best_val_acc:.2f}")
     fig.tight_layout()
     return fig
-
-
-@lru_cache(maxsize=None)
-def sweep(learning_rates=(3e-4, 1e-3, 3e-3, 1e-2), regs=(0.0, 0.1, 0.5, 2.0)):
-    """Validation accuracy for every (learning rate, reg) pair: a small grid search."""
-    acc = np.zeros((len(learning_rates), len(regs)))
-    for i, lr in enumerate(learning_rates):
-        for j, reg in enumerate(regs):
-            acc[i, j] = train(hidden_dim=50, learning_rate=lr, reg=reg, num_epochs=2,
-                              num_train=QUICK_TRAIN).best_val_acc
-    return learning_rates, regs, acc
 
 
 @figure(uses_data=True)
@@ -493,15 +263,6 @@ def augmentation_examples(num_images=4, num_copies=3, seed=1):
                  f"({source.images})", fontsize=11)
     fig.tight_layout()
     return fig
-
-
-@lru_cache(maxsize=None)
-def pixel_variances(num_images=5000):
-    """Variances of the training images along their principal directions, largest first."""
-    data, source = course_data()
-    X = data["X_train"][:num_images].reshape(num_images, -1).astype(np.float64)
-    return (np.linalg.eigvalsh(X.T @ X / num_images)[::-1],
-            source.count(num_images))
 
 
 @figure(uses_data=True)

@@ -118,7 +118,7 @@ def test_an_epoch_draws_minibatches_with_replacement():
 
 
 def test_chapter5_figure_has_one_more_accuracy_point_than_epochs(figures):
-    epochs = figures.POOR["num_epochs"]
+    epochs = figures.course_runs.POOR["num_epochs"]
     words = {5: "six points for five epochs"}
     assert words[epochs] in text(BOOK / "05_solver.md")
 
