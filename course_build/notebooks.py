@@ -340,16 +340,18 @@ def render(nb):
 
 
 def check_chapter_source(stem, source_nb):
-    """Fail unless the source asks exactly its chapter's questions via grader.check."""
+    """Fail unless the source asks exactly its chapter's questions, each in a cell of
+    grader.check calls (which become nbgrader's test cells)."""
     if stem not in CHAPTERS:
         raise DirectiveError(f"exercises/source/{stem}.py is not a chapter of "
                              f"fcnet.chapters.CHAPTERS ({', '.join(CHAPTERS)})")
-    code = "\n".join(c.source for c in source_nb.cells if c.cell_type == "code")
-    checked = re.findall(r"""grader\.check\(\s*["']([\w]+)["']\s*\)""", code)
+    checked = [qid for c in source_nb.cells if c.cell_type == "code"
+               for qid in check_cell_qids(c.source) or ()]
     expected = list(CHAPTERS[stem])
-    if sorted(set(checked)) != sorted(expected):
-        raise DirectiveError(f"exercises/source/{stem}.py checks {sorted(set(checked))}, "
-                             f"but its chapter's questions are {expected}")
+    if sorted(checked) != sorted(expected):
+        raise DirectiveError(f"exercises/source/{stem}.py checks {sorted(checked)} in cells "
+                             f"of grader.check calls, but its chapter's questions are "
+                             f"{expected}, each to be checked once")
 
 
 def read_chapters(root):

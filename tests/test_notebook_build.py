@@ -281,6 +281,21 @@ def test_bad_directives_name_the_file_and_cell(fake_key, line, message):
     assert "exercises/source/99_toy.py, cell 2" in str(err.value)
 
 
+@pytest.mark.parametrize("cells", [
+    ['x = 1\ngrader.check("sgd")', 'grader.check("training")'],  # a check buried in code
+    ['grader.check("sgd")', 'grader.check("sgd")\ngrader.check("training")'],  # twice
+    ['grader.check("sgd")'],  # a question never checked
+])
+def test_each_question_is_checked_once_in_a_cell_of_its_own(cells):
+    """Such a cell becomes nbgrader's test cell: anything else would lose or double it."""
+    src = source_nb("# %% [markdown]\n# Title\n" + "".join(f"\n# %%\n{c}\n" for c in cells))
+    with pytest.raises(notebooks.DirectiveError, match="each to be checked once"):
+        notebooks.check_chapter_source("05_solver", src)
+    good = source_nb('# %% [markdown]\n# T\n\n# %%\ngrader.check("sgd")\n\n# %%\n'
+                     '# the graded run\ngrader.check("training")\n')
+    notebooks.check_chapter_source("05_solver", good)
+
+
 def test_colab_cell_reads_the_repository_from_config(tmp_path):
     assert notebooks.repository(tmp_path) == (notebooks.DEFAULT_REPOSITORY_URL, "main")
     (tmp_path / "_config.yml").write_text(
