@@ -83,27 +83,37 @@ def figure(make=None, *, uses_data=False):
 
 # ------------------------------------------------------------------ activations
 
+# Chapter 2's inline question 1 is answered from the activations figure; its data are
+# here, so tests/test_book_claims.py holds the key, the question and the chapter to them.
+LEAKY_SLOPE = 0.1   # the leaky ReLU's slope for negative inputs
+VANISHING = 0.02    # a derivative below this is shaded: (almost) no gradient gets through
+
+
+def activation_curves():
+    """(z, {name: (title, f(z), f'(z))}) of the three activations the figure shows."""
+    z = np.linspace(-6, 6, 601)
+    sig = 1 / (1 + np.exp(-z))
+    return z, {
+        "relu": ("ReLU", np.maximum(z, 0), (z > 0).astype(float)),
+        "leaky": (f"leaky ReLU (slope {LEAKY_SLOPE:g} for z < 0)",
+                  np.where(z > 0, z, LEAKY_SLOPE * z), np.where(z > 0, 1.0, LEAKY_SLOPE)),
+        "sigmoid": ("sigmoid", sig, sig * (1 - sig)),
+    }
+
+
 @figure
 def activations():
     """Chapter 2: ReLU, leaky ReLU and sigmoid (top) and their derivatives (bottom)."""
-    z = np.linspace(-6, 6, 601)
-    sig = 1 / (1 + np.exp(-z))
-    funcs = [
-        ("ReLU", np.maximum(z, 0), (z > 0).astype(float)),
-        ("leaky ReLU (slope 0.1 for z < 0)", np.where(z > 0, z, 0.1 * z), np.where(z > 0, 1.0, 0.1)),
-        ("sigmoid", sig, sig * (1 - sig)),
-    ]
+    z, curves = activation_curves()
     fig, axes = plt.subplots(2, 3, figsize=(11, 5.4), sharex=True)
-    for col, (name, f, df) in enumerate(funcs):
+    for col, (title, f, df) in enumerate(curves.values()):
         axes[0, col].plot(z, f, color=FORWARD, lw=2)
-        axes[0, col].set_title(name)
+        axes[0, col].set_title(title)
         axes[1, col].plot(z, df, color=BACKWARD, lw=2)
         axes[1, col].set_ylim(-0.08, 1.12)
         axes[1, col].set_xlabel("input z")
-        # Shade where the derivative is (almost) zero: no gradient gets through there.
-        dead = df < 0.02
-        axes[1, col].fill_between(z, -0.08, 1.12, where=dead, color="#bbbbbb", alpha=0.35,
-                                  lw=0, label="derivative < 0.02")
+        axes[1, col].fill_between(z, -0.08, 1.12, where=df < VANISHING, color="#bbbbbb",
+                                  alpha=0.35, lw=0, label=f"derivative < {VANISHING:g}")
         axes[1, col].legend(loc="upper left", fontsize=9, frameon=False)
     axes[0, 0].set_ylabel("f(z)")
     axes[1, 0].set_ylabel("f′(z)")
