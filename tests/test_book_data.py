@@ -158,6 +158,11 @@ def test_a_synthetic_figure_carries_the_mark(no_cifar, figures, monkeypatch):
         shown = figures.augmentation_examples(num_images=1, num_copies=1)
         assert repr(shown).startswith(SYNTHETIC_MARK)
         assert shown._repr_png_().startswith(b"\x89PNG")
+        # Titles say what the figure was computed from, from the data's own record.
+        assert shown.figure._suptitle.get_text().endswith("(synthetic stand-in images)")
+        _, source = figures.course_data()
+        assert (str(source), source.count(4000)) == (
+            "9,000 synthetic stand-in images (not CIFAR-10)", "4,000 synthetic stand-in images")
         assert not repr(figures.loss_comparison()).startswith(SYNTHETIC_MARK)
         # A figure that uses the data without declaring it is refused, not left unmarked.
         sneaky = figures.figure(lambda: (figures.course_data(), figures.plt.figure())[1])
