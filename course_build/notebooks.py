@@ -142,13 +142,18 @@ def _directive_code(match, mode, colab_code, where):
     return "\n".join(indent + line if line else line for line in code.splitlines())
 
 
-def _expand_shared(match, where):
+def _shared_text(match, where):
     """The text of book/shared/NAME.md that a markdown line `@shared NAME` stands for."""
     path = SHARED_DIR / f"{match['name']}.md"
     if not path.is_file():
         raise DirectiveError(f"{where}: @shared {match['name']}: "
                              f"no file {path.name} in book/shared/")
     return path.read_text(encoding="utf-8").strip("\n")
+
+
+def expand_shared(text, where):
+    """A markdown cell's text with every `@shared NAME` line replaced by book/shared/NAME.md."""
+    return _replace_lines(text, _SHARED, _shared_text, where)
 
 
 def _has_solution(source):
@@ -282,7 +287,7 @@ def notebook_metadata(stem, mode):
 
 
 def _markdown_cell(source, stem, mode, where, first):
-    text = _replace_lines(source, _SHARED, _expand_shared, where)
+    text = expand_shared(source, where)
     if first:
         text = banner(stem, mode) + "\n\n" + text
     return nbformat.v4.new_markdown_cell(text)

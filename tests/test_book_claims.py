@@ -387,8 +387,8 @@ def test_shared_explanations_are_used_by_a_chapter_and_its_notebook():
 
 def test_shared_directive_expands_and_names_a_missing_file():
     from course_build import notebooks
-    assert notebooks._expand_shared("before\n@shared inline_scoring\nafter", "here") == \
+    assert notebooks.expand_shared("before\n@shared inline_scoring\nafter", "here") == \
         "before\n" + (SHARED / "inline_scoring.md").read_text(encoding="utf-8").strip("\n") + \
         "\nafter"
     with pytest.raises(notebooks.DirectiveError, match="no_such_text"):
-        notebooks._expand_shared("@shared no_such_text", "exercises/source/x.py, cell 2")
+        notebooks.expand_shared("@shared no_such_text", "exercises/source/x.py, cell 2")
