@@ -17,8 +17,9 @@ import functools
 
 # course_runs first: it limits BLAS to one thread, which must precede numpy's import.
 import course_runs  # isort: skip
-from course_runs import (POOR, QUICK_TRAIN, TUNED, course_data,  # noqa: F401 (the pages use them)
-                         pixel_variances, poor_solver, sweep, train, tuned_solver)
+# (the pages also call poor_solver and tuned_solver through this module)
+from course_runs import (QUICK_TRAIN, course_data, pixel_variances, poor_solver, sweep,
+                         train, tuned_solver)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

@@ -23,7 +23,6 @@ import ast
 import importlib.metadata
 import io
 import json
-import os
 import shutil
 import sys
 import tempfile
