@@ -28,7 +28,7 @@ from fcnet.chapters import QUESTION_IDS
 
 from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
-                             save_model)
+                             engine_grades, save_model)
 
 REPO = Path(__file__).resolve().parents[1]
 ZIP = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
@@ -348,12 +348,7 @@ def graded(bundle, cifar, tmp_path_factory, request):
             results = json.loads((work / f"otter-{student}" / "results.json").read_text())
             otter[student] = {t["name"]: t["score"] for t in results["tests"] if "score" in t}
 
-    out = work / "engine"
-    engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(uploads),
-                             "--out", str(out), "--timeout", TIMEOUT, "--no-progress"],
-                            capture_output=True, text=True)
-    assert engine.returncode == 0, engine.stderr[-3000:]
-    reference = json.loads((out / "grades.json").read_text())["grades"]
+    reference = engine_grades(uploads, work / "engine", TIMEOUT)
     return otter, reference, accuracy, logs
 
 
