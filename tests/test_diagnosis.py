@@ -176,3 +176,77 @@ def test_diagnosis_is_plain_data_in_the_grades():
     row = {c["name"]: c for c in result.as_dict()["checks"]}
     assert row["db"]["diagnosis"] == "db_averaged" and row["dx"]["diagnosis"] == ""
     assert isinstance(Diagnosis("a", "b").name, str)
+
+
+# ----------------------------------------------------------------------------- leaks
+
+def _all_advice_texts(corpus_runs):
+    from fcnet.diagnosis import GENERIC
+
+    texts = [m.explanation for m in (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)]
+    texts += [text for _, _, text in GENERIC]
+    texts += [c.hint for c in (*public_checks.CHECKS, *hidden_checks.CHECKS)]
+    for _, public, hidden in corpus_runs.values():
+        texts += [str(r) for r in public] + [o.hint for o in hidden]
+    return texts
+
+
+def test_no_hint_or_diagnosis_holds_answer_key_or_hidden_check_code(corpus_runs):
+    from book_support import ROOT, answer_key_fragments, fragments_of, squash
+
+    hidden = fragments_of(sorted((ROOT / "autograder").glob("*.py")))
+    fragments = {**answer_key_fragments(), **hidden}
+    assert len(fragments) > 70  # the detector has something to look for
+    for text in _all_advice_texts(corpus_runs):
+        found = [origin for key, origin in fragments.items() if key in squash(text)]
+        assert not found, f"{text!r} quotes {found}"
+
+
+def test_the_shipped_diagnosis_modules_hold_no_answer_key_line():
+    """The release's leak detector ignores whatever fcnet holds (students have it), so
+    the two modules that compare with right answers are checked here on their own: no
+    answer-key line may appear in them unless students already get it elsewhere."""
+    from book_support import ANSWER_KEY, MIN_FRAGMENT, ROOT, _solution_lines, squash
+
+    ours = {"diagnosis.py", "mistakes.py"}
+    package = ROOT / "exercises" / "fcnet"
+    elsewhere = squash("\n".join(p.read_text(encoding="utf-8")
+                                 for p in sorted(package.rglob("*.py")) if p.name not in ours))
+    shipped = squash("\n".join((package / name).read_text(encoding="utf-8") for name in ours))
+    lines = [line for path in sorted(ANSWER_KEY.rglob("*.py")) for line in _solution_lines(path)]
+    keys = {squash(line.split("#", 1)[0]) for line in lines}
+    leaked = [k for k in keys if len(k) >= MIN_FRAGMENT and k in shipped and k not in elsewhere]
+    assert not leaked, leaked
+    assert len(keys) > 50
+
+
+# ----------------------------------------------------------------------------- the real engine
+
+SANDBOXED = ("ab_db_mean", "af_no_flatten_matmul", "rf_in_place", "sm_no_shift",
+             "tln_no_reg_grad", "sgd_plus")
+
+
+def test_the_sandboxed_engine_gives_the_same_diagnoses(sandbox, tmp_path, corpus_runs):
+    """A handful of the corpus, each one student's notebook, graded by `python -m
+    autograder`'s engine: the probes run in the sandbox, the diagnosis in the grader."""
+    from autograder_support import grade_folder, notebook, replace_definition, write_submission
+    from fcnet.chapters import chapter_of
+
+    entries = [e for e in CORPUS if e.id in SANDBOXED]
+    for entry in entries:
+        stem = chapter_of(entry.qid)
+        name = re.search(r"^(?:def|class) (\w+)", entry.source, re.M).group(1)
+        nb = replace_definition(notebook(stem), name, entry.source)
+        write_submission(tmp_path / "in", entry.id, {stem: nb})
+    questions = sorted({e.qid for e in entries})
+    _, outcome = grade_folder(tmp_path / "in", tmp_path / "out", sandbox, questions=questions)
+    for entry in entries:
+        checks = outcome.grades[entry.id]["results"][entry.qid].checks
+        engine = {c.name: (c.status, c.diagnosis, c.hint) for c in checks}
+        in_process = {c.name: (c.status, c.diagnosis, c.hint) for c in corpus_runs[entry.id][2]}
+        assert engine == in_process, entry.id
+        assert {c.diagnosis for c in checks if c.diagnosis} == set(entry.expect), entry.id
+    feedback = (tmp_path / "out" / "feedback").glob("*.md")
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in feedback}
+    db = next(t for s, t in texts.items() if "ab_db_mean" in s)
+    assert "averaged dout over the N examples" in db

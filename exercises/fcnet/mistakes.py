@@ -310,7 +310,7 @@ MISTAKES = (
             "square or square root, not a constant of your own).", _std_is_not_scale),
     Mistake("two_layer_net", "W", "weights_not_centred",
             "Your initial weights are not centred on zero: draw them from a normal "
-            "distribution (np.random.randn), not a uniform one on [0, 1).", _not_centred),
+            "distribution (standard-normal draws), not a uniform one on [0, 1).", _not_centred),
     Mistake("two_layer_net", "b", "biases_not_zero",
             "Your biases do not start at zero. Only the weights are random; start b1 and "
             "b2 at zero.", lambda v: True),
@@ -346,8 +346,8 @@ MISTAKES = (
             "sgd does not return the new weights: it returns the old ones (or None). Return "
             "the updated weights as the first value.", _returned_old_weights),
     Mistake("sgd", "next_w", "sgd_rate_not_from_config",
-            "Your step uses another learning rate than the one in config. Read it from "
-            "config['learning_rate'] on every call.",
+            "Your step uses another learning rate than the one in config. Read the "
+            "learning_rate entry of config on every call.",
             _sgd_rate_is(lambda k, lr: k > 0 and not close(k, lr, 1e-9))),
     Mistake("sgd", "next_w_default", "sgd_wrong_default_rate",
             "Without a learning rate in config, sgd must step with the default 1e-2.",
