@@ -53,7 +53,8 @@ SYNTHETIC_CAPTION = ("Computed from synthetic stand-in images, not CIFAR-10 "
 STUDENT_HTML = Path("_build/html")
 INSTRUCTOR_DIR = Path("_build/instructor")
 CACHE_DIR = Path("_build/.jupyter_cache")
-FIGURE_INPUTS = ("book/figures.py", "solutions/answer_key", "exercises/fcnet")
+FIGURE_INPUTS = ("book/figures.py", "book/worked_mistakes.py", "solutions/answer_key",
+                 "exercises/fcnet")
 
 
 def edition():

@@ -250,3 +250,33 @@ def test_the_sandboxed_engine_gives_the_same_diagnoses(sandbox, tmp_path, corpus
     texts = {p.stem: p.read_text(encoding="utf-8") for p in feedback}
     db = next(t for s, t in texts.items() if "ab_db_mean" in s)
     assert "averaged dout over the N examples" in db
+
+
+# ----------------------------------------------------------------------------- the book
+
+WORKED_EXAMPLES = {"01_affine_layer": "db_averaged", "02_relu": "relu_gradient_everywhere",
+                   "03_losses": "softmax_no_max_shift",
+                   "04_two_layer_net": "reg_missing_in_gradient", "05_solver": "sgd_sign_flipped"}
+
+
+def test_each_chapter_source_shows_one_worked_diagnosis():
+    from book_support import ROOT
+
+    for stem, mistake in WORKED_EXAMPLES.items():
+        text = (ROOT / "book" / f"{stem}.md").read_text(encoding="utf-8")
+        assert f'worked_mistakes.attempt("{mistake}")' in text, stem
+
+
+def test_the_built_book_prints_each_worked_diagnosis(cifar):
+    """The chapter page shows what grader.check prints for the attempt: the diagnosis's
+    own explanation, computed at build time by the real check."""
+    from bs4 import BeautifulSoup
+    from book_support import built_book
+
+    html = built_book()
+    explanations = {m.name: m.explanation for m in mistakes.MISTAKES}
+    for stem, mistake in WORKED_EXAMPLES.items():
+        page = BeautifulSoup((html / "book" / f"{stem}.html").read_text(encoding="utf-8"),
+                             "html.parser").get_text()
+        words = " ".join(page.split())
+        assert "Diagnosis: " + explanations[mistake] in words, stem
