@@ -97,6 +97,11 @@ def affine_forward(x, w, b):
     out = x.reshape(x.shape[0], -1) @ w + b
     return out, (x, w)
 """, ("cache_unusable",), ("public",)),
+    Wrong("af_w_transposed", "affine_forward", """
+def affine_forward(x, w, b):
+    x2 = x.reshape(x.shape[0], -1)
+    return x2 @ w.T + b, (x, w, b)
+""", None),
     Wrong("af_bias_once", "affine_forward", """
 def affine_forward(x, w, b):
     out = x.reshape(x.shape[0], -1) @ w

@@ -9,6 +9,8 @@ in the grader (autograder/mistakes.py) and is None here, so their words stay in 
 
 Explanations say what the numbers show and how to fix it, in words, never in code.
 """
+import re
+
 import numpy as np
 
 from .diagnosis import (ErrorMistake, Mistake, as_array, close, differs_by, nonzero, scaled,
@@ -354,17 +356,33 @@ MISTAKES = (
             _sgd_rate_is(lambda k, lr: k > 0 and not close(k, lr, 1e-9))),
 )
 
+def _unflattened_product(message):
+    """The error of x (N, d_1, ..., d_k) times w (D, M): numpy names D next to d_k, where
+    D is a multiple of d_k. (A product that fails for another reason, such as w
+    transposed, names other sizes.)"""
+    sizes = re.search(r"size (\d+) is different from (\d+)", message)
+    if sizes:
+        d, last = int(sizes.group(1)), int(sizes.group(2))
+        return "matmul" in message and d > last > 0 and d % last == 0
+    shapes = re.search(r"shapes \(([\d, ]+)\) and \((\d+),", message)
+    if shapes and "not aligned" in message:
+        x_shape = [int(v) for v in shapes.group(1).split(",") if v.strip()]
+        return len(x_shape) > 2 and int(np.prod(x_shape[1:])) == int(shapes.group(2))
+    return False
+
+
 ERROR_MISTAKES = (
     ErrorMistake("affine_forward", "not_flattened",
                  "Your layer multiplies x by w without flattening it, which fails for "
                  f"examples of more than one dimension: {_FLAT}.",
-                 r"matmul|not aligned|shapes \(.*\) and \(.*\)"),
+                 _unflattened_product),
     ErrorMistake("affine_backward", "cache_unusable",
                  "affine_backward cannot unpack the cache: affine_forward must return "
                  "(x, w, b) as its cache, and affine_backward must take it apart in the same "
-                 "order.", r"unpack|not subscriptable|not iterable|tuple index"),
+                 "order.", re.compile(r"unpack|not subscriptable|not iterable|tuple index").search),
     ErrorMistake("sgd", "sgd_no_default_config",
                  "sgd fails when config is None or has no learning_rate. Start from an empty "
                  "dict when config is None and use the default 1e-2 when the rate is missing.",
-                 r"NoneType|KeyError: '?learning_rate|missing 1 required positional argument: 'config'"),
+                 re.compile(r"NoneType|KeyError: '?learning_rate|"
+                            r"missing 1 required positional argument: 'config'").search),
 )
