@@ -280,3 +280,38 @@ def test_the_built_book_prints_each_worked_diagnosis(cifar):
                              "html.parser").get_text()
         words = " ".join(page.split())
         assert "Diagnosis: " + explanations[mistake] in words, stem
+
+
+# ----------------------------------------------------------------------------- attacks
+
+@pytest.mark.parametrize("entry_id", ["ab_db_mean", "sm_no_shift", "sgd_plus", "rf_in_place"])
+def test_a_diagnosis_never_changes_the_points(entry_id, monkeypatch):
+    """The diagnosis only words the hint: outputs shaped like a known mistake earn
+    exactly what they earn undiagnosed."""
+    ns = student_namespace(next(e for e in CORPUS if e.id == entry_id))
+    qid = next(e for e in CORPUS if e.id == entry_id).qid
+    with np.errstate(all="ignore"):
+        diagnosed = grading.grade_in_process(qid, ns)
+        monkeypatch.setattr(grader_mistakes, "diagnosis_of", lambda *a: None)
+        plain = grading.grade_in_process(qid, ns)
+    assert any(c.diagnosis for c in diagnosed.checks)
+    assert diagnosed.points == plain.points
+    assert [(c.status, c.fraction) for c in diagnosed.checks] == \
+        [(c.status, c.fraction) for c in plain.checks]
+
+
+def test_a_failing_diagnosis_leaves_the_general_hint(monkeypatch):
+    """A bug in a relation (or outputs it cannot read) never breaks a check."""
+    def broken(view):
+        raise RuntimeError("a bug in a relation")
+
+    monkeypatch.setattr(mistakes, "MISTAKES", tuple(
+        type(m)(m.qid, m.role, m.name, m.explanation, broken) for m in mistakes.MISTAKES))
+    ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
+    result = public_checks.checks_for("affine_backward")[0].run(ns)
+    assert result.status == "failed" and result.diagnosis is None and "Hint:" in str(result)
+    outcomes = grading.grade_in_process("affine_backward", ns).checks
+    db = next(o for o in outcomes if o.name == "db")
+    assert db.status == "failed" and not db.diagnosis
+    assert db.hint == next(c.hint for c in hidden_checks.checks_for("affine_backward")
+                           if c.name == "db")
