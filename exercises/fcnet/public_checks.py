@@ -6,11 +6,14 @@ checks ask the same questions on inputs drawn fresh at grading time.
 import numpy as np
 
 from .checking import Check, CheckFailed, NotAnswered, expect_close, expect_shape
-from .diagnosis import View, close
 from .gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
 from .graded_training import (GRADED_TRAINING, TRAINING_LEARNS,  # noqa: F401 (re-exported)
                               TRAINING_LOSS_RATIO, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
+from .public_views import (AFFINE_FORWARD_OUT, RELU_FORWARD_OUT, TLN_LOSSES, TLN_SCORES,
+                           affine_forward_views, forward_ok, large_scores_views, loss_views,
+                           numeric_views, relu_forward_views, sgd_views, tln_grad_views,
+                           tln_init_views, tln_loss_views, tln_scores_views)
 
 
 def _seeded(seed):
@@ -30,32 +33,13 @@ def _affine_forward_case(rng):
     }
 
 
-_AFFINE_FORWARD_OUT = np.array([[1.49834967, 1.70660132, 1.91485297],
-                                [3.25553199, 3.51413270, 3.77273342]])
-
-
 def _affine_forward_judge(case, out):
-    expect_close("out", out["out"], _AFFINE_FORWARD_OUT, 1e-8)
-
-
-def _affine_forward_views(case, out):
-    return [View("out", "out", out["out"], _AFFINE_FORWARD_OUT, dict(case, N=2), tol=1e-7)]
+    expect_close("out", out["out"], AFFINE_FORWARD_OUT, 1e-8)
 
 
 def _affine_backward_case(rng):
     r = _seeded(231)
     return {"x": r.randn(10, 2, 3), "w": r.randn(6, 5), "b": r.randn(5), "dout": r.randn(10, 5)}
-
-
-def _forward_ok(forward, make_case, expected):
-    """1.0 when the student's forward gives the expected output of its own public check.
-    The backward checks compare with numeric gradients of the student's own forward, so a
-    mistake is only named in the backward pass when the forward is right."""
-    try:
-        got = forward(*make_case(None).values())[0]
-        return float(close(got, expected, 1e-6))
-    except Exception:
-        return 0.0
 
 
 def _affine_backward_probe(ns, case):
@@ -68,20 +52,8 @@ def _affine_backward_probe(ns, case):
         "dx_num": eval_numerical_gradient_array(lambda v: forward(v, w, b)[0], x.copy(), dout),
         "dw_num": eval_numerical_gradient_array(lambda v: forward(x, v, b)[0], w.copy(), dout),
         "db_num": eval_numerical_gradient_array(lambda v: forward(x, w, v)[0], b.copy(), dout),
-        "forward_ok": _forward_ok(forward, _affine_forward_case, _AFFINE_FORWARD_OUT),
+        "forward_ok": forward_ok(forward, _affine_forward_case, AFFINE_FORWARD_OUT),
     }
-
-
-def _numeric_views(names, context_keys):
-    """Each gradient next to the numeric gradient of the student's own forward."""
-    def views(case, out):
-        if not out["forward_ok"]:
-            return []
-        context = {k: case[k] for k in context_keys}
-        context["N"] = len(case["x"])
-        return [View(name, name, out[name], out[name + "_num"], context, tol=1e-6)
-                for name in names]
-    return views
 
 
 def _numeric_judge(names, tol):
@@ -97,17 +69,8 @@ def _relu_forward_case(rng):
     return {"x": np.linspace(-0.5, 0.5, num=12).reshape(3, 4)}
 
 
-_RELU_FORWARD_OUT = np.array([[0., 0., 0., 0.],
-                              [0., 0., 0.04545455, 0.13636364],
-                              [0.22727273, 0.31818182, 0.40909091, 0.5]])
-
-
 def _relu_forward_judge(case, out):
-    expect_close("out", out["out"], _RELU_FORWARD_OUT, 1e-7)
-
-
-def _relu_forward_views(case, out):
-    return [View("out", "out", out["out"], _RELU_FORWARD_OUT, dict(case), tol=1e-7)]
+    expect_close("out", out["out"], RELU_FORWARD_OUT, 1e-7)
 
 
 def _relu_backward_case(rng):
@@ -122,7 +85,7 @@ def _relu_backward_probe(ns, case):
     _, cache = forward(x.copy())
     return {"dx": backward(dout.copy(), cache),
             "dx_num": eval_numerical_gradient_array(lambda v: forward(v)[0], x.copy(), dout),
-            "forward_ok": _forward_ok(forward, _relu_forward_case, _RELU_FORWARD_OUT)}
+            "forward_ok": forward_ok(forward, _relu_forward_case, RELU_FORWARD_OUT)}
 
 
 # ---------------------------------------------------------------- inline questions
@@ -179,17 +142,6 @@ def _loss_judge(expected_loss, tol_loss, tol_grad):
     return judge
 
 
-def _loss_views(expected_loss, tol_loss):
-    """The loss next to its value for tiny scores (about right, within tol_loss), and dx
-    next to the numeric gradient of the student's own loss."""
-    def views(case, out):
-        context = {"x": case["x"], "y": case["y"], "N": len(case["y"]), "approximate": True}
-        loss = View("loss", "loss", out["loss"], expected_loss, context,
-                    tol=tol_loss / expected_loss)
-        return [loss, View("dx", "dx", out["dx"], out["dx_num"], context, tol=1e-6)]
-    return views
-
-
 def _large_scores_case(rng):
     r = _seeded(231)
     num_classes, num_inputs = 10, 20
@@ -212,19 +164,6 @@ def _large_scores_probe(fname):
             out[f"loss_{label}"], out[f"dx_{label}"] = float(loss), dx
         return out
     return probe
-
-
-def _large_scores_views(case, out):
-    """With shifted scores, the loss and dx must be those of the scores near 0."""
-    views = []
-    signs = np.where(np.arange(len(case["x"])) % 2 == 0, 1.0, -1.0)[:, None]
-    for label, _, shift in _LARGE:
-        context = {"x": case["x"] + signs * shift, "y": case["y"], "N": len(case["y"])}
-        tol = 1e-6 if label == "float64" else 1e-3
-        views += [View(f"loss_{label}", "loss", out[f"loss_{label}"], out["loss"], context,
-                       tol=tol),
-                  View(f"dx_{label}", "dx", out[f"dx_{label}"], out["dx"], context, tol=tol)]
-    return views
 
 
 def _large_scores_judge(case, out):
@@ -274,19 +213,6 @@ def _tln_init_probe(ns, case):
     return {k: model.params[k] for k in ("W1", "b1", "W2", "b2")}
 
 
-def _tln_init_views(case, out):
-    views = []
-    for key in ("W1", "W2"):
-        value = np.asarray(out[key], dtype=np.float64)
-        ok = value.size > 1 and abs(value.std() - _TLN["std"]) < _TLN["std"] / 10
-        fix = _TLN["std"] * np.random.RandomState(0).randn(*value.shape)
-        views.append(View(key, "W", value, None, {"weight_scale": _TLN["std"]}, ok=ok,
-                          fix=fix))
-    for key in ("b1", "b2"):
-        views.append(View(key, "b", out[key], np.zeros(np.shape(out[key]))))
-    return views
-
-
 def _tln_init_judge(case, out):
     d, h, c, std = _TLN["D"], _TLN["H"], _TLN["C"], _TLN["std"]
     for key, shape in (("W1", (d, h)), ("b1", (h,)), ("W2", (h, c)), ("b2", (c,))):
@@ -304,19 +230,9 @@ def _tln_scores_probe(ns, case):
     return {"scores": _tln_model(ns, case).loss(case["X"])}
 
 
-_TLN_SCORES = np.array([
-        [11.53165108, 12.2917344, 13.05181771, 13.81190102, 14.57198434, 15.33206765, 16.09215096],
-        [12.05769098, 12.74614105, 13.43459113, 14.1230412, 14.81149128, 15.49994135, 16.18839143],
-        [12.58373087, 13.20054771, 13.81736455, 14.43418138, 15.05099822, 15.66781506, 16.2846319]])
-
-
-def _tln_scores_views(case, out):
-    return [View("scores", "scores", out["scores"], _TLN_SCORES, {}, tol=1e-7)]
-
-
 def _tln_scores_judge(case, out):
-    expect_shape("scores", out["scores"], _TLN_SCORES.shape)
-    diff = float(np.abs(out["scores"] - _TLN_SCORES).sum())
+    expect_shape("scores", out["scores"], TLN_SCORES.shape)
+    diff = float(np.abs(out["scores"] - TLN_SCORES).sum())
     if not diff < 1e-6:
         raise CheckFailed(f"scores differ from the expected ones by {diff:.2e} in total")
 
@@ -329,20 +245,8 @@ def _tln_loss_probe(ns, case):
     return out
 
 
-_TLN_LOSSES = {"loss_reg0": (0.0, 3.4702243556), "loss_reg1": (1.0, 26.5948426952)}
-
-
-def _tln_params(case):
-    return {k: case[k] for k in ("W1", "b1", "W2", "b2")}
-
-
-def _tln_loss_views(case, out):
-    return [View(key, "loss", out[key], expected, {"reg": reg, "params": _tln_params(case)},
-                 tol=1e-10) for key, (reg, expected) in _TLN_LOSSES.items()]
-
-
 def _tln_loss_judge(case, out):
-    for key, (_, expected) in _TLN_LOSSES.items():
+    for key, (_, expected) in TLN_LOSSES.items():
         if not abs(out[key] - expected) < 1e-10:
             raise CheckFailed(f"with reg={key[-1]} the loss is {out[key]:.10f}, "
                               f"expected {expected:.10f}")
@@ -352,7 +256,7 @@ def _tln_grad_probe(ns, case):
     # As for the layers: a mistake in the gradients is only named when the loss is right
     # (the numeric gradients are those of the student's own loss).
     losses = _tln_loss_probe(ns, case)
-    right = all(abs(losses[key] - value) < 1e-10 for key, (_, value) in _TLN_LOSSES.items())
+    right = all(abs(losses[key] - value) < 1e-10 for key, (_, value) in TLN_LOSSES.items())
     out = {"loss_ok": float(right)}
     for reg in (0.0, 0.7):
         model = _tln_model(ns, case, reg=reg)
@@ -363,18 +267,6 @@ def _tln_grad_probe(ns, case):
             out[f"{name}_reg{reg:g}"] = grads[name]
             out[f"{name}_reg{reg:g}_num"] = num
     return out
-
-
-def _tln_grad_views(case, out):
-    views = []
-    if not out["loss_ok"]:
-        return views
-    for key in sorted(k for k in out if not k.endswith("_num") and "_reg" in k):
-        name, reg = key.split("_reg")
-        context = {"reg": float(reg), "param": case[name], "N": len(case["X"])}
-        role = "dW" if name.startswith("W") else "db"
-        views.append(View(key, role, out[key], out[key + "_num"], context, tol=1e-6))
-    return views
 
 
 def _tln_grad_judge(case, out):
@@ -402,12 +294,6 @@ def _sgd_probe(ns, case):
 
 def _sgd_judge(case, out):
     expect_close("next_w", out["next_w"], case["w"] - case["learning_rate"] * case["dw"], 1e-8)
-
-
-def _sgd_views(case, out):
-    context = {"w": case["w"], "dw": case["dw"], "lr": case["learning_rate"]}
-    expected = case["w"] - case["learning_rate"] * case["dw"]
-    return [View("next_w", "next_w", out["next_w"], expected, context, tol=1e-8)]
 
 
 # Chapter 5's own run (all 49,000 images, ten epochs) should reach this; the graded run is
@@ -454,22 +340,22 @@ CHECKS = [
           "then add b to every row",
           ("affine_forward",), _affine_forward_case,
           lambda ns, c: {"out": ns["affine_forward"](c["x"], c["w"], c["b"])[0]},
-          _affine_forward_judge, views=_affine_forward_views),
+          _affine_forward_judge, views=affine_forward_views),
     Check("affine_backward", "numeric_gradient", "affine_backward agrees with numeric gradients",
           "dx must have x's original (unflattened) shape, dw pairs the flattened inputs with "
           "dout, and db sums dout over the examples",
           ("affine_forward", "affine_backward"), _affine_backward_case,
           _affine_backward_probe, _numeric_judge(("dx", "dw", "db"), 1e-8),
-          views=_numeric_views(("dx", "dw", "db"), ("x", "w", "b", "dout"))),
+          views=numeric_views(("dx", "dw", "db"), ("x", "w", "b", "dout"))),
     Check("relu_forward", "seed_values", "relu_forward matches the expected output",
           "keep positive values and replace negative ones by zero, elementwise",
           ("relu_forward",), _relu_forward_case,
           lambda ns, c: {"out": ns["relu_forward"](c["x"].copy())[0]}, _relu_forward_judge,
-          views=_relu_forward_views),
+          views=relu_forward_views),
     Check("relu_backward", "numeric_gradient", "relu_backward agrees with numeric gradients",
           "pass dout through only where the forward input was positive",
           ("relu_forward", "relu_backward"), _relu_backward_case, _relu_backward_probe,
-          _numeric_judge(("dx",), 1e-8), views=_numeric_views(("dx",), ("x", "dout"))),
+          _numeric_judge(("dx",), 1e-8), views=numeric_views(("dx",), ("x", "dout"))),
     Check("inline_q1", "format", "inline_q1 is a set of option letters",
           "answer with a set of capital letters, such as {\"B\"}",
           ("inline_q1",), _no_case, _inline_probe("inline_q1"), _inline_judge("inline_q1")),
@@ -477,41 +363,42 @@ CHECKS = [
           "average the loss and the gradient over the N examples, and subtract the "
           "correct-class probability's 1 only at the label",
           ("softmax_loss",), _loss_case, _loss_probe("softmax_loss"),
-          _loss_judge(np.log(10.0), 0.01, 1e-7), views=_loss_views(np.log(10.0), 0.01)),
+          _loss_judge(np.log(10.0), 0.01, 1e-7), views=loss_views(np.log(10.0), 0.01)),
     Check("softmax_loss", "large_scores", "softmax_loss stays finite and unchanged for "
           "scores around +-1000 (float64) and +-100 (float32)",
           "subtract each row's largest score from the row before exponentiating",
           ("softmax_loss",), _large_scores_case, _large_scores_probe("softmax_loss"),
-          _large_scores_judge, views=_large_scores_views),
+          _large_scores_judge, views=large_scores_views(_LARGE)),
     Check("svm_loss", "seed_values", "svm_loss is about 9 with a correct gradient",
           "skip the correct class in the sum of margins, and give the correct class "
           "minus the number of positive margins in the gradient",
           ("svm_loss",), _loss_case, _loss_probe("svm_loss"), _loss_judge(9.0, 0.02, 1e-7),
-          views=_loss_views(9.0, 0.02)),
+          views=loss_views(9.0, 0.02)),
     Check("svm_loss", "large_scores", "svm_loss stays finite and unchanged for "
           "scores around +-1000 (float64) and +-100 (float32)",
           "build the margins from differences of scores (s_j - s_y + 1), in the scores' "
           "own array, with no exponentials",
           ("svm_loss",), _large_scores_case, _large_scores_probe("svm_loss"),
-          _large_scores_judge, views=_large_scores_views),
+          _large_scores_judge, views=large_scores_views(_LARGE)),
     Check("two_layer_net", "initialisation", "TwoLayerNet initialises weights and biases",
           "draw weights from a normal distribution scaled by weight_scale and start biases at 0",
-          ("TwoLayerNet",), _no_case, _tln_init_probe, _tln_init_judge, views=_tln_init_views),
+          ("TwoLayerNet",), _no_case, _tln_init_probe, _tln_init_judge,
+          views=tln_init_views(_TLN["std"])),
     Check("two_layer_net", "scores", "TwoLayerNet.loss(X) returns the expected scores",
           "compute affine - relu - affine and return the scores when y is None",
           ("TwoLayerNet",), _tln_case, _tln_scores_probe, _tln_scores_judge,
-          views=_tln_scores_views),
+          views=tln_scores_views),
     Check("two_layer_net", "loss", "TwoLayerNet.loss(X, y) returns the expected losses",
           "the loss is the softmax data loss plus 0.5 * reg * (sum of W1**2 + sum of W2**2)",
           ("TwoLayerNet",), _tln_case, _tln_loss_probe, _tln_loss_judge,
-          views=_tln_loss_views),
+          views=tln_loss_views),
     Check("two_layer_net", "gradients", "TwoLayerNet's gradients agree with numeric ones",
           "backpropagate through both layers and add reg * W to each weight gradient",
           ("TwoLayerNet",), _tln_case, _tln_grad_probe, _tln_grad_judge,
-          views=_tln_grad_views),
+          views=tln_grad_views),
     Check("sgd", "one_step", "sgd takes one step against the gradient",
           "the new weights are w - learning_rate * dw, with learning_rate read from config",
-          ("sgd",), _sgd_case, _sgd_probe, _sgd_judge, views=_sgd_views),
+          ("sgd",), _sgd_case, _sgd_probe, _sgd_judge, views=sgd_views),
     Check("training", "val_accuracy", "the trained solver reaches 36% validation accuracy",
           "check the learning rate, the number of epochs and that update_rule is your sgd",
           ("solver",), _no_case, _training_probe, _training_judge),
