@@ -268,6 +268,14 @@ def relu_backward(dout, cache):
     dx = p / N
     return loss, dx
 """), ("softmax_one_not_subtracted",)),
+    Wrong("sm_gradient_sign", "softmax_loss", _softmax("""
+    s = x - x.max(axis=1, keepdims=True)
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    onehot = np.zeros_like(p)
+    onehot[np.arange(N), y] = 1
+    return loss, (onehot - p) / N
+"""), ("dx_sign_flipped",)),
     Wrong("sm_divides_by_classes", "softmax_loss", _softmax("""
     C = x.shape[1]
     s = x - x.max(axis=1, keepdims=True)

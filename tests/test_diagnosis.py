@@ -62,6 +62,19 @@ def _run(entry):
             "hidden": {o.diagnosis for o in hidden if o.diagnosis}}, public, hidden
 
 
+def explanations(name):
+    """The explanations a diagnosis called `name` may give (a catalogue mistake, or a
+    generic relation "<role>_<relation>")."""
+    from fcnet.diagnosis import GENERIC
+
+    found = {m.explanation for m in (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)
+             if m.name == name}
+    for relation, _, text in GENERIC:
+        if name.endswith("_" + relation):
+            found.add(text.format(role=name[:-len(relation) - 1]))
+    return found
+
+
 @pytest.fixture(scope="module")
 def corpus_runs():
     return {entry.id: _run(entry) for entry in CORPUS}
@@ -71,7 +84,11 @@ def test_the_corpus_covers_every_code_question_with_at_least_40_mistakes():
     assert len(CORPUS) >= 40
     assert {e.qid for e in CORPUS} == set(CODE_QUESTIONS)
     assert len({e.id for e in CORPUS}) == len(CORPUS)
+    from fcnet.diagnosis import GENERIC
+
     known = {m.name for m in mistakes.MISTAKES} | {m.name for m in mistakes.ERROR_MISTAKES}
+    known |= {f"{role}_{name}" for role in ("dx", "dw", "db", "out", "loss")
+              for name, _, _ in GENERIC}
     for entry in CORPUS:
         assert entry.expect is None or set(entry.expect) <= known, entry.id
 
@@ -113,12 +130,8 @@ def test_an_undiagnosed_failure_keeps_the_general_hint(entry, corpus_runs):
         if outcome.status in ("failed", "error") and not outcome.diagnosis:
             assert outcome.hint == checks[outcome.name].hint
         elif outcome.diagnosis:
-            explanation = {m.name: m.explanation for m in
-                           (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)}
             assert outcome.hint != checks[outcome.name].hint
-            assert outcome.hint in {m.explanation for m in
-                                    (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)
-                                    if m.name == outcome.diagnosis}, explanation
+            assert outcome.hint in explanations(outcome.diagnosis), outcome.diagnosis
 
 
 @pytest.mark.parametrize("entry", EQUIVALENT, ids=lambda e: e.id)

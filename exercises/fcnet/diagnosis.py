@@ -116,10 +116,15 @@ def non_finite(view):
         np.all(np.isfinite(as_array(view.expected)))
 
 
-# Relations any output may show, tried after the question's own mistakes. {role} and
-# {qid} are filled in; the names are "<role>_<relation>".
+def _per_n(view, power):
+    n = view.context.get("N")
+    return n is not None and n > 1 and scaled(view, float(n) ** power)
+
+
+# Relations any output may show, tried after the question's own mistakes. {role} is
+# filled in; the names are "<role>_<relation>".
 GENERIC = (
-    ("wrong_shape", lambda v: reshapes_to_expected(v),
+    ("wrong_shape", reshapes_to_expected,
      "{role} holds the right numbers in the wrong shape: reshape it to the shape the "
      "docstring gives before returning it."),
     ("transposed", transposed,
@@ -131,15 +136,6 @@ GENERIC = (
     ("not_finite", non_finite,
      "{role} contains NaN or infinity on inputs where the right result is an ordinary "
      "number: some intermediate value overflows or divides by zero."),
-)
-
-
-def _per_n(view, power):
-    n = view.context.get("N")
-    return n is not None and n > 1 and scaled(view, float(n) ** power)
-
-
-GENERIC += (
     ("divided_by_N", lambda v: _per_n(v, -1),
      "{role} is exactly 1/N of the right value (N is the number of examples): it is "
      "divided by N once too often, or averaged where it should be summed."),
@@ -160,7 +156,7 @@ def _matching(qid, view, catalogue, extra):
             return Diagnosis(mistake.name, mistake.explanation)
     for relation, test, text in GENERIC:
         if test(view):
-            return Diagnosis(f"{view.role}_{relation}", text.format(role=view.role, qid=qid))
+            return Diagnosis(f"{view.role}_{relation}", text.format(role=view.role))
     return None
 
 
