@@ -329,3 +329,18 @@ def test_a_failing_diagnosis_leaves_the_general_hint(monkeypatch):
     assert db.status == "failed" and not db.diagnosis
     assert db.hint == next(c.hint for c in hidden_checks.checks_for("affine_backward")
                            if c.name == "db")
+
+
+def test_an_infinite_loss_with_a_finite_gradient_is_a_log_of_zero():
+    """No corpus entry reaches it on the checks' inputs (the scores of a row stay within
+    about 30 of each other), so the relation is tested on crafted outputs: the answer
+    key's own, with the loss made infinite as log(0) makes it."""
+    check = next(c for c in hidden_checks.checks_for("softmax_loss") if c.name == "stable")
+    case = hidden_checks.make_cases("softmax_loss", 0)[check.make_case.__name__]
+    loss, dx = layers.softmax_loss(case["x"], case["y"])
+    outputs = {"loss": np.float64(np.inf), "dx": dx, "x_after": case["x"], "y_after": case["y"]}
+    assert grader_mistakes.diagnosis_of(check, case, outputs).name == "softmax_log_of_zero"
+    outputs["loss"] = np.float64(np.nan)
+    assert grader_mistakes.diagnosis_of(check, case, outputs).name == "softmax_no_max_shift"
+    outputs["loss"] = np.float64(loss)
+    assert grader_mistakes.diagnosis_of(check, case, outputs) is None
