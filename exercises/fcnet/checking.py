@@ -8,6 +8,11 @@ A check is split in three so that it can run across a sandbox boundary:
 
 `check.run(ns)` does all three in one process, which is what `grader.check(...)` in a
 notebook does. Only plain numbers and arrays pass from `probe` to `judge` (see `plain`).
+
+When a check fails, fcnet.diagnosis looks for a known mistake in the outputs (through the
+check's `views`) or in the error message; when it finds one, the result carries it and
+prints its explanation in place of the general hint. The grader does the same with the
+same code (autograder/scoring.py).
 """
 from dataclasses import dataclass
 from typing import Callable
