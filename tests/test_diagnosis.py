@@ -344,3 +344,25 @@ def test_an_infinite_loss_with_a_finite_gradient_is_a_log_of_zero():
     assert grader_mistakes.diagnosis_of(check, case, outputs).name == "softmax_no_max_shift"
     outputs["loss"] = np.float64(loss)
     assert grader_mistakes.diagnosis_of(check, case, outputs) is None
+
+
+def test_every_route_shows_the_diagnosis_in_its_feedback():
+    """The engine's feedback page, the nbgrader cell text and the otter test case all
+    print the hint, which is the diagnosis's explanation."""
+    import json
+
+    from autograder import lms_bridge, otter_bridge, report
+
+    ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
+    result = grading.grade_in_process("affine_backward", ns)
+    explanation = next(m.explanation for m in mistakes.MISTAKES if m.name == "db_averaged")
+    page = report.feedback_markdown("alice", {"affine_backward": result}, [],
+                                    questions=("affine_backward",))
+    assert explanation.split(":")[0] in page
+    data = json.loads(json.dumps(result.as_dict()))
+    assert explanation in lms_bridge.report(data)
+    graded = otter_bridge.GradedSubmission({"results": {"affine_backward": data}})
+    graded.seal = otter_bridge._seal(dict(graded))
+    with pytest.raises(AssertionError) as raised:
+        otter_bridge.hidden_check(graded, "affine_backward", "db")
+    assert f"Hint: {explanation}" in str(raised.value)
