@@ -57,8 +57,8 @@ def markdown_html(text):
 
 
 def number(value):
-    """Points as people write them: 10, 7.5, 0.33."""
-    return f"{float(value):g}"
+    """Points as people write them: 10, 7.5, 0.33 (a dash for no value)."""
+    return "\u2013" if value is None else f"{float(value):g}"
 
 
 def percent(value, digits=0):
