@@ -134,7 +134,9 @@ def common_mistakes(students, max_points):
         else:
             failed = [checks[name]["description"] for name, _, _ in parts]
             hints = sorted({hint for _, _, hint in parts if hint})
-            label = "failed: " + "; ".join(failed)
+            stopped = all(crashed for _, crashed, _ in parts)
+            label = ("stopped (time limit or crash) in: " if stopped else "failed: ") + \
+                "; ".join(failed)
         found.append({"question": qid, "kind": kind, "label": label,
                       "diagnosis": list(parts) if kind == "diagnosis" else [],
                       "checks": [name for name, _, _ in parts] if kind == "checks" else [],

@@ -25,6 +25,7 @@ A score is a reason to look, never proof: the page says so.
 import ast
 import csv
 import functools
+import hashlib
 import io
 import itertools
 import json
@@ -101,16 +102,24 @@ def _parse(code):
 def question_code(code, names):
     """The top-level definitions `names` in `code`, without docstrings or comments, as
     normalised source (ast.unparse); "" when none is there."""
-    parts = []
+    found = definitions(code)
+    return "\n\n".join(found[name] for name in sorted(found) if name in names)
+
+
+@functools.lru_cache(maxsize=4096)
+def definitions(code):
+    """{name: normalised source} of every top-level def and class of `code` (parsed once
+    per distinct text: most students of a class share a chapter's provided code)."""
+    found = {}
     for node in _parse(code).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             for inner in ast.walk(node):
                 _drop_docstring(inner)
             try:
-                parts.append(ast.unparse(node))
+                found[node.name] = ast.unparse(node)
             except (ValueError, RecursionError):
                 continue
-    return "\n\n".join(parts)
+    return found
 
 
 def _drop_docstring(node):
@@ -131,11 +140,47 @@ def _names(qid):
     return {name for check in checks_for(qid) for name in check.needs}
 
 
+def _stable_kgram_hashes(string, k):
+    """copydetect's k-gram hashes with a hash that is the same in every process.
+
+    copydetect hashes k-grams with Python's hash(), which is salted per process
+    (PYTHONHASHSEED), so winnowing keeps different fingerprints on each run and the scores
+    move by a few hundredths; the instructor's re-run must give the same table."""
+    import numpy as np
+
+    return np.array([int.from_bytes(hashlib.blake2b(string[i:i + k].encode("utf-8",
+                                                                            "replace"),
+                                                    digest_size=8).digest(),
+                                    "little", signed=True)
+                     for i in range(len(string) - k + 1)], dtype=np.int64)
+
+
+def _use_stable_hashes():
+    import copydetect.utils
+
+    copydetect.utils.hashed_kgrams = _stable_kgram_hashes
+
+
 def _fingerprint(code, boilerplate):
     from copydetect import CodeFingerprint
 
     return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, boilerplate,
-                           fp=io.StringIO(code))
+                           language="python", fp=io.StringIO(code))
+
+
+def _without(fingerprint, common):
+    """A copy of `fingerprint` without the fingerprints in `common` (what copydetect's
+    boilerplate does after winnowing), without tokenizing the code again."""
+    import copy
+
+    from copydetect.utils import get_token_coverage
+
+    kept = copy.copy(fingerprint)
+    kept.hashes = fingerprint.hashes - common
+    kept.hash_idx = {h: i for h, i in fingerprint.hash_idx.items() if h in kept.hashes}
+    kept.token_coverage = get_token_coverage(kept.hash_idx, fingerprint.k,
+                                             len(fingerprint.filtered_code))
+    return kept
 
 
 def _hashes(code):
@@ -143,7 +188,7 @@ def _hashes(code):
     import numpy as np
     from copydetect import CodeFingerprint
 
-    return np.array(sorted(CodeFingerprint("starter.py", NOISE, 1,
+    return np.array(sorted(CodeFingerprint("starter.py", NOISE, 1, language="python",
                                            fp=io.StringIO(code)).hashes), dtype=np.int64)
 
 
@@ -169,8 +214,7 @@ def default_common(count):
 
 def screen_codes(codes, questions, starter=STARTER, common=None, threshold=THRESHOLD):
     """A Screening of {student: {qid: code}}."""
-    import numpy as np
-
+    _use_stable_hashes()
     students = sorted(codes)
     common = default_common(len(students)) if common is None else common
     result = Screening(tuple(questions), students, common=common, threshold=threshold)
@@ -179,23 +223,25 @@ def screen_codes(codes, questions, starter=STARTER, common=None, threshold=THRES
         starter_hashes = _hashes(question_code(starter_code(chapter_of(qid), starter),
                                                _names(qid)) + "\n" +
                                  starter_code(chapter_of(qid), starter))
-        owners = defaultdict(set)
+        owners, own, evidence = defaultdict(set), {}, {}
         for student in students:
             code = codes[student].get(qid, "")
             doc = Document(code)
             if code.strip():
-                doc.own = _fingerprint(code, starter_hashes)
+                if code not in own:  # identical answers are fingerprinted once
+                    own[code] = _fingerprint(code, starter_hashes)
+                doc.own = own[code]
                 for value in doc.own.hashes:
                     owners[value].add(student)
             result.documents[(student, qid)] = doc
-        frequent = np.array(sorted(h for h, who in owners.items() if len(who) > common),
-                            dtype=np.int64)
-        boilerplate = np.union1d(starter_hashes, frequent)
+        frequent = {h for h, who in owners.items() if len(who) > common}
         for student in students:
             doc = result.documents[(student, qid)]
             if doc.own is not None:
-                doc.evidence = _fingerprint(doc.code, boilerplate)
-        _compare_question(result, qid, owners, set(frequent.tolist()), shared)
+                if doc.code not in evidence:
+                    evidence[doc.code] = _without(doc.own, frequent)
+                doc.evidence = evidence[doc.code]
+        _compare_question(result, qid, owners, frequent, shared)
     result.pairs = _ranked(result, shared)
     return result
 
