@@ -86,6 +86,8 @@ data:
 
 exit status:
   0  every submission got a row in the grades, however badly it did
+  1  the grades and feedback were written, but the class report, the screening or the
+     export failed (a warning says why)
   2  misuse (missing folder, bad option, two submissions for one student, CIFAR-10
      unavailable when needed, bubblewrap unavailable without --no-sandbox), with a
      one-line reason
@@ -213,6 +215,8 @@ def _grade(args):
         return _fail("--timeout must be a positive number of seconds")
     if args.memory < 256:
         return _fail("--memory must be at least 256 MB")
+    if _check_class_options(args):
+        return _fail(_check_class_options(args))
     questions = QUESTION_IDS
     if args.questions:
         questions = tuple(q.strip() for q in args.questions.split(",") if q.strip())
@@ -263,11 +267,28 @@ def _grade(args):
     count = len(outcome.grades)
     print(f"graded {count} submission{'s' if count != 1 else ''}: {out / 'grades.csv'}, "
           f"{out / 'grades.json'}, {out / 'feedback'}/")
-    if args.similarity and _similarity(args, out=out, report=False):
-        return 2
-    if args.export and _export(args, out=out, fmt=args.export):
-        return 2
-    return _report(args, out=out)
+    try:  # the grades and feedback are written: a failure below must not hide them
+        if args.similarity and _similarity(args, out=out, report=False):
+            return 2
+        if args.export and _export(args, out=out, fmt=args.export):
+            return 2
+        return _report(args, out=out)
+    except Exception as err:
+        print(f"autograder: warning: the class report, screening or export failed "
+              f"({type(err).__name__}: {err}); grades.csv, grades.json and feedback/ are "
+              f"complete", file=sys.stderr)
+        return 1
+
+
+def _check_class_options(args):
+    """A one-line reason when --threshold, --common or --roster cannot work, else ""."""
+    if args.common is not None and args.common < 1:
+        return "--common must be at least 1"
+    if not 0 < args.threshold <= 1:
+        return "--threshold must be above 0 and at most 1"
+    if getattr(args, "roster", None) is not None and not args.roster.is_file():
+        return f"--roster {args.roster} is not a file"
+    return ""
 
 
 def _report(args, out=None):
@@ -287,10 +308,8 @@ def _similarity(args, out=None, report=True):
     from .submissions import UsageError
 
     out = out or args.out
-    if args.common is not None and args.common < 1:
-        return _fail("--common must be at least 1")
-    if not 0 < args.threshold <= 1:
-        return _fail("--threshold must be above 0 and at most 1")
+    if _check_class_options(args):
+        return _fail(_check_class_options(args))
     if not args.submissions.is_dir():
         return _fail(f"submissions folder {args.submissions} does not exist or is not a "
                      f"folder")
