@@ -169,3 +169,31 @@ def test_canvas_export_matches_the_roster(tmp_path):
     assert any("Cole, Cy" in w for w in warnings)
     with pytest.raises(exports.ExportError):
         exports.export(tmp_path, "canvas", roster=tmp_path / "grades.json")
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    from autograder_support import REPO
+
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_the_class_commands_refuse_misuse_with_one_line(tmp_path):
+    (tmp_path / "subs").mkdir()
+    cases = [("similarity", tmp_path / "none", "--out", tmp_path / "o"),
+             ("similarity", tmp_path / "subs", "--out", tmp_path / "o", "--threshold", "2"),
+             ("similarity", tmp_path / "subs", "--out", tmp_path / "subs" / "o"),
+             ("export", tmp_path, "--format", "plain"),
+             ("report", tmp_path),
+             ("grade", tmp_path / "subs", "--out", tmp_path / "o", "--common", "0")]
+    for args in cases:
+        done = _cli(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.startswith("autograder: error: "), (args, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+    (tmp_path / "grades.json").write_text(json.dumps({"max_points": {}, "grades": {}}))
+    done = _cli("report", tmp_path)
+    assert done.returncode == 2 and "older grader" in done.stderr
