@@ -23,6 +23,7 @@ from ci_rules import require
 pytestmark = [pytest.mark.slow]
 
 SCREENSHOTS = REPO / "_build" / "screenshots"
+TIMEOUT = 20  # seconds per question: the looping student's costs this, the others far less
 
 
 def run(*args):
@@ -37,7 +38,7 @@ def graded(tmp_path_factory, sandbox):
     plan = write_class(root / "submissions")
     out = root / "out"
     done = run("grade", root / "submissions", "--out", out, "--questions",
-               ",".join(QUESTIONS), "--timeout", "8", "--workers", "2", "--no-progress",
+               ",".join(QUESTIONS), "--timeout", TIMEOUT, "--workers", "2", "--no-progress",
                "--similarity", "--export", "canvas")
     assert done.returncode == 0, done.stderr
     assert "class report:" in done.stdout and "similarity:" in done.stdout
@@ -90,7 +91,9 @@ def test_each_planted_mistake_is_one_cluster_of_the_right_size(graded):
         assert len(group) == MISTAKES[mistake][2]
         found = [c for c in mistakes if c["question"] == qid and group[0] in c["students"]]
         assert len(found) == 1, (mistake, found)
-        assert found[0]["count"] == len(group), (mistake, found[0])
+        elsewhere = [c for c in mistakes if c["question"] == qid and c is not found[0]
+                     and set(group) & set(c["students"])]
+        assert found[0]["count"] == len(group), (mistake, found[0], elsewhere)
         assert sorted(found[0]["students"]) == sorted(group), (mistake, found[0])
         # named by its diagnosis once the grader names mistakes, else by check and hint
         assert found[0]["diagnosis"] or (found[0]["failed"] and found[0]["hints"])
@@ -149,7 +152,7 @@ def test_grading_health_names_every_problem_with_its_feedback(graded):
     assert 'href="feedback/s_timeout.html"' in page
     assert 'href="similarity.html"' in page
     seconds = _json(out, "report.json")["seconds"]
-    assert seconds["relu_backward"]["max"] >= 8  # the timeout, measured
+    assert seconds["relu_backward"]["max"] >= TIMEOUT  # the timeout, measured
 
 
 def test_the_canvas_export_has_every_student(graded):
