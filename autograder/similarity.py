@@ -307,7 +307,8 @@ def write(result, out):
                              *(f"{pair['questions'][q]:.3f}" for q in result.questions)])
     document = {"threshold": result.threshold, "common": result.common,
                 "noise_tokens": NOISE, "questions": list(result.questions),
-                "students": len(result.students), "pairs": result.pairs}
+                "students": len(result.students),
+                "short_questions": _short_questions(result), "pairs": result.pairs}
     (out / "similarity.json").write_text(json.dumps(document, indent=1) + "\n",
                                          encoding="utf-8", errors="backslashreplace")
     (out / "similarity.html").write_text(_page(result), encoding="utf-8",

@@ -115,7 +115,10 @@ def test_the_planted_copies_are_the_top_two_pairs(graded):
     scores = [float(r[2]) for r in rows[1:]]
     assert scores == sorted(scores, reverse=True)
     page = (out / "similarity.html").read_text(encoding="utf-8")
-    assert "not proof" in page and "relu_forward" in page
+    assert "not proof" in page
+    assert "relu_forward" in similarity["short_questions"]  # "the score means little"
+    assert "two_layer_net" not in similarity["short_questions"]
+    assert f"For {', '.join(similarity['short_questions'])}, most answers are a few" in page
     for pair in plan.copies:
         assert all(student in page for student in pair)
 
