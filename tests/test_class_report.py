@@ -185,10 +185,7 @@ def test_the_report_command_rebuilds_the_same_numbers(graded, tmp_path):
 
 # ----------------------------------------------------------------------------- browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+from test_book_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (one home for both)
 
 
 @pytest.mark.browser
