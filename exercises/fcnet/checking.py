@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from .gradient_check import rel_error
+
 
 class CheckFailed(AssertionError):
     """The student's code ran but gave a wrong answer; the message says what differed."""
@@ -100,12 +102,6 @@ def plain(outputs):
                 raise TypeError(f"output {key!r} is not numeric (got {type(value).__name__})")
             clean[str(key)] = array
     return clean
-
-
-def rel_error(x, y):
-    """Largest relative difference between two arrays, as in the course's notebooks."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 def expect_shape(name, value, shape):
