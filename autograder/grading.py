@@ -30,7 +30,7 @@ from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
 from .submissions import MODEL_FILE
-from .worker_runtime import _plain
+from .worker_runtime import run_probe
 
 # Questions whose student code runs on top of the answer key's layers.
 DECOUPLED = frozenset({"two_layer_net", "training"})
@@ -124,27 +124,15 @@ def probes_source():
 # ----------------------------------------------------------------------------- in process
 
 def run_probe_in_process(task, ns, case, reference=None):
-    """Run one probe task here, exactly as a worker would; return a ProbeResult."""
-    missing = [name for name in task.needs if name not in ns]
-    if missing:
-        return ProbeResult("missing", f"{', '.join(missing)} is not defined")
+    """Run one probe task here with the workers' own runner; return a ProbeResult."""
     state = np.random.get_state()
-    np.random.seed(task.np_seed)
     try:
-        probe = getattr(probes, task.probe)
-        if reference is not None:
-            with probes.decoupled(ns, reference) as view:
-                outputs = probe(view, case)
-        else:
-            outputs = probe(ns, case)
-        scalars, arrays = _plain(outputs, np)
-    except NotImplementedError as err:
-        return ProbeResult("not implemented", str(err) or "still raises NotImplementedError")
-    except (Exception, SystemExit) as err:
-        return ProbeResult("error", _describe(err))
+        fields, arrays = run_probe(probes, vars(task), ns, case, reference,
+                                   errors=(Exception, SystemExit))
     finally:
         np.random.set_state(state)
-    return ProbeResult("ok", outputs={**scalars, **arrays})
+    return ProbeResult(fields["status"], fields.get("message", ""),
+                       {**fields.get("scalars", {}), **arrays})
 
 
 def grade_model_file(qid, data, cases, course_seed=COURSE_SEED):
@@ -179,8 +167,3 @@ def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None
     results = {task.key: run_probe_in_process(task, ns, cases[task.case], reference)
                for task in probe_tasks(qid, course_seed)}
     return judge_question(qid, cases, results)
-
-
-def _describe(err, limit=500):
-    text = " ".join(f"{type(err).__name__}: {err}".split())
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -15,6 +15,8 @@ import nbformat
 from fcnet.chapters import CHAPTERS
 from fcnet.notebook_import import extract_definitions
 
+from .worker_runtime import describe_error
+
 MAX_CELL_CHARS = 2 ** 20
 MAX_JSON_CONTAINERS = 10 ** 6   # objects and arrays in one notebook (each costs ~100 bytes)
 
@@ -178,9 +180,3 @@ def _inline_answers(stem, cells):
     lines = [f"{qid} = {{{', '.join(map(repr, answer))}}}" if answer else f"{qid} = None"
              for qid, answer in found.items()]
     return "\n".join(["", *lines, ""]) if lines else ""
-
-
-def describe_error(err, limit=200):
-    """One line naming the exception, short enough for a feedback note."""
-    text = " ".join(f"{type(err).__name__}: {err}".split())
-    return text if len(text) <= limit else text[:limit] + "..."

@@ -285,6 +285,46 @@ def softmax_loss(x, y):
     assert result.points == round(10 * 5 / 7, 2)
 
 
+def test_one_probe_runner_and_one_plain_rule_on_every_route():
+    # The worker and the in-process route run probes with worker_runtime.run_probe, which
+    # turns outputs into plain data with fcnet.checking.plain, as grader.check does.
+    from types import SimpleNamespace
+
+    from fcnet.checking import plain
+
+    from autograder.worker_runtime import run_probe
+
+    class Sneaky(float):
+        pass
+
+    fake = SimpleNamespace(
+        text=lambda ns, case: {"a": np.array(["A", "B"])},
+        objects=lambda ns, case: {"a": np.array([object()])},
+        good=lambda ns, case: {"a": np.arange(3).view(np.matrix), "f": Sneaky(1.5),
+                               "ok": True, "none": None})
+    task = {"probe": "", "needs": (), "np_seed": 0}
+    for name in ("text", "objects"):
+        fields, arrays = run_probe(fake, {**task, "probe": name}, {}, {})
+        assert fields["status"] == "error" and "not numeric" in fields["message"]
+        with pytest.raises(TypeError, match="not numeric"):
+            plain(getattr(fake, name)({}, {}))
+    fields, arrays = run_probe(fake, {**task, "probe": "good"}, {}, {})
+    assert fields == {"status": "ok", "scalars": {"f": 1.5, "ok": True, "none": None}}
+    assert type(fields["scalars"]["f"]) is float and type(arrays["a"]) is np.ndarray
+    fields, _ = run_probe(fake, {**task, "needs": ("f",)}, {}, {}, chapter="03_losses")
+    assert fields["message"] == "f is not defined in 03_losses.ipynb"
+
+    def interrupted(ns, case):
+        raise KeyboardInterrupt
+
+    interrupting = SimpleNamespace(interrupted=interrupted)
+    fields, _ = run_probe(interrupting, {**task, "probe": "interrupted"}, {}, {})
+    assert fields["status"] == "error"  # in a worker: the student's doing
+    with pytest.raises(KeyboardInterrupt):  # in process: Ctrl-C still stops the grader
+        run_probe(interrupting, {**task, "probe": "interrupted"}, {}, {},
+                  errors=(Exception, SystemExit))
+
+
 # ----------------------------------------------------------------------------- worker text
 
 def test_decoupled_questions_quote_no_text_of_the_worker():

@@ -81,10 +81,13 @@ class CheckResult:
 
 
 def plain(outputs):
-    """Copy a probe's outputs into plain ndarrays and Python numbers.
+    """Copy a probe's outputs into plain data: None, Python bool, int, float and str, and
+    new ndarrays of numbers or booleans. Keys become strings.
 
     A subclass of ndarray, or any object pretending to be a number, cannot ride along:
-    what a judge sees is data, not the student's objects.
+    what a judge sees is data, not the student's objects. This is the one rule for every
+    route: `check.run` here, and the grader's probe runner (autograder/worker_runtime.py,
+    inside the sandbox and in process), whose result frames carry exactly these types.
     """
     if not isinstance(outputs, dict):
         raise TypeError("a probe must return a dict")
@@ -98,7 +101,7 @@ def plain(outputs):
             clean[str(key)] = base(value)
         else:
             array = np.array(value, copy=True, subok=False)
-            if array.dtype == object:
+            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
                 raise TypeError(f"output {key!r} is not numeric (got {type(value).__name__})")
             clean[str(key)] = array
     return clean
