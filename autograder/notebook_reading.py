@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from fcnet.chapters import CHAPTERS
+from fcnet.inline_answers import chosen_letters
 from fcnet.notebook_import import extract_definitions
 
 from .worker_runtime import describe_error
@@ -171,9 +172,7 @@ def _inline_answers(stem, cells):
                     items = ast.literal_eval(value.args[0]) if value.args else ()
                 else:
                     items = ast.literal_eval(value)
-                if isinstance(items, str):
-                    items = items.replace(",", " ").split()
-                answer = sorted({str(item) for item in items}) if items is not None else None
+                answer = chosen_letters(items) or None
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 continue
             found[node.targets[0].id] = answer

@@ -195,6 +195,32 @@ def test_inline_answers_written_as_set_calls_are_kept():
     assert namespace["inline_q1"] == {"A", "C"}
 
 
+
+@pytest.mark.parametrize("written", ["set(['c', ' A'])", "'A, c'", "('C', 'A', 'a')",
+                                     "['a', 'c']"])
+def test_an_inline_answer_reads_alike_on_every_route(written):
+    # One reader (fcnet.inline_answers.chosen_letters) behind the notebook reading, the
+    # hidden probe and the public check: the same letters and the same points everywhere.
+    from fcnet.public_checks import checks_for as public_checks_for
+
+    from answer_key import inline_questions
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("inline_q1 = set()  # YOUR ANSWER HERE"),
+        nbformat.v4.new_code_cell(f"inline_q1 = {written}")])
+    namespace = {}
+    exec(read_chapter("02_relu", nbformat.writes(nb).encode()).code, namespace)
+    assert namespace["inline_q1"] == {"A", "C"}
+    typed = {"inline_q1": eval(written)}
+    assert probes.inline_probe(typed, {"qid": "inline_q1"}) == \
+        probes.inline_probe(namespace, {"qid": "inline_q1"}) == \
+        {"letters": "AC", "answered": True}
+    assert grading.grade_in_process("inline_q1", typed).points == \
+        grading.grade_in_process("inline_q1", namespace).points
+    assert public_checks_for("inline_q1")[0].run(typed).passed
+    right = "".join(sorted(inline_questions.inline_q1))
+    assert (grading.grade_in_process("inline_q1", typed).points == 5) == (right == "AC")
+
 def test_only_definitions_are_kept():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import numpy as np\nsolver.train()\nfor i in range(10):\n    pass\n"
