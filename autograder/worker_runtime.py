@@ -88,13 +88,7 @@ def decode_frame(body, max_arrays_bytes=256 * 2 ** 20, max_arrays=1000):
             raise ValueError("too many arrays")
         for member in members:
             with archive.open(member) as stream:
-                version = np.lib.format.read_magic(stream)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-                else:
-                    raise ValueError(f"unsupported .npy version {version}")
+                shape, _, dtype = read_npy_header(stream)
             if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
                 raise ValueError(f"array {member.filename!r} has dtype {dtype}")
             total += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -105,6 +99,24 @@ def decode_frame(body, max_arrays_bytes=256 * 2 ** 20, max_arrays=1000):
                 arrays[member.filename[:-4]] = np.lib.format.read_array(
                     stream, allow_pickle=False)
     return header, arrays
+
+
+def read_npy_header(stream):
+    """(shape, fortran_order, dtype) of the .npy file at the start of `stream`, read by
+    numpy.lib.format before any of its data: the grader checks them before allocating.
+
+    Used for every .npy the grader receives from a student: result frames (decode_frame)
+    and best_model.npz (autograder/best_model.py). ValueError for a format version other
+    than 1.0 and 2.0 (3.0 only adds text field names, which no numeric array needs).
+    """
+    import numpy as np
+
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream)
+    raise ValueError(f"unsupported .npy format version {version}")
 
 
 def _read_frame(stream):

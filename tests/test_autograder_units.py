@@ -167,6 +167,36 @@ def test_a_huge_declared_shape_is_refused_before_reading():
         best_model.load_params(buffer.getvalue())
 
 
+
+def _npy(array, version):
+    out = io.BytesIO()
+    np.lib.format.write_array(out, array, version=version)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_both_npy_readers_take_numpys_formats_and_refuse_others(version):
+    # worker_runtime.read_npy_header (numpy.lib.format) reads every .npy from a student:
+    # best_model.npz and the result frames alike.
+    import zipfile
+
+    from autograder.worker_runtime import decode_frame
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for key, value in _params().items():
+            archive.writestr(f"{key}.npy", _npy(value, version))
+    text = json.dumps({"kind": "result"}).encode()
+    frame = len(text).to_bytes(8, "little") + text + buffer.getvalue()
+    if version == (3, 0):
+        with pytest.raises(best_model.InvalidModel, match="unsupported .npy format"):
+            best_model.load_params(buffer.getvalue())
+        with pytest.raises(ValueError, match="unsupported .npy format"):
+            decode_frame(frame)
+    else:
+        assert best_model.load_params(buffer.getvalue())["W1"].shape == (3072, 7)
+        assert decode_frame(frame)[1]["W2"].tolist() == _params()["W2"].tolist()
+
 def test_not_an_npz_is_refused():
     with pytest.raises(best_model.InvalidModel, match="not an .npz"):
         best_model.load_params(b"hello")
@@ -220,6 +250,7 @@ def test_an_inline_answer_reads_alike_on_every_route(written):
     assert public_checks_for("inline_q1")[0].run(typed).passed
     right = "".join(sorted(inline_questions.inline_q1))
     assert (grading.grade_in_process("inline_q1", typed).points == 5) == (right == "AC")
+
 
 def test_only_definitions_are_kept():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
