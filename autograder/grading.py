@@ -18,7 +18,6 @@ nbgrader bundles do not: they grade through the sandboxed engine (autograder.lms
 "best_model" pass `best_model_path="best_model.npz"` instead; "training" needs CIFAR-10
 (CIFAR10_ARCHIVE) and takes a few seconds.
 """
-import hashlib
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from . import hidden_checks, probes
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
+from .seeds import derived_seed
 from .submissions import MODEL_FILE
 from .worker_runtime import run_probe
 
@@ -64,9 +64,8 @@ def probe_tasks(qid, course_seed=COURSE_SEED):
     for check in hidden_checks.checks_for(qid):
         key = task_key(check)
         if key not in tasks:
-            digest = hashlib.sha256(f"{course_seed}:{qid}:{key}".encode()).digest()
             tasks[key] = ProbeTask(key, check.probe.__name__, check.make_case.__name__,
-                                   tuple(check.needs), int.from_bytes(digest[:4], "little"))
+                                   tuple(check.needs), derived_seed(course_seed, qid, key, 4))
     return list(tasks.values())
 
 

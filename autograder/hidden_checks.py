@@ -25,6 +25,7 @@ from . import data, probes
 from .points import (BEST_MODEL_FULL, BEST_MODEL_ZERO, TRAINING, TRAINING_LEARNS,
                      TRAINING_LOSS_RATIO, TRAINING_THRESHOLD)
 from .scoring import PartialCredit
+from .seeds import derived_seed
 
 # ------------------------------------------------------------------------- judge helpers
 
@@ -755,18 +756,12 @@ def checks_for(qid):
     return found
 
 
-def case_seed(course_seed, qid, make_case):
-    """The seed of a case: same course seed, question and case function -> same case."""
-    text = f"{course_seed}:{qid}:{make_case.__name__}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
 def make_cases(qid, course_seed):
     """{make_case name: case} for every case function of `qid`'s checks."""
     cases = {}
     for check in checks_for(qid):
         name = check.make_case.__name__
         if name not in cases:
-            rng = np.random.default_rng(case_seed(course_seed, qid, check.make_case))
+            rng = np.random.default_rng(derived_seed(course_seed, qid, name))
             cases[name] = check.make_case(rng)
     return cases

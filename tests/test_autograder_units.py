@@ -85,6 +85,28 @@ def test_cases_are_fresh_per_course_seed_and_repeatable():
     assert a["x"].shape != c["x"].shape or not np.array_equal(a["x"], c["x"])
 
 
+
+def test_cases_and_probe_seeds_come_from_one_rule():
+    # autograder.seeds.derived_seed seeds both; the rule is pinned, so a refactor cannot
+    # silently give every student other inputs than a re-run expects.
+    import hashlib
+
+    from autograder.seeds import derived_seed
+
+    text = b"20240611:two_layer_net:tln_net_case"
+    assert derived_seed(20240611, "two_layer_net", "tln_net_case") == \
+        int.from_bytes(hashlib.sha256(text).digest()[:8], "little")
+    cases = hidden_checks.make_cases("two_layer_net", 20240611)
+    drawn = hidden_checks.tln_net_case(np.random.default_rng(
+        derived_seed(20240611, "two_layer_net", "tln_net_case")))
+    assert _fingerprint(cases["tln_net_case"]) == _fingerprint(drawn)
+    for task in grading.probe_tasks("two_layer_net", 20240611):
+        assert task.np_seed == derived_seed(20240611, "two_layer_net", task.key, 4) < 2 ** 32
+
+
+def _fingerprint(case):
+    return {k: np.asarray(v).tobytes() for k, v in case.items()}
+
 def test_decoupling_swaps_layers_without_touching_the_students_globals():
     from autograder.grading import reference_layers
 
