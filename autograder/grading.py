@@ -1,9 +1,11 @@
 """Grading one question: probe tasks, judging, and the in-process route.
 
-The sandboxed grader (autograder.engine) and the in-process route below share everything
-here: the cases (drawn from the same seeds), the probes, the decoupling, the conversion of
-probe outputs to plain data, the judges and the scoring. The only difference is where the
-probes run.
+The sandboxed grader (autograder.engine) and the in-process route below share all but the
+place where the probes run: the probe tasks (`probe_tasks`) and the cases
+(hidden_checks.make_cases), both seeded by autograder.seeds; the probe runner
+(worker_runtime.run_probe, which makes outputs plain data with fcnet.checking.plain) and
+the decoupling (probes.decoupled); the judging (`judge_question`) and the scoring
+(autograder.scoring).
 
 The in-process route runs student code in the calling process, next to the answer key:
 use it only on trusted code (the tests use it on the answer key). The otter-grader and

@@ -11,8 +11,9 @@ child). Nothing of the grader is on the worker's disk. The worker
 2. executes the target chapter's definitions one statement at a time (a failing statement
    is reported and skipped); `import_notebook("04_two_layer_net", ...)` inside them loads
    the same student's other chapters from the job;
-3. runs each probe and writes one result frame per case to its result channel: only plain
-   numbers, strings and arrays (JSON and an .npz written with allow_pickle=False).
+3. runs each probe (`run_probe`) and writes one result frame per task to its result
+   channel: only plain numbers, strings and numeric arrays (fcnet.checking.plain), as
+   JSON and an .npz.
 
 Frames, in order: "ready" (limits applied; from here on a failure is the student's code's
 doing), one "notes", one "result" per task, "done". The student's prints go to stderr,
@@ -21,7 +22,12 @@ which the grader caps. The grader cuts the frames by their length prefix as they
 decodes them with `decode_frame` and judges them; nothing a worker writes is trusted
 beyond being data.
 
-The grader imports this module too (for the frame format); `main()` runs only in a worker.
+The file is sent as source, so it imports only the standard library at the top, and numpy
+and fcnet inside functions (they are on the worker's path only after `_setup`). The grader
+imports its public names, so that each piece lives once: the frame format (encode_frame,
+decode_frame), the .npy header reader (read_npy_header, for best_model.npz too), the
+probe runner (run_probe, for the in-process route too) and the one-line texts of errors
+(describe_error, short_text). `main()` runs only in a worker.
 """
 import ast
 import importlib.machinery
