@@ -465,7 +465,6 @@ def run_probe(probes, task, ns, case, reference=None, chapter="", errors=BaseExc
     too; the in-process route lets Ctrl-C through).
     """
     import numpy as np
-    from fcnet.checking import plain
 
     missing = [n for n in task["needs"] if n not in ns]
     if missing:
@@ -474,6 +473,8 @@ def run_probe(probes, task, ns, case, reference=None, chapter="", errors=BaseExc
                 "message": f"{', '.join(missing)} is not defined{where}"}, {}
     np.random.seed(int(task.get("np_seed", 0)))
     try:
+        from fcnet.checking import plain  # here: the student's code may have broken it
+
         probe = getattr(probes, task["probe"])
         if reference is not None:
             with probes.decoupled(ns, reference) as view:
