@@ -9,13 +9,9 @@ the fresh ones (the student release reads the notebooks and public tests there).
 exception: the otter zip copies the `fcnet` package from `root`, its generated public
 tests included.
 
-To add a step, write a module with a `build(root, out)` function and add one line to
-STEPS below, as the otter zip's is:
-
-    Step("otter-zip", "course_build.otter_bundle:build", owns=("autograder/dist/otter/*.zip",)),
-
-The target is imported only when the step runs, so a slow or heavy step costs nothing to
-the others.
+To add a step, write its `build(root, out)` in a module of this package and add one line
+to STEPS below, like the others (`owns` lists the files it generates). The target is
+imported only when the step runs, so a slow or heavy step costs nothing to the others.
 """
 import importlib
 from dataclasses import dataclass

@@ -97,7 +97,7 @@ def test_cases_and_probe_seeds_come_from_one_rule():
     assert derived_seed(20240611, "two_layer_net", "tln_net_case") == \
         int.from_bytes(hashlib.sha256(text).digest()[:8], "little")
     cases = hidden_checks.make_cases("two_layer_net", 20240611)
-    drawn = hidden_checks.tln_net_case(np.random.default_rng(
+    drawn = hidden_checks.two_layer_net.tln_net_case(np.random.default_rng(
         derived_seed(20240611, "two_layer_net", "tln_net_case")))
     assert _fingerprint(cases["tln_net_case"]) == _fingerprint(drawn)
     for task in grading.probe_tasks("two_layer_net", 20240611):
