@@ -55,7 +55,8 @@ INSTRUCTOR_DIR = Path("_build/instructor")
 CACHE_DIR = Path("_build/.jupyter_cache")
 # What the figure and excerpt cells compute with: a change to any empties the cache.
 FIGURE_INPUTS = ("book/figures.py", "book/course_runs.py", "book/diagrams.py",
-                 "book/excerpts.py", "course_build/answers.py", "solutions/answer_key",
+                 "book/excerpts.py", "book/worked_mistakes.py", "course_build/answers.py",
+                 "solutions/answer_key",
                  "exercises/fcnet")
 
 

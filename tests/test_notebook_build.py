@@ -359,7 +359,11 @@ def test_public_test_files_run_the_checks_through_otter(tmp_path):
     test_file.run({"affine_forward": stub})
     assert not test_file.passed_all and "NOT IMPLEMENTED" in test_file.summary()
 
+    # A mistake the diagnosis recognises is named; any other wrong answer gets the hint.
     test_file.run({"affine_forward": lambda x, w, b: (x.reshape(2, -1) @ w, None)})
+    assert not test_file.passed_all and "Diagnosis: Your output is exactly the right one " \
+        "minus b" in test_file.summary()
+    test_file.run({"affine_forward": lambda x, w, b: (2 * x.reshape(2, -1) @ w + b, None)})
     assert not test_file.passed_all and "Hint:" in test_file.summary()
 
     test_file.run({})
