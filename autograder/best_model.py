@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 
 from .points import BEST_MODEL_MAX_HIDDEN
+from .worker_runtime import read_npy_header
 
 MAX_FILE_BYTES = 256 * 2 ** 20
 INPUT_DIM, NUM_CLASSES = 3 * 32 * 32, 10
@@ -24,15 +25,6 @@ class InvalidModel(ValueError):
 def _expected_shapes(hidden):
     return {"W1": (INPUT_DIM, hidden), "b1": (hidden,), "W2": (hidden, NUM_CLASSES),
             "b2": (NUM_CLASSES,)}
-
-
-def _header(member):
-    version = np.lib.format.read_magic(member)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(member)
-    if version == (2, 0):
-        return np.lib.format.read_array_header_2_0(member)
-    raise InvalidModel(f"unsupported .npy format version {version}")
 
 
 def load_params(data):
@@ -53,9 +45,7 @@ def load_params(data):
         for key in KEYS:
             try:
                 with archive.open(members[key]) as member:
-                    headers[key] = _header(member)
-            except InvalidModel:
-                raise
+                    headers[key] = read_npy_header(member)
             except Exception as err:
                 raise InvalidModel(f"{key} is not a readable array ({err})") from None
         w1_shape = headers["W1"][0]

@@ -200,6 +200,8 @@ def _fail(message):
 
 
 def main(argv=None):
+    """Run the command line; return the exit status (0: done, 1: grades written but a
+    later step failed, 2: misuse)."""
     args = build_parser().parse_args(argv)
     command = {"grade": _grade, "report": _report, "similarity": _similarity,
                "export": _export}[args.command]
@@ -207,37 +209,61 @@ def main(argv=None):
 
 
 def _grade(args):
+    """Check the options, grade, then write the class report (and, if asked, the
+    similarity screening and the LMS export)."""
+    from .submissions import UsageError
+
+    try:
+        questions = _checked_arguments(args)
+    except UsageError as err:
+        return _fail(str(err))
+    status = _run_grading(args, questions)
+    if status:
+        return status
+    return _class_outputs(args, args.out)
+
+
+def _checked_arguments(args):
+    """The question ids to grade, after checking the options and folders (and creating
+    --out); UsageError with the reason for a bad one."""
     from .submissions import UsageError
 
     if args.workers < 1:
-        return _fail("--workers must be at least 1")
+        raise UsageError("--workers must be at least 1")
     if not args.timeout > 0:
-        return _fail("--timeout must be a positive number of seconds")
+        raise UsageError("--timeout must be a positive number of seconds")
     if args.memory < 256:
-        return _fail("--memory must be at least 256 MB")
+        raise UsageError("--memory must be at least 256 MB")
     if _check_class_options(args):
-        return _fail(_check_class_options(args))
+        raise UsageError(_check_class_options(args))
     questions = QUESTION_IDS
     if args.questions:
         questions = tuple(q.strip() for q in args.questions.split(",") if q.strip())
         unknown = [q for q in questions if q not in QUESTION_IDS]
         if unknown:
-            return _fail(f"unknown question id(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(QUESTION_IDS)}")
+            raise UsageError(f"unknown question id(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(QUESTION_IDS)}")
     submissions, out = args.submissions, args.out
     if not submissions.is_dir():
-        return _fail(f"submissions folder {submissions} does not exist or is not a folder")
+        raise UsageError(f"submissions folder {submissions} does not exist or is not a folder")
     if out.exists() and not out.is_dir():
-        return _fail(f"--out {out} exists and is not a folder")
+        raise UsageError(f"--out {out} exists and is not a folder")
     if _inside(out, submissions):
-        return _fail("--out must not be inside SUBMISSIONS (it would be graded as a student)")
+        raise UsageError("--out must not be inside SUBMISSIONS (it would be graded as a "
+                         "student)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        return _fail(f"cannot create --out {out}: {err.strerror}")
+        raise UsageError(f"cannot create --out {out}: {err.strerror}") from None
+    return questions
 
+
+def _run_grading(args, questions):
+    """Open the sandbox, make sure CIFAR-10 is there when needed, grade; 0 when the
+    grades are written, else the exit status."""
     from . import data, engine
     from .sandbox import SandboxUnavailable, open_sandbox
+    from .submissions import UsageError
 
     try:
         sandbox = open_sandbox("process" if args.no_sandbox else "bubblewrap", args.memory)
@@ -257,7 +283,8 @@ def _grade(args):
                                    questions=questions, sandbox=sandbox,
                                    progress=not args.no_progress)
         try:
-            outcome = engine.grade(submissions, out, settings, announce=lambda line: None)
+            outcome = engine.grade(args.submissions, args.out, settings,
+                                   announce=lambda line: None)
         except UsageError as err:
             return _fail(str(err))
     finally:
@@ -265,8 +292,14 @@ def _grade(args):
     for problem in outcome.internal_errors:
         print(f"autograder: warning: {problem}", file=sys.stderr)
     count = len(outcome.grades)
+    out = args.out
     print(f"graded {count} submission{'s' if count != 1 else ''}: {out / 'grades.csv'}, "
           f"{out / 'grades.json'}, {out / 'feedback'}/")
+    return 0
+
+
+def _class_outputs(args, out):
+    """The class report, and the screening and export when asked; the exit status."""
     try:  # the grades and feedback are written: a failure below must not hide them
         if args.similarity and _similarity(args, out=out, report=False):
             return 2

@@ -1,9 +1,10 @@
 """The CIFAR-10 data the grader controls: the training subset and the held-out images.
 
-Loaded once per grading process, from the archive fcnet's loader finds (CIFAR10_ARCHIVE
-and CIFAR10_MD5, else the official download). Images are centred exactly as
-`fcnet.data_utils.get_CIFAR10_data()` centres them with its defaults: minus the mean of the
-first 49,000 training images. That is what a student's best_model.npz was trained on.
+Loaded once per grading process by fcnet's own loader (`fcnet.data_utils`: the archive
+CIFAR10_ARCHIVE and CIFAR10_MD5 name, else the official download). Images are centred as
+`fcnet.data_utils.get_CIFAR10_data()` centres them with its defaults: minus its
+`mean_image` of the first 49,000 training images. That is what a student's best_model.npz
+was trained on.
 
 Splits (positions in the archive's order):
 - training subset given to the worker: training images [0, num_train)
@@ -12,7 +13,6 @@ Splits (positions in the archive's order):
 - best_model: the 10,000 test images (float32, stored once)
 """
 import threading
-from pathlib import Path
 
 import numpy as np
 
@@ -28,24 +28,18 @@ class DataUnavailable(RuntimeError):
 
 
 def _raw():
-    """(Xtr (50000, 3, 32, 32) uint8, ytr, Xte (10000, 3, 32, 32) uint8, yte, mean image)."""
+    """(Xtr (50000, 3, 32, 32) uint8, ytr, Xte (10000, 3, 32, 32) uint8, yte, mean image),
+    read by fcnet.data_utils (read-only arrays) once per grading process."""
     with _lock:
         if "raw" not in _cache:
             from fcnet import data_utils
 
             try:
-                root = Path(data_utils.cifar10_dir(progress=False))
-                batches = [data_utils.load_CIFAR_batch(root / name, dtype=np.uint8)
-                           for name in data_utils.TRAIN_BATCHES]
-                test = data_utils.load_CIFAR_batch(root / data_utils.TEST_BATCH, dtype=np.uint8)
+                root = data_utils.cifar10_dir(progress=False)
+                Xtr, ytr, Xte, yte = data_utils.load_CIFAR10_raw(root)
             except Exception as err:
                 raise DataUnavailable(f"CIFAR-10 could not be loaded ({err})") from err
-            # load_CIFAR_batch gives (N, 32, 32, 3); the course's data is channels first.
-            Xtr = np.concatenate([x for x, _ in batches]).transpose(0, 3, 1, 2)
-            ytr = np.concatenate([y for _, y in batches])
-            Xte, yte = test[0].transpose(0, 3, 1, 2), test[1]
-            mean = Xtr[:NUM_MEAN].mean(axis=0, dtype=np.float64)
-            _cache["raw"] = (Xtr, ytr, Xte, yte, mean)
+            _cache["raw"] = (Xtr, ytr, Xte, yte, data_utils.mean_image(Xtr[:NUM_MEAN]))
         return _cache["raw"]
 
 

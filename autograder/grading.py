@@ -1,9 +1,11 @@
 """Grading one question: probe tasks, judging, and the in-process route.
 
-The sandboxed grader (autograder.engine) and the in-process route below share everything
-here: the cases (drawn from the same seeds), the probes, the decoupling, the conversion of
-probe outputs to plain data, the judges and the scoring. The only difference is where the
-probes run.
+The sandboxed grader (autograder.engine) and the in-process route below share all but the
+place where the probes run: the probe tasks (`probe_tasks`) and the cases
+(hidden_checks.make_cases), both seeded by autograder.seeds; the probe runner
+(worker_runtime.run_probe, which makes outputs plain data with fcnet.checking.plain) and
+the decoupling (probes.decoupled); the judging (`judge_question`) and the scoring
+(autograder.scoring).
 
 The in-process route runs student code in the calling process, next to the answer key:
 use it only on trusted code (the tests use it on the answer key). The otter-grader and
@@ -18,7 +20,6 @@ nbgrader bundles do not: they grade through the sandboxed engine (autograder.lms
 "best_model" pass `best_model_path="best_model.npz"` instead; "training" needs CIFAR-10
 (CIFAR10_ARCHIVE) and takes a few seconds.
 """
-import hashlib
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +30,9 @@ from . import hidden_checks, probes
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
+from .seeds import derived_seed
 from .submissions import MODEL_FILE
-from .worker_runtime import _plain
+from .worker_runtime import run_probe
 
 # Questions whose student code runs on top of the answer key's layers.
 DECOUPLED = frozenset({"two_layer_net", "training"})
@@ -64,9 +66,8 @@ def probe_tasks(qid, course_seed=COURSE_SEED):
     for check in hidden_checks.checks_for(qid):
         key = task_key(check)
         if key not in tasks:
-            digest = hashlib.sha256(f"{course_seed}:{qid}:{key}".encode()).digest()
             tasks[key] = ProbeTask(key, check.probe.__name__, check.make_case.__name__,
-                                   tuple(check.needs), int.from_bytes(digest[:4], "little"))
+                                   tuple(check.needs), derived_seed(course_seed, qid, key, 4))
     return list(tasks.values())
 
 
@@ -124,27 +125,15 @@ def probes_source():
 # ----------------------------------------------------------------------------- in process
 
 def run_probe_in_process(task, ns, case, reference=None):
-    """Run one probe task here, exactly as a worker would; return a ProbeResult."""
-    missing = [name for name in task.needs if name not in ns]
-    if missing:
-        return ProbeResult("missing", f"{', '.join(missing)} is not defined")
+    """Run one probe task here with the workers' own runner; return a ProbeResult."""
     state = np.random.get_state()
-    np.random.seed(task.np_seed)
     try:
-        probe = getattr(probes, task.probe)
-        if reference is not None:
-            with probes.decoupled(ns, reference) as view:
-                outputs = probe(view, case)
-        else:
-            outputs = probe(ns, case)
-        scalars, arrays = _plain(outputs, np)
-    except NotImplementedError as err:
-        return ProbeResult("not implemented", str(err) or "still raises NotImplementedError")
-    except (Exception, SystemExit) as err:
-        return ProbeResult("error", _describe(err))
+        fields, arrays = run_probe(probes, vars(task), ns, case, reference,
+                                   errors=(Exception, SystemExit))
     finally:
         np.random.set_state(state)
-    return ProbeResult("ok", outputs={**scalars, **arrays})
+    return ProbeResult(fields["status"], fields.get("message", ""),
+                       {**fields.get("scalars", {}), **arrays})
 
 
 # The note a graded best_model.npz gets: its measured accuracy, for the student and for
@@ -189,8 +178,3 @@ def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None
     results = {task.key: run_probe_in_process(task, ns, cases[task.case], reference)
                for task in probe_tasks(qid, course_seed)}
     return judge_question(qid, cases, results)
-
-
-def _describe(err, limit=500):
-    text = " ".join(f"{type(err).__name__}: {err}".split())
-    return text if len(text) <= limit else text[:limit] + "..."

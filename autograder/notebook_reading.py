@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 import nbformat
 
 from fcnet.chapters import CHAPTERS
+from fcnet.inline_answers import chosen_letters
 from fcnet.notebook_import import extract_definitions
+
+from .worker_runtime import describe_error
 
 MAX_CELL_CHARS = 2 ** 20
 MAX_JSON_CONTAINERS = 10 ** 6   # objects and arrays in one notebook (each costs ~100 bytes)
@@ -169,18 +172,10 @@ def _inline_answers(stem, cells):
                     items = ast.literal_eval(value.args[0]) if value.args else ()
                 else:
                     items = ast.literal_eval(value)
-                if isinstance(items, str):
-                    items = items.replace(",", " ").split()
-                answer = sorted({str(item) for item in items}) if items is not None else None
+                answer = chosen_letters(items) or None
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 continue
             found[node.targets[0].id] = answer
     lines = [f"{qid} = {{{', '.join(map(repr, answer))}}}" if answer else f"{qid} = None"
              for qid, answer in found.items()]
     return "\n".join(["", *lines, ""]) if lines else ""
-
-
-def describe_error(err, limit=200):
-    """One line naming the exception, short enough for a feedback note."""
-    text = " ".join(f"{type(err).__name__}: {err}".split())
-    return text if len(text) <= limit else text[:limit] + "..."

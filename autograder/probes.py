@@ -15,6 +15,8 @@ import types
 
 import numpy as np
 
+from fcnet.inline_answers import chosen_letters
+
 # The layer names a TwoLayerNet calls. When two_layer_net and training are graded, these
 # names resolve to the answer key's layers (decoupled grading), wherever the student's
 # class looks them up.
@@ -377,13 +379,7 @@ def training_probe(ns, case):
 
 def inline_probe(ns, case):
     """The chosen option letters, as one sorted string ("" when the answer is empty)."""
-    qid = str(case["qid"])
-    answer = ns[qid]
-    if answer is None:
-        return {"letters": "", "answered": False}
-    if isinstance(answer, str):
-        answer = answer.replace(",", " ").split()
-    letters = sorted({str(a).strip().upper() for a in answer})
+    letters = chosen_letters(ns[str(case["qid"])])
     return {"letters": "".join(letters)[:64], "answered": bool(letters)}
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from fcnet.checking import CheckFailed
 
 from .points import QUESTION_POINTS
+from .worker_runtime import short_text
 
 
 class PartialCredit(CheckFailed):
@@ -76,7 +77,7 @@ def judge_outcome(check, case, outputs):
     except Exception as err:  # malformed outputs (e.g. a missing key): the student's failure
         return CheckOutcome(**base, status=FAILED,
                             message=f"the result could not be checked ({type(err).__name__}: "
-                                    f"{_short(err)})", **_advice(check, case, outputs))
+                                    f"{short_text(err, 300)})", **_advice(check, case, outputs))
     return CheckOutcome(**base, status=PASSED, fraction=1.0)
 
 
@@ -135,8 +136,3 @@ def apply_requirements(outcomes):
                                       + "; ".join(missing))
         counted.append(outcome)
     return counted
-
-
-def _short(err, limit=300):
-    text = " ".join(str(err).split())
-    return text if len(text) <= limit else text[:limit] + "..."

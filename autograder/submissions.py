@@ -26,7 +26,8 @@ from fcnet.chapter_files import (CHECKPOINT_FOLDER, MODEL_FILE, Candidate, check
 from fcnet.chapters import CHAPTERS
 
 from .layouts import LayoutError, find_submissions
-from .notebook_reading import Chapter, describe_error, read_chapter
+from .notebook_reading import Chapter, read_chapter
+from .worker_runtime import describe_error
 
 MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
 MAX_MODEL_BYTES = 256 * 2 ** 20

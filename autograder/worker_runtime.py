@@ -11,8 +11,9 @@ child). Nothing of the grader is on the worker's disk. The worker
 2. executes the target chapter's definitions one statement at a time (a failing statement
    is reported and skipped); `import_notebook("04_two_layer_net", ...)` inside them loads
    the same student's other chapters from the job;
-3. runs each probe and writes one result frame per case to its result channel: only plain
-   numbers, strings and arrays (JSON and an .npz written with allow_pickle=False).
+3. runs each probe (`run_probe`) and writes one result frame per task to its result
+   channel: only plain numbers, strings and numeric arrays (fcnet.checking.plain), as
+   JSON and an .npz.
 
 Frames, in order: "ready" (limits applied; from here on a failure is the student's code's
 doing), one "notes", one "result" per task, "done". The student's prints go to stderr,
@@ -21,7 +22,12 @@ which the grader caps. The grader cuts the frames by their length prefix as they
 decodes them with `decode_frame` and judges them; nothing a worker writes is trusted
 beyond being data.
 
-The grader imports this module too (for the frame format); `main()` runs only in a worker.
+The file is sent as source, so it imports only the standard library at the top, and numpy
+and fcnet inside functions (they are on the worker's path only after `_setup`). The grader
+imports its public names, so that each piece lives once: the frame format (encode_frame,
+decode_frame), the .npy header reader (read_npy_header, for best_model.npz too), the
+probe runner (run_probe, for the in-process route too) and the one-line texts of errors
+(describe_error, short_text). `main()` runs only in a worker.
 """
 import ast
 import importlib.machinery
@@ -88,13 +94,7 @@ def decode_frame(body, max_arrays_bytes=256 * 2 ** 20, max_arrays=1000):
             raise ValueError("too many arrays")
         for member in members:
             with archive.open(member) as stream:
-                version = np.lib.format.read_magic(stream)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-                else:
-                    raise ValueError(f"unsupported .npy version {version}")
+                shape, _, dtype = read_npy_header(stream)
             if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
                 raise ValueError(f"array {member.filename!r} has dtype {dtype}")
             total += int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -107,16 +107,22 @@ def decode_frame(body, max_arrays_bytes=256 * 2 ** 20, max_arrays=1000):
     return header, arrays
 
 
-def split_frames(data):
-    """Split a byte string into frame bodies; a truncated tail is dropped."""
-    frames, pos = [], 0
-    while pos + 8 <= len(data):
-        (n,) = _LENGTH.unpack_from(data, pos)
-        if pos + 8 + n > len(data):
-            break
-        frames.append(data[pos + 8:pos + 8 + n])
-        pos += 8 + n
-    return frames
+def read_npy_header(stream):
+    """(shape, fortran_order, dtype) of the .npy file at the start of `stream`, read by
+    numpy.lib.format before any of its data: the grader checks them before allocating.
+
+    Used for every .npy the grader receives from a student: result frames (decode_frame)
+    and best_model.npz (autograder/best_model.py). ValueError for a format version other
+    than 1.0 and 2.0 (3.0 only adds text field names, which no numeric array needs).
+    """
+    import numpy as np
+
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream)
+    raise ValueError(f"unsupported .npy format version {version}")
 
 
 def _read_frame(stream):
@@ -197,13 +203,15 @@ class _InertFinder:
 
 # ------------------------------------------------------------------------- student code
 
-def _short(text, limit=MAX_MESSAGE):
+def short_text(text, limit=MAX_MESSAGE):
+    """`text` on one line, cut to `limit` characters (then "..." is added)."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _describe(err):
-    return _short(f"{type(err).__name__}: {err}")
+def describe_error(err, limit=MAX_MESSAGE):
+    """One line naming the exception and its message, for a note or a check's message."""
+    return short_text(f"{type(err).__name__}: {err}", limit)
 
 
 class _Chapters:
@@ -269,7 +277,7 @@ def run_definitions(source, namespace, filename, notes):
     try:
         tree = ast.parse(source, filename)
     except SyntaxError as err:  # the extractor parsed each cell, so this is rare
-        notes.add(f"{filename}: the definitions could not be parsed ({_describe(err)})",
+        notes.add(f"{filename}: the definitions could not be parsed ({describe_error(err)})",
                   filename, 0, err)
         return
     lines = source.splitlines()
@@ -279,8 +287,8 @@ def run_definitions(source, namespace, filename, notes):
             exec(code, namespace)
         except BaseException as err:  # SystemExit and KeyboardInterrupt too: keep going
             first = lines[node.lineno - 1].strip() if node.lineno <= len(lines) else ""
-            notes.add(f"{filename}: `{_short(first, 80)}` failed and was skipped "
-                      f"({_describe(err)})", filename, node.lineno, err)
+            notes.add(f"{filename}: `{short_text(first, 80)}` failed and was skipped "
+                      f"({describe_error(err)})", filename, node.lineno, err)
 
 
 def _install_notebook_import(chapters):
@@ -424,7 +432,7 @@ def _load_target(sources, target):
         ns = chapters.load(target).__dict__
     except Exception as err:
         ns = {}
-        notes.add(f"{target}.ipynb could not be loaded ({_describe(err)})",
+        notes.add(f"{target}.ipynb could not be loaded ({describe_error(err)})",
                   f"{target}.ipynb", 0, err)
     return ns, notes.frame()
 
@@ -436,45 +444,49 @@ def _run_task(task, arrays, ns, probes, reference, target, np):
         case[name] = arrays[f"{task['case']}/{name}"]
     for name, path in task.get("shared", {}).items():  # large inputs: read-only, mapped
         case[name] = np.load(path, mmap_mode="r", allow_pickle=False)
-    header = {"kind": "result", "key": task["key"]}
+    fields, out_arrays = run_probe(probes, task, ns, case, reference, chapter=target)
+    if fields["status"] == "ok":
+        fields["arrays"] = sorted(out_arrays)
+    return {"kind": "result", "key": task["key"], **fields}, out_arrays or None
+
+
+def run_probe(probes, task, ns, case, reference=None, chapter="", errors=BaseException):
+    """Run one probe on the student's definitions `ns`: (fields, arrays). The one probe
+    runner of every route: the worker calls it, and so does the grader's in-process
+    route (autograder.grading).
+
+    `task` names the probe, a function of the module `probes` ("probe"), the names it
+    reads from `ns` ("needs") and the seed np.random gets first ("np_seed"). With
+    `reference` (the answer key's layers) the probe runs on `probes.decoupled(ns,
+    reference)`. Its outputs become plain data by fcnet.checking.plain, split into
+    `fields["scalars"]` and `arrays`. `fields["status"]` is "ok", "missing", "not
+    implemented" or "error" (with a "message"); an exception in `errors` raised by the
+    student's code becomes a status (the worker counts SystemExit and KeyboardInterrupt
+    too; the in-process route lets Ctrl-C through).
+    """
+    import numpy as np
+
     missing = [n for n in task["needs"] if n not in ns]
     if missing:
-        return {**header, "status": "missing", "missing": missing,
-                "message": f"{', '.join(missing)} is not defined in {target}.ipynb"}, None
+        where = f" in {chapter}.ipynb" if chapter else ""
+        return {"status": "missing", "missing": missing,
+                "message": f"{', '.join(missing)} is not defined{where}"}, {}
     np.random.seed(int(task.get("np_seed", 0)))
     try:
+        from fcnet.checking import plain  # here: the student's code may have broken it
+
         probe = getattr(probes, task["probe"])
         if reference is not None:
             with probes.decoupled(ns, reference) as view:
-                outputs = probe(view, case)
+                outputs = plain(probe(view, case))
         else:
-            outputs = probe(ns, case)
-        scalars, out_arrays = _plain(outputs, np)
+            outputs = plain(probe(ns, case))
     except NotImplementedError as err:
-        return {**header, "status": "not implemented",
-                "message": _short(str(err) or "still raises NotImplementedError")}, None
-    except BaseException as err:  # the student's code raised (SystemExit included)
-        return {**header, "status": "error", "error": type(err).__name__[:100],
-                "message": _describe(err)}, None
-    return {**header, "status": "ok", "scalars": scalars, "arrays": sorted(out_arrays)}, \
-        out_arrays
-
-
-def _plain(outputs, np):
-    """Split a probe's outputs into JSON scalars and plain numeric ndarrays."""
-    if not isinstance(outputs, dict):
-        raise TypeError("the probe did not return a dict")
-    scalars, arrays = {}, {}
-    for key, value in outputs.items():
-        key = str(key)
-        if value is None or type(value) in (bool, int, float, str):
-            scalars[key] = value
-        elif isinstance(value, (bool, int, float, str)):  # subclasses: back to built-ins
-            base = next(t for t in (bool, int, float, str) if isinstance(value, t))
-            scalars[key] = base(value)
-        else:
-            array = np.array(value, copy=True, subok=False)
-            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-                raise TypeError(f"{key} is not numeric (got {type(value).__name__})")
-            arrays[key] = array
-    return scalars, arrays
+        return {"status": "not implemented",
+                "message": short_text(str(err) or "still raises NotImplementedError")}, {}
+    except errors as err:  # the student's code raised
+        return {"status": "error", "error": type(err).__name__[:100],
+                "message": describe_error(err)}, {}
+    arrays = {k: v for k, v in outputs.items() if isinstance(v, np.ndarray)}
+    return {"status": "ok", "scalars": {k: v for k, v in outputs.items() if k not in arrays}}, \
+        arrays

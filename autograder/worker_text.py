@@ -14,6 +14,8 @@ writes the words:
 import builtins
 import re
 
+from .worker_runtime import short_text
+
 # Exception types the feedback may name: Python's own and numpy's. Any other class
 # name (a student can define one named after anything) becomes a generic phrase.
 KNOWN_ERRORS = frozenset(
@@ -76,8 +78,7 @@ class FixedTexts:
             if line == 0:
                 notes.append(f"{filename} could not be loaded ({name})")
                 continue
-            first = " ".join(lines[line - 1].split())
-            first = first if len(first) <= 80 else first[:80] + "..."
+            first = short_text(lines[line - 1], 80)  # as the worker quotes it
             notes.append(f"{filename}: `{first}` failed and was skipped ({name})")
         return list(dict.fromkeys(notes))
 

@@ -4,8 +4,10 @@ A step is a function `build(root, out) -> list of paths` that reads the hand-wri
 sources under `root` (the repository), writes its generated files under `out`, and returns
 the paths it wrote, relative to `out`. A normal build passes out=root; `--check` passes a
 temporary folder and compares what would be written with what is committed.
-Steps read the outputs of earlier steps from `out`, never from `root`, so a check run sees
-the fresh ones.
+A step that reads the outputs of an earlier one reads them from `out`, so a check run sees
+the fresh ones (the student release reads the notebooks and public tests there). One
+exception: the otter zip copies the `fcnet` package from `root`, its generated public
+tests included.
 
 To add a step, write its `build(root, out)` in a module of this package and add one line
 to STEPS below, like the others (`owns` lists the files it generates). The target is

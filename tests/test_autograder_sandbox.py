@@ -187,6 +187,14 @@ def affine_forward(x, w, b):
     return np.zeros((x.shape[0], w.shape[1])).view(Agreeable), None
 '''
 
+# The worker makes outputs plain with fcnet.checking.plain, which the student's code can
+# replace: whatever then reaches the frame, the grader decodes only numeric arrays.
+PATCHED_PLAIN = ALWAYS_TRUE.replace("def affine_forward(x, w, b):\n", """\
+def affine_forward(x, w, b):
+    import fcnet.checking
+    fcnet.checking.plain = lambda outputs: {str(k): v for k, v in outputs.items()}
+""")
+
 FORGE = '''
 def affine_forward(x, w, b):
     import io, json, os, struct
@@ -406,6 +414,7 @@ def graded(sandbox, listener, tmp_path_factory):
         "monkeypatch_baseline": _cheat_affine(MONKEYPATCH_BASELINE),
         "always_true_array": _cheat_affine(ALWAYS_TRUE),
         "always_true_baseline": _cheat_affine(MONKEYPATCH_BASELINE),
+        "patched_plain": _cheat_affine(PATCHED_PLAIN),
         "forge_results": _cheat_affine(FORGE.replace("OUT_DIR", repr(str(out)))),
         "background_process": _cheat_affine(BACKGROUND),
         "network": _cheat_affine(NETWORK.replace("LISTENER_PORT", str(port))),
@@ -517,6 +526,12 @@ def test_an_always_true_array_gains_nothing(graded):
         QUESTION_POINTS["affine_forward"]
 
 
+def test_replacing_the_plain_data_rule_gains_nothing(graded):
+    points, _, _ = graded
+    assert "fcnet.checking.plain = " in PATCHED_PLAIN
+    assert _cheat(points, "patched_plain") == _cheat(points, "always_true_baseline")
+
+
 def test_forged_results_gain_nothing(graded):
     points, outcome, out = graded
     assert _cheat(points, "forge_results")["affine_forward"] == 0
@@ -556,8 +571,8 @@ def test_no_network_from_a_worker(graded, listener, sandbox):
 
 def test_cheats_cost_nothing_elsewhere(graded):
     points, _, _ = graded
-    for name in ("read_answer_key", "monkeypatch", "always_true_array", "forge_results",
-                 "background_process", "network"):
+    for name in ("read_answer_key", "monkeypatch", "always_true_array", "patched_plain",
+                 "forge_results", "background_process", "network"):
         got = _cheat(points, name)
         assert {q: p for q, p in got.items() if q != "affine_forward"} == \
             {q: p for q, p in FULL.items() if q != "affine_forward"}, name

@@ -85,6 +85,28 @@ def test_cases_are_fresh_per_course_seed_and_repeatable():
     assert a["x"].shape != c["x"].shape or not np.array_equal(a["x"], c["x"])
 
 
+
+def test_cases_and_probe_seeds_come_from_one_rule():
+    # autograder.seeds.derived_seed seeds both; the rule is pinned, so a refactor cannot
+    # silently give every student other inputs than a re-run expects.
+    import hashlib
+
+    from autograder.seeds import derived_seed
+
+    text = b"20240611:two_layer_net:tln_net_case"
+    assert derived_seed(20240611, "two_layer_net", "tln_net_case") == \
+        int.from_bytes(hashlib.sha256(text).digest()[:8], "little")
+    cases = hidden_checks.make_cases("two_layer_net", 20240611)
+    drawn = hidden_checks.two_layer_net.tln_net_case(np.random.default_rng(
+        derived_seed(20240611, "two_layer_net", "tln_net_case")))
+    assert _fingerprint(cases["tln_net_case"]) == _fingerprint(drawn)
+    for task in grading.probe_tasks("two_layer_net", 20240611):
+        assert task.np_seed == derived_seed(20240611, "two_layer_net", task.key, 4) < 2 ** 32
+
+
+def _fingerprint(case):
+    return {k: np.asarray(v).tobytes() for k, v in case.items()}
+
 def test_decoupling_swaps_layers_without_touching_the_students_globals():
     from autograder.grading import reference_layers
 
@@ -167,6 +189,36 @@ def test_a_huge_declared_shape_is_refused_before_reading():
         best_model.load_params(buffer.getvalue())
 
 
+
+def _npy(array, version):
+    out = io.BytesIO()
+    np.lib.format.write_array(out, array, version=version)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_both_npy_readers_take_numpys_formats_and_refuse_others(version):
+    # worker_runtime.read_npy_header (numpy.lib.format) reads every .npy from a student:
+    # best_model.npz and the result frames alike.
+    import zipfile
+
+    from autograder.worker_runtime import decode_frame
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for key, value in _params().items():
+            archive.writestr(f"{key}.npy", _npy(value, version))
+    text = json.dumps({"kind": "result"}).encode()
+    frame = len(text).to_bytes(8, "little") + text + buffer.getvalue()
+    if version == (3, 0):
+        with pytest.raises(best_model.InvalidModel, match="unsupported .npy format"):
+            best_model.load_params(buffer.getvalue())
+        with pytest.raises(ValueError, match="unsupported .npy format"):
+            decode_frame(frame)
+    else:
+        assert best_model.load_params(buffer.getvalue())["W1"].shape == (3072, 7)
+        assert decode_frame(frame)[1]["W2"].tolist() == _params()["W2"].tolist()
+
 def test_not_an_npz_is_refused():
     with pytest.raises(best_model.InvalidModel, match="not an .npz"):
         best_model.load_params(b"hello")
@@ -193,6 +245,33 @@ def test_inline_answers_written_as_set_calls_are_kept():
     namespace = {}
     exec(chapter.code, namespace)
     assert namespace["inline_q1"] == {"A", "C"}
+
+
+
+@pytest.mark.parametrize("written", ["set(['c', ' A'])", "'A, c'", "('C', 'A', 'a')",
+                                     "['a', 'c']"])
+def test_an_inline_answer_reads_alike_on_every_route(written):
+    # One reader (fcnet.inline_answers.chosen_letters) behind the notebook reading, the
+    # hidden probe and the public check: the same letters and the same points everywhere.
+    from fcnet.public_checks import checks_for as public_checks_for
+
+    from answer_key import inline_questions
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("inline_q1 = set()  # YOUR ANSWER HERE"),
+        nbformat.v4.new_code_cell(f"inline_q1 = {written}")])
+    namespace = {}
+    exec(read_chapter("02_relu", nbformat.writes(nb).encode()).code, namespace)
+    assert namespace["inline_q1"] == {"A", "C"}
+    typed = {"inline_q1": eval(written)}
+    assert probes.inline_probe(typed, {"qid": "inline_q1"}) == \
+        probes.inline_probe(namespace, {"qid": "inline_q1"}) == \
+        {"letters": "AC", "answered": True}
+    assert grading.grade_in_process("inline_q1", typed).points == \
+        grading.grade_in_process("inline_q1", namespace).points
+    assert public_checks_for("inline_q1")[0].run(typed).passed
+    right = "".join(sorted(inline_questions.inline_q1))
+    assert (grading.grade_in_process("inline_q1", typed).points == 5) == (right == "AC")
 
 
 def test_only_definitions_are_kept():
@@ -283,6 +362,46 @@ def softmax_loss(x, y):
     assert statuses == {"loss": "passed", "gradient": "passed", "stable": "failed",
                         "input_unmodified": "passed"}
     assert result.points == round(10 * 5 / 7, 2)
+
+
+def test_one_probe_runner_and_one_plain_rule_on_every_route():
+    # The worker and the in-process route run probes with worker_runtime.run_probe, which
+    # turns outputs into plain data with fcnet.checking.plain, as grader.check does.
+    from types import SimpleNamespace
+
+    from fcnet.checking import plain
+
+    from autograder.worker_runtime import run_probe
+
+    class Sneaky(float):
+        pass
+
+    fake = SimpleNamespace(
+        text=lambda ns, case: {"a": np.array(["A", "B"])},
+        objects=lambda ns, case: {"a": np.array([object()])},
+        good=lambda ns, case: {"a": np.arange(3).view(np.matrix), "f": Sneaky(1.5),
+                               "ok": True, "none": None})
+    task = {"probe": "", "needs": (), "np_seed": 0}
+    for name in ("text", "objects"):
+        fields, arrays = run_probe(fake, {**task, "probe": name}, {}, {})
+        assert fields["status"] == "error" and "not numeric" in fields["message"]
+        with pytest.raises(TypeError, match="not numeric"):
+            plain(getattr(fake, name)({}, {}))
+    fields, arrays = run_probe(fake, {**task, "probe": "good"}, {}, {})
+    assert fields == {"status": "ok", "scalars": {"f": 1.5, "ok": True, "none": None}}
+    assert type(fields["scalars"]["f"]) is float and type(arrays["a"]) is np.ndarray
+    fields, _ = run_probe(fake, {**task, "needs": ("f",)}, {}, {}, chapter="03_losses")
+    assert fields["message"] == "f is not defined in 03_losses.ipynb"
+
+    def interrupted(ns, case):
+        raise KeyboardInterrupt
+
+    interrupting = SimpleNamespace(interrupted=interrupted)
+    fields, _ = run_probe(interrupting, {**task, "probe": "interrupted"}, {}, {})
+    assert fields["status"] == "error"  # in a worker: the student's doing
+    with pytest.raises(KeyboardInterrupt):  # in process: Ctrl-C still stops the grader
+        run_probe(interrupting, {**task, "probe": "interrupted"}, {}, {},
+                  errors=(Exception, SystemExit))
 
 
 # ----------------------------------------------------------------------------- worker text

@@ -505,6 +505,6 @@ def test_real_archive_downloaded_from_a_local_server(cifar10_archive, server, tm
     assert (cache / NAME).stat().st_size == Path(cifar10_archive).stat().st_size
     assert sorted(os.listdir(folder)) == sorted(["batches.meta", "readme.html",
                                                  *data_utils.REQUIRED_MEMBERS])
-    _, Ytr, _, Yte = data_utils._load_raw(folder)
+    _, Ytr, _, Yte = data_utils.load_CIFAR10_raw(folder)
     assert len(Ytr) == 50000 and len(Yte) == 10000
     assert_nothing_partial(cache)

@@ -5,7 +5,8 @@ inputs (shapes and values) in the grader; the probe (autograder/probes.py) runs 
 student's code on them, in a sandboxed worker; `judge(case, outputs)` compares in the
 grader with references computed there from `answer_key`, including numeric gradients.
 Checks of a question that share a make_case function share one case (and, with the same
-probe, one probe run): the case is seeded by the make_case function's name (case_seed).
+probe, one probe run): the case is seeded by the make_case function's name
+(autograder.seeds.derived_seed).
 
 Weights are shares of the question's points (autograder/points.py). `requires` names the
 value checks of the same case that must pass for a check to earn points (see
@@ -25,14 +26,13 @@ the order of the course:
     tuning.py             chapter 6: best_model
     inline_questions.py   inline_q1 (chapter 2), inline_q2 and inline_q3 (chapter 6)
 """
-import hashlib
-
 import numpy as np
 
+from ..seeds import derived_seed
 from . import affine_layer, inline_questions, losses, relu, solver, tuning, two_layer_net
 from .inline_questions import judge_inline
 
-__all__ = ["CHECKS", "checks_for", "case_seed", "make_cases", "judge_inline"]
+__all__ = ["CHECKS", "checks_for", "make_cases", "judge_inline"]
 
 CHECKS = [
     *affine_layer.CHECKS,
@@ -53,18 +53,12 @@ def checks_for(qid):
     return found
 
 
-def case_seed(course_seed, qid, make_case):
-    """The seed of a case: same course seed, question and case function -> same case."""
-    text = f"{course_seed}:{qid}:{make_case.__name__}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-
-
 def make_cases(qid, course_seed):
     """{make_case name: case} for every case function of `qid`'s checks."""
     cases = {}
     for check in checks_for(qid):
         name = check.make_case.__name__
         if name not in cases:
-            rng = np.random.default_rng(case_seed(course_seed, qid, check.make_case))
+            rng = np.random.default_rng(derived_seed(course_seed, qid, name))
             cases[name] = check.make_case(rng)
     return cases

@@ -1,9 +1,9 @@
 """The one supervisor loop: feed a worker its job, read what it sends within caps, stop it.
 
-Hand-written on purpose: no maintained library supervises an untrusted process tree with
-a wall-clock deadline, capped and framed output and a kill of everything it started
-without Docker (subprocess and selectors are the standard library's building blocks;
-this module puts them together). Every session (autograder/sandbox/sessions.py) runs
+Hand-written because no library provides it without Docker: none supervises an untrusted
+process tree with a wall-clock deadline, capped and framed output and a kill of everything
+it started (subprocess and selectors are the standard library's building blocks; this
+module puts them together). Every session (autograder/sandbox/sessions.py) runs
 its tasks through `supervise`; only the test "is the task over?" differs between them.
 
 Channels (all pipes, read as raw file descriptors):

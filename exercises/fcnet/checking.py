@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .diagnosis import Diagnosis, diagnose, diagnose_error
+from .gradient_check import rel_error
 
 
 class CheckFailed(AssertionError):
@@ -103,10 +104,13 @@ class CheckResult:
 
 
 def plain(outputs):
-    """Copy a probe's outputs into plain ndarrays and Python numbers.
+    """Copy a probe's outputs into plain data: None, Python bool, int, float and str, and
+    new ndarrays of numbers or booleans. Keys become strings.
 
     A subclass of ndarray, or any object pretending to be a number, cannot ride along:
-    what a judge sees is data, not the student's objects.
+    what a judge sees is data, not the student's objects. This is the one rule for every
+    route: `check.run` here, and the grader's probe runner (autograder/worker_runtime.py,
+    inside the sandbox and in process), whose result frames carry exactly these types.
     """
     if not isinstance(outputs, dict):
         raise TypeError("a probe must return a dict")
@@ -120,16 +124,10 @@ def plain(outputs):
             clean[str(key)] = base(value)
         else:
             array = np.array(value, copy=True, subok=False)
-            if array.dtype == object:
+            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
                 raise TypeError(f"output {key!r} is not numeric (got {type(value).__name__})")
             clean[str(key)] = array
     return clean
-
-
-def rel_error(x, y):
-    """Largest relative difference between two arrays, as in the course's notebooks."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
 def expect_shape(name, value, shape):

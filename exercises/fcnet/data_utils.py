@@ -322,10 +322,11 @@ def load_CIFAR_batch(filename, dtype=np.float64):
     return data.transpose(0, 2, 3, 1).astype(dtype), labels
 
 
-def _load_raw(root):
+def load_CIFAR10_raw(root):
     """All of CIFAR-10 as stored: (Xtr (50000, 3, 32, 32) uint8, Ytr (50000,),
-    Xte (10000, 3, 32, 32) uint8, Yte (10000,)). Kept for the last root read, since
-    tuning runs call get_CIFAR10_data again and again."""
+    Xte (10000, 3, 32, 32) uint8, Yte (10000,)), read-only. Kept for the last root read,
+    since tuning runs call get_CIFAR10_data again and again (and the grader reads its
+    images from here too)."""
     root = Path(root)
     key = (str(root.resolve()), [_mtime(root / m) for m in REQUIRED_MEMBERS])
     if _RAW_CACHE.get("key") != key:
@@ -359,9 +360,19 @@ def load_CIFAR10(root, dtype=np.float64):
     - Xte: test images, shape (10000, 32, 32, 3)
     - Yte: test labels, shape (10000,)
     """
-    Xtr, Ytr, Xte, Yte = _load_raw(root)
+    Xtr, Ytr, Xte, Yte = load_CIFAR10_raw(root)
     as_hwc = lambda X: X.transpose(0, 2, 3, 1).astype(dtype)  # noqa: E731
     return as_hwc(Xtr), Ytr.copy(), as_hwc(Xte), Yte.copy()
+
+
+def mean_image(X_train):
+    """The mean of the training images X_train (N, 3, 32, 32), in float64.
+
+    Sums of up to 50,000 bytes are exact in float64, so this is the mean of the images
+    in any float type. get_CIFAR10_data subtracts it from every split, and so does the
+    grader (autograder/data.py).
+    """
+    return X_train.mean(axis=0, dtype=np.float64)
 
 
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
@@ -394,7 +405,7 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(f"dtype must be a floating type such as np.float32, not {dtype}.")
 
-    Xtr, Ytr, Xte, Yte = _load_raw(root if root is not None else cifar10_dir())
+    Xtr, Ytr, Xte, Yte = load_CIFAR10_raw(root if root is not None else cifar10_dir())
     if num_training + num_validation > len(Xtr) or num_test > len(Xte):  # a smaller copy
         raise ValueError(f"Asked for {num_training} + {num_validation} training and "
                          f"{num_test} test images, but this copy of CIFAR-10 has "
@@ -406,11 +417,9 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000,
         "X_test": Xte[:num_test].astype(dtype), "y_test": Yte[:num_test].copy(),
     }
     if subtract_mean:
-        # Sums of up to 50,000 bytes are exact in float64, so this equals the mean of
-        # the float images; subtracting in place avoids another copy of the data.
-        mean_image = Xtr[:num_training].mean(axis=0, dtype=np.float64).astype(dtype)
+        mean = mean_image(Xtr[:num_training]).astype(dtype)
         for key in ("X_train", "X_val", "X_test"):
-            data[key] -= mean_image
+            data[key] -= mean  # in place: no other copy of the data
     return data
 
 

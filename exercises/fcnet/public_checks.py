@@ -10,6 +10,7 @@ from .gradient_check import eval_numerical_gradient, eval_numerical_gradient_arr
 from .graded_training import (GRADED_TRAINING, TRAINING_LEARNS,  # noqa: F401 (re-exported)
                               TRAINING_LOSS_RATIO, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
+from .inline_answers import chosen_letters
 from .public_views import (AFFINE_FORWARD_OUT, RELU_FORWARD_OUT, TLN_LOSSES, TLN_SCORES,
                            affine_forward_views, forward_ok, large_scores_views, loss_views,
                            numeric_views, relu_forward_views, sgd_views, tln_grad_views,
@@ -98,10 +99,7 @@ def _inline_probe(qid):
         answer = ns[qid]
         if answer is None or (hasattr(answer, "__len__") and len(answer) == 0):
             raise NotAnswered(f"{qid} is still empty: put the letters you choose in the set")
-        if isinstance(answer, str):
-            answer = set(answer.replace(",", " ").split())
-        letters = sorted({str(a).strip().upper() for a in answer})
-        return {"letters": "".join(letters)}
+        return {"letters": "".join(chosen_letters(answer))}
     return probe
 
 
