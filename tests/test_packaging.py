@@ -4,10 +4,11 @@ The editable install used for development finds any folder; a wheel (what `pip i
 or the otter image would use) holds only what pyproject.toml lists. So every folder with an
 __init__.py below a package root must be listed, and the templates must be package data.
 """
+from pathlib import Path
+
 import pytest
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
