@@ -119,6 +119,26 @@ def grade_submission(folder, student="submission", sandbox=None, timeout=None,
     return graded
 
 
+def refused_submission(student, why, questions=QUESTION_IDS):
+    """The plain data of a submission that is not graded at all (`why` says so): every
+    question zero, with `why` as its note; the same shape as grade_submission's."""
+    results = {q: _not_graded(q, why, "refused") for q in QUESTION_IDS if q in questions}
+    return {"sandbox": "isolation: none: this submission was refused before grading",
+            "student": student, "notes": [why], "internal_errors": [], "results": results}
+
+
+def _not_graded(qid, why, cause="machine"):
+    """Zero for every check of `qid`: the machine failed (crashed), or the submission was
+    refused (not answered: nothing that could be graded was handed in)."""
+    from .hidden_checks import checks_for
+    from .scoring import CRASHED, NOT_DONE, failed_outcome, score_question
+
+    status, message = (NOT_DONE, "not graded (see the note)") if cause == "refused" \
+        else (CRASHED, why)
+    return score_question(qid, [failed_outcome(c, status, message) for c in checks_for(qid)],
+                          [why]).as_dict()
+
+
 def _with_data(questions):
     """(the questions that can be graded here, {qid: result} for those that cannot).
 
@@ -126,8 +146,6 @@ def _with_data(questions):
     problem of the grading machine, said so), and every other question is still graded.
     """
     from . import data
-    from .scoring import CRASHED, failed_outcome, score_question
-    from .hidden_checks import checks_for
 
     needing = [q for q in questions if q in ("training", "best_model")]
     if not needing:
@@ -137,8 +155,7 @@ def _with_data(questions):
         return tuple(questions), {}
     except data.DataUnavailable as err:
         why = f"not graded: the grading machine could not load CIFAR-10 ({err})"
-    results = {q: score_question(q, [failed_outcome(c, CRASHED, why) for c in checks_for(q)],
-                                 [why]).as_dict() for q in needing}
+    results = {q: _not_graded(q, why) for q in needing}
     return tuple(q for q in questions if q not in needing), results
 
 
