@@ -36,13 +36,15 @@ _QID = re.compile(r"""hidden_score\(\s*["'](\w+)["']""")
 _graded = {}  # (resolved folder, student) -> lms_bridge.grade_submission(...) result
 
 
-def graded_folder(folder, student=None, announce=print):
-    """The plain-data grading of the submission in `folder` (graded once per process)."""
+def graded_folder(folder, student=None, announce=print, protected=()):
+    """The plain-data grading of the submission in `folder` (graded once per process).
+    `protected`: what a worker must not read besides the grader (see
+    lms_bridge.open_route_sandbox); the course folder, for `nbgrader autograde`."""
     folder = Path(folder).resolve()
     student = student or folder.parent.name or "submission"
     if (folder, student) not in _graded:
         _graded[folder, student] = lms_bridge.grade_submission(
-            folder, student=student, announce=announce)
+            folder, student=student, announce=announce, protected=protected)
     return _graded[folder, student]
 
 
@@ -189,6 +191,10 @@ def _sandboxed_grading_class():
         engine and fill in the test cells' outputs; no kernel runs."""
 
         def preprocess(self, nb, resources=None, km=None):
+            from nbgrader.coursedir import CourseDirectory
+
+            from .sandbox import SandboxUnavailable
+
             folder, refusal = self._submitted_folder(resources)
             if folder is None:
                 raise RuntimeError("nbgrader gave no student and assignment to grade")
@@ -196,8 +202,14 @@ def _sandboxed_grading_class():
             if refusal:
                 self.log.warning("%s: not graded: %s", student, refusal)
                 graded = lms_bridge.refused_submission(student, refusal)
-            else:
-                graded = graded_folder(folder, student=student, announce=self.log.info)
+            else:  # the course folder holds the sources, other students' work, the gradebook
+                course = CourseDirectory(config=self.config).root
+                try:
+                    graded = graded_folder(folder, student=student, announce=self.log.info,
+                                           protected=[course])
+                except SandboxUnavailable as err:  # the machine, not the student: say how
+                    self.log.error("not grading: %s", err)
+                    raise
             fill_outputs(nb, graded)
             return nb, resources
 

@@ -78,13 +78,22 @@ def protect(folder):
                 os.chmod(path, path.stat().st_mode & 0o700)
 
 
+def _protected(folder):
+    """The bundle's protected folders, here and in the unpacked bundle (../source)."""
+    here = Path(folder).resolve()
+    source = here.parent / "source"
+    return [*(here / name for name in PROTECTED), source / "files" / "answer_key",
+            source / "files" / "autograder", source / "tests"]
+
+
 def load_submission(folder="."):
     """Grade the submission below `folder` (called once, by the driver otter executes).
 
     Prints the isolation used as its first line, then what was graded.
     """
     protect(folder)
-    graded = lms_bridge.grade_submission(folder, skip=BUNDLE_ENTRIES, announce=_announce)
+    graded = lms_bridge.grade_submission(folder, skip=BUNDLE_ENTRIES, announce=_announce,
+                                         protected=_protected(folder))
     for note in graded["notes"]:
         print(f"note: {note}")
     for problem in graded["internal_errors"]:

@@ -135,3 +135,146 @@ def test_the_nbgrader_bridge_refuses_a_linked_submitted_folder(tmp_path, layout)
     graded = lms_bridge.refused_submission("mallory", refusal)
     assert lms_bridge.total(graded) == 0 and graded["notes"] == [refusal]
     assert set(graded["results"]) == set(QUESTION_POINTS)
+
+
+# ----------------------------------------------------------------------------------------
+# 2. Without bubblewrap, the routes chose open_sandbox("best") silently: as root the
+#    unprivileged-user isolation, whose worker could read the repository's answer key
+#    (every chapter importing it got full points), and as any other user the "process"
+#    isolation, student code running as the instructor.
+
+# A chapter cell that puts the folders holding answer_key on sys.path, wherever the
+# course is installed (found from fcnet's own location), then imports from it.
+FIND_KEY = '''
+class _FindKey:
+    import os as _os, sys as _sys, fcnet as _fcnet
+    _root = _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.realpath(_fcnet.__file__))))
+    for _p in PLACES:
+        _sys.path.insert(0, _p)
+'''
+REPO_PLACES = '(_os.path.join(_root, "solutions"), _root)'
+KEY_IMPORTS = {
+    "01_affine_layer": "from answer_key.layers import affine_forward, affine_backward",
+    "02_relu": "from answer_key.layers import relu_forward, relu_backward\n"
+               "from answer_key.inline_questions import inline_q1",
+}
+KEY_QUESTIONS = ("affine_forward", "relu_forward", "inline_q1")
+
+
+def _key_importer(root, student, places=REPO_PLACES):
+    """A submission whose chapters 1 and 2 import the answer key instead of answering,
+    found in `places` (by default the repository fcnet was installed from)."""
+    import re
+
+    from autograder_support import notebook
+
+    notebooks = {}
+    for stem, line in KEY_IMPORTS.items():
+        nb = notebook(stem, "student")
+        for cell in nb.cells:  # the empty inline answer would override the import
+            if cell.cell_type == "code":
+                cell.source = re.sub(r"^inline_q\d = set\(\).*$", "", cell.source, flags=re.M)
+        source = FIND_KEY.replace("PLACES", places)
+        nb.cells.append(nbformat.v4.new_code_cell(source + line))
+        notebooks[stem] = nb
+    return write_submission(root, student, {**notebooks, **{s: None for s in (
+        "03_losses", "04_two_layer_net", "05_solver", "06_tuning")}})
+
+
+@pytest.fixture
+def no_bubblewrap(monkeypatch):
+    """The machine as the routes see it where bubblewrap is not installed."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("FCNET_NO_SANDBOX", raising=False)
+    from autograder.sandbox import SandboxUnavailable, open_sandbox
+
+    with pytest.raises(SandboxUnavailable):
+        open_sandbox("bubblewrap")
+
+
+def test_without_bubblewrap_a_non_root_route_refuses_unless_asked(no_bubblewrap, monkeypatch,
+                                                                   tmp_path):
+    """Not root: no silent fallback to running student code as the instructor; only
+    FCNET_NO_SANDBOX=1 (the routes' --no-sandbox) allows it, with a WARNING line."""
+    from autograder.sandbox import SandboxUnavailable
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the instructor's own user
+    folder = _key_importer(tmp_path, "mallory")
+    with pytest.raises(SandboxUnavailable) as refused:
+        lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20)
+    message = str(refused.value)
+    assert "apt-get install bubblewrap" in message and "FCNET_NO_SANDBOX=1" in message
+    monkeypatch.setenv("FCNET_NO_SANDBOX", "1")
+    sandbox = lms_bridge.open_route_sandbox()
+    try:
+        assert sandbox.description.startswith("isolation: process")
+        assert "WARNING" in sandbox.description
+    finally:
+        sandbox.close()
+
+
+def test_without_bubblewrap_the_answer_key_import_earns_nothing_as_root(no_bubblewrap,
+                                                                        tmp_path):
+    """Root, no bubblewrap: the worker runs as an unprivileged user. Either the routes
+    refuse (the answer key or the grader is readable by every user, as in a fresh clone),
+    saying which chmod fixes it, or, where those are private, the import finds nothing."""
+    from autograder.sandbox import SandboxUnavailable
+
+    if os.geteuid() != 0:  # the unprivileged-user isolation needs root: the refusal above
+        pytest.raises(SandboxUnavailable, lms_bridge.open_route_sandbox)
+        return
+    folder = _key_importer(tmp_path, "mallory")
+    try:
+        graded = lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20)
+    except SandboxUnavailable as refused:
+        assert "chmod -R go-rwx" in str(refused) and "answer_key" in str(refused)
+        return
+    assert graded["sandbox"].startswith("isolation: unprivileged-user")
+    assert lms_bridge.total(graded) == 0, graded["results"]
+
+
+def _chmod_tree(top, private):
+    """chmod -R go-rwx `top` (private), else go+rX."""
+    for path in [top, *top.rglob("*")]:
+        mode = path.stat().st_mode & 0o7777
+        if private:
+            os.chmod(path, mode & 0o700)
+        else:
+            os.chmod(path, mode | 0o044 | (0o011 if path.is_dir() else 0))
+
+
+@pytest.fixture
+def readable_course():
+    """A folder every user can reach (pytest's own tmp folders are private to root)."""
+    import tempfile
+
+    course = Path(tempfile.mkdtemp(prefix="fcnet-course-"))
+    os.chmod(course, 0o755)
+    shutil.copytree(REPO / "solutions" / "answer_key", course / "answer_key")
+    _chmod_tree(course, private=False)
+    yield course
+    shutil.rmtree(course, ignore_errors=True)
+
+
+def test_the_route_grades_as_an_unprivileged_user_only_once_the_course_is_private(
+        no_bubblewrap, readable_course, monkeypatch, tmp_path):
+    """The check itself, end to end: a course folder holding a copy of the answer key is
+    refused while every user can read it; after `chmod -R go-rwx` the route grades, the
+    first line says what was checked, and the import finds nothing."""
+    from autograder.sandbox import SandboxUnavailable
+
+    if os.geteuid() != 0:
+        pytest.raises(SandboxUnavailable, lms_bridge.open_route_sandbox, [readable_course])
+        return
+    # only the course counts here (the repository's own files are the test above's)
+    monkeypatch.setattr(lms_bridge, "protected_paths", lambda extra=(): list(map(Path, extra)))
+    folder = _key_importer(tmp_path, "mallory", places=repr((str(readable_course),)))
+    with pytest.raises(SandboxUnavailable, match="chmod -R go-rwx " + str(readable_course)):
+        lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20,
+                                    protected=[readable_course])
+    _chmod_tree(readable_course, private=True)  # chmod -R go-rwx
+    graded = lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20,
+                                         protected=[readable_course])
+    assert graded["sandbox"].startswith("isolation: unprivileged-user")
+    assert "checked: the worker's user cannot read" in graded["sandbox"]
+    assert lms_bridge.total(graded) == 0, graded["results"]
