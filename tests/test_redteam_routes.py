@@ -278,3 +278,113 @@ def test_the_route_grades_as_an_unprivileged_user_only_once_the_course_is_privat
     assert graded["sandbox"].startswith("isolation: unprivileged-user")
     assert "checked: the worker's user cannot read" in graded["sandbox"]
     assert lms_bridge.total(graded) == 0, graded["results"]
+
+
+# ----------------------------------------------------------------------------------------
+# 3. `python -m autograder.otter_bridge run bomb.zip`: a 0.9 MB zip of 3 x 300 MB of
+#    zeros was read whole into memory (1.4 GB peak). Staging now reads one file at a time
+#    with the engine's caps (autograder.submissions), and refuses an upload over them.
+
+def _zeros_zip(path, members, mb, extra=()):
+    """A zip of `members` files of `mb` MB of zeros each (a thousandfold deflate)."""
+    chunk = b"\0" * 2 ** 20
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in extra:
+            archive.writestr(name, data)
+        for i in range(members):
+            with archive.open(f"junk{i}.bin", "w", force_zip64=True) as member:
+                for _ in range(mb):
+                    member.write(chunk)
+    return path
+
+
+def test_staging_leaves_out_a_file_over_the_engines_cap(tmp_path):
+    from autograder import otter_bridge
+    from autograder.submissions import MAX_NOTEBOOK_BYTES
+
+    notebook = (SOLUTIONS / "01_affine_layer.ipynb").read_bytes()
+    bomb = _zeros_zip(tmp_path / "bomb.zip", 2, MAX_NOTEBOOK_BYTES // 2 ** 20 + 1,
+                      extra=[("two_layer_net/01_affine_layer.ipynb", notebook)])
+    assert bomb.stat().st_size < 2 ** 20
+    report = otter_bridge.stage_upload(bomb, tmp_path / "staged.zip")
+    staged = zipfile.ZipFile(tmp_path / "staged.zip")
+    assert sorted(staged.namelist()) == [otter_bridge.UPLOAD_REPORT,
+                                         "upload/two_layer_net/01_affine_layer.ipynb"]
+    assert report["refused"] is None
+    assert report["notes"] == [f"junk{i}.bin is larger than 20 MB and was ignored"
+                               for i in range(2)]
+
+
+@pytest.mark.parametrize("bomb", ["entries", "total", "not_a_zip"])
+def test_staging_refuses_an_upload_over_the_caps_as_a_whole(tmp_path, bomb, monkeypatch):
+    from autograder import otter_bridge, submissions
+
+    upload = tmp_path / "bomb.zip"
+    if bomb == "entries":
+        with zipfile.ZipFile(upload, "w") as archive:
+            for i in range(submissions.MAX_ZIP_MEMBERS + 1):
+                archive.writestr(f"f{i}.txt", "")
+    elif bomb == "total":  # the cap made small, so that the test stays fast
+        monkeypatch.setattr(submissions, "MAX_ZIP_BYTES", 5 * 2 ** 20)
+        _zeros_zip(upload, 0, 0, extra=[(f"f{i}.ipynb", b"\0" * 2 ** 20) for i in range(6)])
+    else:  # an entry that claims a UTF-8 name that is not: zipfile refuses the zip
+        with zipfile.ZipFile(upload, "w") as archive:
+            archive.writestr("01_affine_layer.ipynb", "{}")
+        raw = bytearray(upload.read_bytes())
+        header = raw.rfind(b"PK\x01\x02")
+        raw[header + 9] |= 0x08  # flag bit 11 (0x800): the name is UTF-8
+        raw[header + 46:header + 48] = b"\xff\xfe"
+        upload.write_bytes(bytes(raw))
+    report = otter_bridge.stage_upload(upload, tmp_path / "staged.zip")
+    assert report["refused"] and report["refused"].startswith("the upload was not graded")
+    assert zipfile.ZipFile(tmp_path / "staged.zip").namelist() == [otter_bridge.UPLOAD_REPORT]
+
+
+def test_a_refused_upload_scores_zero_with_the_note_through_otter(tmp_path):
+    """The real bundle: a refused upload is not graded; every question scores zero and
+    its test cases carry the reason; nothing crashes."""
+    from autograder import submissions
+
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not (BIN / "otter").is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        for path in sorted(SOLUTIONS.glob("*.ipynb")):
+            archive.write(path, f"two_layer_net/{path.name}")
+        for i in range(submissions.MAX_ZIP_MEMBERS):
+            archive.writestr(f"padding/{i}.txt", "")
+    out = tmp_path / "results"
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "FCNET_GRADING_TIMEOUT": "20"}
+    run = subprocess.run([sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
+                          "-a", str(bundle), "-o", str(out)], env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    assert "upload: the upload was not graded: the zip holds" in run.stdout
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    assert sum(t.get("score") or 0 for t in tests) == 0
+    assert all("the upload was not graded" in (t.get("output") or "") for t in tests
+               if t.get("score") is not None), tests[:2]
+
+
+# ----------------------------------------------------------------------------------------
+# 5. PartialCredit(nan) was worth the whole check: min(1.0, nan) is 1.0, so a judge
+#    whose fraction came out NaN (e.g. from an accuracy of NaN) gave full credit, on
+#    every route (they share autograder.scoring).
+
+def test_a_nan_fraction_is_worth_nothing():
+    import numpy as np
+
+    from autograder.hidden_checks import checks_for
+    from autograder.scoring import PartialCredit, judge_outcome, score_question
+
+    assert PartialCredit(float("nan"), "nan").fraction == 0.0
+    assert PartialCredit(float("inf"), "inf").fraction == 1.0  # still clamped, not NaN
+    assert PartialCredit(-1, "negative").fraction == 0.0
+    check = next(c for c in checks_for("best_model") if c.name == "test_accuracy")
+    for accuracy in (float("nan"), np.array(np.nan)):
+        outcome = judge_outcome(check, {}, {"accuracy": accuracy})
+        assert outcome.fraction == 0.0 and not outcome.passed, outcome
+    assert score_question("best_model", [judge_outcome(check, {}, {"accuracy": np.nan})]
+                          ).points == 0
