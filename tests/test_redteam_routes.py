@@ -388,3 +388,61 @@ def test_a_nan_fraction_is_worth_nothing():
         assert outcome.fraction == 0.0 and not outcome.passed, outcome
     assert score_question("best_model", [judge_outcome(check, {}, {"accuracy": np.nan})]
                           ).points == 0
+
+
+# ----------------------------------------------------------------------------------------
+# 4. The inline questions give partial credit per option: shown on upload, five uploads
+#    would reveal the answer key. On Gradescope no question's result, the inline ones
+#    included, is visible before the instructor publishes grades; nothing visible on
+#    upload (the public-tests box, the overall output) names an inline result.
+
+def _otter_results(tmp_path, name, relu):
+    """results.json of `python -m autograder.otter_bridge run` on an upload holding the
+    chapter-2 notebook `relu` only."""
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    upload = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr("two_layer_net/02_relu.ipynb", nbformat.writes(relu))
+    out = tmp_path / name
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "FCNET_GRADING_TIMEOUT": "20"}
+    run = subprocess.run([sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
+                          "-a", str(bundle), "-o", str(out)], env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    return json.loads((out / "results.json").read_text())
+
+
+def _visible(results):
+    """What Gradescope shows a student before grades are published."""
+    shown = {key: value for key, value in results.items()
+             if key != "tests" and not key.endswith("visibility")}
+    shown["tests"] = [t for t in results["tests"] if t.get("visibility", "visible") == "visible"]
+    return shown
+
+
+def test_no_inline_result_is_visible_on_gradescope_before_grades_are_published(tmp_path):
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not (BIN / "otter").is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    config = json.loads(zipfile.ZipFile(bundle).read("otter_config.json"))
+    assert config.get("show_stdout") is False  # the grading log names every result
+    graded = {}
+    for name, answer in (("one_option", "{'A'}"), ("two_options", "{'A', 'C'}")):
+        relu = nbformat.read(SOLUTIONS / "02_relu.ipynb", as_version=4)
+        for cell in relu.cells:
+            if cell.cell_type == "code" and "inline_q1 =" in cell.source:
+                cell.source = f"inline_q1 = {answer}"
+        graded[name] = _otter_results(tmp_path, name, relu)
+    scores = {name: {t["name"]: t.get("score") for t in r["tests"]}["inline_q1"]
+              for name, r in graded.items()}
+    assert scores == {"one_option": QUESTION_POINTS["inline_q1"] / 2,
+                      "two_options": QUESTION_POINTS["inline_q1"]}  # partial credit...
+    for results in graded.values():
+        for test in results["tests"]:
+            if test["name"].startswith("inline_q"):
+                assert test["visibility"] in ("after_published", "hidden"), test
+        assert results.get("stdout_visibility") in (None, "hidden", "after_published")
+    # ... that nothing shown on upload reveals: both uploads look the same
+    assert _visible(graded["one_option"]) == _visible(graded["two_options"])
+    assert all("score" not in t for t in _visible(graded["one_option"])["tests"])
