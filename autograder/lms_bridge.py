@@ -65,7 +65,11 @@ def open_route_sandbox(protected=()):
     except SandboxUnavailable as err:
         why = str(err).split(";")[0]
     if os.geteuid() == 0:
-        sandbox = open_sandbox("unprivileged-user")
+        try:
+            sandbox = open_sandbox("unprivileged-user")
+        except SandboxUnavailable as err:  # say both reasons: the first is the one to fix
+            raise SandboxUnavailable(f"{why}; and the fallback without bubblewrap cannot "
+                                     f"start either: {err}") from None
         try:
             _refuse_if_readable(sandbox, protected)
         except BaseException:
