@@ -1,4 +1,10 @@
-"""Command line: python -m autograder grade SUBMISSIONS --out OUT [options]."""
+"""Command line of the instructor's grader.
+
+    python -m autograder grade SUBMISSIONS --out OUT [options]   grades, feedback, report.html
+    python -m autograder report OUT                              rebuild OUT/report.html
+    python -m autograder similarity SUBMISSIONS --out OUT        similarity screening
+    python -m autograder export OUT --format canvas|plain        grades for an LMS
+"""
 import argparse
 import os
 import sys
@@ -6,6 +12,7 @@ from pathlib import Path
 
 from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
+from . import exports
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, QUESTION_POINTS
 
 def _wrapped(text, width=88):
@@ -57,9 +64,16 @@ total {sum(QUESTION_POINTS.values())}. training and best_model need CIFAR-10 (se
 EPILOG = """\
 outputs:
   OUT/grades.csv            student, one column per question id, total
-  OUT/grades.json           {"max_points": {qid: pts}, "grades": {student: {qid: pts, "total": t}}}
+  OUT/grades.json           {"max_points": {qid: pts}, "grades": {student: {qid: pts, "total": t}},
+                             "students": {student: {"notes", "questions": check outcomes}}}
   OUT/feedback/<id>.md      per question: points, each check passed or failed, a hint
   OUT/feedback/<id>.html    the same, as a web page
+  OUT/timings.json          seconds each question took, per student
+  OUT/report.html           the class report: grade distributions, the checks most
+                            failed, the common mistakes, grading health, best_model
+  OUT/report.json           the report's numbers
+  OUT/similarity.*          with --similarity: see python -m autograder similarity -h
+  OUT/<format>_grades.csv   with --export: see python -m autograder export -h
 
 determinism:
   Check inputs are drawn at grading time from seeds derived from --seed, the question
@@ -72,6 +86,8 @@ data:
 
 exit status:
   0  every submission got a row in the grades, however badly it did
+  1  the grades and feedback were written, but the class report, the screening or the
+     export failed (a warning says why)
   2  misuse (missing folder, bad option, two submissions for one student, CIFAR-10
      unavailable when needed, bubblewrap unavailable without --no-sandbox), with a
      one-line reason
@@ -84,7 +100,8 @@ example:
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="The fcnet course's instructor grader.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="grade")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{grade,report,similarity,export}")
     grade = commands.add_parser("grade", help="grade a folder of submissions",
                                 description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,7 +130,68 @@ def build_parser():
                             "without bubblewrap: no isolation of files or network (trusted "
                             "code only; refused as root)")
     grade.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    grade.add_argument("--similarity", action="store_true",
+                       help="also screen the submissions for similar code (see the "
+                            "similarity command); the class report links to it")
+    grade.add_argument("--export", choices=exports.FORMATS,
+                       help="also write the grades for an LMS (see the export command)")
+    _export_options(grade)
+    _similarity_options(grade)
+    _add_report(commands)
+    _add_similarity(commands)
+    export = commands.add_parser(
+        "export", help="write the grades of a finished run for an LMS",
+        description=exports.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("out", metavar="OUT", type=Path, help="the --out folder of a run")
+    export.add_argument("--format", required=True, choices=exports.FORMATS)
+    _export_options(export)
     return parser
+
+
+def _export_options(parser):
+    parser.add_argument("--scale", choices=exports.SCALES, default="points",
+                        help="grades as total points or as a percentage (default: points)")
+    parser.add_argument("--id-column", choices=exports.ID_COLUMNS, default="id",
+                        help="plain format: name of the student id column (default: id)")
+    parser.add_argument("--assignment", default="Two-layer net",
+                        help="canvas format: the assignment's column name (default: "
+                             "%(default)s; Canvas adds an assignment of that name)")
+    parser.add_argument("--roster", type=Path, metavar="CSV",
+                        help="canvas format: the gradebook CSV exported from Canvas, to "
+                             "match the student ids to Canvas students")
+
+
+def _add_report(commands):
+    report = commands.add_parser(
+        "report", help="rebuild OUT/report.html and report.json from a finished run",
+        description="Rebuild the class report (OUT/report.html, OUT/report.json) from what "
+                    "python -m autograder grade wrote in OUT (grades.json, timings.json and, "
+                    "after screening, similarity.json). Nothing is graded again.")
+    report.add_argument("out", metavar="OUT", type=Path, help="the --out folder of a run")
+
+
+def _add_similarity(commands):
+    from . import similarity
+
+    screen = commands.add_parser(
+        "similarity", help="screen submissions for code that looks copied",
+        description=similarity.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    screen.add_argument("submissions", metavar="SUBMISSIONS", type=Path,
+                        help="the same folder python -m autograder grade takes")
+    screen.add_argument("--out", required=True, type=Path, metavar="OUT",
+                        help="folder for similarity.csv, .json and .html (created); when it "
+                             "holds a graded run, its report.html is rebuilt to link them")
+    _similarity_options(screen)
+
+
+def _similarity_options(parser):
+    from . import similarity
+
+    parser.add_argument("--threshold", type=float, default=similarity.THRESHOLD,
+                        help="flag pairs scoring at least this (default: %(default)s)")
+    parser.add_argument("--common", type=int, metavar="N",
+                        help="code shared by more than N students is common, not evidence "
+                             "(default: a tenth of the class, at least 4)")
 
 
 def _fail(message):
@@ -123,6 +201,12 @@ def _fail(message):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    command = {"grade": _grade, "report": _report, "similarity": _similarity,
+               "export": _export}[args.command]
+    return command(args)
+
+
+def _grade(args):
     from .submissions import UsageError
 
     if args.workers < 1:
@@ -131,6 +215,8 @@ def main(argv=None):
         return _fail("--timeout must be a positive number of seconds")
     if args.memory < 256:
         return _fail("--memory must be at least 256 MB")
+    if _check_class_options(args):
+        return _fail(_check_class_options(args))
     questions = QUESTION_IDS
     if args.questions:
         questions = tuple(q.strip() for q in args.questions.split(",") if q.strip())
@@ -181,6 +267,78 @@ def main(argv=None):
     count = len(outcome.grades)
     print(f"graded {count} submission{'s' if count != 1 else ''}: {out / 'grades.csv'}, "
           f"{out / 'grades.json'}, {out / 'feedback'}/")
+    try:  # the grades and feedback are written: a failure below must not hide them
+        if args.similarity and _similarity(args, out=out, report=False):
+            return 2
+        if args.export and _export(args, out=out, fmt=args.export):
+            return 2
+        return _report(args, out=out)
+    except Exception as err:
+        print(f"autograder: warning: the class report, screening or export failed "
+              f"({type(err).__name__}: {err}); grades.csv, grades.json and feedback/ are "
+              f"complete", file=sys.stderr)
+        return 1
+
+
+def _check_class_options(args):
+    """A one-line reason when --threshold, --common or --roster cannot work, else ""."""
+    if args.common is not None and args.common < 1:
+        return "--common must be at least 1"
+    if not 0 < args.threshold <= 1:
+        return "--threshold must be above 0 and at most 1"
+    if getattr(args, "roster", None) is not None and not args.roster.is_file():
+        return f"--roster {args.roster} is not a file"
+    return ""
+
+
+def _report(args, out=None):
+    from .class_report import ReportError, write
+
+    out = out or args.out
+    try:
+        write(out)
+    except ReportError as err:
+        return _fail(str(err))
+    print(f"class report: {out / 'report.html'} (numbers in {out / 'report.json'})")
+    return 0
+
+
+def _similarity(args, out=None, report=True):
+    from . import similarity
+    from .submissions import UsageError
+
+    out = out or args.out
+    if _check_class_options(args):
+        return _fail(_check_class_options(args))
+    if not args.submissions.is_dir():
+        return _fail(f"submissions folder {args.submissions} does not exist or is not a "
+                     f"folder")
+    if _inside(out, args.submissions):
+        return _fail("--out must not be inside SUBMISSIONS")
+    try:
+        result = similarity.screen(args.submissions, out, common=args.common,
+                                   threshold=args.threshold)
+    except UsageError as err:
+        return _fail(str(err))
+    flagged = sum(p["score"] >= result.threshold for p in result.pairs)
+    print(f"similarity: {len(result.students)} submissions, {flagged} pairs at or above "
+          f"{result.threshold}: {out / 'similarity.html'}, {out / 'similarity.csv'} "
+          f"(a reason to look, not proof)")
+    if report and (out / "grades.json").is_file():
+        return _report(args, out=out)
+    return 0
+
+
+def _export(args, out=None, fmt=None):
+    out = out or args.out
+    try:
+        path, warnings = exports.export(out, fmt or args.format, args.scale, args.id_column,
+                                        args.assignment, args.roster)
+    except exports.ExportError as err:
+        return _fail(str(err))
+    for warning in warnings:
+        print(f"autograder: warning: {warning}", file=sys.stderr)
+    print(f"grades for the LMS: {path}")
     return 0
 
 

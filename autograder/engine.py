@@ -117,6 +117,7 @@ def _run_all(submissions, jobs, outcome, settings):
     def record(submission, qid, result, problem, seconds):
         with lock:
             outcome.seconds[qid] = outcome.seconds.get(qid, 0.0) + seconds
+            outcome.grades[submission.student].setdefault("seconds", {})[qid] = seconds
             if problem:
                 outcome.internal_errors.append(f"{submission.student}/{qid}: {problem}")
             outcome.grades[submission.student]["results"][qid] = result

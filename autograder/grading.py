@@ -147,6 +147,11 @@ def run_probe_in_process(task, ns, case, reference=None):
     return ProbeResult("ok", outputs={**scalars, **arrays})
 
 
+# The note a graded best_model.npz gets: its measured accuracy, for the student and for
+# the class report (which reads it back with class_report's pattern).
+ACCURACY_NOTE = "test accuracy of best_model.npz: {:.4f} on the 10,000 CIFAR-10 test images"
+
+
 def grade_model_file(qid, data, cases, course_seed=COURSE_SEED):
     """Grade a grader-side question (best_model) from the bytes of the submitted
     best_model.npz (None when there is none). The file is read as data, never run."""
@@ -160,7 +165,12 @@ def grade_model_file(qid, data, cases, course_seed=COURSE_SEED):
         return not_done(qid, f"{MODEL_FILE} was refused: {err}")
     results = {task.key: run_probe_in_process(task, ns, cases[task.case])
                for task in probe_tasks(qid, course_seed)}
-    return judge_question(qid, cases, results)
+    result = judge_question(qid, cases, results)
+    accuracy = [r.outputs["accuracy"] for r in results.values()
+                if r.status == "ok" and "accuracy" in r.outputs]
+    if accuracy:  # the class report's histogram reads it (class_report.ACCURACY_NOTE)
+        result.notes.append(ACCURACY_NOTE.format(float(accuracy[0])))
+    return result
 
 
 def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None):

@@ -264,16 +264,9 @@ def total(graded):
 def report(result):
     """The lines python -m autograder's feedback gives for one question, as plain text.
 
-    `result` is one entry of `grade_submission(...)["results"]`.
+    `result` is one entry of `grade_submission(...)["results"]`. Rendered from
+    autograder/templates/question.txt.j2.
     """
-    lines = [f"{result['qid']}: {result['points']:g} / {result['max_points']:g} points"]
-    for check in result["checks"]:
-        passed = check["status"] == "passed"
-        line = f"  [{'PASS' if passed else check['status'].upper()}] {check['description']}"
-        if check["message"] and not passed:
-            line += f": {check['message']}"
-        if check["hint"] and not passed:
-            line += f"\n      hint: {check['hint']}"
-        lines.append(line)
-    lines += [f"  note: {n}" for n in result["notes"]]
-    return "\n".join(lines)
+    from .rendering import render
+
+    return render("question.txt.j2", result=result).rstrip("\n")

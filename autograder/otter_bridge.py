@@ -172,14 +172,9 @@ def hidden_check(graded, qid, name):
                              "otter bundle (python -m course_build otter-zip)")
     if check["status"] == "passed":
         return
-    text = f"{check['status']}: {check['message']}" if check["message"] else check["status"]
-    if check["status"] == "partial":
-        text += f" ({check['fraction']:.0%} of this check's points)"
-    if check["hint"]:
-        text += f"\nHint: {check['hint']}"
-    if result["notes"]:
-        text += "\n" + "\n".join(f"Note: {n}" for n in result["notes"])
-    raise AssertionError(text)
+    from .rendering import render
+
+    raise AssertionError(render("check.txt.j2", check=check, notes=result["notes"]).rstrip("\n"))
 
 
 # ----------------------------------------------------------------------------- otter run

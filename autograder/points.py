@@ -2,7 +2,7 @@
 
 How a question's points are computed
 ------------------------------------
-Every question has the points below. Its hidden checks (autograder/hidden_checks.py) each
+Every question has the points below. Its hidden checks (autograder/hidden_checks/) each
 carry a weight; a check that passes earns its whole weight, a check that fails earns none,
 and a few checks give a fraction (inline questions, best_model accuracy; see below). The
 question scores
@@ -12,7 +12,7 @@ question scores
 rounded to two decimals. A check of a property that a stub returning zeros also has
 (inputs left unmodified, the shapes of the gradients, float32 in and float32 out, sgd
 returning its config) names the value checks it accompanies (`requires` in
-hidden_checks.py) and earns its weight only when they pass too, so a function that does
+hidden_checks/) and earns its weight only when they pass too, so a function that does
 nothing earns nothing. The public checks of `fcnet.public_checks` do not count: they use
 fixed, published inputs (a memorised answer would pass them), and some of them read
 variables that only exist after the student's training cells ran, which the grader never

@@ -2,24 +2,29 @@
 
 Feedback shows, per question, the points, every check with its outcome, the reason a
 check failed (measured differences and shapes, never an expected value) and a hint in
-words. It never contains hidden-test or answer-key code.
+words. It never contains hidden-test or answer-key code. The pages are rendered from the
+templates in autograder/templates/ (see autograder/rendering.py), the HTML page from the
+Markdown one.
+
+grades.json holds, besides the points, everything the class report (class_report.py)
+reads: each student's notes, each question's check outcomes and notes; timings.json the
+seconds each question took per student.
 """
 import csv
 import hashlib
-import html
 import json
 import re
 import sys
 from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
+from markupsafe import Markup
 
 from .points import QUESTION_POINTS
-from .scoring import CRASHED, ERROR, PARTIAL, PASSED, UNEARNED
+from .rendering import markdown_html, render
+from .scoring import PARTIAL, PASSED
 
-_MARK = {PASSED: "passed", PARTIAL: "partly passed"}
-_CSS = {PASSED: "passed", PARTIAL: "partial", ERROR: "error", CRASHED: "crashed",
-        UNEARNED: "unearned"}
+_STATUS_WORDS = {PASSED: "passed", PARTIAL: "partly passed"}
 # A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
 # they are written as \udcxx rather than stopping the whole report.
 _ERRORS = "backslashreplace"
@@ -59,15 +64,14 @@ def write_all(out_dir, grades, sandbox_line, questions=QUESTION_IDS):
             results = entry["results"]
             points = [_number(results[q].points) for q in questions]
             writer.writerow([csv_cell(student), *points, _number(total(results))])
-    document = {
-        "max_points": {q: QUESTION_POINTS[q] for q in questions},
-        "grades": {student: {**{q: entry["results"][q].points for q in questions},
-                             "total": total(entry["results"])}
-                   for student, entry in grades.items()},
-    }
+    names = feedback_names(grades)
+    document = grades_document(grades, sandbox_line, questions, names)
     (out_dir / "grades.json").write_text(json.dumps(document, indent=2) + "\n",
                                          encoding="utf-8", errors=_ERRORS)
-    names = feedback_names(grades)
+    timings = {student: {q: round(s, 3) for q, s in entry.get("seconds", {}).items()}
+               for student, entry in grades.items()}
+    (out_dir / "timings.json").write_text(json.dumps(timings, indent=2) + "\n",
+                                          encoding="utf-8", errors=_ERRORS)
     for student, entry in grades.items():
         try:
             write_feedback(feedback_dir, student, entry["results"], entry["notes"], questions,
@@ -75,6 +79,29 @@ def write_all(out_dir, grades, sandbox_line, questions=QUESTION_IDS):
         except OSError as err:  # one student's page must not cost the others theirs
             print(f"feedback for {student!r} could not be written ({err.strerror or err})",
                   file=sys.stderr)
+
+
+def grades_document(grades, sandbox_line, questions, names):
+    """The content of grades.json.
+
+    "max_points" and "grades" (points per question and the total) are what every route
+    compares; "students" adds, per student, the feedback file stem, the notes about the
+    submission and each question's result (QuestionResult.as_dict: points, check
+    outcomes, notes). Re-running gives the same file; the seconds each question took,
+    which vary from run to run, are in timings.json.
+    """
+    return {
+        "max_points": {q: QUESTION_POINTS[q] for q in questions},
+        "grades": {student: {**{q: entry["results"][q].points for q in questions},
+                             "total": total(entry["results"])}
+                   for student, entry in grades.items()},
+        "sandbox": sandbox_line,
+        "students": {student: {
+            "feedback": names[student],
+            "notes": [str(n) for n in entry["notes"]],
+            "questions": {q: entry["results"][q].as_dict() for q in questions},
+        } for student, entry in grades.items()},
+    }
 
 
 def feedback_names(students):
@@ -100,67 +127,22 @@ def feedback_names(students):
 
 
 def feedback_markdown(student, results, notes, questions=QUESTION_IDS):
+    """The feedback page in Markdown. `results`: {qid: QuestionResult or its as_dict()}."""
     max_total = sum(QUESTION_POINTS[q] for q in questions)
-    lines = [f"# Feedback for {_md_name(student)}", "",
-             f"**Total: {_number(total(results))} / {_number(max_total)}**", ""]
-    if notes:
-        lines += ["## About your submission", ""]
-        lines += [f"- {_md(n)}" for n in notes] + [""]
-    for qid in questions:
-        result = results[qid]
-        lines += [f"## {qid}: {_number(result.points)} / {_number(result.max_points)}", ""]
-        for note in result.notes:
-            lines.append(f"- Note: {_md(note)}")
-        for check in result.checks:
-            mark = "x" if check.status == PASSED else " "
-            status = _MARK.get(check.status, check.status)
-            line = f"- [{mark}] {_md(check.description)}: **{status}**"
-            if check.status == PARTIAL:
-                line += f" ({check.fraction:.0%} of this check)"
-            if check.message and check.status != PASSED:
-                line += f". {_md(check.message)}"
-            if check.hint and check.status != PASSED:
-                line += f"  \n  Hint: {_md(check.hint)}"
-            lines.append(line)
-        lines.append("")
-    return "\n".join(lines)
+    points = round(sum(_get(results[q], "points") for q in questions), 2)
+    return render("feedback.md.j2", student=student, total=points, max_total=max_total,
+                  notes=list(notes), results=[results[q] for q in questions],
+                  status_words=_STATUS_WORDS).rstrip("\n") + "\n"
 
 
 def feedback_html(student, results, notes, questions=QUESTION_IDS):
-    esc = html.escape
-    max_total = sum(QUESTION_POINTS[q] for q in questions)
-    parts = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-             f"<title>Feedback for {esc(student)}</title>",
-             "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;"
-             "line-height:1.4}.passed{color:#17663a}.failed,.error,.crashed{color:#a31515}"
-             ".partial,.unearned{color:#8a5a00}.hint{color:#444;font-style:italic}"
-             "li{margin:.3em 0}</style></head><body>",
-             f"<h1>Feedback for {esc(student)}</h1>",
-             f"<p><strong>Total: {_number(total(results))} / {_number(max_total)}</strong></p>"]
-    if notes:
-        parts.append("<h2>About your submission</h2><ul>")
-        parts += [f"<li>{esc(n)}</li>" for n in notes]
-        parts.append("</ul>")
-    for qid in questions:
-        result = results[qid]
-        parts.append(f"<h2>{esc(qid)}: {_number(result.points)} / "
-                     f"{_number(result.max_points)}</h2><ul>")
-        parts += [f"<li>Note: {esc(n)}</li>" for n in result.notes]
-        for check in result.checks:
-            css = _CSS.get(check.status, "failed")
-            status = _MARK.get(check.status, check.status)
-            item = (f"<li class=\"{esc(css)}\">{esc(check.description)}: "
-                    f"<strong>{esc(status)}</strong>")
-            if check.status == PARTIAL:
-                item += f" ({check.fraction:.0%} of this check)"
-            if check.message and check.status != PASSED:
-                item += f". {esc(check.message)}"
-            if check.hint and check.status != PASSED:
-                item += f"<br><span class=\"hint\">Hint: {esc(check.hint)}</span>"
-            parts.append(item + "</li>")
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    """The same page as HTML: the Markdown rendered by markdown-it-py, raw HTML off."""
+    body = markdown_html(feedback_markdown(student, results, notes, questions))
+    return render("feedback.html.j2", student=student, body=Markup(body))  # escaped by markdown-it-py already
+
+
+def _get(result, key):
+    return result[key] if isinstance(result, dict) else getattr(result, key)
 
 
 def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS, name=None):
@@ -173,18 +155,3 @@ def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS
     (folder / (name + ".html")).write_text(
         feedback_html(student, results, notes, questions), encoding="utf-8",
         errors=_ERRORS)
-
-
-def _md_name(text):
-    """A student id safe in a Markdown heading, as readable as can be: an underscore
-    inside a word is never emphasis (CommonMark), so only the others are escaped."""
-    return re.sub(r"(?<=[A-Za-z0-9])\\_(?=[A-Za-z0-9])", "_", _md(text))
-
-
-def _md(text):
-    """Plain text safe inside a Markdown list item (no HTML, no stray emphasis)."""
-    text = " ".join(str(text).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for char in ("\\", "`", "*", "_", "[", "]", "#"):
-        text = text.replace(char, "\\" + char)
-    return text

@@ -40,6 +40,7 @@ class CheckOutcome:
     message: str = ""
     hint: str = ""
     requires: tuple = ()      # names of checks that must pass for this one to count
+    diagnosis: str = ""       # the named mistake (fcnet.mistakes) behind a failure, or ""
 
     @property
     def passed(self):
@@ -69,22 +70,39 @@ def judge_outcome(check, case, outputs):
     except PartialCredit as verdict:
         status = PARTIAL if verdict.fraction > 0 else FAILED
         return CheckOutcome(**base, status=status, fraction=verdict.fraction,
-                            message=str(verdict), hint=check.hint)
+                            message=str(verdict), **_advice(check, case, outputs))
     except CheckFailed as verdict:
-        return CheckOutcome(**base, status=FAILED, message=str(verdict), hint=check.hint)
+        return CheckOutcome(**base, status=FAILED, message=str(verdict),
+                            **_advice(check, case, outputs))
     except Exception as err:  # malformed outputs (e.g. a missing key): the student's failure
         return CheckOutcome(**base, status=FAILED,
                             message=f"the result could not be checked ({type(err).__name__}: "
-                                    f"{_short(err)})", hint=check.hint)
+                                    f"{_short(err)})", **_advice(check, case, outputs))
     return CheckOutcome(**base, status=PASSED, fraction=1.0)
+
+
+def _advice(check, case=None, outputs=None, error=None):
+    """{"hint", "diagnosis"} of a failed check: the named mistake's explanation when
+    fcnet.diagnosis recognises one (from the outputs, or from the error message of a
+    probe that raised), else the check's general hint."""
+    from .mistakes import diagnosis_of, error_diagnosis
+
+    found = error_diagnosis(check, error) if error is not None else \
+        diagnosis_of(check, case, outputs) if outputs is not None else None
+    if found is None:
+        return {"hint": check.hint, "diagnosis": ""}
+    return {"hint": found.explanation, "diagnosis": found.name}
 
 
 def failed_outcome(check, status, message):
     """An outcome for a check whose probe did not produce outputs."""
-    hint = check.hint if status in (ERROR, CRASHED, FAILED) else ""
+    if status == ERROR:
+        advice = _advice(check, error=message)
+    else:
+        advice = {"hint": check.hint if status in (CRASHED, FAILED) else "", "diagnosis": ""}
     return CheckOutcome(name=check.name, description=check.description, weight=check.weight,
-                        status=status, message=message, hint=hint,
-                        requires=tuple(check.requires))
+                        status=status, message=message, requires=tuple(check.requires),
+                        **advice)
 
 
 def score_question(qid, outcomes, notes=()):
@@ -113,7 +131,7 @@ def apply_requirements(outcomes):
         if unknown:
             raise KeyError(f"check {outcome.name!r} requires unknown checks {unknown}")
         if missing and outcome.status in (PASSED, PARTIAL):
-            outcome = replace(outcome, status=UNEARNED, fraction=0.0, hint="",
+            outcome = replace(outcome, status=UNEARNED, fraction=0.0, hint="", diagnosis="",
                               message="this counts only when these checks pass too: "
                                       + "; ".join(missing))
         counted.append(outcome)

@@ -1,34 +1,30 @@
-"""Figures and exercise excerpts for the course book, computed while the book is built.
+"""Figures for the course book, computed while the book is built.
 
 Every chapter page starts with a hidden cell `import figures` and calls one function per
 figure. The functions use the answer key (the complete, correct code), so the pictures
 show what a working implementation does; only the pictures reach the book, never the code.
+The data and the training runs they show are computed in book/course_runs.py; the
+computational graphs are drawn in book/diagrams.py, the exercise excerpts (stubs,
+grader.check output) shown in book/excerpts.py.
 
-Training data. Figures that need a trained network or images (chapters 5 and 6) use the
-real CIFAR-10: the first 9,000 / 1,000 training images as training / validation split,
-found by fcnet.data_utils (CIFAR10_ARCHIVE, else the course's download cache, else the
-official download; `python -m course_build book` fetches it first, with a progress bar).
-Without CIFAR-10 a figure stops the build with a message naming the ways to provide it.
-Only a build asked for with `--synthetic-data` (COURSE_BOOK_DATA=synthetic) uses synthetic
-stand-in images instead; such a figure is returned as a `SyntheticFigure`, whose text form
-starts with SYNTHETIC_MARK, and the book's extension (book/_ext/course_book.py) adds a
-sentence saying so to its caption. Figures that use the data are declared with
+Figures that show training images or a trained net are declared with
 `@figure(uses_data=True)`; a figure that loads the data without saying so is an error.
+In a build asked for with `--synthetic-data` (COURSE_BOOK_DATA=synthetic) such a figure
+is returned as a `SyntheticFigure`, whose text form starts with SYNTHETIC_MARK, and the
+book's extension (book/_ext/course_book.py) adds a sentence saying so to its caption.
 """
 import functools
-import os
-from functools import lru_cache
 
-# One BLAS thread: the matrices here are small, and on a busy 2-core machine threads that
-# wait for each other made training several times slower. This must precede numpy's import.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+# course_runs first: it limits BLAS to one thread, which must precede numpy's import.
+import course_runs  # isort: skip
+# (the pages also call poor_solver and tuned_solver through this module)
+from course_runs import (QUICK_TRAIN, course_data, pixel_variances, poor_solver, sweep,
+                         train, tuned_solver)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from course_build.book import SYNTHETIC_MARK, data_mode, missing_cifar10_message  # noqa: E402
+from course_build.book import SYNTHETIC_MARK, data_mode  # noqa: E402
 
 FORWARD = "#1b7837"   # green: values flowing forward
 BACKWARD = "#c51b7d"  # magenta: gradients flowing backward
@@ -41,8 +37,6 @@ plt.rcParams.update({
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.alpha": 0.3, "image.interpolation": "nearest",
 })
-
-
 
 
 class SyntheticFigure:
@@ -63,9 +57,6 @@ class SyntheticFigure:
         return f"{SYNTHETIC_MARK} {self.figure!r}"
 
 
-_DATA_LOADS = [0]  # how often course_data() was called: catches undeclared data figures
-
-
 def figure(make=None, *, uses_data=False):
     """Decorate a function that draws with pyplot and returns the Figure.
 
@@ -79,10 +70,10 @@ def figure(make=None, *, uses_data=False):
 
     @functools.wraps(make)
     def wrapper(*args, **kwargs):
-        loads = _DATA_LOADS[0]
+        loads = course_runs.DATA_LOADS[0]
         fig = make(*args, **kwargs)
         plt.close(fig)
-        if not uses_data and _DATA_LOADS[0] != loads:
+        if not uses_data and course_runs.DATA_LOADS[0] != loads:
             raise RuntimeError(f"{make.__name__} uses the training data: declare it with "
                                "@figure(uses_data=True), so a synthetic build marks it")
         if uses_data and data_mode() == "synthetic":
@@ -91,136 +82,39 @@ def figure(make=None, *, uses_data=False):
     return wrapper
 
 
-# ------------------------------------------------------------------ computational graphs
-
-def _box(ax, xy, text, color="#f0f0f0", width=1.5, height=0.8, fontsize=12):
-    x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                boxstyle="round,pad=0.05,rounding_size=0.15",
-                                fc=color, ec="#333333", lw=1.2))
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-
-
-def _edge(ax, start, end, above, below, shrink=0.85, fontsize=11):
-    """An arrow from start to end, the forward value above it, the gradient below it."""
-    (x0, y0), (x1, y1) = start, end
-    s0, s1 = shrink if isinstance(shrink, tuple) else (shrink, shrink)
-    ax.add_patch(FancyArrowPatch((x0 + s0, y0), (x1 - s1, y1), arrowstyle="-|>",
-                                 mutation_scale=14, lw=1.4, color="#333333",
-                                 connectionstyle="arc3,rad=0"))
-    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-    ax.text(mx, my + 0.22, above, ha="center", va="bottom", color=FORWARD, fontsize=fontsize)
-    ax.text(mx, my - 0.22, below, ha="center", va="top", color=BACKWARD, fontsize=fontsize)
-
-
-def _blank(ax, xlim, ylim):
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-
-@figure
-def affine_graph():
-    """Chapter 1: the affine layer as a graph, one scalar example with shapes beside it."""
-    fig, ax = plt.subplots(figsize=(9.5, 4.6))
-    _blank(ax, (-0.6, 11.4), (-2.9, 3.1))
-    x, w, b = 2.0, -0.5, 1.5
-    out = w * x + b
-    dout = 2.0
-    # One tall node that all three inputs enter horizontally: labels never cross arrows.
-    _box(ax, (5.3, 0.0), "affine\n$xW + b$\n\n\nlocal gradients:\n∂out/∂x = W\n"
-         "∂out/∂W = x\n∂out/∂b = 1", color="#deebf7", width=2.3, height=5.0, fontsize=11)
-    rows = ((2.0, "$x$\n(N, D)", f"x = {x:g}", f"dx = W·dout = {w * dout:g}"),
-            (0.0, "$W$\n(D, M)", f"W = {w:g}", f"dW = x·dout = {x * dout:g}"),
-            (-2.0, "$b$\n(M,)", f"b = {b:g}", f"db = dout = {dout:g}"))
-    for y, name, label_f, label_b in rows:
-        _box(ax, (0.5, y), name, width=1.4, height=0.9)
-        _edge(ax, (0.5, y), (5.3, y), label_f, label_b, shrink=(0.75, 1.2))
-    _box(ax, (10.3, 0.0), "out\n(N, M)", width=1.5, height=0.9)
-    _edge(ax, (5.3, 0.0), (10.3, 0.0), f"out = {out:g}", f"dout = {dout:g} (upstream)",
-          shrink=(1.2, 0.8))
-    ax.text(5.3, 2.95, "forward values (green) above each arrow; gradients of the loss "
-            "(magenta) below", ha="center", va="center", fontsize=10, color="#333333")
-    fig.tight_layout()
-    return fig
-
-
-@figure
-def affine_relu_graph():
-    """Chapter 2: affine then ReLU, for an open unit (a > 0) and a closed one (a < 0)."""
-    fig, axes = plt.subplots(2, 1, figsize=(10, 4.4))
-    cases = (("open unit: a > 0, the gradient passes", 2.0),
-             ("closed unit: a < 0, the gradient stops", -2.0))
-    for ax, (title, x) in zip(axes, cases):
-        _blank(ax, (-1.0, 13.6), (-1.0, 1.0))
-        w, b, dh = 0.5, -0.5, 3.0
-        a = w * x + b
-        h = max(a, 0.0)
-        da = dh if a > 0 else 0.0
-        _box(ax, (0.0, 0.0), f"x = {x:g}\nW = {w:g}\nb = {b:g}", width=1.8, height=1.2,
-             fontsize=10)
-        _box(ax, (4.3, 0.0), "affine", color="#deebf7")
-        _box(ax, (8.4, 0.0), "ReLU", color="#fee0b6")
-        _box(ax, (12.5, 0.0), "⋯ → L", width=1.6)
-        _edge(ax, (0.2, 0.0), (4.3, 0.0), "", f"dW = x·da = {x * da + 0.0:g}", shrink=0.9)
-        _edge(ax, (4.3, 0.0), (8.4, 0.0), f"a = {a:g}", f"da = {da:g}")
-        _edge(ax, (8.4, 0.0), (12.4, 0.0), f"h = {h:g}", f"dh = {dh:g} (upstream)")
-        ax.text(8.4, -0.55, f"local: ∂h/∂a = {int(a > 0)}", ha="center", va="top",
-                color=LOCAL, fontsize=10)
-        ax.text(4.3, -0.55, "local: ∂a/∂W = x", ha="center", va="top", color=LOCAL,
-                fontsize=10)
-        ax.set_title(title, fontsize=11, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-@figure
-def two_layer_graph():
-    """Chapter 4: the two-layer net as a chain of layers, with the shape of every array."""
-    fig, ax = plt.subplots(figsize=(11, 3.0))
-    _blank(ax, (-0.7, 21.9), (-1.9, 1.3))
-    nodes = [(0.0, "X", "#f0f0f0"), (4.4, "affine\nW1 (D, H)\nb1 (H,)", "#deebf7"),
-             (8.8, "ReLU", "#fee0b6"), (13.2, "affine\nW2 (H, C)\nb2 (C,)", "#deebf7"),
-             (17.6, "softmax\nloss", "#e5f5e0"), (21.2, "L", "#f0f0f0")]
-    for x, text, color in nodes:
-        _box(ax, (x, 0.0), text, color=color, width=1.0 if len(text) == 1 else 2.0,
-             height=1.6, fontsize=12)
-    forward = ["X (N, D)", "a (N, H)", "h (N, H)", "s (N, C)", "L"]
-    backward = ["", "da (N, H)", "dh (N, H)", "ds (N, C)", "1"]
-    for i in range(5):
-        x0, x1 = nodes[i][0], nodes[i + 1][0]
-        _edge(ax, (x0, 0.0), (x1, 0.0), forward[i], backward[i],
-              shrink=(0.6 if i == 0 else 1.05, 1.05 if i < 4 else 0.6), fontsize=13)
-    ax.text(10.6, -1.6, "L also adds ½·λ·(‖W1‖² + ‖W2‖²); its gradient λ·W joins dW1 and dW2",
-            ha="center", va="center", fontsize=12, color=LOCAL)
-    fig.tight_layout()
-    return fig
-
-
 # ------------------------------------------------------------------ activations
+
+# Chapter 2's inline question 1 is answered from the activations figure; its data are
+# here, so tests/test_book_claims.py holds the key, the question and the chapter to them.
+LEAKY_SLOPE = 0.1   # the leaky ReLU's slope for negative inputs
+VANISHING = 0.02    # a derivative below this is shaded: (almost) no gradient gets through
+
+
+def activation_curves():
+    """(z, {name: (title, f(z), f'(z))}) of the three activations the figure shows."""
+    z = np.linspace(-6, 6, 601)
+    sig = 1 / (1 + np.exp(-z))
+    return z, {
+        "relu": ("ReLU", np.maximum(z, 0), (z > 0).astype(float)),
+        "leaky": (f"leaky ReLU (slope {LEAKY_SLOPE:g} for z < 0)",
+                  np.where(z > 0, z, LEAKY_SLOPE * z), np.where(z > 0, 1.0, LEAKY_SLOPE)),
+        "sigmoid": ("sigmoid", sig, sig * (1 - sig)),
+    }
+
 
 @figure
 def activations():
     """Chapter 2: ReLU, leaky ReLU and sigmoid (top) and their derivatives (bottom)."""
-    z = np.linspace(-6, 6, 601)
-    sig = 1 / (1 + np.exp(-z))
-    funcs = [
-        ("ReLU", np.maximum(z, 0), (z > 0).astype(float)),
-        ("leaky ReLU (slope 0.1 for z < 0)", np.where(z > 0, z, 0.1 * z), np.where(z > 0, 1.0, 0.1)),
-        ("sigmoid", sig, sig * (1 - sig)),
-    ]
+    z, curves = activation_curves()
     fig, axes = plt.subplots(2, 3, figsize=(11, 5.4), sharex=True)
-    for col, (name, f, df) in enumerate(funcs):
+    for col, (title, f, df) in enumerate(curves.values()):
         axes[0, col].plot(z, f, color=FORWARD, lw=2)
-        axes[0, col].set_title(name)
+        axes[0, col].set_title(title)
         axes[1, col].plot(z, df, color=BACKWARD, lw=2)
         axes[1, col].set_ylim(-0.08, 1.12)
         axes[1, col].set_xlabel("input z")
-        # Shade where the derivative is (almost) zero: no gradient gets through there.
-        dead = df < 0.02
-        axes[1, col].fill_between(z, -0.08, 1.12, where=dead, color="#bbbbbb", alpha=0.35,
-                                  lw=0, label="derivative < 0.02")
+        axes[1, col].fill_between(z, -0.08, 1.12, where=df < VANISHING, color="#bbbbbb",
+                                  alpha=0.35, lw=0, label=f"derivative < {VANISHING:g}")
         axes[1, col].legend(loc="upper left", fontsize=9, frameon=False)
     axes[0, 0].set_ylabel("f(z)")
     axes[1, 0].set_ylabel("f′(z)")
@@ -277,96 +171,14 @@ def loss_comparison():
     return fig
 
 
-# ------------------------------------------------------------------ data and training
-
-def synthetic_images(num, seed=0, num_classes=10):
-    """Stand-in images: each class is a smooth colour pattern; examples add noise.
-
-    Returns X (num, 3, 32, 32) float32 and y (num,) int64. The same seed gives the same
-    class patterns, so training and validation splits made from one seed match.
-    """
-    rng = np.random.default_rng(seed)
-    coarse = rng.normal(0, 1, size=(num_classes, 3, 4, 4))
-    # Upsample 4x4 -> 32x32 and blur a little: low-frequency patterns, like colour blobs.
-    templates = np.kron(coarse, np.ones((1, 1, 8, 8)))
-    for axis in (2, 3):
-        templates = (np.roll(templates, 2, axis) + templates + np.roll(templates, -2, axis)) / 3
-    templates *= 6.0  # faint patterns under strong noise: learnable, but not at once
-    data_rng = np.random.default_rng(seed + 1)
-    y = data_rng.integers(0, num_classes, size=num)
-    contrast = data_rng.uniform(0.6, 1.4, size=(num, 1, 1, 1))
-    noise = data_rng.normal(0, 60.0, size=(num, 3, 32, 32))
-    return (contrast * templates[y] + noise).astype(np.float32), y.astype(np.int64)
-
-
-def course_data(num_train=9000, num_val=1000):
-    """The build-time training data: (data dict, words saying what it is)."""
-    _DATA_LOADS[0] += 1
-    return _load_course_data(num_train, num_val)
-
-
-@lru_cache(maxsize=None)
-def _load_course_data(num_train, num_val):
-    if data_mode() == "synthetic":
-        X, y = synthetic_images(num_train + num_val)
-        X -= X[:num_train].mean(axis=0)
-        data = {"X_train": X[:num_train], "y_train": y[:num_train],
-                "X_val": X[num_train:], "y_val": y[num_train:]}
-        return data, f"{num_train:,} synthetic stand-in images (not CIFAR-10)"
-    from fcnet.data_utils import CIFAR10Error, cifar10_dir, get_CIFAR10_data
-    try:
-        # No progress bar here: in a kernel it would become part of the page.
-        root = cifar10_dir(progress=False)
-    except CIFAR10Error as err:
-        raise CIFAR10Error(missing_cifar10_message(err)) from None
-    data = get_CIFAR10_data(num_training=num_train, num_validation=num_val, num_test=0,
-                            dtype=np.float32, root=root)
-    return data, f"{num_train:,} CIFAR-10 images"
-
-
-def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=100,
-          lr_decay=0.95, num_train=9000, seed=0):
-    """Train the answer key's TwoLayerNet with the course's Solver; return the solver."""
-    from answer_key.classifiers.fc_net import TwoLayerNet
-    from answer_key.solver import Solver
-    data, _ = course_data()
-    if num_train < len(data["X_train"]):
-        data = dict(data, X_train=data["X_train"][:num_train],
-                    y_train=data["y_train"][:num_train])
-    np.random.seed(seed)
-    model = TwoLayerNet(hidden_dim=hidden_dim, reg=reg, dtype=np.float32)
-    solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": learning_rate},
-                    lr_decay=lr_decay, num_epochs=num_epochs, batch_size=batch_size,
-                    num_val_samples=None, verbose=False, seed=seed)
-    # A learning rate that is far too large overflows; the figure shows the divergence.
-    with np.errstate(all="ignore"):
-        solver.train()
-    return solver
-
-
-# The hyperparameters of the two nets the chapters compare.
-POOR = dict(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5)
-TUNED = dict(hidden_dim=150, learning_rate=1e-3, reg=0.05, num_epochs=8)
-
-
-@lru_cache(maxsize=None)
-def poor_solver():
-    return train(**POOR)
-
-
-@lru_cache(maxsize=None)
-def tuned_solver():
-    return train(**TUNED)
-
-
 @figure(uses_data=True)
 def training_curves(solver=None, title="A first training run"):
     """Chapter 5 and 6: loss per iteration, train and validation accuracy per epoch."""
     solver = solver or poor_solver()
-    _, what = course_data()
+    _, source = course_data()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5))
     top.plot(solver.loss_history, "o", ms=2, alpha=0.5, color="#2166ac")
-    top.set(title=f"{title}: training loss (trained on {what})", xlabel="iteration",
+    top.set(title=f"{title}: training loss (trained on {source})", xlabel="iteration",
             ylabel="loss")
     epochs = np.arange(len(solver.train_acc_history))
     bottom.plot(epochs, solver.train_acc_history, "-o", label="train")
@@ -380,16 +192,17 @@ def training_curves(solver=None, title="A first training run"):
 @figure(uses_data=True)
 def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
     """Chapter 5: the loss curve for a learning rate too small, about right and too big."""
-    _, what = course_data()
+    _, source = course_data()
     fig, ax = plt.subplots(figsize=(9, 4))
     for k, (lr, name) in enumerate(zip(rates, ("too small", "about right", "too big"))):
-        solver = train(hidden_dim=50, learning_rate=lr, num_epochs=2, num_train=4000)
+        solver = train(hidden_dim=50, learning_rate=lr, num_epochs=2, num_train=QUICK_TRAIN)
         loss = np.asarray(solver.loss_history, dtype=float)
         loss[~np.isfinite(loss)] = np.nan
         ax.plot(np.clip(loss, 0, 8), lw=1.2, ls=STYLES[k],
                 label=f"learning rate {lr:g} ({name})")
     ax.set(xlabel="iteration", ylabel="training loss (clipped at 8)", ylim=(0, 8.3),
-           title=f"Same net, three learning rates (the first 4,000 of {what.split(' (')[0]})")
+           title=f"Same net, three learning rates "
+                 f"(the first {QUICK_TRAIN:,} of {source.count()})")
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -398,42 +211,29 @@ def learning_rates(rates=(1e-5, 3e-3, 3e-2)):
 @figure(uses_data=True)
 def first_layer_weights():
     """Chapter 6: the first-layer weights of the poorly tuned and the tuned net as images."""
-    from fcnet.vis_utils import visualize_grid
+    from fcnet.vis_utils import show_net_weights  # what students call in chapters 5 and 6
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
     for ax, solver, name in ((axes[0], poor_solver(), "poorly tuned"),
                              (axes[1], tuned_solver(), "tuned")):
-        W1 = solver.model.params["W1"]
-        images = W1.T.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)[:49]
-        ax.imshow(visualize_grid(images, padding=2).astype("uint8"))
+        show_net_weights(solver.model, padding=2, ax=ax, num_units=49)
         ax.set_title(f"{name}: val. accuracy {solver.best_val_acc:.2f}")
-        ax.axis("off")
     fig.tight_layout()
     return fig
-
-
-@lru_cache(maxsize=None)
-def sweep(learning_rates=(3e-4, 1e-3, 3e-3, 1e-2), regs=(0.0, 0.1, 0.5, 2.0)):
-    """Validation accuracy for every (learning rate, reg) pair: a small grid search."""
-    acc = np.zeros((len(learning_rates), len(regs)))
-    for i, lr in enumerate(learning_rates):
-        for j, reg in enumerate(regs):
-            acc[i, j] = train(hidden_dim=50, learning_rate=lr, reg=reg, num_epochs=2,
-                              num_train=4000).best_val_acc
-    return learning_rates, regs, acc
 
 
 @figure(uses_data=True)
 def sweep_heatmap():
     """Chapter 6: the grid search as a heatmap, best cell outlined."""
     lrs, regs, acc = sweep()
-    _, what = course_data()
+    _, source = course_data()
     fig, ax = plt.subplots(figsize=(6.8, 4.8))
     ax.grid(False)
     im = ax.imshow(acc, cmap="viridis", origin="lower", aspect="auto")
     ax.set_xticks(range(len(regs)), [f"{r:g}" for r in regs])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set(xlabel="regularisation strength reg", ylabel="learning rate",
-           title=f"Validation accuracy after 2 epochs\n(the first 4,000 of {what.split(' (')[0]})")
+           title=f"Validation accuracy after 2 epochs\n"
+                 f"(the first {QUICK_TRAIN:,} of {source.count()})")
     for i in range(len(lrs)):
         for j in range(len(regs)):
             ax.text(j, i, f"{acc[i, j]:.2f}", ha="center", va="center",
@@ -452,7 +252,7 @@ def augmentation_examples(num_images=4, num_copies=3, seed=1):
     """Chapter 6: training images next to random flipped and shifted copies of them, made
     by the best model's own augmentation (answer_key.best_model.augment)."""
     from answer_key.best_model import RECIPE, augment
-    data, what = course_data()
+    data, source = course_data()
     images = data["X_train"][:num_images]
     rng = np.random.default_rng(seed)
     columns = [("original", images)] + [
@@ -471,18 +271,9 @@ def augmentation_examples(num_images=4, num_copies=3, seed=1):
             if row == 0:
                 ax.set_title(name, fontsize=10)
     fig.suptitle(f"Flips and shifts of up to {RECIPE['shift']} pixels "
-                 f"({what.split(' (')[0].split(' ', 1)[1]})", fontsize=11)
+                 f"({source.images})", fontsize=11)
     fig.tight_layout()
     return fig
-
-
-@lru_cache(maxsize=None)
-def pixel_variances(num_images=5000):
-    """Variances of the training images along their principal directions, largest first."""
-    data, what = course_data()
-    X = data["X_train"][:num_images].reshape(num_images, -1).astype(np.float64)
-    return (np.linalg.eigvalsh(X.T @ X / num_images)[::-1],
-            f"{num_images:,} {what.split(' (')[0].split(' ', 1)[1]}")
 
 
 @figure(uses_data=True)
@@ -490,7 +281,7 @@ def whitening_spectrum():
     """Chapter 6: how unequal the input directions are, before and after PCA whitening
     with the best model's settings."""
     from answer_key.best_model import RECIPE
-    variances, what = pixel_variances()
+    variances, images = pixel_variances()
     k, eps = RECIPE["num_components"], RECIPE["whiten_eps"]
     kept = variances[:k]
     fig, ax = plt.subplots(figsize=(8.5, 4))
@@ -501,7 +292,7 @@ def whitening_spectrum():
                 label=f"whitened (first {k} directions, softened by {eps:g} x mean)")
     ax.axvline(k, color="grey", ls="--", lw=1)
     ax.set(xlabel="principal direction (largest variance first)", ylabel="variance",
-           title=f"Variance of the input along each direction ({what})")
+           title=f"Variance of the input along each direction ({images})")
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -526,64 +317,3 @@ def learning_rate_schedules(epochs=30, lr_decay=0.9):
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
-
-
-# ------------------------------------------------------------------ exercise excerpts
-
-def stub_source(dotted):
-    """What a student is given for `dotted` (e.g. "answer_key.layers.affine_forward"):
-    the signature and docstring with the body stubbed, by the very transform that writes
-    the exercise notebooks (course_build.notebooks, student side)."""
-    from course_build.notebooks import expand_solution, expand_solution_body
-    if dotted.startswith("answer_key.walkthrough."):  # whole-cell exercises
-        return expand_solution_body(dotted, solution=False)
-    return expand_solution(dotted, solution=False)
-
-
-def show_stub(*dotted):
-    """Display the stubs of `dotted` objects as one highlighted Python block."""
-    from IPython.display import Markdown, display
-    code = "\n\n".join(stub_source(d).rstrip() for d in dotted)
-    display(Markdown(f"```python\n{code}\n```"))
-
-
-def grader_check(qid, ns):
-    """What `grader.check(qid)` shows in a notebook whose names are `ns`.
-
-    It is otter's own check on the public test files that the notebooks use, run in a
-    scratch folder (otter writes a log file into the current one).
-    """
-    import tempfile
-
-    import otter
-
-    import fcnet
-    here = os.getcwd()
-    with tempfile.TemporaryDirectory() as scratch:
-        os.chdir(scratch)
-        try:
-            grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
-            with np.errstate(all="ignore"):
-                return grader.check(qid, global_env=ns)
-        finally:
-            os.chdir(here)
-
-
-def answer_namespace():
-    """The answer key's names, as a finished notebook would define them."""
-    import answer_key.inline_questions
-    import answer_key.layers
-    import answer_key.optim
-    from answer_key.classifiers.fc_net import TwoLayerNet
-    ns = {"np": np, "TwoLayerNet": TwoLayerNet}
-    for module in (answer_key.layers, answer_key.optim, answer_key.inline_questions):
-        ns.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
-    return ns
-
-
-def stub_namespace(*dotted):
-    """A namespace holding the stubs of `dotted` objects, as a fresh notebook would."""
-    ns = {"np": np}
-    for d in dotted:
-        exec(compile(stub_source(d), f"<stub {d}>", "exec"), ns)
-    return ns

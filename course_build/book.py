@@ -53,7 +53,11 @@ SYNTHETIC_CAPTION = ("Computed from synthetic stand-in images, not CIFAR-10 "
 STUDENT_HTML = Path("_build/html")
 INSTRUCTOR_DIR = Path("_build/instructor")
 CACHE_DIR = Path("_build/.jupyter_cache")
-FIGURE_INPUTS = ("book/figures.py", "solutions/answer_key", "exercises/fcnet")
+# What the figure and excerpt cells compute with: a change to any empties the cache.
+FIGURE_INPUTS = ("book/figures.py", "book/course_runs.py", "book/diagrams.py",
+                 "book/excerpts.py", "book/worked_mistakes.py", "course_build/answers.py",
+                 "solutions/answer_key",
+                 "exercises/fcnet")
 
 
 def edition():

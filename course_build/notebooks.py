@@ -1,11 +1,19 @@
-"""Build step `notebooks`: one source notebook, written twice (otter-assign style).
+"""Build step `notebooks`: one source notebook, written out by one transform (otter-assign style).
 
 Each chapter is written once, by hand, as a jupytext percent-format file
-`exercises/source/NN_stem.py`. `transform(source, stem, solution=...)` turns it into the
-student notebook (`exercises/NN_stem.ipynb`, solution=False) and the solution notebook
-(`solutions/notebooks/NN_stem.ipynb`, solution=True). The flag is the only difference.
+`exercises/source/NN_stem.py`. `transform(source, stem, mode)` turns it into
 
-Directives, each alone on a line of a code cell:
+    mode STUDENT    the student notebook, exercises/NN_stem.ipynb (this step);
+    mode SOLUTION   the solution notebook, solutions/notebooks/NN_stem.ipynb (this step);
+    mode NBGRADER   the chapter in nbgrader's format (the `nbgrader-course` step): the
+                    solution with nbgrader's solution markers, and each `grader.check`
+                    cell replaced by a locked test cell with its hidden-test markers.
+
+The mode is the only difference: the three are written by the same code, so they cannot
+drift apart.
+
+Directives, each alone on a line of a code cell (course_build.answers writes what they
+stand for in each mode):
 
     # @solution answer_key.layers.affine_forward
         A function or class: solution -> its full source without the BEGIN/END SOLUTION
@@ -32,8 +40,6 @@ Output is deterministic: no outputs, no execution counts, cell ids derived from 
 and the cell's position, and nbformat's sorted JSON, so a rebuild is byte-identical.
 """
 import ast
-import importlib
-import inspect
 import re
 import textwrap
 from pathlib import Path
@@ -43,6 +49,9 @@ import nbformat
 
 from fcnet.chapters import CHAPTERS
 
+from .answers import (MODES, NBGRADER, SOLUTION, STUDENT, DirectiveError, expand_solution,
+                      expand_solution_body)
+
 SOURCE_DIR = Path("exercises/source")
 STUDENT_DIR = Path("exercises")
 SOLUTION_DIR = Path("solutions/notebooks")
@@ -51,23 +60,21 @@ SOLUTION_DIR = Path("solutions/notebooks")
 DEFAULT_REPOSITORY_URL = "https://github.com/fcnet-course/fcnet-student"
 DEFAULT_BRANCH = "main"
 
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
-STUB_LINES = ("# YOUR CODE HERE", "raise NotImplementedError")
-ANSWER_MARK = "# YOUR ANSWER HERE"
 SOLUTION_ONLY_TAG = "solution-only"
 
 _DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)# @(?P<kind>[\w-]+)(?:[ \t]+(?P<arg>\S+))?[ \t]*$")
 _KINDS = ("solution", "solution-body", "colab-setup")
+_CHECK_LINE = re.compile(r"""^\s*grader\.check\(\s*["'](\w+)["']\s*\)\s*;?\s*$""")
 
 # Explanations written once for a chapter page and its notebook (`@shared NAME`).
 SHARED_DIR = Path(__file__).resolve().parents[1] / "book" / "shared"
 _SHARED = re.compile(r"^@shared[ \t]+(?P<name>[\w-]+)[ \t]*$")
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-
-
-class DirectiveError(ValueError):
-    """A source notebook uses a directive wrongly; the message names the file and cell."""
+# What each mode's notebook is called in its metadata, and the build step that writes it.
+KIND = {STUDENT: "student", SOLUTION: "solution", NBGRADER: "nbgrader-source"}
+STEP = {STUDENT: "notebooks", SOLUTION: "notebooks", NBGRADER: "nbgrader-course"}
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -103,283 +110,226 @@ def colab_setup_source(url, branch):
                 "pip", "install -q git+{url}@{branch}")''')
 
 
-# ----------------------------------------------------------------------------- answer key
+# ----------------------------------------------------------------------------- code cells
 
-def resolve(dotted):
-    """Import the object named by a dotted path such as answer_key.layers.affine_forward."""
-    parts = dotted.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ModuleNotFoundError:
-            continue
-        for attr in parts[split:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(f"cannot import {dotted!r}")
+def _replace_lines(text, pattern, replacement, where):
+    """`text` with every line that `pattern` matches replaced by replacement(match, where)."""
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = pattern.match(line)
+        out.append(replacement(match, f"{where}, line {number}") if match else line)
+    return "\n".join(out)
 
 
-def _strip_markers(lines):
-    return [line for line in lines if line.strip() not in (BEGIN, END)]
+def _directive_code(match, mode, colab_code, where):
+    """The code one directive line stands for, at the directive's indent."""
+    kind, arg, indent = match["kind"], match["arg"], match["indent"]
+    if kind not in _KINDS:
+        raise DirectiveError(f"{where}: unknown directive @{kind} "
+                             f"(known: {', '.join('@' + k for k in _KINDS)})")
+    if (kind == "colab-setup") != (arg is None):
+        raise DirectiveError(f"{where}: @{kind} "
+                             + ("takes no argument" if arg else "needs a dotted name"))
+    try:
+        if kind == "colab-setup":
+            code = colab_code
+        elif kind == "solution":
+            code = expand_solution(arg, mode)
+        else:
+            code = expand_solution_body(arg, mode)
+    except (DirectiveError, ImportError, AttributeError, OSError, TypeError) as err:
+        raise DirectiveError(f"{where}: {err}") from None
+    return "\n".join(indent + line if line else line for line in code.splitlines())
 
 
-def _marked_regions(lines):
-    """[(begin index, end index)] of BEGIN/END SOLUTION pairs; an error if they do not pair."""
-    regions, start = [], None
-    for i, line in enumerate(lines):
-        text = line.strip()
-        if text == BEGIN:
-            if start is not None:
-                raise DirectiveError(f"nested {BEGIN} at line {i + 1}")
-            start = i
-        elif text == END:
-            if start is None:
-                raise DirectiveError(f"{END} without {BEGIN} at line {i + 1}")
-            regions.append((start, i))
-            start = None
-    if start is not None:
-        raise DirectiveError(f"{BEGIN} at line {start + 1} is never closed")
-    return regions
+def _shared_text(match, where):
+    """The text of book/shared/NAME.md that a markdown line `@shared NAME` stands for."""
+    path = SHARED_DIR / f"{match['name']}.md"
+    if not path.is_file():
+        raise DirectiveError(f"{where}: @shared {match['name']}: "
+                             f"no file {path.name} in book/shared/")
+    return path.read_text(encoding="utf-8").strip("\n")
 
 
-def _indent_of(line):
-    return line[:len(line) - len(line.lstrip())]
+def expand_shared(text, where):
+    """A markdown cell's text with every `@shared NAME` line replaced by book/shared/NAME.md."""
+    return _replace_lines(text, _SHARED, _shared_text, where)
 
 
-def _stub(indent):
-    return [indent + text for text in STUB_LINES]
+def _has_solution(source):
+    """Whether a source code cell holds a @solution or @solution-body directive."""
+    return any((m := _DIRECTIVE.match(line)) and m["kind"] in ("solution", "solution-body")
+               for line in source.splitlines())
 
 
-def _docstring_node(body):
-    first = body[0] if body else None
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-            and isinstance(first.value.value, str):
-        return first
+def check_cell_qids(source):
+    """The question ids of a cell made only of grader.check(...) lines (and comments), else
+    None."""
+    lines = [l for l in source.splitlines() if l.strip() and not l.strip().startswith("#")]
+    matches = [_CHECK_LINE.match(l) for l in lines]
+    if lines and all(matches):
+        return [m[1] for m in matches]
     return None
 
 
-def _body_ranges(tree):
-    """(first, last) 0-based line ranges of every function body after its docstring.
-
-    Top-level functions, and the methods of top-level classes. A body that is only a
-    docstring gets an empty range just after it.
-    """
-    functions = []
+def defined_name(code):
+    """The first name a code cell defines (function, class or assigned constant), if any."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            functions.append(node)
-        elif isinstance(node, ast.ClassDef):
-            functions += [n for n in node.body
-                          if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    ranges = []
-    for fn in functions:
-        doc = _docstring_node(fn.body)
-        rest = fn.body[1:] if doc else fn.body
-        first = doc.end_lineno if doc else fn.body[0].lineno - 1
-        last = rest[-1].end_lineno - 1 if rest else first - 1
-        ranges.append((first, last, fn.body[0].col_offset))
-    return ranges
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            return node.name
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            return node.targets[0].id
+    return None
 
 
-def student_source(source):
-    """Stub a function's or class's source: marked regions, else bodies after docstrings."""
-    lines = source.splitlines()
-    regions = _marked_regions(lines)
-    if regions:
-        for begin, end in reversed(regions):
-            lines[begin:end + 1] = _stub(_indent_of(lines[begin]))
-        return "\n".join(lines)
-    ranges = _body_ranges(ast.parse(source))
-    if not ranges:
-        raise DirectiveError("nothing to stub: no function bodies and no "
-                             f"{BEGIN}/{END} markers")
-    for first, last, col in sorted(ranges, reverse=True):
-        lines[first:last + 1] = _stub(" " * col)
-    return "\n".join(lines)
+# ----------------------------------------------------------------------------- nbgrader cells
+
+def nbgrader_metadata(**fields):
+    """A cell's `nbgrader` metadata (schema 3) with `fields`."""
+    return {"nbgrader": {"schema_version": 3, **fields}}
 
 
-def _literal(value):
-    """A stable Python literal for an answer constant (sets are written sorted)."""
-    if isinstance(value, (set, frozenset)):
-        if not value:
-            return "set()"
-        return "{" + ", ".join(repr(v) for v in sorted(value)) + "}"
-    return repr(value)
+def test_cell_metadata(qid, points):
+    """The metadata of question `qid`'s locked autograder test cell, `test_<qid>`."""
+    return nbgrader_metadata(grade=True, solution=False, locked=True,
+                             grade_id=f"test_{qid}", points=points)
 
 
-def _empty_answer(value):
-    if isinstance(value, (set, frozenset)):
-        return "set()"
-    if isinstance(value, (list, tuple, dict, str)):
-        return repr(type(value)())
-    return "None"
+def test_cell_source(qid, points):
+    """The autograder test cell of question `qid`: public checks shown, hidden ones marked."""
+    return textwrap.dedent(f'''\
+        # Autograded: question "{qid}", {points:g} points. The public checks below are the
+        # ones grader.check("{qid}") runs. When your notebook is graded, hidden checks on
+        # fresh inputs decide the points (the public ones alone earn none).
+        from fcnet.checking import run_checks
+        from fcnet.public_checks import checks_for
+        _ = run_checks(checks_for("{qid}"), globals())
+        {BEGIN_HIDDEN}
+        from autograder.nbgrader_bridge import hidden_score
+        hidden_score("{qid}")
+        {END_HIDDEN}''')
 
 
-def expand_solution(dotted, solution):
-    """The code a `# @solution dotted` line stands for."""
-    obj = resolve(dotted)
-    if inspect.isfunction(obj) or inspect.isclass(obj):
-        source = textwrap.dedent(inspect.getsource(obj)).rstrip("\n")
-        if solution:
-            return "\n".join(_strip_markers(source.splitlines()))
-        return student_source(source)
-    if inspect.ismodule(obj) or callable(obj):
-        raise DirectiveError(f"@solution {dotted}: expected a function, class or constant")
-    name = dotted.rsplit(".", 1)[-1]
-    if solution:
-        return f"{name} = {_literal(obj)}"
-    return f"{name} = {_empty_answer(obj)}  {ANSWER_MARK}"
+def _check_cells(source, qids, mode):
+    """The cells a `grader.check` cell becomes.
+
+    In the student and solution notebooks the cell stays, tagged as nbgrader's test cell
+    `test_<qid>`: then a notebook handed in from Colab or a laptop (not an nbgrader
+    release) is graded by the nbgrader course too, which finds the test cell by this id
+    and puts its own version in its place. Colab and Jupyter ignore the entry. For nbgrader,
+    each question gets its locked test cell.
+    """
+    from autograder.points import QUESTION_POINTS
+
+    if mode != NBGRADER:
+        cell = nbformat.v4.new_code_cell(source)
+        if len(qids) == 1 and qids[0] in QUESTION_POINTS:
+            cell.metadata.update(test_cell_metadata(qids[0], QUESTION_POINTS[qids[0]]))
+        return [cell]
+    return [nbformat.v4.new_code_cell(test_cell_source(qid, QUESTION_POINTS[qid]),
+                                      metadata=test_cell_metadata(qid, QUESTION_POINTS[qid]))
+            for qid in qids]
 
 
-def expand_solution_body(dotted, solution):
-    """The code a `# @solution-body dotted` line stands for."""
-    fn = resolve(dotted)
-    if not inspect.isfunction(fn):
-        raise DirectiveError(f"@solution-body {dotted}: expected a function")
-    source = textwrap.dedent(inspect.getsource(fn))
-    node = ast.parse(source).body[0]
-    lines = source.splitlines()
-    doc = _docstring_node(node.body)
-    rest = node.body[1:] if doc else node.body
-    if rest and isinstance(rest[-1], ast.Return):
-        rest = rest[:-1]  # the return only serves scripts that call the function
-    if not rest:
-        raise DirectiveError(f"@solution-body {dotted}: the function has no body to inline")
-    body = textwrap.dedent("\n".join(lines[rest[0].lineno - 1:rest[-1].end_lineno]))
-    if solution:
-        return "\n".join(_strip_markers(body.splitlines()))
-    docstring = inspect.cleandoc(doc.value.value) if doc else ""
-    comments = [("# " + line).rstrip() for line in docstring.splitlines()]
-    body_lines = body.splitlines()
-    regions = _marked_regions(body_lines)
-    if regions:
-        for begin, end in reversed(regions):
-            body_lines[begin:end + 1] = _stub(_indent_of(body_lines[begin]))
-        code = body_lines
-    else:
-        code = list(STUB_LINES)
-    return "\n".join(comments + ([""] if comments else []) + code)
+def _solution_cell(code, number, grade_ids):
+    """nbgrader's solution cell for `code`, with a grade id unique in the notebook."""
+    grade_id = f"answer_{defined_name(code) or f'cell{number:02d}'}"
+    while grade_id in grade_ids:
+        grade_id += "_"
+    grade_ids.add(grade_id)
+    return nbformat.v4.new_code_cell(code, metadata=nbgrader_metadata(
+        grade=False, solution=True, locked=False, grade_id=grade_id))
+
+
+def _code_cells(source, mode, context, where):
+    """The cells one source code cell becomes in a notebook of `mode`."""
+    qids = check_cell_qids(source)
+    if qids:
+        return _check_cells(source, qids, mode)
+    code = _replace_lines(source, _DIRECTIVE, lambda m, at: _directive_code(
+        m, mode, context["colab_code"], at), where)
+    if mode == NBGRADER and _has_solution(source):
+        return [_solution_cell(code, context["number"], context["grade_ids"])]
+    return [nbformat.v4.new_code_cell(code)]
 
 
 # ----------------------------------------------------------------------------- transform
 
-def _expand_cell(source, solution, colab_code, where):
-    out = []
-    for number, line in enumerate(source.splitlines(), start=1):
-        match = _DIRECTIVE.match(line)
-        if not match:
-            out.append(line)
-            continue
-        kind, arg, indent = match["kind"], match["arg"], match["indent"]
-        if kind not in _KINDS:
-            raise DirectiveError(f"{where}, line {number}: unknown directive @{kind} "
-                                 f"(known: {', '.join('@' + k for k in _KINDS)})")
-        if (kind == "colab-setup") != (arg is None):
-            raise DirectiveError(f"{where}, line {number}: @{kind} "
-                                 + ("takes no argument" if arg else "needs a dotted name"))
-        try:
-            if kind == "colab-setup":
-                code = colab_code
-            elif kind == "solution":
-                code = expand_solution(arg, solution)
-            else:
-                code = expand_solution_body(arg, solution)
-        except (DirectiveError, ImportError, AttributeError, OSError, TypeError) as err:
-            raise DirectiveError(f"{where}, line {number}: {err}") from None
-        out += [indent + l if l else l for l in code.splitlines()]
-    return "\n".join(out)
+def banner(stem, mode):
+    """The note on top of the first markdown cell saying where the notebook comes from.
 
-
-def _expand_shared(text, where):
-    """A markdown cell's text with every `@shared NAME` line replaced by book/shared/NAME.md."""
-    out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = _SHARED.match(line)
-        if not match:
-            out.append(line)
-            continue
-        path = SHARED_DIR / f"{match['name']}.md"
-        if not path.is_file():
-            raise DirectiveError(f"{where}, line {number}: @shared {match['name']}: "
-                                 f"no file {path.name} in book/shared/")
-        out.append(path.read_text(encoding="utf-8").strip("\n"))
-    return "\n".join(out)
-
-
-_CHECK_CELL = re.compile(r"""^\s*grader\.check\(\s*["'](\w+)["']\s*\)\s*;?\s*$""")
-
-
-def _mark_check_cell(cell):
-    """Tag a `grader.check("qid")` cell as nbgrader's test cell `test_<qid>`.
-
-    Then a student notebook handed in from Colab or a laptop (not an nbgrader release)
-    is graded by the nbgrader course too: nbgrader finds the test cell by this id and puts
-    the course's version, hidden part included, in its place. Colab and Jupyter keep cell
-    metadata and ignore this entry.
+    The nbgrader version carries the student's: nbgrader releases it to students.
     """
-    from autograder.points import QUESTION_POINTS
-
-    match = _CHECK_CELL.match(cell.source)
-    if match and match[1] in QUESTION_POINTS:
-        cell.metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False,
-                                     "locked": True, "grade_id": f"test_{match[1]}",
-                                     "points": QUESTION_POINTS[match[1]]}
-
-
-def banner(stem, solution):
-    """The note on top of the first markdown cell saying where the notebook comes from."""
     origin = f"exercises/source/{stem}.py"
-    if solution:
+    if mode == SOLUTION:
         return (f"> *Solution notebook, generated from `{origin}` by `course_build`: "
                 f"edit that file, not this one.*")
     return f"<!-- Generated from {origin} by course_build: edit that file, not this one. -->"
 
 
-def transform(source_nb, stem, solution, repository_url=DEFAULT_REPOSITORY_URL,
-              branch=DEFAULT_BRANCH):
-    """The student (solution=False) or solution (solution=True) notebook of a source notebook.
-
-    `source_nb` is the nbformat notebook read from `exercises/source/<stem>.py`; it is not
-    changed. Returns a new nbformat v4 notebook without outputs.
-    """
-    colab_code = colab_setup_source(repository_url, branch)
-    cells, banner_done = [], False
-    for index, cell in enumerate(source_nb.cells):
-        tags = cell.get("metadata", {}).get("tags", [])
-        if SOLUTION_ONLY_TAG in tags and not solution:
-            continue
-        where = f"exercises/source/{stem}.py, cell {index + 1}"
-        if cell.cell_type == "code":
-            new = nbformat.v4.new_code_cell(
-                _expand_cell(cell.source, solution, colab_code, where))
-            _mark_check_cell(new)
-        elif cell.cell_type == "markdown":
-            text = _expand_shared(cell.source, where)
-            if not banner_done:
-                text = banner(stem, solution) + "\n\n" + text
-                banner_done = True
-            new = nbformat.v4.new_markdown_cell(text)
-        else:
-            new = nbformat.v4.new_raw_cell(cell.source)
-        kept_tags = [t for t in tags if t != SOLUTION_ONLY_TAG]
-        if kept_tags:
-            new.metadata["tags"] = kept_tags
-        new.id = f"{stem}-{len(cells):02d}"  # stable ids: rebuilds are byte-identical
-        cells.append(new)
-    if not banner_done:
-        raise DirectiveError(f"exercises/source/{stem}.py has no markdown cell for the banner")
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = {
+def notebook_metadata(stem, mode):
+    """The notebook-level metadata: the kernel, and where the notebook comes from."""
+    return {
         "kernelspec": dict(KERNELSPEC),
         "language_info": {"name": "python"},
         "fcnet": {
             "chapter": stem,
             "generated_from": f"exercises/source/{stem}.py",
-            "generated_by": "course_build (python -m course_build notebooks)",
-            "kind": "solution" if solution else "student",
+            "generated_by": f"course_build (python -m course_build {STEP[mode]})",
+            "kind": KIND[mode],
             "note": "Generated file: edit the source, not this notebook.",
         },
     }
+
+
+def _markdown_cell(source, stem, mode, where, first):
+    text = expand_shared(source, where)
+    if first:
+        text = banner(stem, mode) + "\n\n" + text
+    return nbformat.v4.new_markdown_cell(text)
+
+
+def _cell_id(stem, mode, number):
+    # stable ids: rebuilds are byte-identical
+    return f"{stem}-nbg-{number:02d}" if mode == NBGRADER else f"{stem}-{number:02d}"
+
+
+def transform(source_nb, stem, mode, repository_url=DEFAULT_REPOSITORY_URL,
+              branch=DEFAULT_BRANCH):
+    """The notebook of `mode` (STUDENT, SOLUTION or NBGRADER) of a source notebook.
+
+    `source_nb` is the nbformat notebook read from `exercises/source/<stem>.py`; it is not
+    changed. Returns a new nbformat v4 notebook without outputs.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
+    context = {"colab_code": colab_setup_source(repository_url, branch), "grade_ids": set()}
+    kept = [(index, c) for index, c in enumerate(source_nb.cells) if mode == SOLUTION
+            or SOLUTION_ONLY_TAG not in c.get("metadata", {}).get("tags", [])]
+    cells, banner_done = [], False
+    for number, (index, cell) in enumerate(kept):
+        where = f"exercises/source/{stem}.py, cell {index + 1}"
+        if cell.cell_type == "code":
+            context["number"] = number
+            new = _code_cells(cell.source, mode, context, where)
+        elif cell.cell_type == "markdown":
+            new = [_markdown_cell(cell.source, stem, mode, where, not banner_done)]
+            banner_done = True
+        else:
+            new = [nbformat.v4.new_raw_cell(cell.source)]
+        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t != SOLUTION_ONLY_TAG]
+        for made in new:
+            if tags:
+                made.metadata["tags"] = tags
+            made.id = _cell_id(stem, mode, len(cells))
+            cells.append(made)
+    if not banner_done:
+        raise DirectiveError(f"exercises/source/{stem}.py has no markdown cell for the banner")
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=notebook_metadata(stem, mode))
     nbformat.validate(nb)
     return nb
 
@@ -395,34 +345,44 @@ def render(nb):
 
 
 def check_chapter_source(stem, source_nb):
-    """Fail unless the source asks exactly its chapter's questions via grader.check."""
+    """Fail unless the source asks exactly its chapter's questions, each in a cell of
+    grader.check calls (which become nbgrader's test cells)."""
     if stem not in CHAPTERS:
         raise DirectiveError(f"exercises/source/{stem}.py is not a chapter of "
                              f"fcnet.chapters.CHAPTERS ({', '.join(CHAPTERS)})")
-    code = "\n".join(c.source for c in source_nb.cells if c.cell_type == "code")
-    checked = re.findall(r"""grader\.check\(\s*["']([\w]+)["']\s*\)""", code)
+    checked = [qid for c in source_nb.cells if c.cell_type == "code"
+               for qid in check_cell_qids(c.source) or ()]
     expected = list(CHAPTERS[stem])
-    if sorted(set(checked)) != sorted(expected):
-        raise DirectiveError(f"exercises/source/{stem}.py checks {sorted(set(checked))}, "
-                             f"but its chapter's questions are {expected}")
+    if sorted(checked) != sorted(expected):
+        raise DirectiveError(f"exercises/source/{stem}.py checks {sorted(checked)} in cells "
+                             f"of grader.check calls, but its chapter's questions are "
+                             f"{expected}, each to be checked once")
+
+
+def read_chapters(root):
+    """{stem: source notebook} of every chapter, checked; a DirectiveError names what is wrong."""
+    root = Path(root)
+    sources = {p.stem: p for p in sorted((root / SOURCE_DIR).glob("[0-9][0-9]_*.py"))}
+    missing = [stem for stem in CHAPTERS if stem not in sources]
+    if missing:
+        raise DirectiveError(f"no source for chapter(s) {', '.join(missing)} in {SOURCE_DIR}")
+    chapters = {}
+    for stem, path in sources.items():
+        chapters[stem] = read_source(path)
+        check_chapter_source(stem, chapters[stem])
+    return chapters
 
 
 def build(root, out):
     """Write every chapter's student and solution notebook under `out`; return their paths."""
     root, out = Path(root), Path(out)
     url, branch = repository(root)
-    sources = {p.stem: p for p in sorted((root / SOURCE_DIR).glob("[0-9][0-9]_*.py"))}
-    missing = [stem for stem in CHAPTERS if stem not in sources]
-    if missing:
-        raise DirectiveError(f"no source for chapter(s) {', '.join(missing)} in {SOURCE_DIR}")
     written = []
-    for stem, path in sources.items():
-        source_nb = read_source(path)
-        check_chapter_source(stem, source_nb)
-        for solution, folder in ((False, STUDENT_DIR), (True, SOLUTION_DIR)):
+    for stem, source_nb in read_chapters(root).items():
+        for mode, folder in ((STUDENT, STUDENT_DIR), (SOLUTION, SOLUTION_DIR)):
             rel = folder / f"{stem}.ipynb"
             (out / folder).mkdir(parents=True, exist_ok=True)
-            text = render(transform(source_nb, stem, solution, url, branch))
+            text = render(transform(source_nb, stem, mode, url, branch))
             (out / rel).write_text(text, encoding="utf-8")
             written.append(rel)
     return written

@@ -7,12 +7,9 @@ temporary folder and compares what would be written with what is committed.
 Steps read the outputs of earlier steps from `out`, never from `root`, so a check run sees
 the fresh ones.
 
-To add a step, add one line to STEPS below, e.g.
-
-    Step("otter-zip", "course_build.otter_zip:build", owns=("autograder/dist/*.zip",)),
-
-The target is imported only when the step runs, so a slow or heavy step costs nothing to
-the others.
+To add a step, write its `build(root, out)` in a module of this package and add one line
+to STEPS below, like the others (`owns` lists the files it generates). The target is
+imported only when the step runs, so a slow or heavy step costs nothing to the others.
 """
 import importlib
 from dataclasses import dataclass

@@ -25,7 +25,10 @@ run (between 30% and 48%, partial points). Tests cache them with
 autograder_support.cached_model.
 """
 import ast
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -378,3 +381,13 @@ def require_bubblewrap():
     kind, description = route_sandbox()
     if kind != "bubblewrap":
         require("sandbox", f"the attack tests need bubblewrap; the routes use: {description}")
+
+
+def engine_grades(submissions, out, timeout):
+    """The grades `python -m autograder` gives the folder `submissions` (its grades.json's
+    "grades"): the reference the LMS routes are compared with."""
+    engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submissions),
+                             "--out", str(out), "--timeout", str(timeout), "--no-progress"],
+                            capture_output=True, text=True)
+    assert engine.returncode == 0, engine.stderr[-3000:]
+    return json.loads((Path(out) / "grades.json").read_text())["grades"]

@@ -382,7 +382,8 @@ def test_mistakes_are_explained_with_hints(graded):
     _, outcome, _ = graded
     checks = checks_of(outcome, "softmax_loss--no_shift", "softmax_loss")
     assert checks["stable"].status == "failed"
-    assert "subtract each row's largest score" in checks["stable"].hint
+    assert checks["stable"].diagnosis == "softmax_no_max_shift"  # named, with its fix:
+    assert "Subtract each row's own largest score" in checks["stable"].hint
     assert checks["loss"].passed and checks["gradient"].passed
     inplace = checks_of(outcome, "relu_forward--in_place", "relu_forward")
     assert inplace["input_unmodified"].status == "failed" and inplace["values"].passed

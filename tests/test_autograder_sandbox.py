@@ -122,7 +122,7 @@ def affine_forward(x, w, b):
         except Exception:
             pass
     targets = [{str(REPO / "solutions" / "answer_key" / "layers.py")!r},
-               {str(REPO / "autograder" / "hidden_checks.py")!r},
+               {str(REPO / "autograder" / "hidden_checks" / "__init__.py")!r},
                {str(REPO / "solutions" / "notebooks" / "01_affine_layer.ipynb")!r},
                {str(REPO / ".venv")!r}, {str(REPO)!r}, SUBMISSIONS, OUT_DIR]
     for path in targets:
@@ -131,8 +131,8 @@ def affine_forward(x, w, b):
     for root, dirs, files in os.walk("/"):
         dirs[:] = [d for d in dirs if root != "/" or d not in ("proc", "sys", "dev", "usr")]
         for f in files:
-            if f.endswith(".ipynb") or f in ("hidden_checks.py", "fc_net.py", "grades.csv",
-                                            "best_model.npz", "inline_questions.py"):
+            if f.endswith(".ipynb") or os.path.basename(root) == "hidden_checks" or \
+                    f in ("fc_net.py", "grades.csv", "best_model.npz", "inline_questions.py"):
                 found.append(os.path.join(root, f))
     try:
         namespace = {{}}

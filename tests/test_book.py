@@ -88,12 +88,12 @@ def test_answer_key_detector_sees_highlighted_solution_code(tmp_path):
     from pygments.lexers import PythonLexer
 
     import answer_key.layers
-    from course_build.notebooks import expand_solution
+    from course_build.answers import STUDENT, expand_solution
 
     source = inspect.getsource(answer_key.layers.affine_backward)
     (tmp_path / "leak.html").write_text(
         "<html><body>" + highlight(source, PythonLexer(), HtmlFormatter()) + "</body></html>")
-    stub = expand_solution("answer_key.layers.affine_backward", solution=False)
+    stub = expand_solution("answer_key.layers.affine_backward", STUDENT)
     (tmp_path / "clean.html").write_text(
         "<html><body>" + highlight(stub, PythonLexer(), HtmlFormatter()) + "</body></html>")
     hits = {path.name for path, _ in find_fragments(tmp_path)}

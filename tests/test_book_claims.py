@@ -118,7 +118,7 @@ def test_an_epoch_draws_minibatches_with_replacement():
 
 
 def test_chapter5_figure_has_one_more_accuracy_point_than_epochs(figures):
-    epochs = figures.POOR["num_epochs"]
+    epochs = figures.course_runs.POOR["num_epochs"]
     words = {5: "six points for five epochs"}
     assert words[epochs] in text(BOOK / "05_solver.md")
 
@@ -136,26 +136,27 @@ INLINE_Q1_OPTIONS = {
 }
 
 
-def _derivative_panels(fig):
-    """{"sigmoid" | "relu" | "leaky": (z, derivative)} read from the activations figure,
-    and the shading threshold read from its legend."""
-    axes = fig.axes
-    top, bottom = axes[:len(axes) // 2], axes[len(axes) // 2:]
-    panels, thresholds = {}, set()
-    for head, ax in zip(top, bottom):
-        title = head.get_title().lower()
-        name = "leaky" if "leaky" in title else "sigmoid" if "sigmoid" in title else "relu"
-        z, df = ax.get_lines()[0].get_data()
-        panels[name] = (np.asarray(z), np.asarray(df))
-        for label in ax.get_legend_handles_labels()[1]:
-            thresholds.update(float(v) for v in re.findall(r"<\s*([0-9.]+)", label))
-    assert len(thresholds) == 1, f"one shading threshold expected, found {thresholds}"
-    return panels, thresholds.pop()
+def _derivative_panels(figures):
+    """{"sigmoid" | "relu" | "leaky": (z, derivative)} and the shading threshold: the data
+    the activations figure draws."""
+    z, curves = figures.activation_curves()
+    return {name: (z, df) for name, (_, _, df) in curves.items()}, figures.VANISHING
+
+
+def test_the_activations_figure_draws_that_data(figures):
+    z, curves = figures.activation_curves()
+    axes = figures.activations().axes
+    for col, (title, f, df) in enumerate(curves.values()):
+        assert axes[col].get_title() == title
+        np.testing.assert_array_equal(axes[col].get_lines()[0].get_ydata(), f)
+        np.testing.assert_array_equal(axes[3 + col].get_lines()[0].get_ydata(), df)
+        labels = axes[3 + col].get_legend_handles_labels()[1]
+        assert labels == [f"derivative < {figures.VANISHING:g}"]
 
 
 def test_inline_q1_key_follows_the_figures_rule(figures):
     from answer_key.inline_questions import inline_q1
-    panels, threshold = _derivative_panels(figures.activations())
+    panels, threshold = _derivative_panels(figures)
     assert set(panels) == {"sigmoid", "relu", "leaky"}
     names = {"Sigmoid": "sigmoid", "ReLU": "relu", "Leaky ReLU": "leaky"}
     almost_none = set()
@@ -171,7 +172,7 @@ def test_inline_q1_key_follows_the_figures_rule(figures):
 
 
 def test_inline_q1_question_and_chapter_state_the_figures_rule(figures):
-    panels, threshold = _derivative_panels(figures.activations())
+    panels, threshold = _derivative_panels(figures)
     z, df = panels["leaky"]
     slope = float(df[z < 0][0])
     question = text(SOURCES / "02_relu.py")
@@ -386,8 +387,8 @@ def test_shared_explanations_are_used_by_a_chapter_and_its_notebook():
 
 def test_shared_directive_expands_and_names_a_missing_file():
     from course_build import notebooks
-    assert notebooks._expand_shared("before\n@shared inline_scoring\nafter", "here") == \
+    assert notebooks.expand_shared("before\n@shared inline_scoring\nafter", "here") == \
         "before\n" + (SHARED / "inline_scoring.md").read_text(encoding="utf-8").strip("\n") + \
         "\nafter"
     with pytest.raises(notebooks.DirectiveError, match="no_such_text"):
-        notebooks._expand_shared("@shared no_such_text", "exercises/source/x.py, cell 2")
+        notebooks.expand_shared("@shared no_such_text", "exercises/source/x.py, cell 2")

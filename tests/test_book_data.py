@@ -143,28 +143,33 @@ def test_synthetic_flag_reaches_the_build_and_skips_cifar10(monkeypatch):
 
 def test_figures_stop_with_the_options_when_cifar10_is_missing(no_cifar, figures):
     """`jupyter-book build .` run directly (no prefetch): the figure cell says what to do."""
-    figures._load_course_data.cache_clear()
+    figures.course_runs._load_course_data.cache_clear()
     try:
         with pytest.raises(data_utils.CIFAR10Error, match="--synthetic-data"):
             figures.course_data()
     finally:
-        figures._load_course_data.cache_clear()
+        figures.course_runs._load_course_data.cache_clear()
 
 
 def test_a_synthetic_figure_carries_the_mark(no_cifar, figures, monkeypatch):
     monkeypatch.setenv(step.DATA_VARIABLE, "synthetic")
-    figures._load_course_data.cache_clear()
+    figures.course_runs._load_course_data.cache_clear()
     try:
         shown = figures.augmentation_examples(num_images=1, num_copies=1)
         assert repr(shown).startswith(SYNTHETIC_MARK)
         assert shown._repr_png_().startswith(b"\x89PNG")
+        # Titles say what the figure was computed from, from the data's own record.
+        assert shown.figure._suptitle.get_text().endswith("(synthetic stand-in images)")
+        _, source = figures.course_data()
+        assert (str(source), source.count(4000)) == (
+            "9,000 synthetic stand-in images (not CIFAR-10)", "4,000 synthetic stand-in images")
         assert not repr(figures.loss_comparison()).startswith(SYNTHETIC_MARK)
         # A figure that uses the data without declaring it is refused, not left unmarked.
         sneaky = figures.figure(lambda: (figures.course_data(), figures.plt.figure())[1])
         with pytest.raises(RuntimeError, match="uses_data=True"):
             sneaky()
     finally:
-        figures._load_course_data.cache_clear()
+        figures.course_runs._load_course_data.cache_clear()
 
 
 def test_extension_marks_the_caption_of_a_synthetic_output(course_book_ext):

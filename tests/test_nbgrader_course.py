@@ -30,7 +30,7 @@ from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
 from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, WRONG_QUESTIONS, fill_release, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
-                             save_model)
+                             engine_grades, save_model)
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "autograder" / "dist" / "nbgrader"
@@ -189,12 +189,7 @@ def course(cifar, tmp_path_factory, request):
         shutil.copytree(submitted / student / ASSIGNMENT, folders / student)
     # the all-zero answers of the questions "hostile" attacks, graded by the engine only
     make_submission(folders / "zeros", "zeros", filled, work / "good.npz")
-    out = work / "engine_out"
-    engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folders),
-                             "--out", str(out), "--timeout", TIMEOUT, "--no-progress"],
-                            capture_output=True, text=True)
-    assert engine.returncode == 0, engine.stderr[-3000:]
-    reference = json.loads((out / "grades.json").read_text())["grades"]
+    reference = engine_grades(folders, work / "engine_out", TIMEOUT)
     return {"root": root, "release": release, "exported": exported,
             "per_question": per_question, "reference": reference, "accuracy": accuracy,
             "logs": logs}

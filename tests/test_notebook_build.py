@@ -10,8 +10,10 @@ import jupytext
 import nbformat
 import pytest
 
-from course_build import notebooks, public_tests
+from course_build import answers, nbgrader_course, notebooks, public_tests
+from course_build.answers import NBGRADER, SOLUTION, STUDENT
 from course_build.steps import STEPS, get_step, stale_files
+from fcnet.chapters import CHAPTERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,8 +96,8 @@ def code_of(nb):
 
 
 def test_marked_regions_become_stubs_and_markers_vanish_from_solutions(fake_key):
-    student = notebooks.expand_solution(f"{fake_key}.marked", solution=False)
-    solution = notebooks.expand_solution(f"{fake_key}.marked", solution=True)
+    student = answers.expand_solution(f"{fake_key}.marked", STUDENT)
+    solution = answers.expand_solution(f"{fake_key}.marked", SOLUTION)
     assert "y = 2 * y" not in student and "BEGIN SOLUTION" not in student
     assert "    # YOUR CODE HERE\n    raise NotImplementedError\n    return y + 1" in student
     assert "y = np.asarray(x)" in student and '"""Double x, then add one.' in student
@@ -106,7 +108,7 @@ def test_marked_regions_become_stubs_and_markers_vanish_from_solutions(fake_key)
 
 
 def test_unmarked_function_keeps_signature_and_docstring_only(fake_key):
-    student = notebooks.expand_solution(f"{fake_key}.docstring_only", solution=False)
+    student = answers.expand_solution(f"{fake_key}.docstring_only", STUDENT)
     assert student == textwrap.dedent('''\
         def docstring_only(x, w):
             """Multiply x (N, D) by w (D, M); returns (N, M)."""
@@ -119,7 +121,7 @@ def test_unmarked_function_keeps_signature_and_docstring_only(fake_key):
 
 
 def test_unmarked_class_stubs_every_method_body(fake_key):
-    student = notebooks.expand_solution(f"{fake_key}.Model", solution=False)
+    student = answers.expand_solution(f"{fake_key}.Model", STUDENT)
     assert "scale * 7" not in student and "x * self.scale" not in student
     assert 'kind = "toy"' in student and '"""Remember scale."""' in student
     assert student.count("raise NotImplementedError") == 2
@@ -130,21 +132,21 @@ def test_unmarked_class_stubs_every_method_body(fake_key):
 
 
 def test_constants_are_sorted_literals_or_empty_answers(fake_key):
-    assert notebooks.expand_solution(f"{fake_key}.ANSWER", True) == "ANSWER = {'A', 'C'}"
-    assert notebooks.expand_solution(f"{fake_key}.ANSWER", False) == \
+    assert answers.expand_solution(f"{fake_key}.ANSWER", SOLUTION) == "ANSWER = {'A', 'C'}"
+    assert answers.expand_solution(f"{fake_key}.ANSWER", STUDENT) == \
         "ANSWER = set()  # YOUR ANSWER HERE"
-    assert notebooks.expand_solution(f"{fake_key}.SCALE", True) == "SCALE = 3"
-    assert notebooks.expand_solution(f"{fake_key}.SCALE", False) == \
+    assert answers.expand_solution(f"{fake_key}.SCALE", SOLUTION) == "SCALE = 3"
+    assert answers.expand_solution(f"{fake_key}.SCALE", STUDENT) == \
         "SCALE = None  # YOUR ANSWER HERE"
 
 
 def test_solution_body_inlines_the_body_without_its_return(fake_key):
-    solution = notebooks.expand_solution_body(f"{fake_key}.walkthrough", True)
+    solution = answers.expand_solution_body(f"{fake_key}.walkthrough", SOLUTION)
     assert solution == "fitted = Model(SCALE)\nfitted.data = data"
-    student = notebooks.expand_solution_body(f"{fake_key}.walkthrough", False)
+    student = answers.expand_solution_body(f"{fake_key}.walkthrough", STUDENT)
     assert student == ("# Fit the toy model on `data`.\n# Keep it in `fitted`.\n\n"
                        "# YOUR CODE HERE\nraise NotImplementedError")
-    partly = notebooks.expand_solution_body(f"{fake_key}.partly_marked", False)
+    partly = answers.expand_solution_body(f"{fake_key}.partly_marked", STUDENT)
     assert partly.splitlines()[-4:] == ["best = None", "# YOUR CODE HERE",
                                         "raise NotImplementedError", "print(best)"]
 
@@ -168,9 +170,9 @@ def test_transform_writes_both_versions_from_one_source(fake_key):
         # %% [markdown] tags=["solution-only"]
         # Only for instructors.
         ''')
-    student = notebooks.transform(src, "99_toy", solution=False, repository_url="https://x/r",
+    student = notebooks.transform(src, "99_toy", STUDENT, repository_url="https://x/r",
                                   branch="dev")
-    solution = notebooks.transform(src, "99_toy", solution=True, repository_url="https://x/r",
+    solution = notebooks.transform(src, "99_toy", SOLUTION, repository_url="https://x/r",
                                    branch="dev")
     assert len(student.cells) == 4 and len(solution.cells) == 5
     assert [c.id for c in student.cells] == [f"99_toy-{i:02d}" for i in range(4)]
@@ -189,6 +191,84 @@ def test_transform_writes_both_versions_from_one_source(fake_key):
         nbformat.validate(nb)
 
 
+def test_nbgrader_mode_marks_exactly_the_regions_the_student_mode_stubs(fake_key):
+    """One transform: nbgrader's markers stand where the stubs stand, around the solution."""
+    for name in ("marked", "docstring_only", "Model", "ANSWER"):
+        marked = answers.expand_solution(f"{fake_key}.{name}", NBGRADER)
+        assert marked.count("### BEGIN SOLUTION") == marked.count("### END SOLUTION") >= 1
+        stripped = "\n".join(l for l in marked.splitlines() if "### " not in l)
+        assert stripped == answers.expand_solution(f"{fake_key}.{name}", SOLUTION), name
+        if name != "ANSWER":  # the inline answer's student line is its own (set())
+            assert nbgrader_course.clear_solutions(marked) == \
+                answers.expand_solution(f"{fake_key}.{name}", STUDENT), name
+    assert answers.expand_solution(f"{fake_key}.marked", NBGRADER).splitlines()[-4:] == [
+        "    ### BEGIN SOLUTION", "    y = 2 * y", "    ### END SOLUTION", "    return y + 1"]
+    body = answers.expand_solution_body(f"{fake_key}.walkthrough", NBGRADER)
+    assert body == ("# Fit the toy model on `data`.\n# Keep it in `fitted`.\n\n"
+                    "### BEGIN SOLUTION\nfitted = Model(SCALE)\nfitted.data = data\n"
+                    "### END SOLUTION")
+    partly = answers.expand_solution_body(f"{fake_key}.partly_marked", NBGRADER)
+    assert nbgrader_course.clear_solutions(partly) == \
+        answers.expand_solution_body(f"{fake_key}.partly_marked", STUDENT)
+
+
+def test_nbgrader_mode_writes_solution_and_test_cells(fake_key):
+    src = source_nb(f'''\
+        # %% [markdown]
+        # # Title
+
+        # %%
+        import numpy as np
+        # @solution {fake_key}.docstring_only
+
+        # %%
+        # @solution {fake_key}.marked
+
+        # %%
+        x = 1
+
+        # %%
+        grader.check("sgd")
+
+        # %% [markdown] tags=["solution-only"]
+        # Only for instructors.
+        ''')
+    nb = notebooks.transform(src, "99_toy", NBGRADER)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    assert len(nb.cells) == 5 and "Only for instructors" not in str(nb.cells)
+    assert [m.get("grade_id") for m in meta] == [None, "answer_docstring_only", "answer_marked",
+                                                   None, "test_sgd"]
+    assert meta[1]["solution"] and not meta[1]["locked"] and not meta[1]["grade"]
+    assert "### BEGIN SOLUTION\n    secret = x @ w" in nb.cells[1].source
+    test = nb.cells[4]
+    assert meta[4]["locked"] and meta[4]["grade"] and not meta[4]["solution"]
+    assert 'checks_for("sgd")' in test.source and notebooks.check_cell_qids(test.source) is None
+    public, hidden = test.source.split("### BEGIN HIDDEN TESTS\n")
+    assert "autograder" not in public
+    assert hidden == ('from autograder.nbgrader_bridge import hidden_score\n'
+                      'hidden_score("sgd")\n### END HIDDEN TESTS')
+    assert nb.metadata["fcnet"]["kind"] == "nbgrader-source"
+    assert [c.id for c in nb.cells] == [f"99_toy-nbg-{i:02d}" for i in range(5)]
+    student = notebooks.transform(src, "99_toy", STUDENT)
+    assert student.cells[4].metadata["nbgrader"]["grade_id"] == "test_sgd"
+    assert student.cells[0].source == nb.cells[0].source  # nbgrader releases it to students
+
+
+@pytest.mark.parametrize("stem", list(CHAPTERS))
+def test_nbgrader_release_code_is_the_student_code(stem):
+    """nbgrader's ClearSolutions, applied to the nbgrader version, gives the student's code
+    (inline answers aside: nbgrader's stub replaces their `set()` line)."""
+    source = notebooks.read_chapters(REPO_ROOT)[stem]
+    marked = notebooks.transform(source, stem, NBGRADER)
+    student = notebooks.transform(source, stem, STUDENT)
+    pairs = [(m, s) for m, s in zip(marked.cells, student.cells)
+             if m.metadata.get("nbgrader", {}).get("solution")]
+    assert pairs and len(marked.cells) == len(student.cells)
+    for m, s in pairs:
+        if answers.ANSWER_MARK not in s.source:
+            assert nbgrader_course.clear_solutions(m.source) == s.source
+
+
 @pytest.mark.parametrize("line, message", [
     ("# @solutoin fake_key_pkg.key.marked", "unknown directive"),
     ("# @solution", "needs a dotted name"),
@@ -198,8 +278,23 @@ def test_transform_writes_both_versions_from_one_source(fake_key):
 def test_bad_directives_name_the_file_and_cell(fake_key, line, message):
     src = source_nb(f"# %% [markdown]\n# Title\n\n# %%\n{line}\n")
     with pytest.raises(notebooks.DirectiveError, match=message) as err:
-        notebooks.transform(src, "99_toy", solution=False)
+        notebooks.transform(src, "99_toy", STUDENT)
     assert "exercises/source/99_toy.py, cell 2" in str(err.value)
+
+
+@pytest.mark.parametrize("cells", [
+    ['x = 1\ngrader.check("sgd")', 'grader.check("training")'],  # a check buried in code
+    ['grader.check("sgd")', 'grader.check("sgd")\ngrader.check("training")'],  # twice
+    ['grader.check("sgd")'],  # a question never checked
+])
+def test_each_question_is_checked_once_in_a_cell_of_its_own(cells):
+    """Such a cell becomes nbgrader's test cell: anything else would lose or double it."""
+    src = source_nb("# %% [markdown]\n# Title\n" + "".join(f"\n# %%\n{c}\n" for c in cells))
+    with pytest.raises(notebooks.DirectiveError, match="each to be checked once"):
+        notebooks.check_chapter_source("05_solver", src)
+    good = source_nb('# %% [markdown]\n# T\n\n# %%\ngrader.check("sgd")\n\n# %%\n'
+                     '# the graded run\ngrader.check("training")\n')
+    notebooks.check_chapter_source("05_solver", good)
 
 
 def test_colab_cell_reads_the_repository_from_config(tmp_path):
@@ -235,10 +330,10 @@ def test_student_notebooks_hold_no_solution_code(tmp_path):
                        for line in student_lines), path.name
         # Every line that only the solution has must be absent from the student notebook.
         for kind, name in re.findall(r"^\s*# @(solution|solution-body) (\S+)", source, re.M):
-            expand = notebooks.expand_solution if kind == "solution" \
-                else notebooks.expand_solution_body
-            only_solution = {line.strip() for line in expand(name, True).splitlines()} \
-                - {line.strip() for line in expand(name, False).splitlines()}
+            expand = answers.expand_solution if kind == "solution" \
+                else answers.expand_solution_body
+            only_solution = {line.strip() for line in expand(name, SOLUTION).splitlines()} \
+                - {line.strip() for line in expand(name, STUDENT).splitlines()}
             leaked = sorted(line for line in only_solution & student_lines if line)
             assert not leaked, f"{path.stem}.ipynb shows solution lines of {name}: {leaked}"
 
@@ -264,7 +359,11 @@ def test_public_test_files_run_the_checks_through_otter(tmp_path):
     test_file.run({"affine_forward": stub})
     assert not test_file.passed_all and "NOT IMPLEMENTED" in test_file.summary()
 
+    # A mistake the diagnosis recognises is named; any other wrong answer gets the hint.
     test_file.run({"affine_forward": lambda x, w, b: (x.reshape(2, -1) @ w, None)})
+    assert not test_file.passed_all and "Diagnosis: Your output is exactly the right one " \
+        "minus b" in test_file.summary()
+    test_file.run({"affine_forward": lambda x, w, b: (2 * x.reshape(2, -1) @ w + b, None)})
     assert not test_file.passed_all and "Hint:" in test_file.summary()
 
     test_file.run({})

@@ -28,7 +28,7 @@ from fcnet.chapters import QUESTION_IDS
 
 from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
                              make_submission, model_accuracy, partial_model_params,
-                             save_model)
+                             engine_grades, save_model)
 
 REPO = Path(__file__).resolve().parents[1]
 ZIP = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
@@ -60,7 +60,9 @@ def test_zip_has_otters_layout_and_the_course_packages(bundle):
         sorted(f"tests/{qid}.py" for qid in QUESTION_IDS)
     for package in ("fcnet", "answer_key", "autograder"):
         assert f"files/{package}/__init__.py" in names
-    assert "files/autograder/hidden_checks.py" in names
+    # the hidden checks are a package: every one of its modules ships
+    assert {f"files/autograder/hidden_checks/{p.name}"
+            for p in (REPO / "autograder" / "hidden_checks").glob("*.py")} <= set(names)
     # the driver checks the bundle's packages against these names before importing them
     driver = (folder / "files" / "grade_two_layer_net.py").read_text()
     assert "_restore_bundle(" in driver and driver.index("_restore_bundle(") < \
@@ -348,12 +350,7 @@ def graded(bundle, cifar, tmp_path_factory, request):
             results = json.loads((work / f"otter-{student}" / "results.json").read_text())
             otter[student] = {t["name"]: t["score"] for t in results["tests"] if "score" in t}
 
-    out = work / "engine"
-    engine = subprocess.run([sys.executable, "-m", "autograder", "grade", str(uploads),
-                             "--out", str(out), "--timeout", TIMEOUT, "--no-progress"],
-                            capture_output=True, text=True)
-    assert engine.returncode == 0, engine.stderr[-3000:]
-    reference = json.loads((out / "grades.json").read_text())["grades"]
+    reference = engine_grades(uploads, work / "engine", TIMEOUT)
     return otter, reference, accuracy, logs
 
 

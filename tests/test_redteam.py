@@ -182,7 +182,7 @@ def test_the_student_id_is_escaped_in_markdown_feedback():
 # 5. best_model.npz: full points without training anything, by a closed-form fit to the
 # very images and labels the grader scores.
 #
-# hidden_checks.best_model_case evaluates on data.test_set(): the public CIFAR-10 test
+# hidden_checks.tuning.best_model_case evaluates on data.test_set(): the public CIFAR-10 test
 # batch, which every student has (fcnet.data_utils.get_CIFAR10_data(num_test=10000) hands
 # it out, labels included). W1 = identity, b1 = a large constant (so the ReLU is the
 # identity) and W2, b2 from one ridge regression onto the test labels reach ~70% test
@@ -502,7 +502,7 @@ def test_crafted_models_are_refused(tmp_path):
 # those images, embedded in the notebook as a literal list, reaches ~98% "held-out"
 # accuracy. A fake TwoLayerNet (random init, loss returning zero gradients) and a fake
 # sgd that swaps in the fitted arrays by shape earn 5/5 for training while sgd and
-# two_layer_net earn 0. hidden_checks._network_fit never checks the hidden size (W1 here
+# two_layer_net earn 0. hidden_checks.solver._network_fit never checks the hidden size (W1 here
 # is 3072 x 3072) and nothing ties the final weights to the training run.
 
 @pytest.mark.cifar

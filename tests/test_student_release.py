@@ -182,3 +182,10 @@ def test_notebook_runs_from_the_release_up_to_its_first_stub(stem, release, rele
     assert error.ename == "NotImplementedError", \
         f"{stem}: cell {index} failed before the first stub:\n{error}"
     assert ran >= 2, f"{stem}: stopped at code cell {index}, before its setup ran"
+
+
+def test_the_release_files_say_they_are_generated_and_from_where(release):
+    """Pushed to the public repository, each file still tells staff where to edit it."""
+    for name in ("README.md", "requirements.txt", "pyproject.toml", ".gitignore"):
+        first = (release / name).read_text(encoding="utf-8").splitlines()[0]
+        assert student_release.BANNER in first and "course_build/student_release.py" in first, name

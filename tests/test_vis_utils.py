@@ -78,3 +78,15 @@ def test_an_untrained_solver_is_explained():
     with pytest.raises(ValueError, match="call solver.train\\(\\) first"):
         plot_solver_history(SimpleNamespace(loss_history=[], train_acc_history=[],
                                             val_acc_history=[]))
+
+
+def test_show_net_weights_draws_into_a_given_axes_and_limits_the_units():
+    """The book's figure draws two nets side by side through this same function."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2)
+    plt.close(fig)
+    W1 = np.random.default_rng(0).standard_normal((3 * 32 * 32, 10))
+    assert show_net_weights(W1, padding=2, ax=right, num_units=4) is fig
+    assert not left.images and right.images[0].get_array().shape == (2 * 32 + 2, 2 * 32 + 2, 3)
+    assert not right.axison

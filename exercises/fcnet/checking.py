@@ -8,11 +8,18 @@ A check is split in three so that it can run across a sandbox boundary:
 
 `check.run(ns)` does all three in one process, which is what `grader.check(...)` in a
 notebook does. Only plain numbers and arrays pass from `probe` to `judge` (see `plain`).
+
+When a check fails, fcnet.diagnosis looks for a known mistake in the outputs (through the
+check's `views`) or in the error message; when it finds one, the result carries it and
+prints its explanation in place of the general hint. The grader does the same with the
+same code (autograder/scoring.py).
 """
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from .diagnosis import Diagnosis, diagnose, diagnose_error
 
 
 class CheckFailed(AssertionError):
@@ -38,6 +45,9 @@ class Check:
     # property such as "inputs unmodified", a shape or a dtype, which a stub returning
     # zeros also has, counts only next to the right values.
     requires: tuple = ()
+    # (case, outputs) -> [fcnet.diagnosis.View]: each output next to its right value, from
+    # which fcnet.diagnosis names the mistake of a failed check. None: no diagnosis.
+    views: Callable = None
 
     def run(self, ns, seed=0):
         """Run make_case, probe and judge in this process; return a CheckResult."""
@@ -50,12 +60,23 @@ class Check:
         except (NotImplementedError, NotAnswered) as err:
             return CheckResult(self, "not implemented", str(err) or "not implemented yet")
         except Exception as err:  # the student's code crashed: report it, don't propagate
-            return CheckResult(self, "error", f"{type(err).__name__}: {err}")
+            message = f"{type(err).__name__}: {err}"
+            return CheckResult(self, "error", message, diagnose_error(self.qid, message))
         try:
             self.judge(case, outputs)
         except CheckFailed as err:
-            return CheckResult(self, "failed", str(err))
+            return CheckResult(self, "failed", str(err), self.diagnose(case, outputs))
         return CheckResult(self, "passed", "")
+
+    def diagnose(self, case, outputs, extra=None):
+        """The Diagnosis of this check's failure on `outputs`, or None (fcnet.diagnosis)."""
+        if self.views is None:
+            return None
+        try:
+            views = self.views(case, outputs)
+        except Exception:  # outputs too malformed to compare: the general hint stays
+            return None
+        return diagnose(self, case, outputs, views, extra)
 
 
 @dataclass
@@ -63,6 +84,7 @@ class CheckResult:
     check: Check
     status: str           # "passed", "failed", "not implemented" or "error"
     message: str
+    diagnosis: Diagnosis = None   # the named mistake, when one explains the failure
 
     @property
     def passed(self):
@@ -73,7 +95,9 @@ class CheckResult:
         text = f"[{mark}] {self.check.qid}: {self.check.description}"
         if not self.passed:
             text += f"\n    {self.message}"
-            if self.status in ("failed", "error"):
+            if self.diagnosis is not None:
+                text += f"\n    Diagnosis: {self.diagnosis.explanation}"
+            elif self.status in ("failed", "error"):
                 text += f"\n    Hint: {self.check.hint}"
         return text
 

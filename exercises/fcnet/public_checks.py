@@ -10,6 +10,10 @@ from .gradient_check import eval_numerical_gradient, eval_numerical_gradient_arr
 from .graded_training import (GRADED_TRAINING, TRAINING_LEARNS,  # noqa: F401 (re-exported)
                               TRAINING_LOSS_RATIO, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
+from .public_views import (AFFINE_FORWARD_OUT, RELU_FORWARD_OUT, TLN_LOSSES, TLN_SCORES,
+                           affine_forward_views, forward_ok, large_scores_views, loss_views,
+                           numeric_views, relu_forward_views, sgd_views, tln_grad_views,
+                           tln_init_views, tln_loss_views, tln_scores_views)
 
 
 def _seeded(seed):
@@ -30,9 +34,7 @@ def _affine_forward_case(rng):
 
 
 def _affine_forward_judge(case, out):
-    expected = np.array([[1.49834967, 1.70660132, 1.91485297],
-                         [3.25553199, 3.51413270, 3.77273342]])
-    expect_close("out", out["out"], expected, 1e-8)
+    expect_close("out", out["out"], AFFINE_FORWARD_OUT, 1e-8)
 
 
 def _affine_backward_case(rng):
@@ -50,6 +52,7 @@ def _affine_backward_probe(ns, case):
         "dx_num": eval_numerical_gradient_array(lambda v: forward(v, w, b)[0], x.copy(), dout),
         "dw_num": eval_numerical_gradient_array(lambda v: forward(x, v, b)[0], w.copy(), dout),
         "db_num": eval_numerical_gradient_array(lambda v: forward(x, w, v)[0], b.copy(), dout),
+        "forward_ok": forward_ok(forward, _affine_forward_case, AFFINE_FORWARD_OUT),
     }
 
 
@@ -62,11 +65,12 @@ def _numeric_judge(names, tol):
 
 # ---------------------------------------------------------------- chapter 2: ReLU
 
+def _relu_forward_case(rng):
+    return {"x": np.linspace(-0.5, 0.5, num=12).reshape(3, 4)}
+
+
 def _relu_forward_judge(case, out):
-    expected = np.array([[0., 0., 0., 0.],
-                         [0., 0., 0.04545455, 0.13636364],
-                         [0.22727273, 0.31818182, 0.40909091, 0.5]])
-    expect_close("out", out["out"], expected, 1e-7)
+    expect_close("out", out["out"], RELU_FORWARD_OUT, 1e-7)
 
 
 def _relu_backward_case(rng):
@@ -80,7 +84,8 @@ def _relu_backward_probe(ns, case):
     x, dout = case["x"], case["dout"]
     _, cache = forward(x.copy())
     return {"dx": backward(dout.copy(), cache),
-            "dx_num": eval_numerical_gradient_array(lambda v: forward(v)[0], x.copy(), dout)}
+            "dx_num": eval_numerical_gradient_array(lambda v: forward(v)[0], x.copy(), dout),
+            "forward_ok": forward_ok(forward, _relu_forward_case, RELU_FORWARD_OUT)}
 
 
 # ---------------------------------------------------------------- inline questions
@@ -226,12 +231,8 @@ def _tln_scores_probe(ns, case):
 
 
 def _tln_scores_judge(case, out):
-    expected = np.array([
-        [11.53165108, 12.2917344, 13.05181771, 13.81190102, 14.57198434, 15.33206765, 16.09215096],
-        [12.05769098, 12.74614105, 13.43459113, 14.1230412, 14.81149128, 15.49994135, 16.18839143],
-        [12.58373087, 13.20054771, 13.81736455, 14.43418138, 15.05099822, 15.66781506, 16.2846319]])
-    expect_shape("scores", out["scores"], expected.shape)
-    diff = float(np.abs(out["scores"] - expected).sum())
+    expect_shape("scores", out["scores"], TLN_SCORES.shape)
+    diff = float(np.abs(out["scores"] - TLN_SCORES).sum())
     if not diff < 1e-6:
         raise CheckFailed(f"scores differ from the expected ones by {diff:.2e} in total")
 
@@ -245,14 +246,18 @@ def _tln_loss_probe(ns, case):
 
 
 def _tln_loss_judge(case, out):
-    for key, expected in (("loss_reg0", 3.4702243556), ("loss_reg1", 26.5948426952)):
+    for key, (_, expected) in TLN_LOSSES.items():
         if not abs(out[key] - expected) < 1e-10:
             raise CheckFailed(f"with reg={key[-1]} the loss is {out[key]:.10f}, "
                               f"expected {expected:.10f}")
 
 
 def _tln_grad_probe(ns, case):
-    out = {}
+    # As for the layers: a mistake in the gradients is only named when the loss is right
+    # (the numeric gradients are those of the student's own loss).
+    losses = _tln_loss_probe(ns, case)
+    right = all(abs(losses[key] - value) < 1e-10 for key, (_, value) in TLN_LOSSES.items())
+    out = {"loss_ok": float(right)}
     for reg in (0.0, 0.7):
         model = _tln_model(ns, case, reg=reg)
         _, grads = model.loss(case["X"], case["y"])
@@ -265,7 +270,7 @@ def _tln_grad_probe(ns, case):
 
 
 def _tln_grad_judge(case, out):
-    for key in sorted(k for k in out if not k.endswith("_num")):
+    for key in sorted(k for k in out if not k.endswith("_num") and "_reg" in k):
         expect_close(f"grads[{key.split('_')[0]!r}] (reg={key.split('reg')[1]})",
                      out[key], out[key + "_num"], 1e-6)
 
@@ -335,20 +340,22 @@ CHECKS = [
           "then add b to every row",
           ("affine_forward",), _affine_forward_case,
           lambda ns, c: {"out": ns["affine_forward"](c["x"], c["w"], c["b"])[0]},
-          _affine_forward_judge),
+          _affine_forward_judge, views=affine_forward_views),
     Check("affine_backward", "numeric_gradient", "affine_backward agrees with numeric gradients",
           "dx must have x's original (unflattened) shape, dw pairs the flattened inputs with "
           "dout, and db sums dout over the examples",
           ("affine_forward", "affine_backward"), _affine_backward_case,
-          _affine_backward_probe, _numeric_judge(("dx", "dw", "db"), 1e-8)),
+          _affine_backward_probe, _numeric_judge(("dx", "dw", "db"), 1e-8),
+          views=numeric_views(("dx", "dw", "db"), ("x", "w", "b", "dout"))),
     Check("relu_forward", "seed_values", "relu_forward matches the expected output",
           "keep positive values and replace negative ones by zero, elementwise",
-          ("relu_forward",), lambda rng: {"x": np.linspace(-0.5, 0.5, num=12).reshape(3, 4)},
-          lambda ns, c: {"out": ns["relu_forward"](c["x"].copy())[0]}, _relu_forward_judge),
+          ("relu_forward",), _relu_forward_case,
+          lambda ns, c: {"out": ns["relu_forward"](c["x"].copy())[0]}, _relu_forward_judge,
+          views=relu_forward_views),
     Check("relu_backward", "numeric_gradient", "relu_backward agrees with numeric gradients",
           "pass dout through only where the forward input was positive",
           ("relu_forward", "relu_backward"), _relu_backward_case, _relu_backward_probe,
-          _numeric_judge(("dx",), 1e-8)),
+          _numeric_judge(("dx",), 1e-8), views=numeric_views(("dx",), ("x", "dout"))),
     Check("inline_q1", "format", "inline_q1 is a set of option letters",
           "answer with a set of capital letters, such as {\"B\"}",
           ("inline_q1",), _no_case, _inline_probe("inline_q1"), _inline_judge("inline_q1")),
@@ -356,37 +363,42 @@ CHECKS = [
           "average the loss and the gradient over the N examples, and subtract the "
           "correct-class probability's 1 only at the label",
           ("softmax_loss",), _loss_case, _loss_probe("softmax_loss"),
-          _loss_judge(np.log(10.0), 0.01, 1e-7)),
+          _loss_judge(np.log(10.0), 0.01, 1e-7), views=loss_views(np.log(10.0), 0.01)),
     Check("softmax_loss", "large_scores", "softmax_loss stays finite and unchanged for "
           "scores around +-1000 (float64) and +-100 (float32)",
           "subtract each row's largest score from the row before exponentiating",
           ("softmax_loss",), _large_scores_case, _large_scores_probe("softmax_loss"),
-          _large_scores_judge),
+          _large_scores_judge, views=large_scores_views(_LARGE)),
     Check("svm_loss", "seed_values", "svm_loss is about 9 with a correct gradient",
           "skip the correct class in the sum of margins, and give the correct class "
           "minus the number of positive margins in the gradient",
-          ("svm_loss",), _loss_case, _loss_probe("svm_loss"), _loss_judge(9.0, 0.02, 1e-7)),
+          ("svm_loss",), _loss_case, _loss_probe("svm_loss"), _loss_judge(9.0, 0.02, 1e-7),
+          views=loss_views(9.0, 0.02)),
     Check("svm_loss", "large_scores", "svm_loss stays finite and unchanged for "
           "scores around +-1000 (float64) and +-100 (float32)",
           "build the margins from differences of scores (s_j - s_y + 1), in the scores' "
           "own array, with no exponentials",
           ("svm_loss",), _large_scores_case, _large_scores_probe("svm_loss"),
-          _large_scores_judge),
+          _large_scores_judge, views=large_scores_views(_LARGE)),
     Check("two_layer_net", "initialisation", "TwoLayerNet initialises weights and biases",
           "draw weights from a normal distribution scaled by weight_scale and start biases at 0",
-          ("TwoLayerNet",), _no_case, _tln_init_probe, _tln_init_judge),
+          ("TwoLayerNet",), _no_case, _tln_init_probe, _tln_init_judge,
+          views=tln_init_views(_TLN["std"])),
     Check("two_layer_net", "scores", "TwoLayerNet.loss(X) returns the expected scores",
           "compute affine - relu - affine and return the scores when y is None",
-          ("TwoLayerNet",), _tln_case, _tln_scores_probe, _tln_scores_judge),
+          ("TwoLayerNet",), _tln_case, _tln_scores_probe, _tln_scores_judge,
+          views=tln_scores_views),
     Check("two_layer_net", "loss", "TwoLayerNet.loss(X, y) returns the expected losses",
           "the loss is the softmax data loss plus 0.5 * reg * (sum of W1**2 + sum of W2**2)",
-          ("TwoLayerNet",), _tln_case, _tln_loss_probe, _tln_loss_judge),
+          ("TwoLayerNet",), _tln_case, _tln_loss_probe, _tln_loss_judge,
+          views=tln_loss_views),
     Check("two_layer_net", "gradients", "TwoLayerNet's gradients agree with numeric ones",
           "backpropagate through both layers and add reg * W to each weight gradient",
-          ("TwoLayerNet",), _tln_case, _tln_grad_probe, _tln_grad_judge),
+          ("TwoLayerNet",), _tln_case, _tln_grad_probe, _tln_grad_judge,
+          views=tln_grad_views),
     Check("sgd", "one_step", "sgd takes one step against the gradient",
           "the new weights are w - learning_rate * dw, with learning_rate read from config",
-          ("sgd",), _sgd_case, _sgd_probe, _sgd_judge),
+          ("sgd",), _sgd_case, _sgd_probe, _sgd_judge, views=sgd_views),
     Check("training", "val_accuracy", "the trained solver reaches 36% validation accuracy",
           "check the learning rate, the number of epochs and that update_rule is your sgd",
           ("solver",), _no_case, _training_probe, _training_judge),

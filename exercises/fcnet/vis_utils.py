@@ -72,13 +72,16 @@ def plot_solver_history(solver):
     return fig
 
 
-def show_net_weights(W1_or_model, padding=3):
+def show_net_weights(W1_or_model, padding=3, ax=None, num_units=None):
     """The first-layer weights of a net on CIFAR-10, one 32x32 colour image per unit.
 
     Input: a model with model.params["W1"], or W1 itself, shape (3*32*32, H): column j
     holds the weights of hidden unit j in the order of a flattened (3, 32, 32) image
     (channels first, as get_CIFAR10_data returns the images).
-    Returns the matplotlib Figure showing the H images in a grid.
+    - padding: blank pixels between neighbouring images
+    - ax: a matplotlib Axes to draw on (default: a new figure)
+    - num_units: show only the first num_units units (default: all H)
+    Returns the matplotlib Figure showing the images in a grid.
     """
     if W1_or_model is None:
         raise NotImplementedError(_NOT_TRAINED)
@@ -88,8 +91,8 @@ def show_net_weights(W1_or_model, padding=3):
         raise ValueError(f"W1 should have shape (3072, H) for 32x32 colour images, "
                          f"not {W1.shape}.")
     # Column j -> (3, 32, 32) image -> (32, 32, 3) for imshow.
-    images = W1.T.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    fig, ax = _new_figure(1, figsize=(8, 8))
+    images = W1.T.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)[:num_units]
+    fig, ax = _new_figure(1, figsize=(8, 8)) if ax is None else (ax.figure, ax)
     ax.imshow(visualize_grid(images, padding=padding).astype("uint8"))
     ax.axis("off")
     return fig

@@ -1,0 +1,139 @@
+"""Chapter 1, the affine layer: hidden checks of affine_forward and affine_backward."""
+import numpy as np
+
+from answer_key.layers import affine_forward
+from fcnet.checking import Check, expect_close, expect_shape
+from fcnet.gradient_check import eval_numerical_gradient_array
+
+from .. import probes
+from .judging import array, close, judge_gradient, reference, unchanged, with_dtype
+
+# ------------------------------------------------------------------------- cases
+
+def affine_case_2d(rng):
+    n, d, m = (int(v) for v in rng.integers((2, 3, 2), (8, 12, 7)))
+    return {"x": rng.standard_normal((n, d)), "w": rng.standard_normal((d, m)),
+            "b": rng.standard_normal(m)}
+
+
+def affine_case_nd(rng, dtype=np.float64):
+    n, m = int(rng.integers(2, 7)), int(rng.integers(2, 7))
+    dims = tuple(int(v) for v in rng.integers(2, 5, size=int(rng.integers(2, 4))))
+    d = int(np.prod(dims))
+    return {"x": rng.standard_normal((n, *dims)).astype(dtype),
+            "w": rng.standard_normal((d, m)).astype(dtype),
+            "b": rng.standard_normal(m).astype(dtype)}
+
+
+def affine_case_float32(rng):
+    return affine_case_nd(rng, np.float32)
+
+
+def affine_backward_case(rng):
+    case = affine_case_nd(rng)
+    case["dout"] = rng.standard_normal((case["x"].shape[0], case["w"].shape[1]))
+    return case
+
+
+# ------------------------------------------------------------------------- judges
+
+def _affine_out(case):
+    return reference(case, "affine_out",
+                     lambda: affine_forward(case["x"], case["w"], case["b"])[0])
+
+
+def judge_affine_values(case, out):
+    close("out", out, _affine_out(case), 1e-8)
+
+
+def judge_affine_float32(case, out):
+    value = with_dtype("out", out, np.float32)
+    expect_close("out", value, _affine_out(case).astype(np.float64), 1e-4)
+
+
+def judge_affine_unmodified(case, out):
+    unchanged(out, case, (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))
+
+
+def _affine_numeric(case):
+    def compute():
+        x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
+        return {
+            "dx": eval_numerical_gradient_array(lambda v: affine_forward(v, w, b)[0],
+                                                x.copy(), dout),
+            "dw": eval_numerical_gradient_array(lambda v: affine_forward(x, v, b)[0],
+                                                w.copy(), dout),
+            "db": eval_numerical_gradient_array(lambda v: affine_forward(x, w, v)[0],
+                                                b.copy(), dout),
+        }
+    return reference(case, "affine_numeric", compute)
+
+
+def judge_affine_shapes(case, out):
+    for name, shape in (("dx", case["x"].shape), ("dw", case["w"].shape),
+                        ("db", case["b"].shape)):
+        expect_shape(name, array(out, name), shape)
+
+
+def judge_affine_backward_unmodified(case, out):
+    if int(out.get("own_cache", 0)):  # the retry with the student's cache: inputs were fresh
+        pairs = (("dout_after", "dout"),)
+    else:
+        pairs = (("dout_after", "dout"), ("x_after", "x"), ("w_after", "w"), ("b_after", "b"))
+    unchanged(out, case, pairs)
+
+
+# ------------------------------------------------------------------------- checks
+
+_AF, _AB = ("affine_forward",), ("affine_backward",)
+_AFFINE_GRADIENTS = ("dx", "dw", "db")
+
+CHECKS = [
+    Check(qid="affine_forward", name="values_2d",
+          description="output for a 2-D input of fresh random shape",
+          hint="multiply the (N, D) input by w and add b to every row",
+          needs=_AF, make_case=affine_case_2d, probe=probes.affine_forward_probe,
+          judge=judge_affine_values, weight=2),
+    Check(qid="affine_forward", name="values_nd",
+          description="output for a multi-dimensional input",
+          hint="flatten each example to one row with x.reshape(N, -1), keeping the N "
+               "examples apart; do not hard-code the shape",
+          needs=_AF, make_case=affine_case_nd, probe=probes.affine_forward_probe,
+          judge=judge_affine_values, weight=2),
+    Check(qid="affine_forward", name="float32",
+          description="float32 inputs give a float32 output",
+          hint="avoid creating float64 arrays (np.zeros without a dtype, astype(float))",
+          needs=_AF, make_case=affine_case_float32, probe=probes.affine_forward_probe,
+          judge=judge_affine_float32, weight=1),
+    Check(qid="affine_forward", name="inputs_unmodified",
+          description="x, w and b are left unmodified",
+          hint="reshape into a new variable instead of assigning to x.shape or writing "
+               "into x",
+          needs=_AF, make_case=affine_case_nd, probe=probes.affine_forward_probe,
+          judge=judge_affine_unmodified, weight=1, requires=("values_nd",)),
+    Check(qid="affine_backward", name="dx",
+          description="dx agrees with a numeric gradient",
+          hint="dx is dout times w transposed, reshaped back to the original shape of x",
+          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
+          judge=judge_gradient("dx", _affine_numeric), weight=2),
+    Check(qid="affine_backward", name="dw",
+          description="dw agrees with a numeric gradient",
+          hint="dw pairs the flattened inputs (transposed) with dout",
+          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
+          judge=judge_gradient("dw", _affine_numeric), weight=2),
+    Check(qid="affine_backward", name="db",
+          description="db agrees with a numeric gradient",
+          hint="db sums dout over the examples (axis 0); it is not an average",
+          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
+          judge=judge_gradient("db", _affine_numeric), weight=1),
+    Check(qid="affine_backward", name="shapes",
+          description="dx, dw and db have the shapes of x, w and b",
+          hint="each gradient has exactly the shape of the array it is the gradient of",
+          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
+          judge=judge_affine_shapes, weight=1, requires=_AFFINE_GRADIENTS),
+    Check(qid="affine_backward", name="inputs_unmodified",
+          description="dout and the cache are left unmodified",
+          hint="compute new arrays instead of writing into dout or the cached arrays",
+          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
+          judge=judge_affine_backward_unmodified, weight=1, requires=_AFFINE_GRADIENTS),
+]

@@ -1,0 +1,181 @@
+"""Chapter 4, the two-layer net: hidden checks of TwoLayerNet's init, scores, loss, grads."""
+import numpy as np
+
+from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
+from fcnet.checking import Check, CheckFailed, expect_shape
+from fcnet.gradient_check import eval_numerical_gradient
+
+from .. import probes
+from .judging import (array, close, close_to_numeric, labels, reference, relative_error,
+                      scalar, unchanged)
+
+# ------------------------------------------------------------------------- initialisation
+
+def tln_init_case(rng):
+    d, h, c = int(rng.integers(60, 101)), int(rng.integers(40, 81)), int(rng.integers(5, 11))
+    return {"D": d, "H": h, "C": c, "weight_scale": float(10 ** rng.uniform(-3, -1)),
+            "reg": float(rng.uniform(0.1, 1.0)), "np_seed": int(rng.integers(2 ** 31))}
+
+
+def judge_tln_init_shapes(case, out):
+    d, h, c = case["D"], case["H"], case["C"]
+    names = set(str(out.get("param_names", "")).split())
+    if names != set(probes.PARAM_NAMES):
+        raise CheckFailed(f"model.params should have exactly the keys W1, b1, W2, b2; "
+                          f"it has {', '.join(sorted(names)) or 'none'}")
+    for key, shape in (("W1", (d, h)), ("b1", (h,)), ("W2", (h, c)), ("b2", (c,))):
+        expect_shape(f"params[{key!r}]", array(out, key), shape)
+
+
+def judge_tln_init_statistics(case, out):
+    scale = case["weight_scale"]
+    for key in ("W1", "W2"):
+        w = array(out, key).astype(np.float64)
+        if w.size < 2 or not np.all(np.isfinite(w)):
+            raise CheckFailed(f"params[{key!r}] is empty or not finite")
+        if not abs(w.std() - scale) < 0.1 * scale:
+            raise CheckFailed(f"params[{key!r}] has standard deviation {w.std():.2e} for "
+                              f"weight_scale={scale:.2e}")
+        if not abs(w.mean()) < 5 * scale / np.sqrt(w.size):
+            raise CheckFailed(f"params[{key!r}] is not centred on zero")
+    for key in ("b1", "b2"):
+        if not np.all(array(out, key) == 0):
+            raise CheckFailed(f"params[{key!r}] should start at zero")
+
+
+def judge_tln_init_float32(case, out):
+    wrong = [key for key in probes.PARAM_NAMES
+             if not isinstance(out.get(key), np.ndarray) or out[key].dtype != np.float32]
+    if wrong:
+        raise CheckFailed(f"with dtype=np.float32, params {', '.join(wrong)} are not float32")
+
+
+# ------------------------------------------------------------------------- scores, loss, grads
+
+def tln_net_case(rng, reg=None):
+    n = int(rng.integers(3, 8))
+    dims = (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+    d, h, c = dims[0] * dims[1], int(rng.integers(5, 13)), int(rng.integers(3, 8))
+    return {
+        "D": d, "H": h, "C": c, "weight_scale": 1e-3,
+        "reg": float(rng.uniform(0.2, 1.5)) if reg is None else reg,
+        "X": rng.standard_normal((n, *dims)),
+        "y": labels(rng, n, c),
+        "W1": 0.5 * rng.standard_normal((d, h)), "b1": 0.1 * rng.standard_normal(h),
+        "W2": 0.5 * rng.standard_normal((h, c)), "b2": 0.1 * rng.standard_normal(c),
+    }
+
+
+def tln_net_case_no_reg(rng):
+    return tln_net_case(rng, reg=0.0)
+
+
+def _reference_net(case, reg):
+    model = ReferenceNet(input_dim=case["D"], hidden_dim=case["H"], num_classes=case["C"],
+                         reg=reg)
+    model.params = {key: case[key].copy() for key in probes.PARAM_NAMES}
+    return model
+
+
+def _tln_reference(case):
+    def compute():
+        X, y, reg = case["X"], case["y"], case["reg"]
+        plain, with_reg = _reference_net(case, 0.0), _reference_net(case, reg)
+        grads_model = _reference_net(case, reg)
+        numeric = {}
+        for key in probes.PARAM_NAMES:
+            numeric["d" + key] = eval_numerical_gradient(
+                lambda _: grads_model.loss(X, y)[0], grads_model.params[key], verbose=False)
+        return {"scores": plain.loss(X), "loss": float(plain.loss(X, y)[0]),
+                "loss_reg": float(with_reg.loss(X, y)[0]), **numeric}
+    return reference(case, "two_layer_net", compute)
+
+
+def judge_tln_scores(case, out):
+    close("scores", out, _tln_reference(case)["scores"], 1e-8)
+
+
+def judge_tln_unmodified(case, out):
+    unchanged(out, case, [("X_after", "X")] + [(k + "_after", k) for k in probes.PARAM_NAMES])
+
+
+def _judge_tln_loss(key, what):
+    def judge(case, out):
+        loss, expected = scalar(out, key), _tln_reference(case)[key]
+        error = relative_error(loss, expected)
+        if not error < 1e-8:
+            raise CheckFailed(f"the loss {what} is off: relative error {error:.1e}")
+    return judge
+
+
+def _judge_tln_grad(keys):
+    def judge(case, out):
+        expected = _tln_reference(case)
+        for key in keys:
+            close_to_numeric(key, out, expected[key], 1e-6)
+    return judge
+
+
+# ------------------------------------------------------------------------- checks
+
+_NET = ("TwoLayerNet",)
+
+_INIT_CHECKS = [
+    Check(qid="two_layer_net", name="init_shapes",
+          description="parameters have the right names and shapes",
+          hint="W1 is (input_dim, hidden_dim), b1 (hidden_dim,), W2 (hidden_dim, "
+               "num_classes), b2 (num_classes,)",
+          needs=_NET, make_case=tln_init_case, probe=probes.tln_init_probe,
+          judge=judge_tln_init_shapes, weight=1, requires=("init_statistics",)),
+    Check(qid="two_layer_net", name="init_statistics",
+          description="weights ~ N(0, weight_scale^2), biases zero",
+          hint="scale standard-normal weights by weight_scale (the argument, not a "
+               "constant) and start biases at zero",
+          needs=_NET, make_case=tln_init_case, probe=probes.tln_init_probe,
+          judge=judge_tln_init_statistics, weight=2),
+    Check(qid="two_layer_net", name="init_dtype",
+          description="dtype=np.float32 gives float32 parameters",
+          hint="convert every parameter to the dtype argument",
+          needs=_NET, make_case=tln_init_case, probe=probes.tln_init_float32_probe,
+          judge=judge_tln_init_float32, weight=1, requires=("init_statistics",)),
+]
+
+_FORWARD_CHECKS = [
+    Check(qid="two_layer_net", name="scores",
+          description="loss(X) returns the class scores",
+          hint="affine - relu - affine, and return the raw scores (no softmax) when y is "
+               "None",
+          needs=_NET, make_case=tln_net_case, probe=probes.tln_scores_probe,
+          judge=judge_tln_scores, weight=2),
+    Check(qid="two_layer_net", name="inputs_unmodified",
+          description="loss(X) leaves X and params unmodified",
+          hint="never write into X or the parameter arrays inside loss",
+          needs=_NET, make_case=tln_net_case, probe=probes.tln_scores_probe,
+          judge=judge_tln_unmodified, weight=1, requires=("scores",)),
+    Check(qid="two_layer_net", name="loss",
+          description="loss(X, y) without regularisation",
+          hint="the data loss is softmax_loss of the scores",
+          needs=_NET, make_case=tln_net_case, probe=probes.tln_loss_probe,
+          judge=_judge_tln_loss("loss", "without regularisation"), weight=2),
+    Check(qid="two_layer_net", name="loss_reg",
+          description="loss(X, y) with regularisation",
+          hint="add 0.5 * reg * (sum of W1 squared + sum of W2 squared), using self.reg",
+          needs=_NET, make_case=tln_net_case, probe=probes.tln_loss_probe,
+          judge=_judge_tln_loss("loss_reg", "with regularisation"), weight=2),
+]
+
+_GRADIENT_CHECKS = [
+    *[Check(qid="two_layer_net", name=f"grad_{key}",
+            description=f"grads[{key!r}] agrees with a numeric gradient",
+            hint="backpropagate through affine - relu - affine with the backward layers, in "
+                 "reverse order",
+            needs=_NET, make_case=tln_net_case_no_reg, probe=probes.tln_grads_probe,
+            judge=_judge_tln_grad(("d" + key,)), weight=1) for key in probes.PARAM_NAMES],
+    Check(qid="two_layer_net", name="grads_reg",
+          description="weight gradients include the regularisation",
+          hint="add reg * W to the gradient of each weight matrix (not to the biases)",
+          needs=_NET, make_case=tln_net_case, probe=probes.tln_grads_probe,
+          judge=_judge_tln_grad(("dW1", "db1", "dW2", "db2")), weight=2),
+]
+
+CHECKS = _INIT_CHECKS + _FORWARD_CHECKS + _GRADIENT_CHECKS

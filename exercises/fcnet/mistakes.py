@@ -1,0 +1,388 @@
+"""The catalogue of common mistakes, question by question, with what to tell the student.
+
+Each mistake is recognised from the numbers alone: the student's output next to the right
+one (a `View`, see fcnet.diagnosis) and the inputs of the check. A test here never
+computes a graded function: it relates arrays (a factor, a difference equal to a known
+term, a property such as "rows sum to 1"). A few mistakes need the answer key to be
+recognised (flattening in the wrong order, an SVM margin other than 1); their test lives
+in the grader (autograder/mistakes.py) and is None here, so their words stay in one place.
+
+Explanations say what the numbers show and how to fix it, in words, never in code.
+"""
+import re
+
+import numpy as np
+
+from .diagnosis import (ErrorMistake, Mistake, as_array, close, differs_by, nonzero, scaled,
+                        reshapes_to_expected, transposed)
+
+
+def _n(view):
+    return float(view.context["N"])
+
+
+def _onehot(view):
+    """1 at each example's label, 0 elsewhere, shaped like the scores."""
+    y = np.asarray(view.context["y"])
+    onehot = np.zeros(np.shape(view.expected))
+    onehot[np.arange(len(y)), y] = 1.0
+    return onehot
+
+
+def _penalty(view, names):
+    """The sum of squares of the parameters `names` (context "params")."""
+    params = view.context["params"]
+    return sum(float(np.sum(np.square(np.asarray(params[k], dtype=np.float64))))
+               for k in names)
+
+
+# ----------------------------------------------------------------------------- layers
+
+def _not_flattened_in_dw(view):
+    """dw built from the unflattened x: x.T has its example axis last, so the product
+    with dout comes out with x's feature axes reversed in front."""
+    got, expected = as_array(view.got), as_array(view.expected)
+    x = view.context.get("x")
+    if got is None or x is None or np.ndim(x) < 3 or got.ndim != np.ndim(x):
+        return False
+    back = np.transpose(got, tuple(range(got.ndim - 2, -1, -1)) + (got.ndim - 1,))
+    return back.size == expected.size and close(back.reshape(expected.shape), expected,
+                                                view.tol)
+
+
+def _db_not_summed(view):
+    dout = view.context.get("dout")
+    return dout is not None and close(view.got, dout, view.tol)
+
+
+def _keeps_negatives(view):
+    x = as_array(view.context.get("x"))
+    return x is not None and close(view.got, x - as_array(view.expected), view.tol)
+
+
+def _changed_only_negatives_to_zero(view):
+    """x_after differs from x exactly where x < 0, and is 0 there."""
+    before, after = as_array(view.expected), as_array(view.got)
+    if before is None or after is None or before.shape != after.shape:
+        return False
+    changed = after != before
+    return bool(np.any(changed)) and np.all(before[changed] < 0) and \
+        np.all(after[changed] == 0)
+
+
+def _relu_grad_everywhere(view):
+    dout = view.context.get("dout")
+    return dout is not None and close(view.got, dout, view.tol)
+
+
+def _relu_mask_inverted(view):
+    dout = view.context.get("dout")
+    return dout is not None and close(view.got, as_array(dout) - as_array(view.expected),
+                                      view.tol)
+
+
+def _relu_mask_only(view):
+    """dx is 1 where the gradient flows and 0 elsewhere: the mask without dout."""
+    expected = as_array(view.expected)
+    return expected is not None and close(view.got, (expected != 0).astype(float), view.tol)
+
+
+def _dout_zeroed_in_place(view):
+    dx = view.context.get("dx")
+    return dx is not None and not close(view.got, view.expected, 0) and \
+        close(view.got, dx, view.tol)
+
+
+# ----------------------------------------------------------------------------- losses
+
+def _large_scores(view):
+    return float(np.max(np.abs(as_array(view.context["x"])))) > 50
+
+
+def _overflow(view):
+    a = as_array(view.got)
+    return _large_scores(view) and a is not None and np.any(np.isnan(a))
+
+
+def _log_of_zero(view):
+    a = as_array(view.got)
+    return a is not None and np.any(np.isinf(a)) and not np.any(np.isnan(a))
+
+
+def _missing_one(view):
+    return differs_by(view, _onehot(view), 1.0 / _n(view))
+
+
+def _svm_counts_correct_class(view):
+    if view.role == "loss":
+        return differs_by(view, 1.0)
+    return differs_by(view, _onehot(view), -1.0 / _n(view))
+
+
+def _svm_margin_ratio(view):
+    """Public checks only: for tiny scores the loss is about (C - 1) * margin."""
+    if not view.context.get("approximate"):
+        return False
+    ratio = float(view.got) / float(view.expected)
+    return any(abs(ratio - r) < 0.02 * max(r, 0.05) for r in (0.0, 0.5, 2.0, 10.0))
+
+
+def _svm_correct_row_missing(view):
+    expected = as_array(view.expected)
+    return nonzero(expected) and close(view.got, expected * (1 - _onehot(view)), view.tol)
+
+
+# ----------------------------------------------------------------------------- two-layer net
+
+def _reg_term(view, names, factor):
+    return differs_by(view, 0.5 * view.context["reg"] * _penalty(view, names), factor)
+
+
+def _grad_term(view, factor):
+    return differs_by(view, view.context["reg"] * as_array(view.context["param"]), factor)
+
+
+def _std_is_not_scale(view):
+    scale = view.context["weight_scale"]
+    got = as_array(view.got)
+    return got is not None and got.size > 1 and abs(got.std() - scale) > 0.1 * scale and \
+        abs(got.mean()) < 5 * got.std() / np.sqrt(got.size)
+
+
+def _not_centred(view):
+    got = as_array(view.got)
+    return got is not None and got.size > 1 and \
+        abs(got.mean()) > 5 * max(got.std(), 1e-12) / np.sqrt(got.size)
+
+
+def _probabilities(view):
+    """Rows of positive numbers that sum to 1, ordered as the right scores are."""
+    got, expected = as_array(view.got), as_array(view.expected)
+    if got is None or expected is None or got.shape != expected.shape or got.ndim != 2:
+        return False
+    return bool(np.all(got > 0) and np.allclose(got.sum(axis=1), 1.0) and
+                np.array_equal(np.argsort(got, axis=1), np.argsort(expected, axis=1)))
+
+
+# ----------------------------------------------------------------------------- sgd
+
+def _sgd_rate(view):
+    """The k for which got = w - k * dw, or None when got is not of that form."""
+    got, w, dw = (as_array(v) for v in (view.got, view.context["w"], view.context["dw"]))
+    if got is None or got.shape != w.shape or not np.all(np.isfinite(got)):
+        return None
+    k = float(np.vdot(w - got, dw) / max(np.vdot(dw, dw), 1e-300))
+    return k if close(got, w - k * dw, 1e-9) else None
+
+
+def _sgd_rate_is(test):
+    def match(view):
+        k = _sgd_rate(view)
+        return k is not None and test(k, float(view.context["lr"]))
+    return match
+
+
+def _returned_old_weights(view):
+    return view.got is None or close(view.got, view.context["w"], 1e-12)
+
+
+# ----------------------------------------------------------------------------- catalogue
+
+_FLAT = ("flatten each example to one row of D values, in the order numpy's reshape "
+         "keeps them (row-major, the default)")
+
+MISTAKES = (
+    # affine_forward
+    Mistake("affine_forward", "out", "no_bias",
+            "Your output is exactly the right one minus b: the bias is never added. Add b "
+            "to every row of the product.", lambda v: differs_by(v, v.context["b"], -1.0)),
+    Mistake("affine_forward", "out", "flattened_in_wrong_order",
+            f"Your output matches a layer that flattens the inputs in another order. "
+            f"{_FLAT[0].upper() + _FLAT[1:]}; do not transpose x or ask reshape for "
+            f"Fortran order.", None),
+    # affine_backward
+    Mistake("affine_backward", "db", "db_averaged",
+            "Your db is exactly 1/N of the right value: you averaged dout over the N "
+            "examples instead of summing. Every example adds its own share to the bias "
+            "gradient, so sum over the examples (axis 0).", lambda v: scaled(v, 1 / _n(v))),
+    Mistake("affine_backward", "db", "db_not_summed",
+            "Your db is dout itself, one row per example. Sum dout over the examples "
+            "(axis 0) to get one value per output unit.", _db_not_summed),
+    Mistake("affine_backward", "dw", "dw_averaged",
+            "Your dw is exactly 1/N of the right value: it is divided by the number of "
+            "examples. The layer's gradient is a sum over the examples; any averaging "
+            "belongs to the loss, not to the layer.", lambda v: scaled(v, 1 / _n(v))),
+    Mistake("affine_backward", "dw", "dw_times_N",
+            "Your dw is exactly N times the right value: something multiplies it by the "
+            "number of examples. The upstream dout already carries every factor needed.",
+            lambda v: scaled(v, _n(v))),
+    Mistake("affine_backward", "dw", "dw_transposed",
+            "Your dw is the right matrix transposed: it has shape (M, D) instead of "
+            "(D, M). Put the flattened inputs, transposed, on the left of dout.",
+            transposed),
+    Mistake("affine_backward", "dw", "x_not_flattened_in_dw",
+            "Your dw is built from the unflattened x, so its axes come out in the wrong "
+            "order. Flatten x to shape (N, D) first, exactly as the forward pass does.",
+            _not_flattened_in_dw),
+    Mistake("affine_backward", "dx", "dx_not_reshaped",
+            "Your dx holds the right numbers but has the flattened shape (N, D). Reshape it "
+            "back to the original shape of x, which the cache gives you.",
+            reshapes_to_expected),
+    Mistake("affine_backward", "dx", "dx_averaged",
+            "Your dx is exactly 1/N of the right value: it is divided by the number of "
+            "examples. Each example's dx depends on its own row of dout only.",
+            lambda v: scaled(v, 1 / _n(v))),
+    # relu_forward
+    Mistake("relu_forward", "out", "relu_keeps_negatives",
+            "Your output keeps the negative entries and zeroes the positive ones: the "
+            "comparison is the wrong way round. Keep the entries above zero.",
+            _keeps_negatives),
+    Mistake("relu_forward", "x_after", "relu_in_place",
+            "Your relu_forward sets the negative entries of x to zero in place, so the "
+            "caller's array (and the cache) change. Build the output as a new array.",
+            _changed_only_negatives_to_zero),
+    # relu_backward
+    Mistake("relu_backward", "dx", "relu_gradient_everywhere",
+            "Your dx is dout unchanged: the gradient also flows where the input was "
+            "negative. Let it through only where the forward input x was positive. (Taking "
+            "the mask from the forward output is fine, since out > 0 exactly where x > 0; "
+            "but out >= 0 is true everywhere.)", _relu_grad_everywhere),
+    Mistake("relu_backward", "dx", "relu_mask_inverted",
+            "Your dx lets the gradient through where the input was negative and blocks it "
+            "where it was positive: the mask is inverted.", _relu_mask_inverted),
+    Mistake("relu_backward", "dx", "relu_dout_ignored",
+            "Your dx is 1 where the input was positive and 0 elsewhere: that is the "
+            "derivative of the ReLU alone. Multiply it by the upstream gradient dout "
+            "(the chain rule).", _relu_mask_only),
+    Mistake("relu_backward", "dout_after", "relu_dout_in_place",
+            "Your relu_backward zeroes entries of dout in place and returns it, so the "
+            "caller's dout changes. Build dx as a new array.", _dout_zeroed_in_place),
+    # softmax_loss
+    Mistake("softmax_loss", "loss", "softmax_no_max_shift",
+            "With large scores your loss is NaN: exp() overflows to infinity (or every "
+            "term underflows to 0). Subtract each row's own largest score from the row "
+            "before exponentiating; it leaves the softmax unchanged.", _overflow),
+    Mistake("softmax_loss", "dx", "softmax_no_max_shift",
+            "With large scores your dx is NaN: exp() overflows to infinity (or every term "
+            "underflows to 0). Subtract each row's own largest score from the row before "
+            "exponentiating; it leaves the softmax unchanged.", _overflow),
+    Mistake("softmax_loss", "loss", "softmax_log_of_zero",
+            "Your loss is infinite: a probability rounded to exactly 0 and you took its "
+            "log. Compute the log-probabilities directly from the shifted scores (the "
+            "shifted score minus the log of the row's sum of exponentials).", _log_of_zero),
+    Mistake("softmax_loss", "loss", "softmax_loss_not_averaged",
+            "Your loss is exactly N times the right value: it is summed over the N examples "
+            "but not divided by N. The loss is the mean over the examples.",
+            lambda v: scaled(v, _n(v))),
+    Mistake("softmax_loss", "dx", "softmax_gradient_not_divided",
+            "Your dx is exactly N times the right value: the loss is a mean over N "
+            "examples, so its gradient must be divided by N too.", lambda v: scaled(v, _n(v))),
+    Mistake("softmax_loss", "dx", "softmax_one_not_subtracted",
+            "Your dx is the right one plus 1/N at each correct class: the 1 of the correct "
+            "class is not subtracted from its probability.", _missing_one),
+    # svm_loss
+    Mistake("svm_loss", "loss", "svm_counts_correct_class",
+            "Your loss is exactly 1 more than the right value: the correct class's own "
+            "margin (always 1) is counted. Leave the correct class out of the sum.",
+            _svm_counts_correct_class),
+    Mistake("svm_loss", "dx", "svm_counts_correct_class",
+            "Your dx counts the correct class's own margin as a positive margin. Leave the "
+            "correct class out before counting the positive margins.",
+            _svm_counts_correct_class),
+    Mistake("svm_loss", "loss", "svm_wrong_margin",
+            "Your loss matches a hinge with a margin other than 1. The course's SVM asks "
+            "each wrong class to score at least 1 below the correct one.", _svm_margin_ratio),
+    Mistake("svm_loss", "dx", "svm_wrong_margin",
+            "Your dx matches a hinge with a margin other than 1. The course's SVM asks each "
+            "wrong class to score at least 1 below the correct one.", None),
+    Mistake("svm_loss", "dx", "svm_correct_row_missing",
+            "Your dx is right for the wrong classes but 0 at the correct class. The correct "
+            "class gets minus the number of positive margins of its example (over N).",
+            _svm_correct_row_missing),
+    Mistake("svm_loss", "loss", "svm_loss_not_averaged",
+            "Your loss is exactly N times the right value: it is summed over the examples "
+            "but not divided by N.", lambda v: scaled(v, _n(v))),
+    Mistake("svm_loss", "dx", "svm_gradient_not_divided",
+            "Your dx is exactly N times the right value: divide the gradient by N, as the "
+            "loss is.", lambda v: scaled(v, _n(v))),
+    # two_layer_net
+    Mistake("two_layer_net", "W", "wrong_weight_scale",
+            "Your initial weights do not have standard deviation weight_scale. Multiply "
+            "standard-normal draws by weight_scale itself (the argument: not 1, not its "
+            "square or square root, not a constant of your own).", _std_is_not_scale),
+    Mistake("two_layer_net", "W", "weights_not_centred",
+            "Your initial weights are not centred on zero: draw them from a normal "
+            "distribution (standard-normal draws), not a uniform one on [0, 1).", _not_centred),
+    Mistake("two_layer_net", "b", "biases_not_zero",
+            "Your biases do not start at zero. Only the weights are random; start b1 and "
+            "b2 at zero.", lambda v: True),
+    Mistake("two_layer_net", "scores", "scores_after_softmax",
+            "loss(X) returns probabilities (rows that sum to 1), not scores: the softmax "
+            "belongs to the loss. When y is None, return the raw class scores.",
+            _probabilities),
+    Mistake("two_layer_net", "loss", "reg_missing_in_loss",
+            "Your loss lacks the regularisation term: add 0.5 * reg times the sum of the "
+            "squares of W1 and W2, using self.reg.",
+            lambda v: _reg_term(v, ("W1", "W2"), -1.0)),
+    Mistake("two_layer_net", "loss", "reg_factor",
+            "Your regularisation term has the wrong factor: it should be 0.5 * reg times the "
+            "sum of the squares of W1 and W2 (the 0.5 makes its gradient reg * W).",
+            lambda v: _reg_term(v, ("W1", "W2"), 1.0) or _reg_term(v, ("W1", "W2"), -0.5)),
+    Mistake("two_layer_net", "loss", "biases_regularised",
+            "Your loss also penalises the biases. Regularise the weights W1 and W2 only.",
+            lambda v: _reg_term(v, ("b1", "b2"), 1.0) or _reg_term(v, ("b1", "b2"), 2.0)),
+    Mistake("two_layer_net", "dW", "reg_missing_in_gradient",
+            "Your weight gradient lacks the regularisation: add reg * W to the gradient of "
+            "each weight matrix.", lambda v: _grad_term(v, -1.0)),
+    Mistake("two_layer_net", "dW", "reg_factor",
+            "Your weight gradient's regularisation has the wrong factor: the derivative of "
+            "0.5 * reg * W**2 is reg * W.", lambda v: _grad_term(v, 1.0) or _grad_term(v, -0.5)),
+    Mistake("two_layer_net", "db", "biases_regularised",
+            "Your bias gradient includes a regularisation term. Regularise the weights W1 "
+            "and W2 only.", lambda v: _grad_term(v, 1.0) or _grad_term(v, 2.0)),
+    # sgd
+    Mistake("sgd", "next_w", "sgd_sign_flipped",
+            "Your step goes up the gradient: the new weights are w + learning_rate * dw. "
+            "Gradient descent subtracts the step.", _sgd_rate_is(lambda k, lr: close(k, -lr, 1e-9))),
+    Mistake("sgd", "next_w", "sgd_weights_not_returned",
+            "sgd does not return the new weights: it returns the old ones (or None). Return "
+            "the updated weights as the first value.", _returned_old_weights),
+    Mistake("sgd", "next_w", "sgd_rate_not_from_config",
+            "Your step uses another learning rate than the one in config. Read the "
+            "learning_rate entry of config on every call.",
+            _sgd_rate_is(lambda k, lr: k > 0 and not close(k, lr, 1e-9))),
+    Mistake("sgd", "next_w_default", "sgd_wrong_default_rate",
+            "Without a learning rate in config, sgd must step with the default 1e-2.",
+            _sgd_rate_is(lambda k, lr: k > 0 and not close(k, lr, 1e-9))),
+)
+
+def _unflattened_product(message):
+    """The error of x (N, d_1, ..., d_k) times w (D, M): numpy names D next to d_k, where
+    D is a multiple of d_k. (A product that fails for another reason, such as w
+    transposed, names other sizes.)"""
+    sizes = re.search(r"size (\d+) is different from (\d+)", message)
+    if sizes:
+        d, last = int(sizes.group(1)), int(sizes.group(2))
+        return "matmul" in message and d > last > 0 and d % last == 0
+    shapes = re.search(r"shapes \(([\d, ]+)\) and \((\d+),", message)
+    if shapes and "not aligned" in message:
+        x_shape = [int(v) for v in shapes.group(1).split(",") if v.strip()]
+        return len(x_shape) > 2 and int(np.prod(x_shape[1:])) == int(shapes.group(2))
+    return False
+
+
+ERROR_MISTAKES = (
+    ErrorMistake("affine_forward", "not_flattened",
+                 "Your layer multiplies x by w without flattening it, which fails for "
+                 f"examples of more than one dimension: {_FLAT}.",
+                 _unflattened_product),
+    ErrorMistake("affine_backward", "cache_unusable",
+                 "affine_backward cannot unpack the cache: affine_forward must return "
+                 "(x, w, b) as its cache, and affine_backward must take it apart in the same "
+                 "order.", re.compile(r"unpack|not subscriptable|not iterable|tuple index").search),
+    ErrorMistake("sgd", "sgd_no_default_config",
+                 "sgd fails when config is None or has no learning_rate. Start from an empty "
+                 "dict when config is None and use the default 1e-2 when the rate is missing.",
+                 re.compile(r"NoneType|KeyError: '?learning_rate|"
+                            r"missing 1 required positional argument: 'config'").search),
+)

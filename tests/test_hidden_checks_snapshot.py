@@ -1,0 +1,80 @@
+"""The hidden checks, as instructors and students meet them, against a recorded snapshot.
+
+tests/hidden_checks_snapshot.json was written from the single-file hidden_checks.py before
+it became the package autograder/hidden_checks/, so this test shows the split changed no
+check: the same checks in the same order, with the same names, weights, requirements,
+words, probes and case functions (whose names seed the cases), and the same cases drawn
+from the same seed.
+
+A deliberate change to a check changes the snapshot too. Rewrite it with
+
+    .venv/bin/python tests/test_hidden_checks_snapshot.py --update
+
+and let the diff of the JSON file show the change in review.
+"""
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SNAPSHOT = Path(__file__).with_name("hidden_checks_snapshot.json")
+# These questions' cases are CIFAR-10 images; the rest are drawn from the seed alone.
+DATA_QUESTIONS = ("training", "best_model")
+SEED = 20240611
+
+
+def _digest(case):
+    """A hash of a case's keys, dtypes, shapes and values."""
+    digest = hashlib.sha256()
+    for key in sorted(case):
+        value = case[key]
+        digest.update(key.encode())
+        if isinstance(value, np.ndarray):
+            digest.update(str((value.dtype, value.shape)).encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(repr(value).encode())
+    return digest.hexdigest()
+
+
+def snapshot():
+    from autograder import hidden_checks
+    checks = [{"qid": c.qid, "name": c.name, "weight": c.weight,
+               "requires": list(c.requires), "needs": list(c.needs),
+               "description": c.description, "hint": c.hint,
+               "make_case": c.make_case.__name__, "probe": c.probe.__name__}
+              for c in hidden_checks.CHECKS]
+    qids = list(dict.fromkeys(c.qid for c in hidden_checks.CHECKS))
+    cases = {qid: {name: _digest(case)
+                   for name, case in hidden_checks.make_cases(qid, SEED).items()}
+             for qid in qids if qid not in DATA_QUESTIONS}
+    return {"checks": checks, "cases": cases}
+
+
+def test_the_hidden_checks_match_the_snapshot():
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    actual = snapshot()
+    assert [(c["qid"], c["name"]) for c in actual["checks"]] == \
+        [(c["qid"], c["name"]) for c in expected["checks"]]
+    for now, then in zip(actual["checks"], expected["checks"]):
+        assert now == then, (now["qid"], now["name"])
+    assert actual["cases"] == expected["cases"]
+
+
+def test_the_snapshot_test_can_fail(monkeypatch):
+    from autograder import hidden_checks
+    first = hidden_checks.CHECKS[0]
+    monkeypatch.setattr(hidden_checks, "CHECKS",
+                        [type(first)(**{**vars(first), "weight": first.weight + 1}),
+                         *hidden_checks.CHECKS[1:]])
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert snapshot()["checks"] != expected["checks"]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit(f"usage: python {sys.argv[0]} --update")
+    SNAPSHOT.write_text(json.dumps(snapshot(), indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {SNAPSHOT}")
