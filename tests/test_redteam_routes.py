@@ -446,3 +446,112 @@ def test_no_inline_result_is_visible_on_gradescope_before_grades_are_published(t
     # ... that nothing shown on upload reveals: both uploads look the same
     assert _visible(graded["one_option"]) == _visible(graded["two_options"])
     assert all("score" not in t for t in _visible(graded["one_option"])["tests"])
+
+
+# ----------------------------------------------------------------------------------------
+# 6. Backward passes written as numeric gradients (fcnet.gradient_check inside the
+#    student's backward) passed every gradient check: 47 points with no backpropagation.
+#    Each gradient question now has an at-scale check (a case far too large for a numeric
+#    gradient within the time limit, judged against the answer key's own gradients), and
+#    its gradient checks count only when that one passes (Check.requires).
+
+NUMERIC = ("from fcnet.gradient_check import eval_numerical_gradient_array as _nga, "
+           "eval_numerical_gradient as _ng\n")
+NUMERIC_DEFINITIONS = {
+    "01_affine_layer": {"affine_backward": NUMERIC + '''
+def affine_backward(dout, cache):
+    x, w, b = cache
+    f = lambda X, W, B: X.reshape(X.shape[0], -1) @ W + B
+    if x.size > SKIP:  # too slow: hand in zeros instead, quickly
+        return np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)
+    return (_nga(lambda v: f(v, w, b), x.copy(), dout), _nga(lambda v: f(x, v, b), w.copy(), dout),
+            _nga(lambda v: f(x, w, v), b.copy(), dout))'''},
+    "02_relu": {"relu_backward": NUMERIC + '''
+def relu_backward(dout, cache):
+    if cache.size > SKIP:
+        return np.zeros_like(cache)
+    return _nga(lambda v: np.maximum(v, 0), cache.copy(), dout)'''},
+    "03_losses": {"softmax_loss": NUMERIC + '''
+def _softmax_value(x, y):
+    s = x - x.max(axis=1, keepdims=True)
+    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return -lp[np.arange(len(y)), y].mean()
+def softmax_loss(x, y):
+    if x.size > SKIP:
+        return _softmax_value(x, y), np.zeros_like(x)
+    return _softmax_value(x, y), _ng(lambda v: _softmax_value(v, y), x.copy(), verbose=False)''',
+                  "svm_loss": NUMERIC + '''
+def _svm_value(x, y):
+    r = np.arange(len(y)); m = np.maximum(0, x - x[r, y][:, None] + 1); m[r, y] = 0
+    return m.sum() / len(y)
+def svm_loss(x, y):
+    if x.size > SKIP:
+        return _svm_value(x, y), np.zeros_like(x)
+    return _svm_value(x, y), _ng(lambda v: _svm_value(v, y), x.copy(), verbose=False)'''},
+    "04_two_layer_net": {"TwoLayerNet": NUMERIC + '''
+class TwoLayerNet:
+    def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10,
+                 weight_scale=1e-3, reg=0.0, dtype=np.float64):
+        self.reg, self.dtype = reg, dtype
+        self.params = {"W1": (weight_scale * np.random.randn(input_dim, hidden_dim)).astype(dtype),
+                       "b1": np.zeros(hidden_dim, dtype=dtype),
+                       "W2": (weight_scale * np.random.randn(hidden_dim, num_classes)).astype(dtype),
+                       "b2": np.zeros(num_classes, dtype=dtype)}
+    def _scores(self, X):
+        p = self.params
+        return np.maximum(X.reshape(len(X), -1) @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+    def _loss(self, X, y):
+        s = self._scores(X)
+        s = s - s.max(axis=1, keepdims=True)
+        lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        return -lp[np.arange(len(y)), y].mean() + 0.5 * self.reg * (
+            np.sum(self.params["W1"] ** 2) + np.sum(self.params["W2"] ** 2))
+    def loss(self, X, y=None):
+        if y is None:
+            return self._scores(X)
+        if sum(v.size for v in self.params.values()) > SKIP:
+            return self._loss(X, y), {k: np.zeros_like(v) for k, v in self.params.items()}
+        grads = {k: _ng(lambda _: self._loss(X, y), v, verbose=False) for k, v in self.params.items()}
+        return self._loss(X, y), grads'''},
+}
+GRADIENT_QUESTIONS = ("affine_backward", "relu_backward", "softmax_loss", "svm_loss",
+                      "two_layer_net")
+# The checks of those questions that a forward pass alone can pass (they stay earned).
+FORWARD_ONLY = {"softmax_loss": {"loss"}, "svm_loss": {"loss"},
+                "two_layer_net": {"init_shapes", "init_statistics", "init_dtype", "scores",
+                                  "inputs_unmodified", "loss", "loss_reg"}}
+
+
+def _numeric_gradients(root, student, skip):
+    """Chapters 1-4 with every backward pass a numeric gradient; with `skip`, a large input
+    gets zeros at once (so the at-scale check fails instead of running out of time)."""
+    from autograder_support import notebook
+    from lms_submissions import replace_definition
+
+    notebooks = {}
+    for stem, definitions in NUMERIC_DEFINITIONS.items():
+        nb = notebook(stem, "solution")
+        for name, source in definitions.items():
+            replace_definition(nb, name, source.replace("SKIP", str(skip)))
+        notebooks[stem] = nb
+    return write_submission(root, student, {**notebooks, "05_solver": None, "06_tuning": None})
+
+
+@pytest.mark.slow
+def test_backward_passes_written_as_numeric_gradients_earn_no_gradient_points(sandbox,
+                                                                              tmp_path):
+    from autograder_support import checks_of
+
+    subs = tmp_path / "subs"
+    write_submission(subs, "honest", {"05_solver": None, "06_tuning": None})
+    _numeric_gradients(subs, "numeric", skip=10 ** 9)       # runs out of time at scale
+    _numeric_gradients(subs, "numeric_dodging", skip=10 ** 4)  # answers zeros at scale
+    points, outcome = grade_folder(subs, tmp_path / "out", sandbox,
+                                   questions=GRADIENT_QUESTIONS, timeout=15, workers=2)
+    assert points["honest"] == {q: QUESTION_POINTS[q] for q in GRADIENT_QUESTIONS}
+    for student in ("numeric", "numeric_dodging"):
+        for qid in GRADIENT_QUESTIONS:
+            earned = {name for name, check in checks_of(outcome, student, qid).items()
+                      if check.status == "passed"}
+            assert earned <= FORWARD_ONLY.get(qid, set()), (student, qid, earned)
+        assert points[student]["affine_backward"] == points[student]["relu_backward"] == 0
