@@ -50,11 +50,16 @@ def find_submissions(root):
     return sorted(found.items())
 
 
-def _entries(root):
-    """Folders and .zip files directly in `root` (hidden ones, links and stray files not)."""
+def _entries(root, links=False):
+    """Folders and .zip files directly in `root` (hidden ones, stray files and, unless
+    `links`, symbolic links not)."""
     for entry in sorted(root.iterdir()):
         name = entry.name
-        if name.startswith(".") or name == "__MACOSX" or entry.is_symlink():
+        if name.startswith(".") or name == "__MACOSX" or \
+                (entry.is_symlink() and not links):
+            continue
+        if links and entry.is_symlink():
+            yield entry
             continue
         if entry.is_dir() or (entry.is_file() and name.lower().endswith(".zip")):
             yield entry
@@ -68,8 +73,9 @@ def _add(found, student, path):
 
 
 def _unwrap(path):
-    """A folder holding nothing but one .zip stands for that zip (an uploaded zip)."""
-    if not path.is_dir():
+    """A folder holding nothing but one .zip stands for that zip (an uploaded zip).
+    A link stays a link: reading refuses it, with a note (submissions.read_files)."""
+    if path.is_symlink() or not path.is_dir():
         return path
     try:
         entries = [e for e in path.iterdir() if not e.name.startswith(".")
@@ -104,11 +110,18 @@ def _is_nbgrader_submitted(root):
 
 
 def nbgrader_submitted(submitted):
-    """submitted/<student>/two_layer_net/ (students without that folder are left out)."""
+    """submitted/<student>/two_layer_net/ (students without that folder are left out).
+
+    A student's folder or assignment folder that is a symbolic link (a zip can unpack
+    `two_layer_net -> ../bob/two_layer_net`) is listed as that link, so the student gets
+    a row and a note saying it was not followed, and is never graded through it.
+    """
     found = {}
-    for student in _entries(submitted):
+    for student in _entries(submitted, links=True):
         folder = student / NBGRADER_ASSIGNMENT
-        if student.is_dir() and folder.is_dir() and not folder.is_symlink():
+        if student.is_symlink():
+            _add(found, student.name, student)
+        elif folder.is_symlink() or (student.is_dir() and folder.exists()):
             _add(found, student.name, folder)
     return found
 

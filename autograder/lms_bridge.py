@@ -39,15 +39,103 @@ def default_timeout():
     return float(value) if value else float(DEFAULT_TIMEOUT)
 
 
-def open_route_sandbox():
+# The routes' counterpart of `python -m autograder --no-sandbox` (refused as root).
+NO_SANDBOX_ENV = "FCNET_NO_SANDBOX"
+# Files a worker's uid may not read are listed up to this many (the course folder's).
+MAX_PROTECTED_FILES = 50000
+
+
+def open_route_sandbox(protected=()):
     """The isolation both routes grade in: the one place that chooses it.
 
-    bubblewrap where it works; otherwise the strongest fallback the machine allows. Its
-    `.description` is the first line of each route's output.
+    bubblewrap where it works (the worker sees nothing of the grader's files). Else, as
+    root, the unprivileged-user isolation, only once a process of the worker's uid has
+    been shown unable to read the answer key, the grader with its hidden checks, the
+    solution notebooks and `protected` (the nbgrader course: other students' work and
+    the gradebook; the otter bundle's tests). Else only on explicit request
+    ($FCNET_NO_SANDBOX=1, never as root): student code as the instructor's own user.
+    Otherwise SandboxUnavailable says what to do. Its `.description` is the first line
+    of each route's output.
     """
-    from .sandbox import open_sandbox
+    from .sandbox import SandboxUnavailable, open_sandbox
+    from .sandbox import INSTALL_HINT
 
-    return open_sandbox("best")
+    try:
+        return open_sandbox("bubblewrap")
+    except SandboxUnavailable as err:
+        why = str(err).split(";")[0]
+    if os.geteuid() == 0:
+        try:
+            sandbox = open_sandbox("unprivileged-user")
+        except SandboxUnavailable as err:  # say both reasons: the first is the one to fix
+            raise SandboxUnavailable(f"{why}; and the fallback without bubblewrap cannot "
+                                     f"start either: {err}") from None
+        try:
+            _refuse_if_readable(sandbox, protected)
+        except BaseException:
+            sandbox.close()
+            raise
+        sandbox.description += (f" [no bubblewrap: {why}; checked: the worker's user "
+                                f"cannot read the answer key, the grader or the course's "
+                                f"files]")
+        return sandbox
+    if os.environ.get(NO_SANDBOX_ENV) == "1":
+        return open_sandbox("process")  # its first line is a WARNING
+    raise SandboxUnavailable(
+        f"{why}; the otter and nbgrader routes run student code only inside bubblewrap, "
+        f"or, as root, as an unprivileged user who cannot read the grader's files. "
+        f"{INSTALL_HINT.split(', or pass')[0]}; or grade as root; or set "
+        f"{NO_SANDBOX_ENV}=1 to run student code as yourself, without isolation "
+        f"(trusted code only)")
+
+
+def protected_paths(extra=()):
+    """What a worker must never read: the answer key and the grader (with its hidden
+    checks) as imported here, the solution notebooks beside the answer key, and `extra`."""
+    import importlib.util
+
+    found = []
+    for name in ("answer_key", "autograder"):
+        spec = importlib.util.find_spec(name)
+        for location in (spec and spec.submodule_search_locations) or ():
+            found.append(Path(location))
+            if name == "answer_key" and (Path(location).parent / "notebooks").is_dir():
+                found.append(Path(location).parent / "notebooks")
+    return [*found, *(Path(p) for p in extra)]
+
+
+def _refuse_if_readable(sandbox, extra):
+    """Raise SandboxUnavailable when the worker's uid can read a protected file."""
+    from .sandbox import SandboxUnavailable
+    from .sandbox.host import WORKER_UIDS
+
+    tops = [p for p in protected_paths(extra) if p.exists()]
+    readable = sandbox.readable_files(_files_below(tops)[:MAX_PROTECTED_FILES])
+    if not readable:
+        return
+    exposed = sorted({str(t) for t in tops for r in map(Path, readable)
+                      if r == t or t in r.parents})
+    raise SandboxUnavailable(
+        f"bubblewrap is not available, and the unprivileged user that would run student "
+        f"code (uid {WORKER_UIDS[0]}) can read {len(readable)} files it must not, e.g. "
+        f"{readable[0]}. Make them readable by root only: chmod -R go-rwx "
+        f"{' '.join(exposed)} (a worker needs only the Python runtime, numpy, fcnet and "
+        f"tqdm); or install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`)")
+
+
+def _files_below(tops):
+    """The regular files in `tops` (files or folders), links not followed."""
+    files = []
+    for top in tops:
+        if not top.is_dir():
+            files.append(str(top))
+            continue
+        for folder, _, names in os.walk(top):
+            files += [os.path.join(folder, n) for n in names
+                      if not os.path.islink(os.path.join(folder, n))]
+            if len(files) > MAX_PROTECTED_FILES:
+                return files
+    return files
 
 
 def stage_submission(folder, dest, skip=()):
@@ -86,11 +174,11 @@ def stage_submission(folder, dest, skip=()):
 
 
 def grade_submission(folder, student="submission", sandbox=None, timeout=None,
-                     questions=QUESTION_IDS, skip=(), announce=print):
+                     questions=QUESTION_IDS, skip=(), announce=print, protected=()):
     """Grade the submission below `folder` with the sandboxed engine; return plain data.
 
     `sandbox`: an open sandbox to use (the caller closes it), else one is opened with
-    `open_route_sandbox()` and closed here. `announce` gets its description first.
+    `open_route_sandbox(protected)` and closed here. `announce` gets its description first.
     Returns `as_json` of the engine's outcome for this one student.
     """
     from . import engine
@@ -98,7 +186,7 @@ def grade_submission(folder, student="submission", sandbox=None, timeout=None,
     timeout = default_timeout() if timeout is None else float(timeout)
     questions, no_data = _with_data(questions)
     own = sandbox is None
-    sandbox = open_route_sandbox() if own else sandbox
+    sandbox = open_route_sandbox(protected) if own else sandbox
     try:
         with tempfile.TemporaryDirectory(prefix="fcnet-route-") as work:
             submissions = Path(work) / "submissions"
@@ -119,6 +207,26 @@ def grade_submission(folder, student="submission", sandbox=None, timeout=None,
     return graded
 
 
+def refused_submission(student, why, questions=QUESTION_IDS):
+    """The plain data of a submission that is not graded at all (`why` says so): every
+    question zero, with `why` as its note; the same shape as grade_submission's."""
+    results = {q: _not_graded(q, why, "refused") for q in QUESTION_IDS if q in questions}
+    return {"sandbox": "isolation: none: this submission was refused before grading",
+            "student": student, "notes": [why], "internal_errors": [], "results": results}
+
+
+def _not_graded(qid, why, cause="machine"):
+    """Zero for every check of `qid`: the machine failed (crashed), or the submission was
+    refused (not answered: nothing that could be graded was handed in)."""
+    from .hidden_checks import checks_for
+    from .scoring import CRASHED, NOT_DONE, failed_outcome, score_question
+
+    status, message = (NOT_DONE, "not graded (see the note)") if cause == "refused" \
+        else (CRASHED, why)
+    return score_question(qid, [failed_outcome(c, status, message) for c in checks_for(qid)],
+                          [why]).as_dict()
+
+
 def _with_data(questions):
     """(the questions that can be graded here, {qid: result} for those that cannot).
 
@@ -126,8 +234,6 @@ def _with_data(questions):
     problem of the grading machine, said so), and every other question is still graded.
     """
     from . import data
-    from .scoring import CRASHED, failed_outcome, score_question
-    from .hidden_checks import checks_for
 
     needing = [q for q in questions if q in ("training", "best_model")]
     if not needing:
@@ -137,8 +243,7 @@ def _with_data(questions):
         return tuple(questions), {}
     except data.DataUnavailable as err:
         why = f"not graded: the grading machine could not load CIFAR-10 ({err})"
-    results = {q: score_question(q, [failed_outcome(c, CRASHED, why) for c in checks_for(q)],
-                                 [why]).as_dict() for q in needing}
+    results = {q: _not_graded(q, why) for q in needing}
     return tuple(q for q in questions if q not in needing), results
 
 

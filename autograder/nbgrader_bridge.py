@@ -33,16 +33,19 @@ from . import lms_bridge
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 _QID = re.compile(r"""hidden_score\(\s*["'](\w+)["']""")
 
-_graded = {}  # resolved folder -> lms_bridge.grade_submission(...) result
+_graded = {}  # (resolved folder, student) -> lms_bridge.grade_submission(...) result
 
 
-def graded_folder(folder, student=None, announce=print):
-    """The plain-data grading of the submission in `folder` (graded once per process)."""
+def graded_folder(folder, student=None, announce=print, protected=()):
+    """The plain-data grading of the submission in `folder` (graded once per process).
+    `protected`: what a worker must not read besides the grader (see
+    lms_bridge.open_route_sandbox); the course folder, for `nbgrader autograde`."""
     folder = Path(folder).resolve()
-    if folder not in _graded:
-        _graded[folder] = lms_bridge.grade_submission(
-            folder, student=student or folder.parent.name or "submission", announce=announce)
-    return _graded[folder]
+    student = student or folder.parent.name or "submission"
+    if (folder, student) not in _graded:
+        _graded[folder, student] = lms_bridge.grade_submission(
+            folder, student=student, announce=announce, protected=protected)
+    return _graded[folder, student]
 
 
 def cell_report(graded, qid):
@@ -136,6 +139,45 @@ def fill_outputs(nb, graded):
     return filled
 
 
+def submitted_folder(course_root, path):
+    """(the folder to grade, None) or (path, why it is refused) for nbgrader's
+    submitted/<student>/<assignment> path `path`, or (None, None) when it is missing.
+
+    Everything below the step folder (`submitted/`) must be a real folder: a student
+    controls what their zip unpacks to, and a link named like the assignment
+    (`two_layer_net -> ../../source/two_layer_net`, `-> ../bob/two_layer_net`) would
+    have the solution notebooks or a classmate's work graded as theirs. nbgrader itself
+    follows such a link, so it is refused here, with a note, and scores zero.
+    """
+    root, path = Path(os.path.abspath(course_root)), Path(os.path.abspath(path))
+    below = path.relative_to(root).parts if path.is_relative_to(root) else ()
+    if len(below) >= 2:  # submitted/ is the instructor's folder, and may be a link
+        step, below = root / below[0], below[1:]
+    else:  # a directory_structure outside the course: <step>/<student>/<assignment>
+        step, below = path.parent.parent, path.parts[-2:]
+    linked = [part for part in _prefixes(step, below) if part.is_symlink()]
+    if linked:
+        where = linked[0].relative_to(step.parent).as_posix()
+        return str(path), (f"{where} is a symbolic link (to {os.readlink(linked[0])}); "
+                           f"links are never followed, since one could point at the "
+                           f"solutions or at another student's work. Hand in the "
+                           f"notebooks and best_model.npz themselves (the zip "
+                           f"fcnet.submit() writes holds them)")
+    if not path.is_dir():
+        return None, None
+    resolved = path.resolve()
+    if not resolved.is_relative_to(step.resolve()):
+        return str(path), f"{path} resolves outside {step}, and is not graded"
+    return str(resolved), None
+
+
+def _prefixes(top, parts):
+    path = top
+    for part in parts:
+        path = path / part
+        yield path
+
+
 _classes = {}
 
 
@@ -149,24 +191,40 @@ def _sandboxed_grading_class():
         engine and fill in the test cells' outputs; no kernel runs."""
 
         def preprocess(self, nb, resources=None, km=None):
-            folder = self._submitted_folder(resources)
+            from nbgrader.coursedir import CourseDirectory
+
+            from .sandbox import SandboxUnavailable
+
+            folder, refusal = self._submitted_folder(resources)
             if folder is None:
                 raise RuntimeError("nbgrader gave no student and assignment to grade")
-            graded = graded_folder(folder, student=resources["nbgrader"]["student"],
-                                   announce=self.log.info)
+            student = resources["nbgrader"]["student"]
+            if refusal:
+                self.log.warning("%s: not graded: %s", student, refusal)
+                graded = lms_bridge.refused_submission(student, refusal)
+            else:  # the course folder holds the sources, other students' work, the gradebook
+                course = CourseDirectory(config=self.config).root
+                try:
+                    graded = graded_folder(folder, student=student, announce=self.log.info,
+                                           protected=[course])
+                except SandboxUnavailable as err:  # the machine, not the student: say how
+                    self.log.error("not grading: %s", err)
+                    raise
             fill_outputs(nb, graded)
             return nb, resources
 
         def _submitted_folder(self, resources):
+            """(submitted/<student>/<assignment>, None), or (that path, why it is refused),
+            or (None, None) when nbgrader names no submission."""
             from nbgrader.coursedir import CourseDirectory
 
             info = (resources or {}).get("nbgrader", {})
             if not info.get("student") or not info.get("assignment"):
-                return None
+                return None, None
             coursedir = CourseDirectory(config=self.config)
             path = coursedir.format_path(coursedir.submitted_directory, info["student"],
                                          info["assignment"])
-            return str(Path(path).resolve()) if Path(path).is_dir() else None
+            return submitted_folder(coursedir.root, path)
 
     return _classes.setdefault("SandboxedGrading", SandboxedGrading)
 

@@ -78,13 +78,28 @@ def protect(folder):
                 os.chmod(path, path.stat().st_mode & 0o700)
 
 
+def _protected(folder):
+    """The bundle's protected folders, here and in the unpacked bundle (../source)."""
+    here = Path(folder).resolve()
+    source = here.parent / "source"
+    return [*(here / name for name in PROTECTED), source / "files" / "answer_key",
+            source / "files" / "autograder", source / "tests"]
+
+
 def load_submission(folder="."):
     """Grade the submission below `folder` (called once, by the driver otter executes).
 
     Prints the isolation used as its first line, then what was graded.
     """
     protect(folder)
-    graded = lms_bridge.grade_submission(folder, skip=BUNDLE_ENTRIES, announce=_announce)
+    staging = upload_report(folder)
+    if staging["refused"]:
+        graded = lms_bridge.refused_submission("submission", staging["refused"])
+        _announce(graded["sandbox"])
+    else:
+        graded = lms_bridge.grade_submission(folder, skip=BUNDLE_ENTRIES, announce=_announce,
+                                             protected=_protected(folder))
+        graded["notes"] += staging["notes"]
     for note in graded["notes"]:
         print(f"note: {note}")
     for problem in graded["internal_errors"]:
@@ -164,38 +179,127 @@ def hidden_check(graded, qid, name):
 
 # ----------------------------------------------------------------------------- otter run
 
-def _upload_members(upload):
-    """(name in the upload, bytes) of every regular file a zip, a folder or a single file
-    holds, without top-level hidden entries (otter reads `.OTTER_LOG` there), links, or
-    names that leave the folder."""
+class UploadRefused(Exception):
+    """The whole upload cannot be staged (too many entries or bytes, not a zip)."""
+
+
+# Written by stage_upload at the top of the staged zip (uploads are all below
+# STAGED_FOLDER, so no upload can put it there); load_submission reads it.
+UPLOAD_REPORT = "fcnet_upload_report.json"
+
+
+def _kept_name(name):
+    """`name` as a safe relative path, or None: top-level hidden entries (otter reads
+    `.OTTER_LOG` there) and names that leave the folder are dropped."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if not parts or parts[0].startswith((".", "/")) or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def _upload_members(upload, notes):
+    """(name, bytes) of each regular file a zip, a folder or a single file holds, one at
+    a time, read with the engine's caps (autograder.submissions: entries per zip, bytes
+    per file, decompressed bytes counted as they come); links are never followed. A file
+    over its cap is left out with a note in `notes`; raises UploadRefused."""
     upload = Path(upload)
     if upload.is_dir():
         found = [(p.relative_to(upload).as_posix(), p) for p in sorted(upload.rglob("*"))
                  if p.is_file() and not p.is_symlink()]
-        items = [(name, path.read_bytes) for name, path in found]
+        yield from _files(found, notes)
     elif zipfile.is_zipfile(upload):
-        with zipfile.ZipFile(upload) as archive:
-            wanted = [info for info in archive.infolist() if not info.is_dir()
-                      and not stat.S_ISLNK(info.external_attr >> 16)]
-            data = {info.filename: archive.read(info) for info in wanted}
-        items = [(name, lambda name=name: data[name]) for name in data]
+        yield from _zip_entries(upload, notes)
     else:
-        items = [(upload.name, upload.read_bytes)]
-    for name, read in items:
-        parts = PurePosixPath(name.replace("\\", "/")).parts
-        if not parts or parts[0].startswith((".", "/")) or ".." in parts:
+        yield from _files([(upload.name, upload)], notes)
+
+
+def _files(found, notes):
+    from .submissions import MAX_ZIP_MEMBERS, _limit, _read_capped
+
+    if len(found) > MAX_ZIP_MEMBERS:
+        raise UploadRefused(f"the upload holds {len(found)} files, more than "
+                            f"{MAX_ZIP_MEMBERS}")
+    for name, path in found:
+        if _kept_name(name) is None:
             continue
-        yield "/".join(parts), read()
+        try:
+            data = _read_capped(path, _limit(path.name))
+        except OSError as err:
+            notes.append(f"{name} could not be read ({err.strerror or err}) and was ignored")
+            continue
+        if data is None:
+            notes.append(f"{name} is larger than {_limit(path.name) // 2 ** 20} MB and was "
+                         f"ignored")
+            continue
+        yield _kept_name(name), data
+
+
+def _zip_entries(upload, notes):
+    from .notebook_reading import describe_error
+    from .submissions import MAX_ZIP_MEMBERS, Submission, _read_member
+
+    reader = Submission("upload", upload)  # _read_member's notes go here
+    try:
+        archive = zipfile.ZipFile(upload)
+    except Exception as err:  # a damaged directory, a name that is not valid UTF-8...
+        raise UploadRefused(f"the zip could not be read ({describe_error(err)})") from None
+    with archive:
+        if len(archive.infolist()) > MAX_ZIP_MEMBERS:
+            raise UploadRefused(f"the zip holds {len(archive.infolist())} entries, more "
+                                f"than {MAX_ZIP_MEMBERS}")
+        for info in archive.infolist():
+            name = _kept_name(info.filename)
+            if name is None or info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
+                continue
+            data = _read_member(reader, archive, name, info)
+            notes.extend(reader.notes)
+            reader.notes.clear()
+            if data is not None:
+                yield name, data
 
 
 def stage_upload(upload, target):
     """Write the zip `otter run` should grade for `upload`: its files inside one folder
-    (STAGED_FOLDER), top-level hidden files dropped. otter then finds only the bundle's
-    driver at the top of the submission folder and no `.OTTER_LOG` to unpickle."""
+    (STAGED_FOLDER), top-level hidden files dropped, and UPLOAD_REPORT at the top. otter
+    then finds only the bundle's driver at the top of the submission folder and no
+    `.OTTER_LOG` to unpickle. Files are read and written one at a time, within the
+    engine's caps; an upload over them is refused as a whole: nothing of it is staged,
+    and the report says why (the student then scores zero, with that note).
+    Returns {"refused": why or None, "notes": [...]}."""
+    from .submissions import MAX_ZIP_BYTES
+
+    report, total = {"refused": None, "notes": []}, 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as staged:
-        for name, data in _upload_members(upload):
-            staged.writestr(f"{STAGED_FOLDER}/{name}", data)
-    return target
+        try:
+            for name, data in _upload_members(upload, report["notes"]):
+                total += len(data)
+                if total > MAX_ZIP_BYTES:
+                    raise UploadRefused(f"its files hold more than "
+                                        f"{MAX_ZIP_BYTES // 2 ** 20} MB in all")
+                staged.writestr(f"{STAGED_FOLDER}/{name}", data)
+        except UploadRefused as err:
+            report["refused"] = f"the upload was not graded: {err}"
+    if report["refused"]:  # start again: nothing of a refused upload is staged
+        with zipfile.ZipFile(target, "w") as staged:
+            staged.writestr(UPLOAD_REPORT, json.dumps(report))
+    else:
+        with zipfile.ZipFile(target, "a") as staged:
+            staged.writestr(UPLOAD_REPORT, json.dumps(report))
+    return report
+
+
+def upload_report(folder):
+    """What stage_upload said about the upload in `folder` ({"refused", "notes"})."""
+    path = Path(folder) / UPLOAD_REPORT
+    empty = {"refused": None, "notes": []}
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > 2 ** 20:
+        return empty
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        return {"refused": report.get("refused") and str(report["refused"]),
+                "notes": [str(n) for n in report.get("notes") or []][:50]}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return empty
 
 
 def run(upload, bundle, out):
@@ -204,7 +308,11 @@ def run(upload, bundle, out):
 
     Path(out).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fcnet_otter_") as tmp:
-        staged = stage_upload(upload, Path(tmp) / "submission.zip")
+        staged = Path(tmp) / "submission.zip"
+        report = stage_upload(upload, staged)
+        for note in [report["refused"], *report["notes"]]:
+            if note:
+                print(f"upload: {note}")
         otter_run(str(staged), autograder=str(bundle), output_dir=str(out), no_logo=True)
 
 

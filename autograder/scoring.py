@@ -17,7 +17,8 @@ class PartialCredit(CheckFailed):
 
     def __init__(self, fraction, message):
         super().__init__(message)
-        self.fraction = max(0.0, min(1.0, float(fraction)))
+        fraction = float(fraction)  # NaN compares false: min(1.0, nan) would be 1.0
+        self.fraction = max(0.0, min(1.0, fraction)) if fraction == fraction else 0.0
 
 
 # Statuses of a check outcome, in the words the feedback uses.

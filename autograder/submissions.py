@@ -72,7 +72,11 @@ def read_files(submission):
     one student's files in memory per worker, not everybody's.
     """
     submission.files, submission.notes = {}, []
-    if submission.path.is_dir():
+    if submission.path.is_symlink():  # never graded through a link (autograder.layouts)
+        submission.notes.append(f"{submission.path.name} is a symbolic link, which is never "
+                                f"followed (it could point at another student's work); "
+                                f"nothing was graded")
+    elif submission.path.is_dir():
         _read_folder(submission)
     else:
         _read_zip(submission)

@@ -120,9 +120,9 @@ def test_autograde_fills_the_test_cells_from_the_graded_files(tmp_path, monkeypa
     grading = _sandboxed_grading_class()()
     info = {"nbgrader": {"student": "alice", "assignment": ASSIGNMENT}}
     assert grading._submitted_folder(info) == \
-        str((tmp_path / "submitted" / "alice" / ASSIGNMENT).resolve())
+        (str((tmp_path / "submitted" / "alice" / ASSIGNMENT).resolve()), None)
     assert grading._submitted_folder({"nbgrader": {"student": "bob",
-                                                   "assignment": ASSIGNMENT}}) is None
+                                                   "assignment": ASSIGNMENT}}) == (None, None)
 
 
 # ----------------------------------------------------------------------------- real commands

@@ -211,15 +211,17 @@ def test_stage_upload_puts_the_upload_in_one_folder_without_hidden_files(tmp_pat
         archive.writestr("two_layer_net/01_affine_layer.ipynb", "{}")
         archive.writestr("two_layer_net/.keep", "")
     staged = otter_bridge.stage_upload(upload, tmp_path / "staged.zip")
+    staged = tmp_path / "staged.zip"
     assert sorted(zipfile.ZipFile(staged).namelist()) == [
-        "upload/forge.ipynb", "upload/two_layer_net/.keep",
+        otter_bridge.UPLOAD_REPORT, "upload/forge.ipynb", "upload/two_layer_net/.keep",
         "upload/two_layer_net/01_affine_layer.ipynb"]
     folder = tmp_path / "folder"
     (folder / "sub").mkdir(parents=True)
     (folder / ".OTTER_LOG").write_bytes(b"pickle")
     (folder / "sub" / "a.ipynb").write_text("{}")
-    staged = otter_bridge.stage_upload(folder, tmp_path / "staged2.zip")
-    assert zipfile.ZipFile(staged).namelist() == ["upload/sub/a.ipynb"]
+    otter_bridge.stage_upload(folder, tmp_path / "staged2.zip")
+    assert zipfile.ZipFile(tmp_path / "staged2.zip").namelist() == [
+        "upload/sub/a.ipynb", otter_bridge.UPLOAD_REPORT]
 
 
 def test_the_driver_puts_back_the_bundles_packages_before_importing_them(bundle, tmp_path):

@@ -150,12 +150,17 @@ def test_every_requirement_names_a_value_check_of_the_same_question():
         checks = {c.name: c for c in hidden_checks.checks_for(qid)}
         for check in checks.values():
             for name in check.requires:
-                assert name in checks and not checks[name].requires, (qid, check.name, name)
+                # scoring.apply_requirements looks one level deep: a check that requires a
+                # gated check names that check's own requirements too
+                assert name in checks and set(checks[name].requires) <= set(check.requires), \
+                    (qid, check.name, name)
 
 
 def test_every_property_a_zero_stub_has_requires_values():
     """The checks a do-nothing function passes are exactly the ones that require others."""
-    gated = {(c.qid, c.name) for c in hidden_checks.CHECKS if c.requires}
+    at_scale = {"at_scale", "grads_at_scale"}  # the gradient checks' own gate (see below)
+    gated = {(c.qid, c.name) for c in hidden_checks.CHECKS
+             if c.requires and not set(c.requires) <= at_scale}
     assert gated == {
         ("affine_forward", "inputs_unmodified"), ("affine_backward", "shapes"),
         ("affine_backward", "inputs_unmodified"), ("relu_forward", "input_unmodified"),
@@ -163,6 +168,20 @@ def test_every_property_a_zero_stub_has_requires_values():
         ("svm_loss", "input_unmodified"), ("two_layer_net", "init_shapes"),
         ("two_layer_net", "init_dtype"), ("two_layer_net", "inputs_unmodified"),
         ("sgd", "returns_config"), ("sgd", "dw_unmodified")}
+
+
+def test_every_gradient_check_requires_its_at_scale_check():
+    """A backward pass written as a numeric gradient passes the small cases; the at-scale
+    case (too large for one within the time limit) gates every check of a gradient."""
+    gated = {(c.qid, c.name) for c in hidden_checks.CHECKS
+             if set(c.requires) & {"at_scale", "grads_at_scale"}}
+    gradients = {("affine_backward", n) for n in ("dx", "dw", "db", "shapes",
+                                                  "inputs_unmodified")} | \
+        {("relu_backward", "dx"), ("relu_backward", "inputs_unmodified")} | \
+        {(q, n) for q in ("softmax_loss", "svm_loss") for n in ("gradient", "input_unmodified")} | \
+        {("softmax_loss", "stable"), ("two_layer_net", "grads_reg")} | \
+        {("two_layer_net", f"grad_{k}") for k in ("W1", "b1", "W2", "b2")}
+    assert gated == gradients
 
 
 # ----------------------------------------------------------------------------- inline answers

@@ -1,12 +1,13 @@
 """Chapter 1, the affine layer: hidden checks of affine_forward and affine_backward."""
 import numpy as np
 
-from answer_key.layers import affine_forward
+from answer_key.layers import affine_backward, affine_forward
 from fcnet.checking import Check, expect_close, expect_shape
 from fcnet.gradient_check import eval_numerical_gradient_array
 
 from .. import probes
-from .judging import array, close, judge_gradient, reference, unchanged, with_dtype
+from .judging import (AT_SCALE_HINT, array, close, judge_at_scale, judge_gradient, reference,
+                      unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -33,6 +34,13 @@ def affine_backward_case(rng):
     case = affine_case_nd(rng)
     case["dout"] = rng.standard_normal((case["x"].shape[0], case["w"].shape[1]))
     return case
+
+
+def affine_backward_case_at_scale(rng):
+    """A layer of realistic size: 200 x 300 inputs, 300 x 300 weights (150,300 entries to
+    differentiate: hours as a numeric gradient, milliseconds by backpropagation)."""
+    return {"x": rng.standard_normal((200, 300)), "w": rng.standard_normal((300, 300)),
+            "b": rng.standard_normal(300), "dout": rng.standard_normal((200, 300))}
 
 
 # ------------------------------------------------------------------------- judges
@@ -69,6 +77,11 @@ def _affine_numeric(case):
     return reference(case, "affine_numeric", compute)
 
 
+def _affine_analytic(case):
+    return reference(case, "affine_analytic", lambda: dict(zip(
+        ("dx", "dw", "db"), affine_backward(case["dout"], (case["x"], case["w"], case["b"])))))
+
+
 def judge_affine_shapes(case, out):
     for name, shape in (("dx", case["x"].shape), ("dw", case["w"].shape),
                         ("db", case["b"].shape)):
@@ -86,7 +99,7 @@ def judge_affine_backward_unmodified(case, out):
 # ------------------------------------------------------------------------- checks
 
 _AF, _AB = ("affine_forward",), ("affine_backward",)
-_AFFINE_GRADIENTS = ("dx", "dw", "db")
+_AFFINE_GRADIENTS = ("dx", "dw", "db", "at_scale")
 
 CHECKS = [
     Check(qid="affine_forward", name="values_2d",
@@ -115,17 +128,20 @@ CHECKS = [
           description="dx agrees with a numeric gradient",
           hint="dx is dout times w transposed, reshaped back to the original shape of x",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_gradient("dx", _affine_numeric), weight=2),
+          judge=judge_gradient("dx", _affine_numeric), weight=2,
+          requires=("at_scale",)),
     Check(qid="affine_backward", name="dw",
           description="dw agrees with a numeric gradient",
           hint="dw pairs the flattened inputs (transposed) with dout",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_gradient("dw", _affine_numeric), weight=2),
+          judge=judge_gradient("dw", _affine_numeric), weight=2,
+          requires=("at_scale",)),
     Check(qid="affine_backward", name="db",
           description="db agrees with a numeric gradient",
           hint="db sums dout over the examples (axis 0); it is not an average",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_gradient("db", _affine_numeric), weight=1),
+          judge=judge_gradient("db", _affine_numeric), weight=1,
+          requires=("at_scale",)),
     Check(qid="affine_backward", name="shapes",
           description="dx, dw and db have the shapes of x, w and b",
           hint="each gradient has exactly the shape of the array it is the gradient of",
@@ -136,4 +152,10 @@ CHECKS = [
           hint="compute new arrays instead of writing into dout or the cached arrays",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
           judge=judge_affine_backward_unmodified, weight=1, requires=_AFFINE_GRADIENTS),
+    Check(qid="affine_backward", name="at_scale",
+          description="dx, dw and db for a 200 x 300 input and 300 x 300 weights",
+          hint=AT_SCALE_HINT,
+          needs=_AB, make_case=affine_backward_case_at_scale,
+          probe=probes.affine_backward_probe,
+          judge=judge_at_scale(("dx", "dw", "db"), _affine_analytic), weight=1),
 ]

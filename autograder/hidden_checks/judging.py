@@ -128,6 +128,26 @@ def judge_gradient(name, numeric, tol=1e-6):
     return judge
 
 
+def judge_at_scale(names, expected, tol=1e-6):
+    """A judge comparing each outputs[name] with expected(case)[name], the answer key's
+    own (analytic) gradients: the cases of the at-scale checks are too large for a numeric
+    gradient, in the grader as in a student's backward pass (see AT_SCALE_HINT)."""
+    def judge(case, out):
+        reference_values = expected(case)
+        for name in names:
+            close_to_numeric(name, out, reference_values[name], tol)
+    judge.__name__ = "judge_at_scale_" + "_".join(names)
+    return judge
+
+
+# The words of every at-scale check: the check exists so that a backward pass written as a
+# numeric gradient (two forward passes per entry) earns none of its question's gradient
+# points; the gradient checks of the small cases require it.
+AT_SCALE_HINT = ("compute the gradient with array operations, as the forward pass does "
+                 "(backpropagation); a numeric gradient needs two forward passes per entry "
+                 "and cannot finish at this size within the time limit")
+
+
 def relative_error(value, expected):
     """|value - expected| relative to their sizes, as the loss judges measure it."""
     return abs(value - expected) / max(1e-8, abs(value) + abs(expected))

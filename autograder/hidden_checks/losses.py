@@ -6,8 +6,8 @@ from fcnet.checking import Check, CheckFailed, expect_close
 from fcnet.gradient_check import eval_numerical_gradient
 
 from .. import probes
-from .judging import (array, close_to_numeric, labels, reference, relative_error, scalar,
-                      unchanged)
+from .judging import (AT_SCALE_HINT, array, close_to_numeric, judge_at_scale, labels,
+                      reference, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- cases
 
@@ -21,6 +21,11 @@ def loss_case_large(rng):
     n, c = int(rng.integers(3, 17)), int(rng.integers(3, 12))
     offsets = rng.choice([-1000.0, 1000.0], size=(n, 1))
     return {"x": offsets + 5.0 * rng.standard_normal((n, c)), "y": labels(rng, n, c)}
+
+
+def loss_case_at_scale(rng):
+    """4,000 examples of 100 classes: a numeric gradient takes 800,000 loss evaluations."""
+    return {"x": 2.0 * rng.standard_normal((4000, 100)), "y": labels(rng, 4000, 100)}
 
 
 # ------------------------------------------------------------------------- judges
@@ -38,6 +43,13 @@ def _loss_reference(fn, key):
 
 _softmax_ref = _loss_reference(softmax_loss, "softmax")
 _svm_ref = _loss_reference(svm_loss, "svm")
+
+
+def _analytic(fn, key):
+    """The answer key's own dx (the case is too large for a numeric one)."""
+    def analytic(case):
+        return reference(case, key, lambda: {"dx": fn(case["x"].copy(), case["y"])[1]})
+    return analytic
 
 
 def _judge_loss_value(loss_reference):
@@ -86,17 +98,24 @@ CHECKS = [
           description="dx agrees with a numeric gradient",
           hint="dx is the probabilities minus 1 at each correct class, divided by N",
           needs=_SOFTMAX, make_case=loss_case, probe=probes.softmax_loss_probe,
-          judge=_judge_loss_gradient(_softmax_ref), weight=2),
+          judge=_judge_loss_gradient(_softmax_ref), weight=2, requires=("at_scale",)),
     Check(qid="softmax_loss", name="stable",
           description="stays finite and correct for scores around 1000",
           hint="subtract each row's largest score before exponentiating",
           needs=_SOFTMAX, make_case=loss_case_large, probe=probes.softmax_loss_probe,
-          judge=judge_softmax_stable, weight=2),
+          judge=judge_softmax_stable, weight=2, requires=("at_scale",)),
     Check(qid="softmax_loss", name="input_unmodified",
           description="x and y are left unmodified",
           hint="shift the scores into a new array (x - max) instead of subtracting in place",
           needs=_SOFTMAX, make_case=loss_case, probe=probes.softmax_loss_probe,
-          judge=judge_loss_unmodified, weight=1, requires=("loss", "gradient")),
+          judge=judge_loss_unmodified, weight=1,
+          requires=("loss", "gradient", "at_scale")),
+    Check(qid="softmax_loss", name="at_scale",
+          description="dx for 4000 examples of 100 classes",
+          hint=AT_SCALE_HINT,
+          needs=_SOFTMAX, make_case=loss_case_at_scale, probe=probes.softmax_loss_probe,
+          judge=judge_at_scale(("dx",), _analytic(softmax_loss, "softmax_analytic")),
+          weight=1),
     Check(qid="svm_loss", name="loss",
           description="loss for fresh random scores and labels",
           hint="sum the margins max(0, s_j - s_y + 1) over the wrong classes only, then "
@@ -108,10 +127,16 @@ CHECKS = [
           hint="each positive margin adds 1 to its class and subtracts 1 from the correct "
                "class; divide by N",
           needs=_SVM, make_case=loss_case, probe=probes.svm_loss_probe,
-          judge=_judge_loss_gradient(_svm_ref), weight=2),
+          judge=_judge_loss_gradient(_svm_ref), weight=2, requires=("at_scale",)),
     Check(qid="svm_loss", name="input_unmodified",
           description="x and y are left unmodified",
           hint="compute margins in a new array instead of writing into x",
           needs=_SVM, make_case=loss_case, probe=probes.svm_loss_probe,
-          judge=judge_loss_unmodified, weight=1, requires=("loss", "gradient")),
+          judge=judge_loss_unmodified, weight=1,
+          requires=("loss", "gradient", "at_scale")),
+    Check(qid="svm_loss", name="at_scale",
+          description="dx for 4000 examples of 100 classes",
+          hint=AT_SCALE_HINT,
+          needs=_SVM, make_case=loss_case_at_scale, probe=probes.svm_loss_probe,
+          judge=judge_at_scale(("dx",), _analytic(svm_loss, "svm_analytic")), weight=1),
 ]

@@ -4,12 +4,13 @@
 """
 import numpy as np
 
-from answer_key.layers import relu_forward
+from answer_key.layers import relu_backward, relu_forward
 from fcnet.checking import Check, expect_close
 from fcnet.gradient_check import eval_numerical_gradient_array
 
 from .. import probes
-from .judging import away_from_zero, close, judge_gradient, reference, unchanged, with_dtype
+from .judging import (AT_SCALE_HINT, away_from_zero, close, judge_at_scale, judge_gradient,
+                      reference, unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -27,6 +28,12 @@ def relu_case_float32(rng):
 
 def relu_backward_case(rng):
     x = away_from_zero(rng, _random_shape(rng))
+    return {"x": x, "dout": rng.standard_normal(x.shape)}
+
+
+def relu_backward_case_at_scale(rng):
+    """500,000 entries: a numeric gradient takes a million forward passes."""
+    x = away_from_zero(rng, (500, 1000))
     return {"x": x, "dout": rng.standard_normal(x.shape)}
 
 
@@ -49,6 +56,11 @@ def _relu_numeric(case):
     return reference(case, "relu_numeric", lambda: {
         "dx": eval_numerical_gradient_array(lambda v: relu_forward(v)[0], case["x"].copy(),
                                             case["dout"])})
+
+
+def _relu_analytic(case):
+    return reference(case, "relu_analytic",
+                     lambda: {"dx": relu_backward(case["dout"], case["x"])})
 
 
 def judge_relu_backward_unmodified(case, out):
@@ -85,11 +97,16 @@ CHECKS = [
           hint="pass dout through exactly where the forward input was positive, zero "
                "elsewhere",
           needs=_RB, make_case=relu_backward_case, probe=probes.relu_backward_probe,
-          judge=judge_gradient("dx", _relu_numeric), weight=3),
+          judge=judge_gradient("dx", _relu_numeric), weight=3, requires=("at_scale",)),
     Check(qid="relu_backward", name="inputs_unmodified",
           description="dout and the cache are left unmodified",
           hint="zeroing entries of dout in place changes the caller's array; build dx as a "
                "new array",
           needs=_RB, make_case=relu_backward_case, probe=probes.relu_backward_probe,
-          judge=judge_relu_backward_unmodified, weight=1, requires=("dx",)),
+          judge=judge_relu_backward_unmodified, weight=1, requires=("dx", "at_scale")),
+    Check(qid="relu_backward", name="at_scale",
+          description="dx for an input of 500 x 1000 entries",
+          hint=AT_SCALE_HINT,
+          needs=_RB, make_case=relu_backward_case_at_scale, probe=probes.relu_backward_probe,
+          judge=judge_at_scale(("dx",), _relu_analytic), weight=1),
 ]

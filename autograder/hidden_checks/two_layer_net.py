@@ -6,8 +6,8 @@ from fcnet.checking import Check, CheckFailed, expect_shape
 from fcnet.gradient_check import eval_numerical_gradient
 
 from .. import probes
-from .judging import (array, close, close_to_numeric, labels, reference, relative_error,
-                      scalar, unchanged)
+from .judging import (AT_SCALE_HINT, array, close, close_to_numeric, judge_at_scale, labels,
+                      reference, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- initialisation
 
@@ -68,6 +68,24 @@ def tln_net_case(rng, reg=None):
 
 def tln_net_case_no_reg(rng):
     return tln_net_case(rng, reg=0.0)
+
+
+def tln_net_case_at_scale(rng):
+    """A net of realistic size: 500 inputs, 300 hidden units, 10 classes, 200 examples
+    (153,310 parameters: hours as numeric gradients, milliseconds by backpropagation)."""
+    d, h, c, n = 500, 300, 10, 200
+    return {"D": d, "H": h, "C": c, "weight_scale": 1e-3, "reg": 0.1,
+            "X": rng.standard_normal((n, d)), "y": labels(rng, n, c),
+            "W1": 0.05 * rng.standard_normal((d, h)), "b1": 0.1 * rng.standard_normal(h),
+            "W2": 0.05 * rng.standard_normal((h, c)), "b2": 0.1 * rng.standard_normal(c)}
+
+
+def _tln_analytic(case):
+    """The answer key's own gradients (the case is too large for numeric ones)."""
+    def compute():
+        _, grads = _reference_net(case, case["reg"]).loss(case["X"], case["y"])
+        return {"d" + key: grads[key] for key in probes.PARAM_NAMES}
+    return reference(case, "two_layer_net_analytic", compute)
 
 
 def _reference_net(case, reg):
@@ -170,12 +188,19 @@ _GRADIENT_CHECKS = [
             hint="backpropagate through affine - relu - affine with the backward layers, in "
                  "reverse order",
             needs=_NET, make_case=tln_net_case_no_reg, probe=probes.tln_grads_probe,
-            judge=_judge_tln_grad(("d" + key,)), weight=1) for key in probes.PARAM_NAMES],
+            judge=_judge_tln_grad(("d" + key,)), weight=1, requires=("grads_at_scale",))
+      for key in probes.PARAM_NAMES],
     Check(qid="two_layer_net", name="grads_reg",
           description="weight gradients include the regularisation",
           hint="add reg * W to the gradient of each weight matrix (not to the biases)",
           needs=_NET, make_case=tln_net_case, probe=probes.tln_grads_probe,
-          judge=_judge_tln_grad(("dW1", "db1", "dW2", "db2")), weight=2),
+          judge=_judge_tln_grad(("dW1", "db1", "dW2", "db2")), weight=2,
+          requires=("grads_at_scale",)),
+    Check(qid="two_layer_net", name="grads_at_scale",
+          description="all four gradients for 500 inputs, 300 hidden units and 200 examples",
+          hint=AT_SCALE_HINT,
+          needs=_NET, make_case=tln_net_case_at_scale, probe=probes.tln_grads_probe,
+          judge=judge_at_scale(("dW1", "db1", "dW2", "db2"), _tln_analytic), weight=1),
 ]
 
 CHECKS = _INIT_CHECKS + _FORWARD_CHECKS + _GRADIENT_CHECKS

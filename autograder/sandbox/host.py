@@ -129,6 +129,27 @@ class UnprivilegedUserSandbox(_HostSandbox):
                 f"exit code {done.returncode}"
         return None
 
+    def readable_files(self, paths):
+        """Which of the regular files `paths` a worker's uid can open for reading.
+
+        The grader (root) lists the files; a process of the worker's uid tries to open
+        each. Used by the routes to refuse grading while the answer key, the grader or
+        other students' files are readable by every user."""
+        import json
+        import subprocess
+
+        probe = ("import json, sys\nfound = []\nfor path in json.load(sys.stdin):\n"
+                 "    try:\n        open(path, 'rb').close()\n        found.append(path)\n"
+                 "    except OSError:\n        pass\njson.dump(found, sys.stdout)\n")
+        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe],
+                              binds=self.binds, uid=WORKER_UIDS[0], cwd="/")
+        done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
+                              capture_output=True, timeout=120, env=dict(WORKER_ENV))
+        if done.returncode:
+            raise SandboxUnavailable(f"could not check what uid {WORKER_UIDS[0]} can read: "
+                                     f"{done.stderr.decode(errors='replace')[-300:]}")
+        return json.loads(done.stdout)
+
     def close(self):
         super().close()
         if self.stage is not None:
