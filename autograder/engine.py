@@ -223,13 +223,15 @@ class _Jobs:
 
     def _cases_part(self, qid, tasks, cases):
         """(task entries, .npz bytes of the case arrays) of `qid`: the same for every
-        student, so packed once per batch. Arrays above SHARED_BYTES (the training data,
+        student, so packed once per batch. Case keys that start with "_" never leave the
+        grader. Arrays above SHARED_BYTES (the training data,
         60 MB) go to the sandbox's shared folder instead, which workers memory-map."""
         with self._lock:
             if qid not in self._case_parts:
                 arrays, entries = {}, []
                 for task in tasks:
-                    case = cases[task.case]
+                    # Keys starting with "_" are the grader's own (held-out images, say).
+                    case = {k: v for k, v in cases[task.case].items() if not k.startswith("_")}
                     scalars = {k: _json_value(v) for k, v in case.items()
                                if not isinstance(v, np.ndarray)}
                     names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))

@@ -56,11 +56,13 @@ BEST_MODEL_MAX_HIDDEN = 4096
 
 # ---------------------------------------------------------------- training
 # The student's TwoLayerNet and sgd (with the answer key's layers underneath) are trained
-# by fcnet's Solver with these settings on a CIFAR-10 subset, then the weights they end
-# with are scored by the grader on TRAINING["num_eval"] further training images the worker
-# never sees. The answer key reaches 0.32 to 0.34 here (seeds 1-4); the thresholds leave a
-# wide margin, and chance is 0.10. Students are told these numbers (chapter 5's notebook),
-# and fcnet.public_checks repeats them so that grader.check("training") runs this same
+# by fcnet's Solver with these settings on CIFAR-10 training images drawn at grading time,
+# every image's numbers scrambled in a secret order (fcnet/graded_training.py), then the
+# weights they end with are scored by the grader on TRAINING["num_eval"] further images,
+# scrambled alike, that the worker never sees. The answer key reaches 0.30 to 0.34 here
+# (course seeds 1-4; 0.30 to 0.34 unscrambled too); the thresholds leave a wide margin,
+# and chance is 0.10. Students are told these numbers (chapter 5's notebook), and
+# fcnet.public_checks repeats them so that grader.check("training") runs this same
 # training: tests/test_grading_disclosed.py keeps the three in step.
 TRAINING = {
     "num_train": 2000,       # training images given to the Solver

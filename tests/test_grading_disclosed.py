@@ -13,6 +13,7 @@ import pytest
 from autograder import data, points
 from fcnet import public_checks
 from fcnet.data_utils import get_CIFAR10_data
+from fcnet.graded_training import draw_run
 
 from autograder_support import REPO
 
@@ -95,14 +96,15 @@ def test_the_public_graded_run_is_the_graders_run():
             public_checks.TRAINING_THRESHOLD) == (points.TRAINING_LOSS_RATIO,
                                                   points.TRAINING_LEARNS,
                                                   points.TRAINING_THRESHOLD)
-    # The student's data = get_CIFAR10_data(): training images [0, 49000), validation
-    # images [49000, 50000). The grader's held-out images must be among the student's
-    # training images at the same positions, and its validation images the first of theirs.
+    # The student's data = get_CIFAR10_data(): its images are centred with the mean of
+    # training images [0, 49000), as the grader centres the images it draws.
     defaults = inspect.signature(get_CIFAR10_data).parameters
     assert data.NUM_MEAN == defaults["num_training"].default
-    assert g["eval_start"] == data.EVAL_START
-    assert data.EVAL_START + g["num_eval"] <= data.NUM_MEAN
-    assert g["num_train"] <= data.EVAL_START
+    # Both draw disjoint training, validation and held-out images the same way.
+    run = draw_run(np.random.default_rng(1), 5000)
+    parts = [set(run[k].tolist()) for k in ("train", "val", "held_out")]
+    assert [len(p) for p in parts] == [g["num_train"], g["num_val"], g["num_eval"]]
+    assert len(set.union(*parts)) == sum(len(p) for p in parts)
 
 
 def test_the_best_model_scale_stated_to_students_is_the_graded_one():
