@@ -10,6 +10,7 @@ worker does can stop the batch: a fault costs that worker's question, and the ne
 starts. The engine sees only the sandbox's session interface, never its type.
 """
 import dataclasses
+import hashlib
 import io
 import json
 import sys
@@ -235,7 +236,8 @@ class _Jobs:
                     scalars = {k: _json_value(v) for k, v in case.items()
                                if not isinstance(v, np.ndarray)}
                     names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
-                    shared = {n: self.sandbox.shared.add(f"{qid}.{task.case}.{n}", case[n])
+                    shared = {n: self.sandbox.shared.add(_shared_name(qid, task.case, n, case[n]),
+                                                         case[n])
                               for n in names if case[n].nbytes > SHARED_BYTES}
                     for name in names:
                         if name not in shared:
@@ -249,6 +251,13 @@ class _Jobs:
                     np.savez(blob, **arrays)
                 self._case_parts[qid] = (entries, blob.getvalue())
             return self._case_parts[qid]
+
+
+def _shared_name(qid, case_name, key, array):
+    """A shared file's name: one per content, so a sandbox reused for another batch (or
+    another --seed, which draws other training images) never serves a stale file."""
+    digest = hashlib.blake2b(np.ascontiguousarray(array).data, digest_size=8).hexdigest()
+    return f"{qid}.{case_name}.{key}.{digest}"
 
 
 def _json_value(value):

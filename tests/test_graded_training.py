@@ -56,3 +56,32 @@ def test_the_scramble_keeps_shape_dtype_and_norms_and_draws_disjoint_images():
     assert not np.allclose(out, X)
     parts = [set(run[k].tolist()) for k in ("train", "val", "held_out")]
     assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+
+
+def test_a_reused_sandbox_never_serves_another_batchs_training_images():
+    """The training images depend on the course seed; large case arrays go to the
+    sandbox's shared folder under a name of their content, so a sandbox reused by a second
+    batch (nbgrader, the tests, another --seed) never hands a worker the first batch's."""
+    from autograder import engine
+    from autograder.grading import ProbeTask
+
+    class Shared:
+        def __init__(self):
+            self.files = {}
+
+        def add(self, name, array):
+            self.files.setdefault(name, array)
+            return name
+
+    class FakeSandbox:
+        lib, shared = "/lib", Shared()
+
+    task = ProbeTask("training_probe@c", "training_probe", "c", ("TwoLayerNet",), 1)
+    served = []
+    for seed in (1, 2):
+        case = {"X_train": np.random.default_rng(seed).standard_normal((600, 3072))}
+        jobs = engine._Jobs(FakeSandbox(), engine.Settings(), {"training": {"c": case}})
+        entries, _ = jobs._cases_part("training", [task], {"c": case})
+        served.append(FakeSandbox.shared.files[entries[0]["shared"]["X_train"]])
+        assert served[-1] is case["X_train"]
+    assert len(FakeSandbox.shared.files) == 2

@@ -114,6 +114,16 @@ def test_the_best_model_scale_stated_to_students_is_the_graded_one():
     assert f"{_percent(points.BEST_MODEL_FULL)}% or more earns all the points" in text
     assert f"to none at {_percent(points.BEST_MODEL_ZERO)}%" in text
     assert "10,000 test images" in text
+    # The views that cap the test accuracy (autograder/best_model.py), named.
+    from autograder.best_model import GRADED_VIEWS, VIEW_SIZE
+
+    assert GRADED_VIEWS == ("test", "test_mirrored", "training_sample") and VIEW_SIZE == 10000
+    margin = round(100 * points.BEST_MODEL_VIEW_MARGIN)
+    assert f"up to {margin} points above the accuracy on their mirror images and on " \
+        f"{VIEW_SIZE:,} training images" in text
+    shared = _shared_paragraph("grading_best_model", "**How it is graded")
+    assert "mirrored left to right" in shared and f"{VIEW_SIZE:,} of the training images" \
+        in shared and f"more than {margin} percentage points below the test accuracy" in shared
 
 
 @pytest.fixture(scope="module")
