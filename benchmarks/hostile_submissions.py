@@ -379,6 +379,12 @@ def main(argv=None):
     work = Path(args.keep or tempfile.mkdtemp(prefix="hostile-"))
     work.mkdir(parents=True, exist_ok=True)
     model = lms.save_model(model_params, work / "good.npz")
+    # tests/test_redteam.py's offline-fitted training weights (a fake sgd writes them)
+    from test_redteam import offline_training_cell
+
+    ATTACKS["training_weights_fitted_offline"] = (
+        {"05_solver": [lms._drop("sgd"), lms._add(offline_training_cell())]},
+        {"sgd", "training"})
     batch = work / "batch"
     students = build_batch(batch, {"solution": REPO / "solutions" / "notebooks",
                                    "student": REPO / "exercises"}, model)

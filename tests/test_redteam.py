@@ -520,23 +520,7 @@ def test_crafted_models_are_refused(tmp_path):
 @pytest.mark.cifar
 @pytest.mark.slow
 def test_training_points_need_a_network_that_was_trained(cifar10_archive, sandbox, tmp_path):
-    import numpy as np
-
-    from fcnet.data_utils import get_CIFAR10_data
-
-    data = get_CIFAR10_data(num_test=0, dtype=np.float32)  # centred as graded
-    fit = _ridge_model(data["X_train"][:10000], data["y_train"][:10000])
-    hidden = 50
-    W1 = np.zeros((3072, hidden))
-    W1[:, :10] = fit["W2"]
-    b1 = np.zeros(hidden)
-    b1[:10] = 1000.0
-    W2 = np.zeros((hidden, 10))
-    W2[:10] = np.eye(10)
-    b2 = fit["b2"] + 1000.0 * fit["W2"].sum(axis=0) - 1000.0
-    cell = FAKE_TRAINING.replace("W1_LIST", repr(np.round(W1[:, :10], 7).tolist())) \
-        .replace("B2_LIST", repr(b2.tolist()))
-    nb = append_cell(notebook("05_solver", "student"), cell)
+    nb = append_cell(notebook("05_solver", "student"), offline_training_cell())
     write_submission(tmp_path / "subs", "mallory", _student_only({"05_solver": nb}))
     points, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
                                    questions=("sgd", "training"), timeout=60, workers=1)
@@ -544,6 +528,20 @@ def test_training_points_need_a_network_that_was_trained(cifar10_archive, sandbo
     assert points["mallory"]["training"] == 0, \
         "weights fitted offline to public images earn the training points: " + \
         str([c.message for c in outcome.grades["mallory"]["results"]["training"].checks])
+
+
+def offline_training_cell():
+    """The attack's notebook cell (benchmarks/hostile_submissions.py uses it too): a fake
+    sgd that writes a 50-unit net fitted offline (ridge on 10,000 training images)."""
+    import numpy as np
+
+    from fcnet.data_utils import get_CIFAR10_data
+
+    data = get_CIFAR10_data(num_test=0, dtype=np.float32)  # centred as graded
+    fit = _ridge_model(data["X_train"][:10000], data["y_train"][:10000])
+    b2 = fit["b2"] + 1000.0 * fit["W2"].sum(axis=0) - 1000.0
+    return FAKE_TRAINING.replace("W1_LIST", repr(np.round(fit["W2"], 7).tolist())) \
+        .replace("B2_LIST", repr(b2.tolist()))
 
 
 def test_training_weights_must_keep_the_constructed_shapes():
