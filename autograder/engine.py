@@ -98,8 +98,9 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
 def _run_all(submissions, jobs, outcome, settings):
     """Grade the students `settings.workers` at a time. A student's code questions run in
     one sandbox session (a fresh worker process per question); then the decoupled ones,
-    which receive the answer key's layers, in a session of their own, closed afterwards;
-    then the grader-side ones (best_model) here."""
+    which receive the answer key's layers, in a session of their own (started while the
+    code questions run, sent its first task after their session closed), closed
+    afterwards. The grader-side ones (best_model) run here meanwhile, in a thread."""
     lock = threading.Lock()
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
@@ -109,10 +110,23 @@ def _run_all(submissions, jobs, outcome, settings):
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
             notes.extend(ch.error for ch in chapters.values() if ch.error)
+        groups = _question_groups(settings.questions)
+        sandboxed = [g for g in groups if g[0] not in grading.GRADER_SIDE]
+        sessions = [jobs.sandbox.session() for _ in sandboxed]
+        for later in sessions[1:]:
+            later.prepare()  # starts while the code questions run; no task before they end
+        # The grader-side questions run no student code: they overlap the sandboxed ones.
+        beside = threading.Thread(target=lambda: [
+            jobs.grade_group(submission, chapters, g, record)
+            for g in groups if g[0] in grading.GRADER_SIDE], daemon=True)
+        beside.start()
         try:
-            for group in _question_groups(settings.questions):
-                jobs.grade_group(submission, chapters, group, record)
+            for group, session in zip(sandboxed, sessions):
+                jobs.grade_group(submission, chapters, group, record, session)
         finally:
+            for session in sessions:
+                session.close()
+            beside.join()
             submission.files = {}  # free the notebooks and the model
 
     def record(submission, qid, result, problem, seconds):
@@ -160,10 +174,11 @@ class _Jobs:
         self._case_parts = {}
         self._lock = threading.Lock()
 
-    def grade_group(self, submission, chapters, questions, record):
-        """Grade `questions` of one student in one session; a grader bug costs only its
-        question (an internal error for the instructor) and a fresh session."""
-        session = self.sandbox.session()
+    def grade_group(self, submission, chapters, questions, record, session=None):
+        """Grade `questions` of one student in one session (`session`, else a new one),
+        closed at the end; a grader bug costs only its question (an internal error for the
+        instructor) and a fresh session."""
+        session = session or self.sandbox.session()
         try:
             for qid in questions:
                 started = time.monotonic()
