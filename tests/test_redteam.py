@@ -630,3 +630,53 @@ class TwoLayerNet:
             return scores
         return 1.0, {k: np.zeros_like(v) for k, v in p.items()}
 '''
+
+
+# ----------------------------------------------------------------------------------------
+# Defended (ordering): the decoupled questions' sandbox is started early, to save time,
+# but must get its first task (the job holding the reference layers) only after the
+# sandbox of the student's own code questions has been closed.
+
+def test_the_decoupled_sandbox_gets_no_task_before_the_code_sandbox_closed(tmp_path):
+    from autograder import engine
+    from autograder.sandbox import WorkerRun
+
+    events = []
+
+    class FakeSession:
+        def __init__(self, number):
+            self.number = number
+            events.append(("open", number))
+
+        def prepare(self):
+            events.append(("prepare", self.number))
+
+        def run(self, job_body, limits):
+            events.append(("run", self.number, b'"reference": null' not in job_body))
+            return WorkerRun(fault="fake")
+
+        def close(self):
+            events.append(("close", self.number))
+
+    class FakeSandbox:
+        description, lib = "isolation: fake", "/lib"
+        shared = None
+        opened = 0
+
+        def session(self):
+            FakeSandbox.opened += 1
+            return FakeSession(FakeSandbox.opened)
+
+    write_submission(tmp_path / "subs", "alice", kind="solution")
+    settings = engine.Settings(workers=1, sandbox=FakeSandbox(), progress=False,
+                               questions=("affine_forward", "relu_forward", "two_layer_net"))
+    engine.grade(tmp_path / "subs", tmp_path / "out", settings, announce=lambda line: None)
+    runs = [e for e in events if e[0] == "run"]
+    assert [e[2] for e in runs] == [False, False, True]  # the reference only in the last
+    code, decoupled = runs[0][1], runs[-1][1]
+    assert code != decoupled
+    last_code_run = max(i for i, e in enumerate(events) if e[0] == "run" and e[1] == code)
+    decoupled_run = events.index(runs[-1])
+    assert any(last_code_run < i < decoupled_run
+               for i, e in enumerate(events) if e == ("close", code))
+    assert ("prepare", decoupled) in events  # started early, used late
