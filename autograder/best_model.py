@@ -196,8 +196,11 @@ VIEW_WORDS = {"test": "test accuracy", "test_mirrored": "on the mirrored test im
 
 
 def best_model_case(rng):
-    """Only a seed: the views are built from it in the grader (graded_views)."""
-    return {"view_seed": int(rng.integers(2 ** 62))}
+    """Only a seed: the views are built from it in the grader (graded_views), here, once
+    per batch, before any student is graded."""
+    seed = int(rng.integers(2 ** 62))
+    graded_views(seed)
+    return {"view_seed": seed}
 
 
 def judge_best_model(case, out):
