@@ -165,13 +165,6 @@ def graded_views(seed):
         return _views_cache[seed]
 
 
-def accuracies(params, seed):
-    """{view name: accuracy} of a model's float32 params on every graded view."""
-    params = {key: np.asarray(value, dtype=np.float32) for key, value in params.items()}
-    return {name: view.accuracy(params) for name, view in graded_views(seed).items()
-            if name in GRADED_VIEWS}
-
-
 def graded_accuracy(by_view):
     """The accuracy that counts: the test accuracy, at most BEST_MODEL_VIEW_MARGIN above
     the lowest of the other views."""
@@ -196,11 +189,11 @@ VIEW_WORDS = {"test": "test accuracy", "test_mirrored": "on the mirrored test im
 
 
 def best_model_case(rng):
-    """Only a seed: the views are built from it in the grader (graded_views), here, once
-    per batch, before any student is graded."""
+    """The graded views (built once per batch, before any student is graded), under a
+    key starting with "_": grader-only, like everything of this grader-side question."""
     seed = int(rng.integers(2 ** 62))
-    graded_views(seed)
-    return {"view_seed": seed}
+    views = graded_views(seed)
+    return {"view_seed": seed, "_views": {name: views[name] for name in GRADED_VIEWS}}
 
 
 def judge_best_model(case, out):

@@ -392,8 +392,7 @@ def inline_probe(ns, case):
 def best_model_probe(ns, case):
     """Accuracy per graded view of the submitted parameters (no student code runs:
     `ns["best_model_params"]` holds the four arrays read from best_model.npz). Runs in
-    the grader only: the views are built there from its data (autograder/best_model.py)."""
-    from autograder.best_model import accuracies
-
-    by_view = accuracies(ns["best_model_params"], int(case["view_seed"]))
-    return {f"accuracy_{name}": value for name, value in by_view.items()}
+    the grader only: case["_views"] are autograder/best_model.py's views, built there."""
+    # float32 halves the time of 10,000 images; the accuracy does not notice.
+    params = {k: np.asarray(v, dtype=np.float32) for k, v in ns["best_model_params"].items()}
+    return {f"accuracy_{name}": view.accuracy(params) for name, view in case["_views"].items()}
