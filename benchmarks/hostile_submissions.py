@@ -333,7 +333,11 @@ def route_nbgrader(batch, work, timeout):
             raise RuntimeError(f"nbgrader {args[0]} failed: {run.stderr[-2000:]}")
         return run.stdout + run.stderr
 
-    log = nbgrader("autograde", ASSIGNMENT, "--create")
+    try:
+        nbgrader("autograde", ASSIGNMENT, "--create")
+    except RuntimeError as err:  # a student nbgrader could not process: report, keep the rest
+        print(f"nbgrader autograde reported errors (their students get no row): "
+              f"{str(err)[-300:]}", flush=True)
     points = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for student in sorted(p.name for p in (root / "submitted").iterdir()):
