@@ -307,6 +307,7 @@ def route_otter(batch, work, timeout):
                 text=True))
         for student, (out, proc) in runs.items():
             log, _ = proc.communicate()
+            (out / "otter.log").write_text(log)  # kept with --keep, for faults under load
             first = first or next((line for line in log.splitlines()
                                    if line.strip() and not line.startswith("[")), "")
             try:
