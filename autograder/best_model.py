@@ -6,6 +6,7 @@ so a hostile file cannot make the grader allocate gigabytes, and nothing of the 
 runs: the grader evaluates the four arrays itself.
 """
 import io
+import threading
 import zipfile
 
 import numpy as np
@@ -70,3 +71,140 @@ def load_params(data):
                 raise InvalidModel(f"{key} contains NaN or infinity")
             params[key] = value
     return params
+
+
+# ------------------------------------------------------------------------- graded views
+#
+# CIFAR-10's test labels are public: a closed-form fit to the 10,000 test images (a ridge
+# regression onto their labels) reaches about 70% on them while it generalises like any
+# linear model. So the test accuracy counts only up to BEST_MODEL_VIEW_MARGIN above the
+# accuracy on two other views, which a model fit to the test images does not know:
+# - "test_mirrored": the test images mirrored left-right, which CIFAR-10's classes do not
+#   tell apart (honest models measured: within about a point of the test accuracy; a fit
+#   to the test images loses what it memorised);
+# - "training_sample": 10,000 of get_CIFAR10_data()'s 49,000 training images, drawn at
+#   grading time. A model trained on them scores at least as well there as on the test
+#   set; a model fit to the test images alone scores like a model that never saw them.
+# benchmarks/best_model_views.py measures every view for honest models and for fits to
+# the test labels; README.md records the result.
+VIEW_SIZE = 10_000
+GRADED_VIEWS = ("test", "test_mirrored", "training_sample")
+_BATCH = 1000
+_views_cache = {}
+_views_lock = threading.Lock()
+
+
+class View:
+    """Images (float32, centred, shared: never written or copied whole), their labels, and
+    how each batch is presented to the model: mirrored, and/or shifted per image."""
+
+    def __init__(self, images, labels, mirror=False, offsets=None):
+        self.images, self.labels = images, labels
+        self.mirror, self.offsets = mirror, offsets
+
+    def batches(self):
+        for start in range(0, len(self.labels), _BATCH):
+            x = self.images[start:start + _BATCH]
+            if self.mirror:
+                x = x[..., ::-1]
+            if self.offsets is not None:
+                x = _shifted(x, self.offsets[start:start + _BATCH])
+            yield np.ascontiguousarray(x).reshape(len(x), -1), self.labels[start:start + _BATCH]
+
+    def accuracy(self, params):
+        """Share of the view a two-layer net with float32 `params` classifies right."""
+        correct = 0
+        for x, y in self.batches():
+            hidden = np.maximum(x @ params["W1"] + params["b1"], 0)
+            scores = hidden @ params["W2"] + params["b2"]
+            correct += int(np.sum(np.argmax(scores, axis=1) == y))
+        return correct / len(self.labels)
+
+
+def _shifted(images, offsets, pad=2):
+    """Each image moved by its (dy, dx) in [-pad, pad]; uncovered pixels are 0 (the mean
+    image, as in answer_key.best_model.augment)."""
+    n, _, height, width = images.shape
+    padded = np.pad(images, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (height, width), axis=(2, 3))
+    return windows[np.arange(n), :, pad - offsets[:, 0], pad - offsets[:, 1]]
+
+
+def make_views(rng, every_view=False):
+    """{name: View} for GRADED_VIEWS (with `every_view`, also the shifted test images, for
+    benchmarks/best_model_views.py). Uses the grading data loaded once per process."""
+    from . import data
+
+    X, y = data.test_set()
+    views = {"test": View(X, y), "test_mirrored": View(X, y, mirror=True)}
+    if every_view:
+        for pad in (1, 2):
+            offsets = rng.integers(-pad, pad + 1, size=(len(y), 2))
+            views[f"test_shifted_{pad}"] = View(X, y, offsets=offsets)
+    indices = np.sort(rng.choice(data.NUM_MEAN, size=VIEW_SIZE, replace=False))
+    views["training_sample"] = View(*data.training_images(indices))
+    return views
+
+
+def graded_views(seed):
+    """The graded views of one grading run (seeded by the case): built once per batch."""
+    with _views_lock:
+        if seed not in _views_cache:
+            _views_cache.clear()  # one batch's views at a time: 123 MB of training images
+            _views_cache[seed] = make_views(np.random.default_rng(seed))
+        return _views_cache[seed]
+
+
+def graded_accuracy(by_view):
+    """The accuracy that counts: the test accuracy, at most BEST_MODEL_VIEW_MARGIN above
+    the lowest of the other views."""
+    from .points import BEST_MODEL_VIEW_MARGIN
+
+    others = min(by_view[name] for name in GRADED_VIEWS if name != "test")
+    return min(by_view["test"], others + BEST_MODEL_VIEW_MARGIN)
+
+
+def points(accuracy):
+    """The share of best_model's points an accuracy earns (points.py's linear scale)."""
+    from .points import BEST_MODEL_FULL, BEST_MODEL_ZERO
+
+    return float(np.clip((accuracy - BEST_MODEL_ZERO) / (BEST_MODEL_FULL - BEST_MODEL_ZERO),
+                         0.0, 1.0))
+
+
+# ------------------------------------------------------------------------- the check
+
+VIEW_WORDS = {"test": "test accuracy", "test_mirrored": "on the mirrored test images",
+              "training_sample": "on 10,000 training images"}
+
+
+def best_model_case(rng):
+    """The graded views (built once per batch, before any student is graded), under a
+    key starting with "_": grader-only, like everything of this grader-side question."""
+    seed = int(rng.integers(2 ** 62))
+    views = graded_views(seed)
+    return {"view_seed": seed, "_views": {name: views[name] for name in GRADED_VIEWS}}
+
+
+def judge_best_model(case, out):
+    """Points on points.py's linear scale for graded_accuracy over GRADED_VIEWS."""
+    from fcnet.checking import CheckFailed
+
+    from .points import BEST_MODEL_FULL, BEST_MODEL_VIEW_MARGIN, BEST_MODEL_ZERO
+    from .scoring import PartialCredit
+
+    by_view = {}
+    for name in GRADED_VIEWS:
+        value = out.get(f"accuracy_{name}")
+        if not isinstance(value, float):
+            raise CheckFailed(f"no accuracy measured: {VIEW_WORDS[name]}")
+        by_view[name] = value
+    accuracy = graded_accuracy(by_view)
+    if accuracy >= BEST_MODEL_FULL:
+        return
+    others = ", ".join(f"{VIEW_WORDS[n]} {by_view[n]:.4f}" for n in GRADED_VIEWS if n != "test")
+    capped = "" if accuracy == by_view["test"] else \
+        f", counted as {accuracy:.4f}: at most {BEST_MODEL_VIEW_MARGIN:.2f} above the others"
+    raise PartialCredit(points(accuracy),
+                        f"test accuracy {by_view['test']:.4f}{capped} ({others}); full points "
+                        f"from {BEST_MODEL_FULL:.2f}, none below {BEST_MODEL_ZERO:.2f}")

@@ -70,6 +70,17 @@ def training_eval_set(num_eval):
         return _cache.setdefault(key, value)
 
 
+def training_images(indices, dtype=np.float32):
+    """(X, y): the training images at `indices` (positions in the archive's order), centred
+    as get_CIFAR10_data() centres them, a thousand at a time (never float64 whole)."""
+    Xtr, ytr, _, _, mean = _raw()
+    indices = np.asarray(indices)
+    X = np.empty((len(indices), *Xtr.shape[1:]), dtype=dtype)
+    for start in range(0, len(indices), 1000):
+        X[start:start + 1000] = Xtr[indices[start:start + 1000]] - mean
+    return X, ytr[indices]
+
+
 def test_set():
     """The full test batch: X (10000, 3, 32, 32) float32 centred, y (10000,).
 

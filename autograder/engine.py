@@ -10,6 +10,7 @@ worker does can stop the batch: a fault costs that worker's question, and the ne
 starts. The engine sees only the sandbox's session interface, never its type.
 """
 import dataclasses
+import hashlib
 import io
 import json
 import sys
@@ -97,8 +98,9 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
 def _run_all(submissions, jobs, outcome, settings):
     """Grade the students `settings.workers` at a time. A student's code questions run in
     one sandbox session (a fresh worker process per question); then the decoupled ones,
-    which receive the answer key's layers, in a session of their own, closed afterwards;
-    then the grader-side ones (best_model) here."""
+    which receive the answer key's layers, in a session of their own (started while the
+    code questions run, sent its first task after their session closed), closed
+    afterwards. The grader-side ones (best_model) run here meanwhile, in a thread."""
     lock = threading.Lock()
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
@@ -108,10 +110,23 @@ def _run_all(submissions, jobs, outcome, settings):
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
             notes.extend(ch.error for ch in chapters.values() if ch.error)
+        groups = _question_groups(settings.questions)
+        sandboxed = [g for g in groups if g[0] not in grading.GRADER_SIDE]
+        sessions = [jobs.sandbox.session() for _ in sandboxed]
+        for later in sessions[1:]:
+            later.prepare()  # starts while the code questions run; no task before they end
+        # The grader-side questions run no student code: they overlap the sandboxed ones.
+        beside = threading.Thread(target=lambda: [
+            jobs.grade_group(submission, chapters, g, record)
+            for g in groups if g[0] in grading.GRADER_SIDE], daemon=True)
+        beside.start()
         try:
-            for group in _question_groups(settings.questions):
-                jobs.grade_group(submission, chapters, group, record)
+            for group, session in zip(sandboxed, sessions):
+                jobs.grade_group(submission, chapters, group, record, session)
         finally:
+            for session in sessions:
+                session.close()
+            beside.join()
             submission.files = {}  # free the notebooks and the model
 
     def record(submission, qid, result, problem, seconds):
@@ -160,10 +175,11 @@ class _Jobs:
         self._case_parts = {}
         self._lock = threading.Lock()
 
-    def grade_group(self, submission, chapters, questions, record):
-        """Grade `questions` of one student in one session; a grader bug costs only its
-        question (an internal error for the instructor) and a fresh session."""
-        session = self.sandbox.session()
+    def grade_group(self, submission, chapters, questions, record, session=None):
+        """Grade `questions` of one student in one session (`session`, else a new one),
+        closed at the end; a grader bug costs only its question (an internal error for the
+        instructor) and a fresh session."""
+        session = session or self.sandbox.session()
         try:
             for qid in questions:
                 started = time.monotonic()
@@ -224,17 +240,20 @@ class _Jobs:
 
     def _cases_part(self, qid, tasks, cases):
         """(task entries, .npz bytes of the case arrays) of `qid`: the same for every
-        student, so packed once per batch. Arrays above SHARED_BYTES (the training data,
+        student, so packed once per batch. Case keys that start with "_" never leave the
+        grader. Arrays above SHARED_BYTES (the training data,
         60 MB) go to the sandbox's shared folder instead, which workers memory-map."""
         with self._lock:
             if qid not in self._case_parts:
                 arrays, entries = {}, []
                 for task in tasks:
-                    case = cases[task.case]
+                    # Keys starting with "_" are the grader's own (held-out images, say).
+                    case = {k: v for k, v in cases[task.case].items() if not k.startswith("_")}
                     scalars = {k: _json_value(v) for k, v in case.items()
                                if not isinstance(v, np.ndarray)}
                     names = sorted(k for k, v in case.items() if isinstance(v, np.ndarray))
-                    shared = {n: self.sandbox.shared.add(f"{qid}.{task.case}.{n}", case[n])
+                    shared = {n: self.sandbox.shared.add(_shared_name(qid, task.case, n, case[n]),
+                                                         case[n])
                               for n in names if case[n].nbytes > SHARED_BYTES}
                     for name in names:
                         if name not in shared:
@@ -248,6 +267,13 @@ class _Jobs:
                     np.savez(blob, **arrays)
                 self._case_parts[qid] = (entries, blob.getvalue())
             return self._case_parts[qid]
+
+
+def _shared_name(qid, case_name, key, array):
+    """A shared file's name: one per content, so a sandbox reused for another batch (or
+    another --seed, which draws other training images) never serves a stale file."""
+    digest = hashlib.blake2b(np.ascontiguousarray(array).data, digest_size=8).hexdigest()
+    return f"{qid}.{case_name}.{key}.{digest}"
 
 
 def _json_value(value):

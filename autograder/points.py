@@ -46,21 +46,29 @@ COURSE_SEED = 20240611
 
 # ---------------------------------------------------------------- best_model
 # best_model.npz is evaluated on the full CIFAR-10 test batch (10,000 images, centred with
-# the mean of the first 49,000 training images, exactly as get_CIFAR10_data() does).
+# the mean of the first 49,000 training images, exactly as get_CIFAR10_data() does), with
+# the cap below.
 # Accuracy >= BEST_MODEL_FULL earns all points; below it the share falls linearly and
 # reaches zero at BEST_MODEL_ZERO (the seed's failed sweep, about 21%, earns nothing).
 BEST_MODEL_FULL = 0.48
 BEST_MODEL_ZERO = 0.30
+# The test labels are public, so the test accuracy counts only up to this much above the
+# accuracy on the mirrored test images and on 10,000 training images drawn at grading
+# time (autograder/best_model.py; honest models lose about a point on the mirrored images
+# and gain on training images, a fit to the test labels loses 40 points on both).
+BEST_MODEL_VIEW_MARGIN = 0.02
 # The largest hidden layer accepted (a bigger W1 is refused before it is read).
 BEST_MODEL_MAX_HIDDEN = 4096
 
 # ---------------------------------------------------------------- training
 # The student's TwoLayerNet and sgd (with the answer key's layers underneath) are trained
-# by fcnet's Solver with these settings on a CIFAR-10 subset, then the weights they end
-# with are scored by the grader on TRAINING["num_eval"] further training images the worker
-# never sees. The answer key reaches 0.32 to 0.34 here (seeds 1-4); the thresholds leave a
-# wide margin, and chance is 0.10. Students are told these numbers (chapter 5's notebook),
-# and fcnet.public_checks repeats them so that grader.check("training") runs this same
+# by fcnet's Solver with these settings on CIFAR-10 training images drawn at grading time,
+# every image's numbers scrambled in a secret order (fcnet/graded_training.py), then the
+# weights they end with are scored by the grader on TRAINING["num_eval"] further images,
+# scrambled alike, that the worker never sees. The answer key reaches 0.30 to 0.34 here
+# (course seeds 1-4; 0.30 to 0.34 unscrambled too); the thresholds leave a wide margin,
+# and chance is 0.10. Students are told these numbers (chapter 5's notebook), and
+# fcnet.public_checks repeats them so that grader.check("training") runs this same
 # training: tests/test_grading_disclosed.py keeps the three in step.
 TRAINING = {
     "num_train": 2000,       # training images given to the Solver

@@ -307,6 +307,7 @@ def route_otter(batch, work, timeout):
                 text=True))
         for student, (out, proc) in runs.items():
             log, _ = proc.communicate()
+            (out / "otter.log").write_text(log)  # kept with --keep, for faults under load
             first = first or next((line for line in log.splitlines()
                                    if line.strip() and not line.startswith("[")), "")
             try:
@@ -333,7 +334,11 @@ def route_nbgrader(batch, work, timeout):
             raise RuntimeError(f"nbgrader {args[0]} failed: {run.stderr[-2000:]}")
         return run.stdout + run.stderr
 
-    log = nbgrader("autograde", ASSIGNMENT, "--create")
+    try:
+        nbgrader("autograde", ASSIGNMENT, "--create")
+    except RuntimeError as err:  # a student nbgrader could not process: report, keep the rest
+        print(f"nbgrader autograde reported errors (their students get no row): "
+              f"{str(err)[-300:]}", flush=True)
     points = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for student in sorted(p.name for p in (root / "submitted").iterdir()):
@@ -379,6 +384,12 @@ def main(argv=None):
     work = Path(args.keep or tempfile.mkdtemp(prefix="hostile-"))
     work.mkdir(parents=True, exist_ok=True)
     model = lms.save_model(model_params, work / "good.npz")
+    # tests/test_redteam.py's offline-fitted training weights (a fake sgd writes them)
+    from test_redteam import offline_training_cell
+
+    ATTACKS["training_weights_fitted_offline"] = (
+        {"05_solver": [lms._drop("sgd"), lms._add(offline_training_cell())]},
+        {"sgd", "training"})
     batch = work / "batch"
     students = build_batch(batch, {"solution": REPO / "solutions" / "notebooks",
                                    "student": REPO / "exercises"}, model)

@@ -360,8 +360,8 @@ def softmax_loss(x, y):
                                                                           monkeypatch, nb))
     statuses = {c.name: c.status for c in result.checks}
     assert statuses == {"loss": "passed", "gradient": "passed", "stable": "failed",
-                        "input_unmodified": "passed"}
-    assert result.points == round(10 * 5 / 7, 2)
+                        "input_unmodified": "passed", "at_scale": "passed"}
+    assert result.points == round(10 * 6 / 8, 2)
 
 
 def test_one_probe_runner_and_one_plain_rule_on_every_route():

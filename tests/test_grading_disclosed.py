@@ -13,6 +13,7 @@ import pytest
 from autograder import data, points
 from fcnet import public_checks
 from fcnet.data_utils import get_CIFAR10_data
+from fcnet.graded_training import draw_run
 
 from autograder_support import REPO
 
@@ -95,14 +96,15 @@ def test_the_public_graded_run_is_the_graders_run():
             public_checks.TRAINING_THRESHOLD) == (points.TRAINING_LOSS_RATIO,
                                                   points.TRAINING_LEARNS,
                                                   points.TRAINING_THRESHOLD)
-    # The student's data = get_CIFAR10_data(): training images [0, 49000), validation
-    # images [49000, 50000). The grader's held-out images must be among the student's
-    # training images at the same positions, and its validation images the first of theirs.
+    # The student's data = get_CIFAR10_data(): its images are centred with the mean of
+    # training images [0, 49000), as the grader centres the images it draws.
     defaults = inspect.signature(get_CIFAR10_data).parameters
     assert data.NUM_MEAN == defaults["num_training"].default
-    assert g["eval_start"] == data.EVAL_START
-    assert data.EVAL_START + g["num_eval"] <= data.NUM_MEAN
-    assert g["num_train"] <= data.EVAL_START
+    # Both draw disjoint training, validation and held-out images the same way.
+    run = draw_run(np.random.default_rng(1), 5000)
+    parts = [set(run[k].tolist()) for k in ("train", "val", "held_out")]
+    assert [len(p) for p in parts] == [g["num_train"], g["num_val"], g["num_eval"]]
+    assert len(set.union(*parts)) == sum(len(p) for p in parts)
 
 
 def test_the_best_model_scale_stated_to_students_is_the_graded_one():
@@ -112,6 +114,16 @@ def test_the_best_model_scale_stated_to_students_is_the_graded_one():
     assert f"{_percent(points.BEST_MODEL_FULL)}% or more earns all the points" in text
     assert f"to none at {_percent(points.BEST_MODEL_ZERO)}%" in text
     assert "10,000 test images" in text
+    # The views that cap the test accuracy (autograder/best_model.py), named.
+    from autograder.best_model import GRADED_VIEWS, VIEW_SIZE
+
+    assert GRADED_VIEWS == ("test", "test_mirrored", "training_sample") and VIEW_SIZE == 10000
+    margin = round(100 * points.BEST_MODEL_VIEW_MARGIN)
+    assert f"up to {margin} points above the accuracy on their mirror images and on " \
+        f"{VIEW_SIZE:,} training images" in text
+    shared = _shared_paragraph("grading_best_model", "**How it is graded")
+    assert "mirrored left to right" in shared and f"{VIEW_SIZE:,} of the training images" \
+        in shared and f"more than {margin} percentage points below the test accuracy" in shared
 
 
 @pytest.fixture(scope="module")

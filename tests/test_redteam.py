@@ -182,38 +182,47 @@ def test_the_student_id_is_escaped_in_markdown_feedback():
 # 5. best_model.npz: full points without training anything, by a closed-form fit to the
 # very images and labels the grader scores.
 #
-# hidden_checks.tuning.best_model_case evaluates on data.test_set(): the public CIFAR-10 test
-# batch, which every student has (fcnet.data_utils.get_CIFAR10_data(num_test=10000) hands
-# it out, labels included). W1 = identity, b1 = a large constant (so the ReLU is the
-# identity) and W2, b2 from one ridge regression onto the test labels reach ~70% test
-# accuracy (full points from 48%), with every chapter left a stub: no layer, no network,
-# no training, no tuning.
+# CIFAR-10's test labels are public (fcnet.data_utils.get_CIFAR10_data(num_test=10000)
+# hands them out). W1 = identity, b1 = a large constant (so the ReLU is the identity) and
+# W2, b2 from one ridge regression onto the test labels reach ~70% test accuracy (full
+# points from 48%), with every chapter a stub. Defended (autograder/best_model.py): the
+# accuracy that counts is the lowest over the test images, their mirror images and
+# 10,000 training images drawn at grading time, where such a fit scores like any linear
+# model. The yardstick is the same closed-form fit made honestly, to as many training
+# images: the attack must earn no more (benchmarks/best_model_views.py measures both on
+# every view, with the full training set too).
+
+def _ridge_model(X, y, reg=1e4, shift=1000.0):
+    import numpy as np
+
+    X = X.reshape(len(X), -1).astype(np.float64)
+    targets = -np.ones((len(y), 10))
+    targets[np.arange(len(y)), y] = 1
+    A = np.hstack([X, np.ones((len(X), 1))])
+    W = np.linalg.solve(A.T @ A + reg * np.eye(A.shape[1]), A.T @ targets)
+    return {"W1": np.eye(X.shape[1]), "b1": np.full(X.shape[1], shift),
+            "W2": W[:-1], "b2": W[-1] - shift * W[:-1].sum(axis=0)}
+
 
 @pytest.mark.cifar
-@pytest.mark.xfail(strict=True, reason="open: best_model is scored on the public test set only")
-def test_a_model_fit_to_the_graded_test_labels_does_not_earn_full_points(
+def test_a_model_fit_to_the_graded_test_labels_earns_no_more_than_an_honest_fit(
         cifar10_archive, sandbox, tmp_path):
     import numpy as np
 
     from autograder_support import model_bytes
     from fcnet.data_utils import get_CIFAR10_data
 
-    data = get_CIFAR10_data(num_test=10000)
-    X = data["X_test"].reshape(10000, -1).astype(np.float64)
-    y = data["y_test"]
-    shift = 1000.0
-    targets = -np.ones((len(y), 10))
-    targets[np.arange(len(y)), y] = 1
-    A = np.hstack([X, np.ones((len(X), 1))])
-    W = np.linalg.solve(A.T @ A + 1e4 * np.eye(A.shape[1]), A.T @ targets)
-    params = {"W1": np.eye(X.shape[1]), "b1": np.full(X.shape[1], shift),
-              "W2": W[:-1], "b2": W[-1] - shift * W[:-1].sum(axis=0)}
+    data = get_CIFAR10_data(num_test=10000, dtype=np.float32)  # centred as graded
     write_submission(tmp_path / "subs", "mallory", kind="student",
-                     model=model_bytes(params))
-    points, _ = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
-                             questions=("best_model",), workers=1)
-    assert points["mallory"]["best_model"] < 5, \
-        "a least-squares fit to the graded labels earns the best_model points"
+                     model=model_bytes(_ridge_model(data["X_test"], data["y_test"])))
+    write_submission(tmp_path / "subs", "honest", kind="student", model=model_bytes(
+        _ridge_model(data["X_train"][:10000], data["y_train"][:10000])))
+    points, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                   questions=("best_model",), workers=1)
+    message = outcome.grades["mallory"]["results"]["best_model"].checks[0].message
+    assert points["mallory"]["best_model"] <= points["honest"]["best_model"] + 1.0, \
+        f"a least-squares fit to the graded labels earns more than an honest one: {message}"
+    assert points["honest"]["best_model"] < 6, "the honest linear yardstick is not ordinary"
 
 
 # ----------------------------------------------------------------------------------------
@@ -494,62 +503,117 @@ def test_crafted_models_are_refused(tmp_path):
 
 # ----------------------------------------------------------------------------------------
 # 10. training: full points with neither a network nor sgd, from weights fitted offline
-# to the disclosed, public images the question trains and scores on.
+# to public images.
 #
-# The training question scores the parameters the student's model ends with on CIFAR-10
-# training images 48000-48999 (fcnet/graded_training.py tells students eval_start=48000),
-# and its loss check uses images 0-1999; all are public, labels included. A ridge fit to
-# those images, embedded in the notebook as a literal list, reaches ~98% "held-out"
-# accuracy. A fake TwoLayerNet (random init, loss returning zero gradients) and a fake
-# sgd that swaps in the fitted arrays by shape earn 5/5 for training while sgd and
-# two_layer_net earn 0. hidden_checks.solver._network_fit never checks the hidden size (W1 here
-# is 3072 x 3072) and nothing ties the final weights to the training run.
+# The training question used to train on images 0-1999 and score on images 48000-48999
+# (disclosed), so a ridge fit made offline, embedded in the notebook as a literal list,
+# reached any threshold: a fake TwoLayerNet (random init, loss returning zero gradients)
+# and a fake sgd that swaps in the fitted arrays by shape earned 5/5 for training while
+# sgd and two_layer_net earned 0. Defended (autograder/training_question.py): the images
+# are drawn at grading time from all 50,000, every image's 3,072 numbers are scrambled in
+# a secret order with secret signs (which a fully connected net learns just as well), the
+# held-out images never reach the worker, and the weights must keep the shapes the
+# constructor was asked for. The offline fit here uses 10,000 training images in a
+# 50-unit net of the right shapes; without the scramble it scores about 37% on any
+# held-out CIFAR-10 images, far above the 22% threshold.
 
 @pytest.mark.cifar
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open: training is scored on disclosed images, weights not tied to the run")
 def test_training_points_need_a_network_that_was_trained(cifar10_archive, sandbox, tmp_path):
+    nb = append_cell(notebook("05_solver", "student"), offline_training_cell())
+    write_submission(tmp_path / "subs", "mallory", _student_only({"05_solver": nb}))
+    points, outcome = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
+                                   questions=("sgd", "training"), timeout=60, workers=1)
+    assert points["mallory"]["sgd"] == 0
+    assert points["mallory"]["training"] == 0, \
+        "weights fitted offline to public images earn the training points: " + \
+        str([c.message for c in outcome.grades["mallory"]["results"]["training"].checks])
+
+
+def offline_training_cell():
+    """The attack's notebook cell (benchmarks/hostile_submissions.py uses it too): a fake
+    sgd that writes a 50-unit net fitted offline (ridge on 10,000 training images)."""
     import numpy as np
 
     from fcnet.data_utils import get_CIFAR10_data
-    from fcnet.graded_training import GRADED_TRAINING
 
-    data = get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=0)
-    X, y = data["X_train"].reshape(49000, -1), data["y_train"]
-    start, n = GRADED_TRAINING["eval_start"], GRADED_TRAINING["num_eval"]
-    rows = np.r_[0:GRADED_TRAINING["num_train"], start:start + n]
-    A = np.hstack([X[rows], np.ones((len(rows), 1))])
-    T = -np.ones((len(rows), 10))
-    T[np.arange(len(rows)), y[rows]] = 1
-    W = 5.0 * (A.T @ np.linalg.solve(A @ A.T + 1e3 * np.eye(len(A)), T))
-    shift = 1000.0
-    W2, b2 = W[:-1], W[-1] - shift * W[:-1].sum(axis=0)
-    cell = FAKE_TRAINING.replace("W2_LIST", repr(np.round(W2, 7).tolist())) \
+    data = get_CIFAR10_data(num_test=0, dtype=np.float32)  # centred as graded
+    fit = _ridge_model(data["X_train"][:10000], data["y_train"][:10000])
+    b2 = fit["b2"] + 1000.0 * fit["W2"].sum(axis=0) - 1000.0
+    return FAKE_TRAINING.replace("W1_LIST", repr(np.round(fit["W2"], 7).tolist())) \
         .replace("B2_LIST", repr(b2.tolist()))
-    nb = append_cell(notebook("05_solver", "student"), cell)
-    write_submission(tmp_path / "subs", "mallory", _student_only({"05_solver": nb}))
-    points, _ = grade_folder(tmp_path / "subs", tmp_path / "out", sandbox,
-                             questions=("sgd", "training"), timeout=60, workers=1)
-    assert points["mallory"]["sgd"] == 0
-    assert points["mallory"]["training"] == 0, \
-        "weights fitted offline to the public scoring images earn the training points"
+
+
+def test_training_weights_must_keep_the_constructed_shapes():
+    """A net of another size (W1 3072 x 3072, say) is not the one the graded run built."""
+    import numpy as np
+
+    from autograder.training_question import trained_params
+    from fcnet.checking import CheckFailed
+
+    case = {"D": 3072, "hidden_dim": 50}
+    right = {"W1": np.zeros((3072, 50)), "b1": np.zeros(50), "W2": np.zeros((50, 10)),
+             "b2": np.zeros(10)}
+    assert set(trained_params(case, right)) == {"W1", "b1", "W2", "b2"}
+    for key, shape in (("W1", (3072, 3072)), ("b1", (3072,)), ("W2", (3072, 10)),
+                       ("b2", (11,))):
+        with pytest.raises(CheckFailed, match="shape"):
+            trained_params(case, {**right, key: np.zeros(shape)})
+
+
+def test_grader_only_case_keys_never_reach_a_worker():
+    """Case keys starting with "_" (the training question's held-out images) stay in the
+    grader: neither the job's arrays nor its scalars nor the shared files carry them."""
+    import numpy as np
+
+    from autograder import engine
+    from autograder.grading import ProbeTask
+
+    class Shared:
+        def __init__(self):
+            self.names = []
+
+        def add(self, name, array):
+            self.names.append(name)
+            return f"/shared/{name}"
+
+    class FakeSandbox:
+        lib, shared = "/lib", Shared()
+
+    rng = np.random.default_rng(0)
+    case = {"X_train": rng.standard_normal((600, 3072)), "y_train": np.zeros(600, int),
+            "_X_held_out": rng.standard_normal((600, 3072)), "_y_held_out": np.ones(600, int),
+            "_secret": 12345, "np_seed": 3}
+    jobs = engine._Jobs(FakeSandbox(), engine.Settings(), {"training": {"c": case}})
+    task = ProbeTask("training_probe@c", "training_probe", "c", ("TwoLayerNet",), 1)
+    entries, blob = jobs._cases_part("training", [task], {"c": case})
+    sent = repr(entries) + " ".join(FakeSandbox.shared.names)
+    assert "_held_out" not in sent and "_secret" not in sent and "12345" not in sent
+    assert "X_train" in sent
+    import io
+    names = np.load(io.BytesIO(blob)).files if blob else []
+    assert not any("_held_out" in n for n in names)
 
 
 FAKE_TRAINING = '''import numpy as np
-_W2 = W2_LIST
-_b2 = B2_LIST
+_W1_COLUMNS = W1_LIST
+_B2 = B2_LIST
+
+
+def _fitted(shape):
+    W1 = np.zeros((3072, 50))
+    W1[:, :10] = np.array(_W1_COLUMNS)
+    b1 = np.zeros(50)
+    b1[:10] = 1000.0
+    W2 = np.zeros((50, 10))
+    W2[:10] = np.eye(10)
+    return {(3072, 50): W1, (50,): b1, (50, 10): W2, (10,): np.array(_B2)}.get(shape)
+
 
 def sgd(w, dw, config=None):
     config = {} if config is None else config
-    if w.shape == (3072, 50):
-        return np.eye(3072, dtype=np.float32), config
-    if w.shape == (50,):
-        return np.full(3072, 1000.0), config
-    if w.shape == (50, 10):
-        return np.array(_W2), config
-    if w.shape == (10,) and not np.any(w):
-        return np.array(_b2), config
-    return w, config
+    fitted = _fitted(w.shape)
+    return (w if fitted is None else fitted), config
 
 class TwoLayerNet:
     def __init__(self, input_dim=3072, hidden_dim=50, num_classes=10, weight_scale=1e-3,
@@ -566,3 +630,53 @@ class TwoLayerNet:
             return scores
         return 1.0, {k: np.zeros_like(v) for k, v in p.items()}
 '''
+
+
+# ----------------------------------------------------------------------------------------
+# Defended (ordering): the decoupled questions' sandbox is started early, to save time,
+# but must get its first task (the job holding the reference layers) only after the
+# sandbox of the student's own code questions has been closed.
+
+def test_the_decoupled_sandbox_gets_no_task_before_the_code_sandbox_closed(tmp_path):
+    from autograder import engine
+    from autograder.sandbox import WorkerRun
+
+    events = []
+
+    class FakeSession:
+        def __init__(self, number):
+            self.number = number
+            events.append(("open", number))
+
+        def prepare(self):
+            events.append(("prepare", self.number))
+
+        def run(self, job_body, limits):
+            events.append(("run", self.number, b'"reference": null' not in job_body))
+            return WorkerRun(fault="fake")
+
+        def close(self):
+            events.append(("close", self.number))
+
+    class FakeSandbox:
+        description, lib = "isolation: fake", "/lib"
+        shared = None
+        opened = 0
+
+        def session(self):
+            FakeSandbox.opened += 1
+            return FakeSession(FakeSandbox.opened)
+
+    write_submission(tmp_path / "subs", "alice", kind="solution")
+    settings = engine.Settings(workers=1, sandbox=FakeSandbox(), progress=False,
+                               questions=("affine_forward", "relu_forward", "two_layer_net"))
+    engine.grade(tmp_path / "subs", tmp_path / "out", settings, announce=lambda line: None)
+    runs = [e for e in events if e[0] == "run"]
+    assert [e[2] for e in runs] == [False, False, True]  # the reference only in the last
+    code, decoupled = runs[0][1], runs[-1][1]
+    assert code != decoupled
+    last_code_run = max(i for i, e in enumerate(events) if e[0] == "run" and e[1] == code)
+    decoupled_run = events.index(runs[-1])
+    assert any(last_code_run < i < decoupled_run
+               for i, e in enumerate(events) if e == ("close", code))
+    assert ("prepare", decoupled) in events  # started early, used late

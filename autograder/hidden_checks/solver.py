@@ -1,14 +1,17 @@
 """Chapter 5, the solver: hidden checks of sgd, and of training with the student's code.
 
-Training runs in the worker (probes.training_probe) on a CIFAR-10 subset with the settings
-of points.TRAINING; the judges here score the weights it ends with, in the grader.
+Training runs in the worker (probes.training_probe) on a CIFAR-10 subset drawn and
+scrambled at grading time with the settings of points.TRAINING; the judges of
+autograder/training_question.py score the weights it ends with, in the grader.
 """
 import numpy as np
 
 from fcnet.checking import Check, CheckFailed
 
-from .. import data, probes
-from ..points import TRAINING, TRAINING_LEARNS, TRAINING_LOSS_RATIO, TRAINING_THRESHOLD
+from .. import probes
+from ..points import TRAINING_LEARNS, TRAINING_THRESHOLD
+from ..training_question import (judge_training_learns, judge_training_loss,
+                                 judge_training_threshold, training_case)
 from .judging import array, close, unchanged
 
 # ------------------------------------------------------------------------- sgd
@@ -50,68 +53,8 @@ def judge_sgd_unmodified(case, out):
 
 
 # ------------------------------------------------------------------------- training
-
-def training_case(rng):
-    split = data.training_split(TRAINING["num_train"], TRAINING["num_val"])
-    return {**split, "D": int(np.prod(split["X_train"].shape[1:])),
-            "np_seed": int(rng.integers(2 ** 31)),
-            **{key: TRAINING[key] for key in ("hidden_dim", "weight_scale", "reg",
-                                             "learning_rate", "lr_decay", "num_epochs",
-                                             "batch_size")}}
-
-
-def _trained_params(out, suffix=""):
-    params = {}
-    for key in probes.PARAM_NAMES:
-        value = array(out, key + suffix).astype(np.float64)
-        if not np.all(np.isfinite(value)):
-            raise CheckFailed(f"after training, params[{key!r}] contains NaN or infinity")
-        params[key] = value
-    return params
-
-
-def _network_fit(params, X, y):
-    """(accuracy, mean softmax loss) of a two-layer net with `params` on X, y."""
-    n = len(X)
-    X = X.reshape(n, -1)
-    try:
-        hidden = np.maximum(X @ params["W1"] + params["b1"], 0)
-        scores = hidden @ params["W2"] + params["b2"]
-    except ValueError as err:
-        raise CheckFailed(f"the trained parameters do not fit a two-layer net ({err})")
-    if scores.shape != (n, 10):
-        raise CheckFailed(f"the trained network gives scores of shape {scores.shape}")
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(np.mean(np.argmax(scores, axis=1) == y)), float(-log_probs[np.arange(n), y].mean())
-
-
-def _held_out_accuracy(out):
-    X, y = data.training_eval_set(TRAINING["num_eval"])
-    return _network_fit(_trained_params(out), X, y)[0]
-
-
-def judge_training_learns(case, out):
-    accuracy = _held_out_accuracy(out)
-    if not accuracy >= TRAINING_LEARNS:
-        raise CheckFailed(f"after training, held-out accuracy is {accuracy:.3f}: the network "
-                          f"did not learn (at least {TRAINING_LEARNS:.2f} expected)")
-
-
-def judge_training_threshold(case, out):
-    accuracy = _held_out_accuracy(out)
-    if not accuracy >= TRAINING_THRESHOLD:
-        raise CheckFailed(f"after training, held-out accuracy is {accuracy:.3f}; "
-                          f"at least {TRAINING_THRESHOLD:.2f} expected")
-
-
-def judge_training_loss(case, out):
-    X, y = case["X_train"], case["y_train"]
-    _, before = _network_fit(_trained_params(out, "_init"), X, y)
-    _, after = _network_fit(_trained_params(out), X, y)
-    if not after < TRAINING_LOSS_RATIO * before:
-        raise CheckFailed(f"training barely changed the training loss ({before:.3f} at the "
-                          f"start, {after:.3f} after training)")
+# The case (drawn at grading time, inputs scrambled, held-out images kept in the grader)
+# and the judges live in autograder/training_question.py.
 
 
 # ------------------------------------------------------------------------- checks

@@ -41,7 +41,12 @@ def _preamble(config):
 
 
 class Session:
-    """The interface: run tasks one after the other, then close."""
+    """The interface: run tasks one after the other, then close. `prepare()` may start
+    the session's sandbox ahead of its first task (in the background), so that its start
+    overlaps other work; no task is sent to it before `run`."""
+
+    def prepare(self):
+        pass
 
     def run(self, job_body, limits):
         raise NotImplementedError
@@ -62,8 +67,16 @@ class ForkServerSession(Session):
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.proc = self.control = self.group = None
+        self._feeding = None  # the thread writing the preamble, until the server is ready
 
-    def _start(self):
+    def prepare(self):
+        """Start the sandbox now and let it load while other work runs; `run` waits for
+        it to be ready. Started from the calling thread, which must outlive the session
+        (bwrap --die-with-parent follows the thread that started it)."""
+        if self.proc is None:
+            self._spawn()
+
+    def _spawn(self):
         self.group = self.sandbox.memory.new_group()
         control_r, control_w = os.pipe()
         command, kwargs = self.sandbox.command("serve", self.group)
@@ -76,7 +89,14 @@ class ForkServerSession(Session):
         self.control = control_r
         config = json.dumps({"lib": self.sandbox.lib, "control_fd": control_w,
                              "preload": list(self.sandbox.preload)}).encode()
-        feed_in_background(self.proc.stdin, _preamble(config), close=False).join(60)
+        self._feeding = feed_in_background(self.proc.stdin, _preamble(config), close=False)
+
+    def _start(self):
+        """Spawn the sandbox unless prepared, and wait until its fork server is ready."""
+        if self.proc is None:
+            self._spawn()
+        self._feeding.join(60)
+        self._feeding = None
         ready = FrameReader(4, 1 << 16, "control")
         supervise({self.control: ready}, lambda: ready.seen("server-ready") or ready.eof,
                   time.monotonic() + 60, 60)
@@ -94,7 +114,7 @@ class ForkServerSession(Session):
         return " | ".join(data.decode("utf-8", "replace").strip().splitlines()[-3:])
 
     def run(self, job_body, limits):
-        if self.proc is None:
+        if self.proc is None or self._feeding is not None:
             self._start()  # not part of the task's time: it has its own 60 s limit
         started = time.monotonic()
         feed_in_background(self.proc.stdin, len(job_body).to_bytes(8, "little") + job_body,
@@ -119,6 +139,7 @@ class ForkServerSession(Session):
         return run
 
     def close(self):
+        self._feeding = None
         if self.proc is not None:
             kill_group(self.proc)
             try:

@@ -102,9 +102,10 @@ grader.check("best_model")
 #
 # The next cell saves the four parameter arrays of `best_model` to `best_model.npz`, next
 # to this notebook. Submit this file with your notebooks: the grader measures its
-# accuracy on all 10,000 test images, preprocessed exactly as `get_CIFAR10_data` does.
-# An accuracy of 48% or more earns all the points of `best_model`; below that the points
-# fall in a straight line, to none at 30%.
+# accuracy on all 10,000 test images, preprocessed exactly as `get_CIFAR10_data` does,
+# and counts it up to 2 points above the accuracy on their mirror images and on 10,000
+# training images. An accuracy of 48% or more earns all the points of `best_model`; below
+# that the points fall in a straight line, to none at 30%.
 
 # %%
 if best_model is None:
