@@ -107,6 +107,7 @@ def test_cases_and_probe_seeds_come_from_one_rule():
 def _fingerprint(case):
     return {k: np.asarray(v).tobytes() for k, v in case.items()}
 
+
 def test_decoupling_swaps_layers_without_touching_the_students_globals():
     from autograder.grading import reference_layers
 

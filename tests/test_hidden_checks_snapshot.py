@@ -12,31 +12,17 @@ A deliberate change to a check changes the snapshot too. Rewrite it with
 
 and let the diff of the JSON file show the change in review.
 """
-import hashlib
 import json
 import sys
 from pathlib import Path
 
-import numpy as np
+
+from autograder.hidden_checks.judging import case_digest
 
 SNAPSHOT = Path(__file__).with_name("hidden_checks_snapshot.json")
 # These questions' cases are CIFAR-10 images; the rest are drawn from the seed alone.
 DATA_QUESTIONS = ("training", "best_model")
 SEED = 20240611
-
-
-def _digest(case):
-    """A hash of a case's keys, dtypes, shapes and values."""
-    digest = hashlib.sha256()
-    for key in sorted(case):
-        value = case[key]
-        digest.update(key.encode())
-        if isinstance(value, np.ndarray):
-            digest.update(str((value.dtype, value.shape)).encode())
-            digest.update(np.ascontiguousarray(value).tobytes())
-        else:
-            digest.update(repr(value).encode())
-    return digest.hexdigest()
 
 
 def snapshot():
@@ -47,7 +33,7 @@ def snapshot():
                "make_case": c.make_case.__name__, "probe": c.probe.__name__}
               for c in hidden_checks.CHECKS]
     qids = list(dict.fromkeys(c.qid for c in hidden_checks.CHECKS))
-    cases = {qid: {name: _digest(case)
+    cases = {qid: {name: case_digest(case)
                    for name, case in hidden_checks.make_cases(qid, SEED).items()}
              for qid in qids if qid not in DATA_QUESTIONS}
     return {"checks": checks, "cases": cases}

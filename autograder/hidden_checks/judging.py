@@ -16,8 +16,9 @@ _memo = {}
 _memo_lock = threading.Lock()
 
 
-def _fingerprint(case):
-    digest = hashlib.sha1()
+def case_digest(case):
+    """A hash of a case's keys, dtypes, shapes and values (tests pin cases by it)."""
+    digest = hashlib.sha256()
     for key in sorted(case):
         value = case[key]
         digest.update(key.encode())
@@ -31,7 +32,7 @@ def _fingerprint(case):
 
 def reference(case, what, compute):
     """compute() once per case and `what`: cases are shared by every student of a run."""
-    key = (_fingerprint(case), what)
+    key = (case_digest(case), what)
     with _memo_lock:
         if key in _memo:
             return _memo[key]
