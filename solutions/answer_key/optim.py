@@ -13,12 +13,12 @@ def sgd(w, dw, config=None):
     config:
     - learning_rate: scalar step size (default 1e-2)
 
-    Returns (next_w, config); next_w has the shape of w. Updates w in place.
+    Returns (next_w, config); next_w has the shape of w.
     """
     if config is None:
         config = {}
     config.setdefault("learning_rate", 1e-2)
-    w -= config["learning_rate"] * dw
+    w -= config["learning_rate"] * dw   # in place: next_w is w itself
     return w, config
 
 
