@@ -16,7 +16,6 @@ get_CIFAR10_data's preprocessing: check it independently with
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -64,15 +63,6 @@ def evaluate_saved(path, data):
     return saved, accuracy(saved, data["X_test"], data["y_test"])
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
-
-
 def main(argv=None):
     start = time.perf_counter()
     args = parse_args(argv)
@@ -80,6 +70,7 @@ def main(argv=None):
 
     from answer_key.best_model import RECIPE, save_model, train_best_model
     from answer_key.data_utils import get_CIFAR10_data
+    from solver_speed import machine_description   # benchmarks/ is on sys.path
 
     load_before = os.getloadavg()
     data = get_CIFAR10_data(num_test=10000, dtype=np.float32)
@@ -97,7 +88,7 @@ def main(argv=None):
     print(f"seed {args.seed}; {info['epochs_done']:.1f} epochs; hidden units in the saved "
           f"model: {saved.params['W1'].shape[1]}")
     threads = args.threads if args.threads is not None else "default"
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, BLAS threads {threads}; load "
+    print(f"machine: {machine_description()}, BLAS threads {threads}; load "
           f"average at start {load_before[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
     print(f"validation accuracy: {info['val_acc']:.4f}")
     print(f"test accuracy (10,000 images): {test_acc:.4f}")
