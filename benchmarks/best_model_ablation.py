@@ -7,8 +7,8 @@ table of test accuracies (all 10,000 test images).
         .venv/bin/python benchmarks/best_model_ablation.py --budget 120 --threads 1
 
 A short budget ranks the ingredients for short training; the full 10-minute recipe is
-benchmarks/best_model.py. Wall-clock budgets make the numbers depend on the machine and
-its load, which the script prints; `--epochs N` gives every variant N epochs instead.
+benchmarks/best_model_from_scratch.py. Wall-clock budgets make the numbers depend on the
+machine and its load, which the script prints; `--epochs N` gives every variant N epochs instead.
 """
 import argparse
 import os

@@ -5,6 +5,9 @@ minibatches of 100 drawn with replacement, the same starting weights and the sam
 count, and both measure accuracy the way the Solver does (1,000 training examples and the
 validation set, at the start and at the end of the epoch). One repetition is one epoch from
 a fresh Solver; the table gives the median over the repetitions and numpy / PyTorch.
+The numpy side is the plain answer key, as students read it: TwoLayerNet.loss from the
+sandwich layers (so it also computes the unused gradient for the images, which PyTorch
+skips) and sgd as `w -= learning_rate * dw`.
 
     pip install -r benchmarks/requirements.txt      # torch (CPU) and threadpoolctl
     CIFAR10_ARCHIVE=../shared/data/cifar-10-python.tar.gz \
@@ -12,7 +15,7 @@ a fresh Solver; the table gives the median over the repetitions and numpy / PyTo
         .venv/bin/python benchmarks/solver_speed.py
 
 Options: --hidden 50 500 2000, --repeats 5, --threads N (default: numpy's BLAS threads),
---reg, --synthetic (random images of CIFAR-10's shape: no download, same timings).
+--reg, --num-train N (a shorter epoch), --synthetic (random images of CIFAR-10's shape: no download, same timings).
 This is a script that prints numbers, not a test: wall times on a shared machine are
 noisy, so it prints the load average beside them.
 """
@@ -37,6 +40,10 @@ def parse_args(argv=None):
     p.add_argument("--synthetic", action="store_true",
                    help="random data of CIFAR-10's shape instead of the real images")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-train", type=int, default=None,
+                   help="train on the first N training images only (default: all 49,000); "
+                        "a shorter epoch for a busy machine, with the same two accuracy "
+                        "checks, so their share of the time grows")
     return p.parse_args(argv)
 
 
@@ -165,6 +172,9 @@ def main(argv=None):
         if var in os.environ:
             print(f"{var}={os.environ[var]}")
     data = load_data(args.synthetic, args.seed)
+    if args.num_train is not None:
+        data["X_train"] = data["X_train"][:args.num_train]
+        data["y_train"] = data["y_train"][:args.num_train]
     n_train = data["X_train"].shape[0]
     print(f"data: {n_train} training images {data['X_train'].dtype}, batch {args.batch_size},"
           f" {n_train // args.batch_size} iterations per epoch, SGD lr {args.learning_rate},"

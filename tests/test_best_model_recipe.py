@@ -1,9 +1,9 @@
 """The best-model recipe, trained briefly on real CIFAR-10, beats plain SGD on the same budget.
 
-The full recipe (benchmarks/best_model.py, 10 minutes) is not run here. This trains the same
-recipe, answer_key.best_model.RECIPE, for two epochs, and the chapter-5 network with plain
-SGD (answer_key.best_model.BASELINE) for as many epochs as cost the same number of
-multiply-adds, then compares their accuracy on 2,000 test images.
+The full recipe (benchmarks/best_model_from_scratch.py, 10 minutes) is not run here. This
+trains the same recipe, answer_key.best_model.RECIPE, for two epochs, and the chapter-5
+network with plain SGD (answer_key.best_model.BASELINE) for as many epochs as cost the same
+number of multiply-adds, then compares their accuracy on 2,000 test images.
 
 The budget is counted in multiply-adds, not seconds: on a shared machine a wall-clock budget
 would make the outcome depend on the load. On two free cores the test takes about a minute.

@@ -1,12 +1,9 @@
 """fcnet.gradient_check on functions whose gradients are known in closed form."""
-import random
-import re
-
 import numpy as np
 import pytest
 
 from fcnet.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,
-                                  grad_check_sparse, rel_error)
+                                  rel_error)
 
 
 def test_rel_error_matches_the_seed_definition():
@@ -70,30 +67,3 @@ def test_numerical_gradient_array_when_f_returns_its_input():
     dout = np.array([[1.0, -1.0], [0.5, 2.0]])
     grad = eval_numerical_gradient_array(lambda v: v, x, dout)
     assert rel_error(grad, dout) < 1e-8
-
-
-def test_grad_check_sparse_reports_small_errors_for_a_right_gradient(capsys):
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((6, 7))
-    f = lambda v: float(np.sum(np.sin(v)))  # noqa: E731
-    random.seed(0)
-    state = np.random.get_state()
-
-    grad_check_sparse(f, x, np.cos(x), num_checks=5)
-
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 5
-    pattern = r"numerical: (\S+) analytic: (\S+), relative error: (\S+)"
-    for line in lines:
-        numeric, analytic, error = map(float, re.fullmatch(pattern, line).groups())
-        assert abs(numeric - analytic) < 1e-6 and error < 1e-7
-    # Python's random picks the entries, so np.random's stream is not consumed.
-    assert np.array_equal(np.random.get_state()[1], state[1])
-
-
-def test_grad_check_sparse_exposes_a_wrong_gradient(capsys):
-    x = np.linspace(-1, 1, 12).reshape(3, 4)
-    f = lambda v: float(np.sum(v ** 2))  # noqa: E731
-    grad_check_sparse(f, x, 3 * x + 1.0, num_checks=4)  # wrong: should be 2 x
-    errors = [float(line.rsplit(" ", 1)[-1]) for line in capsys.readouterr().out.splitlines()]
-    assert len(errors) == 4 and min(errors) > 1e-2

@@ -342,3 +342,28 @@ def test_learns_on_a_small_real_cifar10_subset(cifar10_archive):
     assert untrained < 0.2                       # chance is 0.1
     assert solver.val_acc_history[-1] > 0.25     # a linear model reaches about 0.3 here
     assert np.mean(solver.loss_history[-20:]) < np.mean(solver.loss_history[:5]) - 0.2
+
+
+def test_solver_keeps_freed_memory_only_where_glibc_runs(monkeypatch):
+    """train() asks glibc (and only glibc) to keep freed weight-sized arrays for reuse."""
+    import fcnet.solver as solver_module
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, option, value):
+            calls.append((option, value))
+            return 1
+
+    monkeypatch.setattr(solver_module.ctypes, "CDLL", lambda name: FakeLibc())
+    monkeypatch.setattr(solver_module.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(solver_module.platform, "libc_ver", lambda: ("glibc", "2.36"))
+    solver_module._keep_freed_memory()
+    assert calls == [(-3, 32 << 20), (-1, 256 << 20)]   # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+
+    calls.clear()
+    for system, libc in (("Darwin", ("", "")), ("Linux", ("musl", "1.2"))):
+        monkeypatch.setattr(solver_module.platform, "system", lambda s=system: s)
+        monkeypatch.setattr(solver_module.platform, "libc_ver", lambda c=libc: c)
+        solver_module._keep_freed_memory()
+    assert calls == []

@@ -6,8 +6,6 @@ with an error of order h**2. Each function below nudges one entry of `x` in plac
 evaluates f, and puts the entry back exactly, so `x` is unchanged afterwards. Use float64
 inputs: in float32 the step h = 1e-5 is lost in rounding.
 """
-import random
-
 import numpy as np
 
 
@@ -81,25 +79,3 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
         grad[ix] = np.sum((out_plus - out_minus) * df) / (2 * h)
         it.iternext()
     return grad
-
-
-def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5):
-    """Compare an analytic gradient with numeric ones at a few random entries.
-
-    Inputs:
-    - f: function taking x and returning a scalar
-    - x: point to check at, array of any shape
-    - analytic_grad: your gradient of f at x, same shape as x
-    - num_checks: how many random entries to check
-    - h: step size
-
-    Prints one line per entry: numeric value, analytic value, relative error.
-    Entries are drawn with Python's `random` module so np.random's state is untouched.
-    """
-    for _ in range(num_checks):
-        ix = tuple(random.randrange(n) for n in x.shape)
-        f_plus, f_minus = _nudged(f, x, ix, h)
-        numeric = (f_plus - f_minus) / (2 * h)
-        analytic = analytic_grad[ix]
-        error = abs(numeric - analytic) / max(1e-8, abs(numeric) + abs(analytic))
-        print("numerical: %f analytic: %f, relative error: %e" % (numeric, analytic, error))

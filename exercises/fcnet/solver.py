@@ -22,9 +22,11 @@ Example:
 `data` is a dict with X_train (N_train, ...), y_train (N_train,), X_val (N_val, ...)
 and y_val (N_val,). Nothing is copied or converted: float32 data trains in float32.
 """
+import ctypes
 import difflib
 import os
 import pickle
+import platform
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -203,6 +205,7 @@ class Solver:
 
     def train(self):
         """Run num_epochs epochs of updates, checking accuracy after each epoch."""
+        _keep_freed_memory()
         num_train = self.X_train.shape[0]
         iterations_per_epoch = max(num_train // self.batch_size, 1)
         num_iterations = self.num_epochs * iterations_per_epoch
@@ -243,6 +246,26 @@ class Solver:
         if self.best_params is None or val_acc > self.best_val_acc:
             self.best_val_acc = val_acc
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+
+
+def _keep_freed_memory():
+    """Let glibc keep the memory of freed arrays up to 32 MB for reuse.
+
+    Every training step makes a few weight-sized arrays (a gradient, the update's
+    temporaries) and frees them again. By default glibc hands that memory back to the
+    operating system, and the next step pays a page fault for every 4 KB it takes back
+    (about 1,300 faults, an eighth of the step's time, at 2,000 hidden units). This
+    changes only where freed memory waits, never a result. Elsewhere (macOS, Windows, musl) it does nothing.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
+    libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)   # arrays up to 32 MB come from the heap
+    libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)  # and up to 256 MB of it stays there
 
 
 def _unknown_keywords_message(names):

@@ -16,7 +16,8 @@ image subtracted, shape (N, 3, 32, 32)). Everything else is how it is trained:
    net has 2H hidden units, H seeing the image and H seeing its mirror image, and averages
    their scores, which is exactly a two-layer net again.
 
-`train_best_model(data)` trains it; `benchmarks/best_model.py` reproduces it from scratch.
+`train_best_model(data)` trains it; `benchmarks/best_model_from_scratch.py` reproduces it and
+reports its test accuracy.
 """
 import time
 
@@ -123,7 +124,13 @@ def augment(images, rng, shift=2, flip=True):
 
 class _WhitenedNet:
     """affine - relu - [dropout] - affine on whitened inputs z (N, k): the training-time
-    form of the best model. Parameters V1 (k, H), b1 (H,), W2 (H, C), b2 (C,)."""
+    form of the best model. Parameters V1 (k, H), b1 (H,), W2 (H, C), b2 (C,).
+
+    Unlike the answer key's TwoLayerNet, which uses the sandwich layers as the exercise
+    asks, this class is written for speed: it computes no gradient for its inputs, adds
+    no weight decay at weight_decay = 0, and keeps everything float32 (scalars stay
+    Python floats, which never upcast an array).
+    """
 
     def __init__(self, k, H, C, rng, dtype, init_scale=None):
         s1 = init_scale if init_scale is not None else np.sqrt(2.0 / k)   # He init
@@ -148,7 +155,8 @@ class _WhitenedNet:
         grads = {}
         dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
         da = relu_backward(dropout_backward(dhidden, drop_cache), relu_cache)
-        # The inputs need no gradient, so skip affine_backward's dz = da @ V1.T.
+        # The inputs need no gradient, so skip affine_backward's dz = da @ V1.T, a third
+        # of the first layer's arithmetic (book chapter 4, "The backward pass, layer by layer").
         grads["V1"] = z.T @ da
         grads["b1"] = da.sum(axis=0)
         if weight_decay:
@@ -161,8 +169,9 @@ def scheduled_learning_rate(base, progress, schedule):
     """The learning rate after a fraction `progress` (0 to 1) of the run: `base` times
     (1 + cos(pi * progress)) / 2 for the "cosine" schedule, `base` for "constant"."""
     if schedule == "cosine":
-        return base * 0.5 * (1.0 + np.cos(np.pi * min(progress, 1.0)))
-    return base
+        # A Python float: a numpy float64 rate would make every update compute in float64.
+        return float(base * 0.5 * (1.0 + np.cos(np.pi * min(progress, 1.0))))
+    return float(base)
 
 
 def _mirror_permutation(shape):
@@ -193,90 +202,122 @@ def train_best_model(data, seed=0, time_budget=None, verbose=True, stop_early=No
       final val_acc
     """
     start = time.perf_counter()
+    cfg = recipe_settings(overrides)
+    rng = np.random.default_rng(seed)
+    X_train = np.asarray(data["X_train"], dtype=np.float32)
+    image_shape = X_train.shape[1:]
+    num_classes = int(max(data["y_train"].max(), data["y_val"].max())) + 1
+    P = pca_whitening(X_train, cfg["num_components"], cfg["whiten_eps"], rng=rng) \
+        if cfg["num_components"] else None   # None: the net sees the pixels themselves
+    k = P.shape[1] if P is not None else int(np.prod(image_shape))
+    net = _WhitenedNet(k, cfg["hidden_dim"], num_classes, rng, np.float32, cfg["init_scale"])
+
+    run = _Run(net, P, cfg, rng, X_train.shape[0], start, time_budget)
+    X_val = np.asarray(data["X_val"], dtype=np.float32)
+    while run.progress < 1.0:
+        if not run.epoch(X_train, data["y_train"]):
+            break   # the budget ran out at the start of this epoch
+        val_acc = float(np.mean(np.argmax(net.scores(run.project(X_val)), axis=1)
+                                == data["y_val"]))
+        run.val_history.append(val_acc)
+        if verbose:
+            print(f"epoch {run.epochs_done:5.1f}  {time.perf_counter() - start:6.1f} s"
+                  f"  lr {run.lr:.4f}  val acc {val_acc:.3f}", flush=True)
+        if stop_early is not None and stop_early(run.epochs_done, val_acc):
+            break
+
+    model = fold_into_two_layer_net(net, P, image_shape, cfg["fold_flip"])
+    info = {"settings": cfg, "seed": seed, "epochs_done": run.epochs_done,
+            "seconds": time.perf_counter() - start, "val_acc_history": run.val_history,
+            "val_acc": accuracy(model, data["X_val"], data["y_val"])}
+    return model, info
+
+
+def recipe_settings(overrides):
+    """RECIPE with `overrides` applied; a name RECIPE does not know is a TypeError."""
     cfg = {**RECIPE, "schedule": "cosine", "init_scale": None}
     unknown = set(overrides) - set(cfg)
     if unknown:
         raise TypeError(f"unknown recipe setting(s): {', '.join(sorted(unknown))}")
     cfg.update(overrides)
-    rng = np.random.default_rng(seed)
-    dtype = np.float32
+    return cfg
 
-    X_train = np.asarray(data["X_train"], dtype=dtype)
-    y_train = data["y_train"]
-    X_val = np.asarray(data["X_val"], dtype=dtype).reshape(len(data["X_val"]), -1)
-    N, image_shape = X_train.shape[0], X_train.shape[1:]
-    D = int(np.prod(image_shape))
-    C = int(max(y_train.max(), data["y_val"].max())) + 1
 
-    k = cfg["num_components"]
-    if k:
-        P = pca_whitening(X_train, k, cfg["whiten_eps"], rng=rng)
-    else:  # no whitening: the net sees the pixels themselves
-        k, P = D, None
+class _Run:
+    """The state of one training run: the update rule and its configs, the step count,
+    the progress through the schedule, and the validation accuracies so far."""
 
-    def project(X):
+    def __init__(self, net, P, cfg, rng, num_train, start, time_budget):
+        self.net, self.P, self.cfg, self.rng = net, P, cfg, rng
+        self.start, self.time_budget = start, time_budget
+        self.rule = sgd_momentum if cfg["momentum"] else sgd
+        base = {"learning_rate": cfg["learning_rate"]}
+        if cfg["momentum"]:
+            base.update(momentum=cfg["momentum"], nesterov=cfg["nesterov"])
+        self.configs = {name: dict(base) for name in net.params}
+        keep = cfg["keep_prob"]
+        self.dropout_param = {"p": keep, "mode": "train" if keep < 1 else "test", "rng": rng}
+        self.steps_per_epoch = max(num_train // cfg["batch_size"], 1)
+        self.total_steps = max(int(round(cfg["epochs"] * self.steps_per_epoch)), 1)
+        self.step, self.progress, self.lr = 0, 0.0, cfg["learning_rate"]
+        self.val_history = []
+
+    @property
+    def epochs_done(self):
+        return self.step / self.steps_per_epoch
+
+    def project(self, X):
+        """Flattened images (N, D) in the coordinates the net trains on, (N, k)."""
         X = X.reshape(X.shape[0], -1)
-        return X @ P if P is not None else X
+        return X @ self.P if self.P is not None else X
 
-    net = _WhitenedNet(k, cfg["hidden_dim"], C, rng, dtype, cfg["init_scale"])
-    rule = sgd_momentum if cfg["momentum"] else sgd
-    base = {"learning_rate": cfg["learning_rate"]}
-    if cfg["momentum"]:
-        base.update(momentum=cfg["momentum"], nesterov=cfg["nesterov"])
-    configs = {name: dict(base) for name in net.params}
-    keep = cfg["keep_prob"]
-    dropout_param = {"p": keep, "mode": "train" if keep < 1 else "test", "rng": rng}
-
-    B = cfg["batch_size"]
-    steps_per_epoch = max(N // B, 1)
-    total_steps = max(int(round(cfg["epochs"] * steps_per_epoch)), 1)
-    step, progress, val_history, lr = 0, 0.0, [], cfg["learning_rate"]
-    while progress < 1.0:
-        order = rng.permutation(N)   # each epoch sees every image once
-        epoch_start = step
-        for i in range(steps_per_epoch):
-            progress = step / total_steps
-            if time_budget is not None:
-                progress = max(progress, (time.perf_counter() - start) / time_budget)
-            if progress >= 1.0:
+    def epoch(self, X_train, y_train):
+        """One pass over the training images in a random order, or less if the schedule
+        ends first. Returns False if the schedule had ended before its first step."""
+        B = self.cfg["batch_size"]
+        order = self.rng.permutation(X_train.shape[0])   # each epoch sees every image once
+        first = self.step
+        for i in range(self.steps_per_epoch):
+            self.progress = self.step / self.total_steps
+            if self.time_budget is not None:
+                used = (time.perf_counter() - self.start) / self.time_budget
+                self.progress = max(self.progress, used)
+            if self.progress >= 1.0:
                 break
             batch = order[i * B:(i + 1) * B]
-            images = X_train[batch]
-            if cfg["shift"] or cfg["flip"]:
-                images = augment(images, rng, cfg["shift"], cfg["flip"])
-            _, grads = net.loss(project(images), y_train[batch], cfg["weight_decay"],
-                                dropout_param)
-            lr = scheduled_learning_rate(cfg["learning_rate"], progress, cfg["schedule"])
-            for name, w in net.params.items():
-                configs[name]["learning_rate"] = lr
-                net.params[name], configs[name] = rule(w, grads[name], configs[name])
-            step += 1
-        if step == epoch_start:  # the budget ran out at the start of this epoch
-            break
-        val_acc = float(np.mean(np.argmax(net.scores(project(X_val)), axis=1) == data["y_val"]))
-        val_history.append(val_acc)
-        if verbose:
-            print(f"epoch {step / steps_per_epoch:5.1f}  {time.perf_counter() - start:6.1f} s"
-                  f"  lr {lr:.4f}  val acc {val_acc:.3f}", flush=True)
-        if stop_early is not None and stop_early(step / steps_per_epoch, val_acc):
-            break
+            self.update(X_train[batch], y_train[batch])
+            self.step += 1
+        return self.step > first
 
+    def update(self, images, labels):
+        """One step of the update rule on an augmented, projected minibatch."""
+        cfg, net = self.cfg, self.net
+        if cfg["shift"] or cfg["flip"]:
+            images = augment(images, self.rng, cfg["shift"], cfg["flip"])
+        _, grads = net.loss(self.project(images), labels, cfg["weight_decay"],
+                            self.dropout_param)
+        self.lr = scheduled_learning_rate(cfg["learning_rate"], self.progress, cfg["schedule"])
+        for name, w in net.params.items():
+            self.configs[name]["learning_rate"] = self.lr
+            net.params[name], self.configs[name] = self.rule(w, grads[name], self.configs[name])
+
+
+def fold_into_two_layer_net(net, P, image_shape, fold_flip):
+    """The trained _WhitenedNet as a plain TwoLayerNet on pixels: W1 = P @ V1, and with
+    fold_flip the mirror-image copy of every hidden unit (see the module docstring)."""
     W1 = P @ net.params["V1"] if P is not None else net.params["V1"]
     b1, W2, b2 = net.params["b1"], net.params["W2"], net.params["b2"]
-    if cfg["fold_flip"]:
+    if fold_flip:
         # scores(x) + scores(mirror(x)), halved: the mirror copy of a hidden unit reads the
         # image through mirrored weights, W1[mirror].
         W1 = np.concatenate([W1, W1[_mirror_permutation(image_shape)]], axis=1)
         b1 = np.concatenate([b1, b1])
-        W2 = np.concatenate([W2, W2]) * dtype(0.5)
-    model = TwoLayerNet(input_dim=D, hidden_dim=1, num_classes=C, dtype=dtype)
+        W2 = np.concatenate([W2, W2]) * W2.dtype.type(0.5)
+    model = TwoLayerNet(input_dim=W1.shape[0], hidden_dim=1, num_classes=W2.shape[1],
+                        dtype=W1.dtype)
     model.params = {"W1": np.ascontiguousarray(W1), "b1": b1.copy(), "W2": W2.copy(),
                     "b2": b2.copy()}
-    val_acc = accuracy(model, data["X_val"], data["y_val"])
-    info = {"settings": cfg, "seed": seed, "epochs_done": step / steps_per_epoch,
-            "seconds": time.perf_counter() - start, "val_acc_history": val_history,
-            "val_acc": val_acc}
-    return model, info
+    return model
 
 
 def accuracy(model, X, y, batch_size=1000):

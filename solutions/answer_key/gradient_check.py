@@ -1,3 +1,3 @@
 """Numeric gradients: provided code, re-exported from fcnet."""
 from fcnet.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,  # noqa: F401
-                                  grad_check_sparse, rel_error)
+                                  rel_error)

@@ -1,8 +1,8 @@
 """A two-layer fully connected classifier built from the modular layers."""
 import numpy as np
 
-from ..layer_utils import affine_relu_forward
-from ..layers import affine_backward, affine_forward, relu_backward, softmax_loss
+from ..layer_utils import affine_relu_backward, affine_relu_forward
+from ..layers import affine_backward, affine_forward, softmax_loss
 
 
 class TwoLayerNet:
@@ -32,7 +32,6 @@ class TwoLayerNet:
         """
         self.params = {}
         self.reg = reg
-        self.dtype = dtype
         # BEGIN SOLUTION
         self.params["W1"] = (weight_scale * np.random.randn(input_dim, hidden_dim)).astype(dtype)
         self.params["b1"] = np.zeros(hidden_dim, dtype=dtype)
@@ -58,31 +57,19 @@ class TwoLayerNet:
         # BEGIN SOLUTION
         W1, b1 = self.params["W1"], self.params["b1"]
         W2, b2 = self.params["W2"], self.params["b2"]
-        # Compute in the model's dtype (no copy when X already has it).
-        X = np.asarray(X, dtype=W1.dtype)
         hidden, hidden_cache = affine_relu_forward(X, W1, b1)
         scores, scores_cache = affine_forward(hidden, W2, b2)
         if y is None:
             return scores
 
         loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+
         grads = {}
         dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, scores_cache)
-        # affine_relu_backward(dhidden, hidden_cache) would also return dX, the gradient
-        # for the images, which nothing uses and which costs a third of the first layer's
-        # work (PyTorch skips it too). So take its two steps here and leave dX out.
-        _, relu_cache = hidden_cache
-        da = relu_backward(dhidden, relu_cache)
-        grads["W1"] = X.reshape(X.shape[0], -1).T @ da
-        grads["b1"] = da.sum(axis=0)
-
-        # L2 penalty 0.5 * reg * (sum(W1**2) + sum(W2**2)). reg as a Python float keeps
-        # float32 arrays float32 (a numpy float64 scalar would upcast them); vdot sums the
-        # squares without a temporary array; at reg = 0 there is nothing to add.
-        reg = float(self.reg)
-        if reg:
-            loss = loss + 0.5 * reg * (np.vdot(W1, W1) + np.vdot(W2, W2))
-            grads["W1"] += reg * W1
-            grads["W2"] += reg * W2
+        _, grads["W1"], grads["b1"] = affine_relu_backward(dhidden, hidden_cache)
+        # The penalty's gradient: W reaches the loss through the scores and the penalty.
+        grads["W1"] += self.reg * W1
+        grads["W2"] += self.reg * W2
         return loss, grads
         # END SOLUTION
