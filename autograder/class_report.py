@@ -129,8 +129,10 @@ def common_mistakes(students, max_points):
     found = []
     for (qid, kind, parts), members in clusters.items():
         checks = {c["name"]: c for c in students[members[0]]["questions"][qid]["checks"]}
-        if kind == "diagnosis":
-            label, failed, hints = "; ".join(parts), [], []
+        if kind == "diagnosis":  # the hint of a diagnosed check is the mistake's explanation
+            label, failed = "; ".join(p.replace("_", " ") for p in parts), []
+            hints = sorted({c.get("hint", "") for c in checks.values()
+                            if c.get("diagnosis") in parts} - {""})
         else:
             failed = [checks[name]["description"] for name, _, _ in parts]
             hints = sorted({hint for _, _, hint in parts if hint})

@@ -67,7 +67,7 @@ def softmax_loss(x, y):
     dx[np.arange(N), y] -= 1
     return loss, dx / N'''},
     "04_two_layer_net": {"TwoLayerNet": lambda source: _drop_lines(
-        source, ('grads["W1"] += reg * W1', 'grads["W2"] += reg * W2'))},
+        source, ('grads["W1"] += self.reg * W1', 'grads["W2"] += self.reg * W2'))},
     "05_solver": {"sgd": '''\
 def sgd(w, dw, config=None):
     if config is None:

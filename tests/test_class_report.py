@@ -97,6 +97,7 @@ def test_each_planted_mistake_is_one_cluster_of_the_right_size(graded):
         assert sorted(found[0]["students"]) == sorted(group), (mistake, found[0])
         # the cluster is named by the grader's diagnosis of that mistake (fcnet.mistakes)
         assert set(found[0]["diagnosis"]) == DIAGNOSES[mistake], (mistake, found[0])
+        assert found[0]["hints"], f"{mistake}: the cluster does not say what the mistake is"
 
 
 # What the grader names each planted mistake (tests/lms_submissions.WRONG's versions).
