@@ -759,3 +759,44 @@ def affine_forward(x, w, b):
         sandbox.close()
     message = checks_of(outcome, "reader", "affine_forward")["values_2d"].message
     assert "read PermissionError" in message and "uid 0 " not in message, message
+
+
+def test_a_worker_uid_is_claimed_machine_wide(tmp_path):
+    """Two graders on one machine never share a worker uid: after each task a grader kills
+    every process of its uid, which must not reach the other grader's worker."""
+    from autograder.sandbox import host
+
+    folder = tmp_path / "locks"
+    first = host._claim_uid(65534, folder)
+    assert first is not None
+    assert host._claim_uid(65534, folder) is None, "a second grader got the claimed uid"
+    other = host._claim_uid(65533, folder)
+    assert other is not None
+    os.close(first)
+    again = host._claim_uid(65534, folder)
+    assert again is not None, "a released uid stays claimed"
+    for fd in (other, again):
+        os.close(fd)
+    folder.chmod(0o777)
+    with pytest.raises(SandboxUnavailable, match="mode 700"):
+        host._claim_uid(65534, folder)
+
+
+def test_two_unprivileged_sandboxes_take_different_uids():
+    if os.geteuid() != 0:
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    first, second = open_sandbox("unprivileged-user"), open_sandbox("unprivileged-user")
+    try:
+        a, b = first.session(), second.session()
+        uid_a, uid_b = a.uid, b.uid
+        assert uid_a != uid_b
+        a.close()
+        c = second.session()
+        assert c.uid != uid_b
+        for session in (b, c):
+            session.close()
+    finally:
+        first.close()
+        second.close()

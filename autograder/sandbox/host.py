@@ -1,8 +1,10 @@
 """Sandboxes without bubblewrap: a fresh process per task on the host.
 
 `UnprivilegedUserSandbox` (only as root, e.g. Gradescope's image): each task runs as an
-unprivileged uid that no other session uses at the same time (so one student's fork bomb
-cannot use up another's process limit), in a fresh private folder, with a clean
+unprivileged uid that no other session uses at the same time, in this grader or in any
+other grader on the machine (a lock per uid in a root-only folder, UID_LOCKS; so one
+student's fork bomb cannot use up another's process limit, and killing a uid's processes
+after a task never reaches another grader's worker), in a fresh private folder, with a clean
 environment and the worker's limits. After each task every process of that uid is
 killed; when the session closes, its files in the world-writable folders are removed.
 The grader's files must be unreadable to "other" users (the routes' bundles see to it);
@@ -11,8 +13,10 @@ the worker needs only the interpreter, numpy, fcnet and tqdm, through a folder o
 `ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user; it
 cannot hide files or the network, so it is for trusted code only.
 """
+import fcntl
 import os
 import shutil
+import stat
 import signal
 import sys
 import tempfile
@@ -28,6 +32,7 @@ from .sessions import ProcessSession
 # Unprivileged uids for concurrent sessions: nobody first, then the ones below it
 # (Debian reserves 65000-65533; they need no passwd entry).
 WORKER_UIDS = tuple(range(65534, 65534 - 64, -1))
+UID_LOCKS = Path("/run/autograder-worker-uids")  # root-only: a worker cannot hold a lock
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock")
 
 
@@ -91,6 +96,7 @@ class UnprivilegedUserSandbox(_HostSandbox):
     def __init__(self, memory):
         super().__init__(memory)
         self._free = list(WORKER_UIDS)
+        self._claims = {}   # uid -> the open lock file that claims it machine-wide
         self._lock = threading.Lock()
         self.binds, self.stage = (), None
         problem = self.self_test()
@@ -162,13 +168,20 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def session(self):
         with self._lock:
-            uid = self._free.pop(0)
-        return _UidSession(self, uid)
+            for uid in list(self._free):
+                claim = _claim_uid(uid)
+                if claim is not None:
+                    self._free.remove(uid)
+                    self._claims[uid] = claim
+                    return _UidSession(self, uid)
+        raise SandboxUnavailable(f"all {len(WORKER_UIDS)} worker uids are in use by other "
+                                 f"graders on this machine; grade fewer batches at once")
 
     def release(self, uid):
         _kill_uid(uid)
         _remove_files_of(uid)
         with self._lock:
+            os.close(self._claims.pop(uid))  # closing the file releases the lock
             self._free.insert(0, uid)
 
     def command(self, mode, group=None, token=None):
@@ -252,6 +265,23 @@ def _kill_marked(marker):
         if not found:
             return
         time.sleep(0.05)
+
+
+def _claim_uid(uid, folder=None):
+    """An open, exclusively locked file that claims `uid` for this grader, or None when
+    another grader holds it. The folder is root's alone, so no worker can squat a lock."""
+    folder = Path(folder or UID_LOCKS)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise SandboxUnavailable(f"{folder} must be a folder of the grader's user, mode 700")
+    fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _remove_files_of(uid):
