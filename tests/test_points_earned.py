@@ -156,9 +156,14 @@ def test_every_requirement_names_a_value_check_of_the_same_question():
                     (qid, check.name, name)
 
 
+# The at-scale checks: one per question, or one per gradient (affine_backward), so that
+# one wrong gradient costs only its own points.
+AT_SCALE_GATES = {"at_scale", "grads_at_scale", "dx_at_scale", "dw_at_scale", "db_at_scale"}
+
+
 def test_every_property_a_zero_stub_has_requires_values():
     """The checks a do-nothing function passes are exactly the ones that require others."""
-    at_scale = {"at_scale", "grads_at_scale"}  # the gradient checks' own gate (see below)
+    at_scale = AT_SCALE_GATES  # the gradient checks' own gates (see below)
     gated = {(c.qid, c.name) for c in hidden_checks.CHECKS
              if c.requires and not set(c.requires) <= at_scale}
     assert gated == {
@@ -174,7 +179,7 @@ def test_every_gradient_check_requires_its_at_scale_check():
     """A backward pass written as a numeric gradient passes the small cases; the at-scale
     case (too large for one within the time limit) gates every check of a gradient."""
     gated = {(c.qid, c.name) for c in hidden_checks.CHECKS
-             if set(c.requires) & {"at_scale", "grads_at_scale"}}
+             if set(c.requires) & AT_SCALE_GATES}
     gradients = {("affine_backward", n) for n in ("dx", "dw", "db", "shapes",
                                                   "inputs_unmodified")} | \
         {("relu_backward", "dx"), ("relu_backward", "inputs_unmodified")} | \

@@ -640,6 +640,7 @@ class TwoLayerNet:
 def test_the_decoupled_sandbox_gets_no_task_before_the_code_sandbox_closed(tmp_path):
     from autograder import engine
     from autograder.sandbox import WorkerRun
+    from autograder.sandbox.confine import SharedFolder
 
     events = []
 
@@ -660,7 +661,7 @@ def test_the_decoupled_sandbox_gets_no_task_before_the_code_sandbox_closed(tmp_p
 
     class FakeSandbox:
         description, lib = "isolation: fake", "/lib"
-        shared = None
+        shared = SharedFolder()  # the at-scale cases are large: they travel as shared files
         opened = 0
 
         def session(self):
@@ -670,7 +671,10 @@ def test_the_decoupled_sandbox_gets_no_task_before_the_code_sandbox_closed(tmp_p
     write_submission(tmp_path / "subs", "alice", kind="solution")
     settings = engine.Settings(workers=1, sandbox=FakeSandbox(), progress=False,
                                questions=("affine_forward", "relu_forward", "two_layer_net"))
-    engine.grade(tmp_path / "subs", tmp_path / "out", settings, announce=lambda line: None)
+    try:
+        engine.grade(tmp_path / "subs", tmp_path / "out", settings, announce=lambda line: None)
+    finally:
+        FakeSandbox.shared.close()
     runs = [e for e in events if e[0] == "run"]
     assert [e[2] for e in runs] == [False, False, True]  # the reference only in the last
     code, decoupled = runs[0][1], runs[-1][1]

@@ -99,7 +99,9 @@ def judge_affine_backward_unmodified(case, out):
 # ------------------------------------------------------------------------- checks
 
 _AF, _AB = ("affine_forward",), ("affine_backward",)
-_AFFINE_GRADIENTS = ("dx", "dw", "db", "at_scale")
+_AFFINE_GRADIENTS = ("dx", "dw", "db")
+# What shapes and inputs_unmodified count next to: the gradients and their at-scale gates.
+_AFFINE_VALUES = _AFFINE_GRADIENTS + tuple(f"{g}_at_scale" for g in _AFFINE_GRADIENTS)
 
 CHECKS = [
     Check(qid="affine_forward", name="values_2d",
@@ -129,33 +131,35 @@ CHECKS = [
           hint="dx is dout times w transposed, reshaped back to the original shape of x",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
           judge=judge_gradient("dx", _affine_numeric), weight=2,
-          requires=("at_scale",)),
+          requires=("dx_at_scale",)),
     Check(qid="affine_backward", name="dw",
           description="dw agrees with a numeric gradient",
           hint="dw pairs the flattened inputs (transposed) with dout",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
           judge=judge_gradient("dw", _affine_numeric), weight=2,
-          requires=("at_scale",)),
+          requires=("dw_at_scale",)),
     Check(qid="affine_backward", name="db",
           description="db agrees with a numeric gradient",
           hint="db sums dout over the examples (axis 0); it is not an average",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
           judge=judge_gradient("db", _affine_numeric), weight=1,
-          requires=("at_scale",)),
+          requires=("db_at_scale",)),
     Check(qid="affine_backward", name="shapes",
           description="dx, dw and db have the shapes of x, w and b",
           hint="each gradient has exactly the shape of the array it is the gradient of",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_affine_shapes, weight=1, requires=_AFFINE_GRADIENTS),
+          judge=judge_affine_shapes, weight=1, requires=_AFFINE_VALUES),
     Check(qid="affine_backward", name="inputs_unmodified",
           description="dout and the cache are left unmodified",
           hint="compute new arrays instead of writing into dout or the cached arrays",
           needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_affine_backward_unmodified, weight=1, requires=_AFFINE_GRADIENTS),
-    Check(qid="affine_backward", name="at_scale",
-          description="dx, dw and db for a 200 x 300 input and 300 x 300 weights",
-          hint=AT_SCALE_HINT,
-          needs=_AB, make_case=affine_backward_case_at_scale,
-          probe=probes.affine_backward_probe,
-          judge=judge_at_scale(("dx", "dw", "db"), _affine_analytic), weight=1),
+          judge=judge_affine_backward_unmodified, weight=1, requires=_AFFINE_VALUES),
+    # One at-scale check per gradient, so that one wrong gradient costs only its own points.
+    *[Check(qid="affine_backward", name=f"{name}_at_scale",
+            description=f"{name} for a 200 x 300 input and 300 x 300 weights",
+            hint=AT_SCALE_HINT,
+            needs=_AB, make_case=affine_backward_case_at_scale,
+            probe=probes.affine_backward_probe,
+            judge=judge_at_scale((name,), _affine_analytic), weight=1 / 3)
+      for name in _AFFINE_GRADIENTS],
 ]
