@@ -13,6 +13,7 @@ from answer_key import inline_questions, layer_utils, layers, optim
 from answer_key.classifiers.fc_net import TwoLayerNet
 from autograder import grading, hidden_checks
 from autograder import mistakes as grader_mistakes
+from autograder.hidden_checks.judging import AT_SCALE_WRONG_HINT
 from autograder.scoring import PASSED
 from diagnosis_corpus import CORPUS, EQUIVALENT
 from fcnet import mistakes, public_checks
@@ -128,7 +129,7 @@ def test_an_undiagnosed_failure_keeps_the_general_hint(entry, corpus_runs):
     checks = {c.name: c for c in hidden_checks.checks_for(entry.qid)}
     for outcome in hidden:
         if outcome.status in ("failed", "error") and not outcome.diagnosis:
-            assert outcome.hint == checks[outcome.name].hint
+            assert outcome.hint in (checks[outcome.name].hint, AT_SCALE_WRONG_HINT)
         elif outcome.diagnosis:
             assert outcome.hint != checks[outcome.name].hint
             assert outcome.hint in explanations(outcome.diagnosis), outcome.diagnosis
@@ -366,3 +367,23 @@ def test_every_route_shows_the_diagnosis_in_its_feedback():
     with pytest.raises(AssertionError) as raised:
         otter_bridge.hidden_check(graded, "affine_backward", "db")
     assert f"Hint: {explanation}" in str(raised.value)
+
+
+def test_the_at_scale_hint_blames_a_numeric_gradient_only_when_the_small_checks_pass(
+        corpus_runs):
+    """A plain wrong gradient fails its small gradient checks and the at-scale one: the
+    at-scale check then says the gradient is wrong, not that it is too slow."""
+    from autograder.hidden_checks.judging import AT_SCALE_HINT
+    from autograder.scoring import UNEARNED
+
+    wrong = 0
+    for entry in CORPUS:
+        hidden = corpus_runs[entry.id][2]
+        for outcome in hidden:
+            dependants = [o for o in hidden if outcome.name in o.requires]
+            if outcome.hint == AT_SCALE_HINT:
+                assert all(o.status in (PASSED, UNEARNED) for o in dependants), entry.id
+            elif outcome.hint == AT_SCALE_WRONG_HINT:
+                assert any(o.status not in (PASSED, UNEARNED) for o in dependants), entry.id
+                wrong += 1
+    assert wrong >= 5
