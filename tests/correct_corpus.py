@@ -107,6 +107,12 @@ def affine_forward(x, w, b):
         out[i] = np.ravel(x[i]).dot(w) + b
     return out, (x, w, b)
 """, rule="dtype_changed"),
+    Right("af_shape_assigned", "affine_forward", """
+def affine_forward(x, w, b):
+    cache = (x.copy(), w, b)
+    x.shape = (x.shape[0], -1)
+    return x @ w + b, cache
+""", rule="input_modified"),
     Right("af_stack_flatten", "affine_forward", """
 def affine_forward(x, w, b):
     rows = np.array([example.flatten() for example in x])
@@ -319,6 +325,14 @@ def relu_backward(dout, cache):
     dx[np.arange(N), y] -= 1
     return loss, dx / N
 """)),
+    Right("sm_shift_in_place", "softmax_loss", _softmax("""
+    N = x.shape[0]
+    x -= np.max(x, axis=1, keepdims=True)
+    p = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    p[np.arange(N), y] -= 1
+    return loss, p / N
+"""), rule="input_modified"),
     Right("sm_logsumexp_helper", "softmax_loss", '''
 def _log_softmax(scores):
     """Log-probabilities of each row, computed stably."""
@@ -445,6 +459,11 @@ def softmax_loss(x, y):
         self.params["b1"] = np.zeros((hidden_dim,), dtype)
         self.params["W2"] = np.random.randn(hidden_dim, num_classes).astype(dtype) * weight_scale
         self.params["b2"] = np.zeros((num_classes,), dtype)""")),
+    Right("tln_bias_dtype_forgotten", "two_layer_net", _tln(init="""
+        self.params["W1"] = (weight_scale * np.random.randn(input_dim, hidden_dim)).astype(dtype)
+        self.params["b1"] = np.zeros(hidden_dim)
+        self.params["W2"] = (weight_scale * np.random.randn(hidden_dim, num_classes)).astype(dtype)
+        self.params["b2"] = np.zeros(num_classes)"""), rule="dtype_changed"),
     Right("tln_helper_methods", "two_layer_net", _tln(loss="""
         scores, caches = self._forward(X)
         if y is None:
@@ -513,4 +532,12 @@ def sgd(w, dw, config=None):
     next_w = np.subtract(w, np.multiply(config["learning_rate"], dw))
     return next_w, config
 """),
+    Right("sgd_scales_dw_in_place", "sgd", """
+def sgd(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    dw *= config["learning_rate"]
+    return w - dw, config
+""", rule="input_modified"),
 ]

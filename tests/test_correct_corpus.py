@@ -20,6 +20,10 @@ RULE_CHECKS = {
     ("affine_forward", "dtype_changed"): "float32",
     ("relu_forward", "dtype_changed"): "float32",
     ("relu_backward", "relu_dout_in_place"): "inputs_unmodified",
+    ("affine_forward", "input_modified"): "inputs_unmodified",
+    ("softmax_loss", "input_modified"): "input_unmodified",
+    ("two_layer_net", "dtype_changed"): "init_dtype",
+    ("sgd", "input_modified"): "dw_unmodified",
 }
 
 

@@ -186,6 +186,62 @@ def _returned_old_weights(view):
     return view.got is None or close(view.got, view.context["w"], 1e-12)
 
 
+# ----------------------------------------------------------------------------- the course's rules
+
+def _came_back(view):
+    """An input array came back (changed: diagnose only asks about views that differ)."""
+    return as_array(view.got) is not None
+
+
+def _dtype_changed(view):
+    """A numeric array of another dtype than its inputs', with the right values when
+    they are known."""
+    got = view.got
+    if not isinstance(got, np.ndarray) or not np.issubdtype(got.dtype, np.number) or \
+            got.dtype == view.context["dtype"]:
+        return False
+    return view.expected is None or close(got, view.expected, view.tol)
+
+
+_UNCHANGED = ("The course's functions leave the arrays they are given unchanged (the "
+              "grading section of the chapter states this rule): the caller, or another "
+              "layer, may still need them.")
+
+# One rule per (question, role of the view that shows it): an input written into, a dtype
+# not kept. Its own name, so that points lost to a rule always say which rule.
+_RULES = (
+    *[Mistake(qid, "input", "input_modified",
+              f"Your {what} writes into an array it is given ({inputs}), so the caller's "
+              f"array has changed after the call. {_UNCHANGED} Compute into a new array "
+              f"(or into a copy you make first).", _came_back)
+      for qid, what, inputs in (
+          ("affine_forward", "affine_forward", "x, w or b"),
+          ("affine_backward", "affine_backward", "dout or the cached x, w, b"),
+          ("relu_backward", "relu_backward", "the cached x"),
+          ("softmax_loss", "softmax_loss", "the scores x or the labels y"),
+          ("svm_loss", "svm_loss", "the scores x or the labels y"),
+          ("two_layer_net", "loss", "X or a parameter array"),
+          ("sgd", "sgd", "dw"))],
+    Mistake("relu_forward", "x_after", "input_modified",
+            f"Your relu_forward writes into x, so the caller's array has changed after the "
+            f"call. {_UNCHANGED} Build the output as a new array.", _came_back),
+    Mistake("relu_backward", "dout_after", "input_modified",
+            f"Your relu_backward writes into dout, so the caller's array has changed after "
+            f"the call. {_UNCHANGED} Build dx as a new array.", _came_back),
+    *[Mistake(qid, "dtype", "dtype_changed",
+              f"Your {what} returns float64 values for float32 inputs: some array in it is "
+              f"made without a dtype (a fresh array of zeros, or a conversion to Python's "
+              f"float), and numpy then computes in float64. The course's layers keep their "
+              f"inputs' dtype (the grading section of the chapter states this rule), "
+              f"because chapter 5 trains in float32. Build the result from the inputs "
+              f"themselves, or give new arrays the inputs' dtype.", _dtype_changed)
+      for qid, what in (("affine_forward", "affine_forward"), ("relu_forward", "relu_forward"))],
+    Mistake("two_layer_net", "dtype", "dtype_changed",
+            "With dtype=np.float32 some of your parameters are not float32. Convert every "
+            "parameter, the biases too, to the dtype argument (chapter 5 trains in float32).",
+            _dtype_changed),
+)
+
 # ----------------------------------------------------------------------------- catalogue
 
 _FLAT = ("flatten each example to one row of D values, in the order numpy's reshape "
@@ -354,6 +410,7 @@ MISTAKES = (
     Mistake("sgd", "next_w_default", "sgd_wrong_default_rate",
             "Without a learning rate in config, sgd must step with the default 1e-2.",
             _sgd_rate_is(lambda k, lr: k > 0 and not close(k, lr, 1e-9))),
+    *_RULES,
 )
 
 def _unflattened_product(message):
