@@ -124,7 +124,7 @@ def _tln_init_float32(case, out):
 def _tln_scores(case, out):
     pairs = [("X_after", "X")] + [(key + "_after", key) for key in PARAM_NAMES]
     return [View("scores", "scores", out.get("scores"), _reference_net(case, 0.0).loss(case["X"]),
-                 {}, tol=1e-8), *_inputs(case, out, pairs)]
+                 {"net": case}, tol=1e-8), *_inputs(case, out, pairs)]
 
 
 def _tln_loss(case, out):
@@ -132,7 +132,7 @@ def _tln_loss(case, out):
     for key, reg in (("loss", 0.0), ("loss_reg", float(case["reg"]))):
         loss = float(_reference_net(case, reg).loss(case["X"], case["y"])[0])
         views.append(View(key, "loss", out.get(key), loss,
-                          {"reg": reg, "params": _params(case)}, tol=1e-8))
+                          {"reg": reg, "params": _params(case), "net": case}, tol=1e-8))
     return views
 
 
@@ -212,7 +212,25 @@ def _svm_wrong_margin(view):
                for m in _MARGINS)
 
 
+def _linear_scores(case):
+    """The scores of the net with no ReLU between its two affine layers."""
+    hidden = layers.affine_forward(case["X"], case["W1"], case["b1"])[0]
+    return layers.affine_forward(hidden, case["W2"], case["b2"])[0]
+
+
+def _relu_missing(view):
+    case = view.context["net"]
+    scores = _linear_scores(case)
+    if view.role == "scores":
+        return close(view.got, scores, view.tol)
+    loss = float(layers.softmax_loss(scores, case["y"])[0])
+    reg = view.context["reg"]
+    loss += 0.5 * reg * sum(float(np.sum(case[k] ** 2)) for k in ("W1", "W2"))
+    return close(view.got, loss, view.tol)
+
+
 GRADER_TESTS = {
+    "relu_missing": _relu_missing,
     "flattened_in_wrong_order": _flattened_in_wrong_order,
     "svm_wrong_margin": _svm_wrong_margin,
 }

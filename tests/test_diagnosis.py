@@ -88,7 +88,7 @@ def test_the_corpus_covers_every_code_question_with_at_least_40_mistakes():
     from fcnet.diagnosis import GENERIC
 
     known = {m.name for m in mistakes.MISTAKES} | {m.name for m in mistakes.ERROR_MISTAKES}
-    known |= {f"{role}_{name}" for role in ("dx", "dw", "db", "out", "loss")
+    known |= {f"{role}_{name}" for role in ("dx", "dw", "db", "dW", "out", "loss")
               for name, _, _ in GENERIC}
     for entry in CORPUS:
         assert entry.expect is None or set(entry.expect) <= known, entry.id

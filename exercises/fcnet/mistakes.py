@@ -104,6 +104,24 @@ def _overflow(view):
     return _large_scores(view) and a is not None and np.any(np.isnan(a))
 
 
+def _global_max_shift(view):
+    """dx right on the rows whose largest score is near the array's largest, and NaN,
+    infinite or 0 on the rows far below it: the rows were shifted by the array's maximum,
+    and exp() of a row far below it underflows to 0 everywhere."""
+    got, expected = as_array(view.got), as_array(view.expected)
+    x = as_array(view.context.get("x"))
+    if got is None or expected is None or x is None or x.ndim != 2 or \
+            not got.shape == expected.shape == x.shape:
+        return False
+    underflow = 104.0 if getattr(view.got, "dtype", None) == np.float32 else 746.0
+    gap = x.max() - x.max(axis=1)
+    near, far = gap < 30.0, gap > underflow
+    if not near.any() or not far.any():
+        return False
+    lost = ~np.all(np.isfinite(got[far]), axis=1) | np.all(got[far] == 0, axis=1)
+    return bool(np.all(lost)) and close(got[near], expected[near], view.tol)
+
+
 def _log_of_zero(view):
     a = as_array(view.got)
     return a is not None and np.any(np.isinf(a)) and not np.any(np.isnan(a))
@@ -153,6 +171,12 @@ def _not_centred(view):
     got = as_array(view.got)
     return got is not None and got.size > 1 and \
         abs(got.mean()) > 5 * max(got.std(), 1e-12) / np.sqrt(got.size)
+
+
+def _relu_on_scores(view):
+    expected = as_array(view.expected)
+    return expected is not None and bool(np.any(expected < 0)) and \
+        close(view.got, np.maximum(expected, 0), view.tol)
 
 
 def _probabilities(view):
@@ -314,6 +338,11 @@ MISTAKES = (
             "Your relu_backward zeroes entries of dout in place and returns it, so the "
             "caller's dout changes. Build dx as a new array.", _dout_zeroed_in_place),
     # softmax_loss
+    Mistake("softmax_loss", "dx", "softmax_global_max_shift",
+            "With large scores your dx is right on the rows that hold the largest scores "
+            "and NaN (or 0) on the others: you subtract the largest score of the whole "
+            "array, so a row far below it has every exponential underflow to 0. Subtract "
+            "each row's own largest score from that row.", _global_max_shift),
     Mistake("softmax_loss", "loss", "softmax_no_max_shift",
             "With large scores your loss is NaN: exp() overflows to infinity (or every "
             "term underflows to 0). Subtract each row's own largest score from the row "
@@ -376,6 +405,19 @@ MISTAKES = (
             "loss(X) returns probabilities (rows that sum to 1), not scores: the softmax "
             "belongs to the loss. When y is None, return the raw class scores.",
             _probabilities),
+    Mistake("two_layer_net", "scores", "relu_on_scores",
+            "Your scores are the right ones with every negative score replaced by 0: a ReLU "
+            "is applied after the second affine layer. The ReLU belongs between the two "
+            "layers only; the class scores come straight from the last affine layer and "
+            "may be negative.", _relu_on_scores),
+    Mistake("two_layer_net", "scores", "relu_missing",
+            "Your scores match a network with no ReLU between the two affine layers: the "
+            "hidden layer must be affine, then ReLU (the affine-ReLU sandwich), before the "
+            "second affine layer.", None),
+    Mistake("two_layer_net", "loss", "relu_missing",
+            "Your loss matches a network with no ReLU between the two affine layers: the "
+            "hidden layer must be affine, then ReLU (the affine-ReLU sandwich), before the "
+            "second affine layer.", None),
     Mistake("two_layer_net", "loss", "reg_missing_in_loss",
             "Your loss lacks the regularisation term: add 0.5 * reg times the sum of the "
             "squares of W1 and W2, using self.reg.",
