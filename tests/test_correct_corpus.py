@@ -93,3 +93,49 @@ def test_the_sandboxed_engine_grades_the_corpus_the_same(sandbox, tmp_path):
             assert_graded_as_right(entry, result)
     full = sum(points == top for points, top in measured.values())
     assert full == sum(not e.rule for e in CORPUS), measured
+
+
+GUARDED = '''
+def softmax_loss(x, y):
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(N), y] + GUARD))
+    dx = probs.copy()
+    dx[np.arange(N), y] -= 1
+    return loss, dx / N
+'''
+
+
+@pytest.mark.parametrize("guard, passes", [(0.0, True), (1e-12, True), (1e-10, True),
+                                           (1e-6, False), (1e-3, False)])
+def test_a_guard_in_the_log_is_accepted_up_to_1e_10_and_no_further(guard, passes):
+    """The one rule for guards: up to LOG_GUARD they cost nothing; a larger constant moves
+    the loss of ordinary scores, and the loss checks see it."""
+    from autograder.hidden_checks.losses import LOG_GUARD
+
+    assert LOG_GUARD == 1e-10
+    ns = reference_namespace()
+    ns["np"] = np
+    exec(GUARDED.replace("GUARD", repr(guard)), ns)
+    result = grading.grade_in_process("softmax_loss", ns)
+    lost = lost_checks(result)
+    assert (not lost) == passes, {n: c.message for n, c in lost.items()}
+    if not passes:
+        assert "loss" in lost
+
+
+def test_the_guard_tolerance_only_ever_lowers_the_loss():
+    """A guard makes the loss smaller, never larger: a loss above the right one by more
+    than the usual 1e-8 fails, however small the guard's allowance below it."""
+    from autograder import hidden_checks
+    from answer_key.layers import softmax_loss
+
+    check = next(c for c in hidden_checks.checks_for("softmax_loss") if c.name == "loss")
+    case = hidden_checks.make_cases("softmax_loss", 0)[check.make_case.__name__]
+    loss, dx = softmax_loss(case["x"].copy(), case["y"])
+    outputs = {"loss": np.float64(loss), "dx": dx, "x_after": case["x"], "y_after": case["y"]}
+    check.judge(case, outputs)
+    check.judge(case, {**outputs, "loss": np.float64(loss * (1 - 1e-9))})
+    with pytest.raises(Exception, match="off"):
+        check.judge(case, {**outputs, "loss": np.float64(loss * (1 + 1e-7))})
