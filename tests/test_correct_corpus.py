@@ -65,6 +65,16 @@ def test_right_code_earns_full_marks_or_loses_only_a_stated_rule(entry):
     assert_graded_as_right(entry, result)
 
 
+@pytest.mark.parametrize("entry", [e for e in CORPUS if not e.rule], ids=lambda e: e.id)
+def test_right_code_passes_every_public_check_it_meets(entry):
+    """grader.check in the notebook agrees: right code passes, with no diagnosis."""
+    from test_diagnosis import public_results
+
+    results = public_results(entry, namespace(entry))
+    assert results and all(r.passed and r.diagnosis is None for r in results), \
+        [str(r) for r in results if not r.passed]
+
+
 @pytest.mark.slow
 def test_the_sandboxed_engine_grades_the_corpus_the_same(sandbox, tmp_path):
     """Each entry is one student's notebooks, graded by `python -m autograder`'s engine,
