@@ -27,39 +27,103 @@ class SandboxUnavailable(RuntimeError):
 
 # Runs as the grader's user (root when it drops privileges): see the module docstring.
 LAUNCHER = r"""
-import ctypes, json, os, sys
+import ctypes, json, os, signal, sys
 spec = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
 def check(result, what):
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
+def mount(source, target, kind, flags, data=None):
+    check(libc.mount(source and source.encode(), target.encode(), kind and kind.encode(),
+                     flags, data and data.encode()), f"mount {kind or source} on {target}")
+BIND, REC, RDONLY, REMOUNT, NOSUID, NODEV = 4096, 16384, 1, 32, 2, 4
+def read_only_bind(source, point):
+    mount(source, point, None, BIND | REC)
+    mount(None, point, None, REMOUNT | BIND | RDONLY)
 if spec["cgroup"]:
     with open(spec["cgroup"], "w") as procs:
         procs.write(str(os.getpid()))
-if spec["binds"]:
-    check(libc.unshare(0x00020000), "unshare(CLONE_NEWNS)")
-    check(libc.mount(b"none", b"/", None, 16384 | 262144, None), "make / private")
+private = spec["private"]
+if spec["binds"] or private:
+    # mount, IPC, network, UTS, PID: nothing a worker leaves in them outlives it
+    flags = 0x00020000 | (0x08000000 | 0x40000000 | 0x04000000 | 0x20000000 if private else 0)
+    check(libc.unshare(flags), "unshare")
+    mount("none", "/", None, REC | 262144)  # MS_PRIVATE: no mount reaches the host
     for source, point in spec["binds"]:
-        check(libc.mount(source.encode(), point.encode(), None, 4096 | 16384, None),
-              f"bind {source}")
-if spec["uid"] is not None:
-    os.setgroups([])
-    os.setgid(spec["uid"])
-    os.setuid(spec["uid"])
-if spec["cwd"]:
-    os.chdir(spec["cwd"])
-os.execv(spec["argv"][0], spec["argv"])
+        if private:
+            read_only_bind(source, point)
+        else:
+            mount(source, point, None, BIND | REC)
+if private:
+    keep = [(os.open(path, os.O_PATH), path) for path in private["keep"]]
+    # The whole tree read-only (mount_setattr, MOUNT_ATTR_RDONLY, AT_RECURSIVE) ...
+    attr = (ctypes.c_uint64 * 4)(1, 0, 0, 0)
+    check(libc.syscall(442, -100, b"/", 0x8000, ctypes.byref(attr), 32), "read-only /")
+    # ... but for fresh, empty, size-capped folders where programs expect to write.
+    for folder in private["tmpfs"]:
+        if os.path.isdir(folder):
+            mount("tmpfs", folder, "tmpfs", NOSUID | NODEV,
+                  f"size={private['tmpfs_bytes']},mode=1777")
+    if os.path.isdir("/dev/mqueue"):
+        mount("mqueue", "/dev/mqueue", "mqueue", NOSUID | NODEV)  # this IPC namespace's
+    for fd, path in keep:  # the grader's folders the worker reads, hidden by the tmpfs
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        read_only_bind(f"/proc/self/fd/{fd}", path)
+        os.close(fd)
+def become_worker():
+    if spec["uid"] is not None:
+        os.setgroups([])
+        os.setgid(spec["uid"])
+        os.setuid(spec["uid"])
+    if spec["cwd"]:
+        os.chdir(spec["cwd"])
+    os.execv(spec["argv"][0], spec["argv"])
+if not private:
+    become_worker()
+# In a new PID namespace: a child is its init (PID 1), which starts the worker, waits
+# for it and exits with it, and the kernel then kills whatever the worker left running.
+import resource
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+status_r, status_w = os.pipe()
+init = os.fork()
+if init == 0:
+    os.close(status_r)
+    mount("proc", "/proc", "proc", NOSUID | NODEV | 8)  # this namespace's processes only
+    worker = os.fork()
+    if worker == 0:
+        os.close(status_w)
+        become_worker()
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == worker:
+            os.write(status_w, str(status).encode())
+            os._exit(0)
+os.close(status_w)
+_, status = os.waitpid(init, 0)
+reported = os.read(status_r, 64)
+status = int(reported) if reported else status
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 """
 
 
-def launch_command(argv, cgroup=None, binds=(), uid=None, cwd=None):
+def launch_command(argv, cgroup=None, binds=(), uid=None, cwd=None, private=None):
     """`argv`, or the launcher running it after joining `cgroup` (a cgroup.procs path),
-    binding `binds` [(source, staged mount point)] and becoming `uid`."""
-    if cgroup is None and not binds and uid is None:
+    binding `binds` [(source, staged mount point)] and becoming `uid`.
+
+    With `private` (root only; {"tmpfs": folders, "tmpfs_bytes": size, "keep": folders})
+    the worker gets its own mount, IPC, network, UTS and PID namespaces: the binds are
+    read-only, the whole filesystem is read-only but for a fresh tmpfs on each of
+    `tmpfs` (and a fresh /dev/mqueue), on which the `keep` folders are bound read-only
+    again, and an init process ends everything left in the namespace with the worker."""
+    if cgroup is None and not binds and uid is None and not private:
         return list(argv)
     spec = {"cgroup": cgroup and str(cgroup), "binds": [[str(s), str(p)] for s, p in binds],
-            "uid": uid, "cwd": cwd and str(cwd), "argv": [str(a) for a in argv]}
+            "uid": uid, "cwd": cwd and str(cwd), "argv": [str(a) for a in argv],
+            "private": private}
     # The grader's own interpreter runs the launcher (argv may name a staged one).
     return [os.path.realpath(sys.executable), "-I", "-S", "-c", LAUNCHER, json.dumps(spec)]
 

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .bwrap import WORKER_ENV, worker_packages
+from .bwrap import TMPFS_BYTES, WORKER_ENV, worker_packages
 from .confine import SandboxUnavailable, SharedFolder, launch_command
 from .sessions import ProcessSession
 
@@ -98,7 +98,14 @@ class UnprivilegedUserSandbox(_HostSandbox):
         self._free = list(WORKER_UIDS)
         self._claims = {}   # uid -> the open lock file that claims it machine-wide
         self._lock = threading.Lock()
-        self.binds, self.stage = (), None
+        self.stage = None
+        # The packages are bound, not linked: the course may sit in a folder other users
+        # cannot enter (a clone in /root or in a mode-700 temporary folder).
+        self.binds = []
+        for name, src in worker_packages().items():
+            (self.lib_dir / name).unlink()
+            (self.lib_dir / name).mkdir(mode=0o755)
+            self.binds.append((src, self.lib_dir / name))
         problem = self.self_test()
         if problem is not None:
             # The interpreter may sit where other users cannot read it (/root/...): with
@@ -115,16 +122,23 @@ class UnprivilegedUserSandbox(_HostSandbox):
         self.stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
         os.chmod(self.stage, 0o755)
         (self.stage / "python").mkdir(mode=0o755)
-        self.binds = [(prefix, self.stage / "python")]
+        self.binds.append((prefix, self.stage / "python"))
         self.exe = self.stage / "python" / Path(os.path.realpath(sys.executable)).relative_to(prefix)
 
+    def private(self):
+        """The launcher's namespaces and folders for a worker (confine.launch_command)."""
+        keep = [self.lib_dir, self.shared.host] + ([self.stage] if self.stage else [])
+        return {"tmpfs": [f for f in WORLD_WRITABLE if f != "/dev/mqueue"],
+                "tmpfs_bytes": TMPFS_BYTES, "keep": [str(k) for k in keep]}
+
     def self_test(self):
-        """None when the worker's uid can run the interpreter with numpy and fcnet."""
+        """None when the worker's uid can run the interpreter with numpy and fcnet, in
+        its own namespaces."""
         import subprocess
 
         probe = f"import sys; sys.path.insert(0, {self.lib!r}); import numpy, fcnet.solver"
-        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe],
-                              binds=self.binds, uid=WORKER_UIDS[0], cwd="/")
+        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
+                              uid=WORKER_UIDS[0], cwd="/", private=self.private())
         try:
             done = subprocess.run(argv, capture_output=True, timeout=60, env=dict(WORKER_ENV),
                                   stdin=subprocess.DEVNULL)
@@ -147,8 +161,8 @@ class UnprivilegedUserSandbox(_HostSandbox):
         probe = ("import json, sys\nfound = []\nfor path in json.load(sys.stdin):\n"
                  "    try:\n        open(path, 'rb').close()\n        found.append(path)\n"
                  "    except OSError:\n        pass\njson.dump(found, sys.stdout)\n")
-        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe],
-                              binds=self.binds, uid=WORKER_UIDS[0], cwd="/")
+        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
+                              uid=WORKER_UIDS[0], cwd="/", private=self.private())
         done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
                               capture_output=True, timeout=120, env=dict(WORKER_ENV))
         if done.returncode:
@@ -162,9 +176,11 @@ class UnprivilegedUserSandbox(_HostSandbox):
             shutil.rmtree(self.stage, ignore_errors=True)
 
     def hardening(self):
-        return ("a separate process per task as an unprivileged user (uid 65534 and "
-                "below, one per concurrent student), clean environment, private folder; "
-                "no bubblewrap: files readable by every user and the network stay reachable")
+        return ("no bubblewrap: a separate process per task as an unprivileged user (uid "
+                "65534 and below, one per concurrent student) in its own mount, IPC, PID, "
+                "network and UTS namespaces, a read-only filesystem but for a private "
+                f"/tmp ({TMPFS_BYTES // 2 ** 20} MB), clean environment; files readable by "
+                "every user stay readable")
 
     def session(self):
         with self._lock:
@@ -186,15 +202,13 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def command(self, mode, group=None, token=None):
         uid = int(token.split(":")[0])
-        work = self._workdir(token, uid)
-        env = {**WORKER_ENV, "HOME": str(work), "TMPDIR": str(work)}
-        argv = launch_command(self._argv(), cgroup=group and group.procs,
-                              binds=self.binds, uid=uid, cwd=work)
+        env = {**WORKER_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}  # the worker's own /tmp
+        argv = launch_command(self._argv(), cgroup=group and group.procs, binds=self.binds,
+                              uid=uid, cwd="/tmp", private=self.private())
         return argv, {"env": env}
 
     def after_task(self, token):
         _kill_uid(int(token.split(":")[0]))
-        shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
 
 
 class _UidSession(ProcessSession):
