@@ -183,3 +183,102 @@ def test_shared_memory_relay_fails_in_the_unprivileged_user_fallback(tmp_path):
 
 def test_shared_memory_relay_fails_in_bubblewrap(sandbox, tmp_path):
     _assert_nothing_relayed(sandbox, tmp_path)
+
+
+# Every kind of state a task could leave for a later one: a SysV segment, a POSIX message
+# queue, a file in each world-writable folder, an abstract unix socket held open by a
+# background process in a session of its own.
+TRACE = f"autograder-trace-{uuid.uuid4().hex[:12]}"
+TRACE_KEY = KEY + 1
+LEAVE_TRACES = f'''
+def affine_forward(x, w, b):
+    import ctypes, os, socket, time
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmget({TRACE_KEY}, 4096, 0o1666)
+    libc.mq_open(b"/{TRACE}", os.O_CREAT | os.O_RDWR, 0o666, None)
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        try:
+            with open(os.path.join(folder, {TRACE!r}), "w") as f:
+                f.write("x")
+        except OSError:
+            pass
+    if os.fork() == 0:
+        os.setsid()
+        server = socket.socket(socket.AF_UNIX)
+        server.bind("\\0{TRACE}")
+        server.listen()
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(0.5)
+    raise NotImplementedError("CHEAT-REPORT left its traces")
+'''
+FIND_TRACES = f'''
+def relu_forward(x):
+    import ctypes, os, socket
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = []
+    if libc.shmget({TRACE_KEY}, 0, 0) >= 0:
+        found.append("shm")
+    if libc.mq_open(b"/{TRACE}", os.O_RDONLY) >= 0:
+        found.append("mqueue")
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        if os.path.exists(os.path.join(folder, {TRACE!r})):
+            found.append(folder)
+    client = socket.socket(socket.AF_UNIX)
+    try:
+        client.connect("\\0{TRACE}")
+        found.append("abstract socket")
+    except OSError:
+        pass
+    raise NotImplementedError("CHEAT-REPORT found " + (",".join(found) or "nothing"))
+'''
+
+
+def _remove_traces():
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ident = libc.shmget(TRACE_KEY, 0, 0)
+    if ident >= 0:
+        libc.shmctl(ident, 0, None)
+    libc.mq_unlink(f"/{TRACE}".encode())
+    for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        Path(folder, TRACE).unlink(missing_ok=True)
+
+
+def _assert_no_trace_survives(sandbox, tmp_path):
+    """The traces of affine_forward's task, looked for by relu_forward's task: of the same
+    student (the next task of the same session), then of another student in a later run."""
+    both = {"01_affine_layer": replace_definition(notebook("01_affine_layer"),
+                                                  "affine_forward", LEAVE_TRACES),
+            "02_relu": replace_definition(notebook("02_relu"), "relu_forward", FIND_TRACES)}
+    write_submission(tmp_path / "first", "both", both)
+    write_submission(tmp_path / "second", "reader", {"02_relu": both["02_relu"]})
+    try:
+        _, first = grade_folder(tmp_path / "first", tmp_path / "out1", sandbox,
+                                questions=("affine_forward", "relu_forward"), timeout=10)
+        _, second = grade_folder(tmp_path / "second", tmp_path / "out2", sandbox,
+                                 questions=("relu_forward",), timeout=10)
+    finally:
+        _remove_traces()
+    left = checks_of(first, "both", "affine_forward")["values_2d"].message
+    assert "left its traces" in left, left
+    for outcome, student in ((first, "both"), (second, "reader")):
+        found = checks_of(outcome, student, "relu_forward")["values"].message
+        assert "CHEAT-REPORT found nothing" in found, (student, found)
+
+
+def test_no_trace_of_a_task_survives_in_the_unprivileged_user_fallback(tmp_path):
+    if os.geteuid() != 0:
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    sandbox = open_sandbox("unprivileged-user")
+    try:
+        _assert_no_trace_survives(sandbox, tmp_path)
+    finally:
+        sandbox.close()
+
+
+def test_no_trace_of_a_task_survives_in_bubblewrap(sandbox, tmp_path):
+    _assert_no_trace_survives(sandbox, tmp_path)
