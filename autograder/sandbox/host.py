@@ -161,8 +161,9 @@ class UnprivilegedUserSandbox(_HostSandbox):
         probe = ("import json, sys\nfound = []\nfor path in json.load(sys.stdin):\n"
                  "    try:\n        open(path, 'rb').close()\n        found.append(path)\n"
                  "    except OSError:\n        pass\njson.dump(found, sys.stdout)\n")
+        # The host's view (no private /tmp): what any process of that uid could read.
         argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
-                              uid=WORKER_UIDS[0], cwd="/", private=self.private())
+                              uid=WORKER_UIDS[0], cwd="/")
         done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
                               capture_output=True, timeout=120, env=dict(WORKER_ENV))
         if done.returncode:
