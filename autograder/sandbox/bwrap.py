@@ -3,7 +3,8 @@
 The worker's view of the filesystem (everything read-only except /tmp):
     /usr, /lib*, /bin, /sbin      system libraries (as on the host; Python needs libc)
     <python prefix>               the interpreter, libpython and the standard library only;
-                                  its site-packages is an empty read-only bind
+                                  every site-packages and dist-packages folder (of /usr,
+                                  /usr/local and the prefix) is an empty read-only bind
     /opt/grader/lib/{numpy, numpy.libs, fcnet, tqdm}
                                   the only importable packages
     /opt/grader/shared            the batch's large case inputs (confine.SharedFolder)
@@ -74,9 +75,9 @@ def worker_packages():
 
 
 def python_runtime():
-    """(interpreter, [paths the interpreter needs], site-packages folders to hide)."""
+    """(interpreter, [paths the interpreter needs], package folders to hide)."""
     exe = Path(os.path.realpath(sys.executable))
-    paths, hide = {exe}, set()
+    paths = {exe}
     # The base installation's standard library (in a virtualenv, sysconfig's platstdlib
     # points into the venv, which must stay invisible), and its compiled modules.
     stdlib = Path(os.__file__).resolve().parent
@@ -84,8 +85,6 @@ def python_runtime():
     for folder in (stdlib, dynload):
         if folder.is_dir():
             paths.add(folder)
-            if (folder / "site-packages").is_dir():
-                hide.add(folder / "site-packages")
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):
         libdir = sysconfig.get_config_var("LIBDIR")
         soname = sysconfig.get_config_var("INSTSONAME") or sysconfig.get_config_var("LDLIBRARY")
@@ -93,7 +92,27 @@ def python_runtime():
             paths.add(Path(libdir) / soname)
     paths = {p for p in paths if not _under(p, Path("/usr"))
              and not any(p != q and _under(p, q) for q in paths)}
-    return exe, sorted(paths), sorted(hide)
+    hide = [p for p in package_folders()
+            if _under(p, Path("/usr")) or any(_under(p, q) for q in paths)]
+    return exe, sorted(paths), hide
+
+
+def package_folders(roots=None):
+    """Every folder of installed Python packages under `roots` (default: /usr, /usr/local
+    and the interpreter's prefixes), resolved. A worker sees /usr and the interpreter's
+    prefix, and a course installed into the system interpreter (as Gradescope's image
+    installs it) puts `answer_key` and `autograder` in one of these folders: each is
+    covered by an empty read-only folder, and the worker imports only its own binds."""
+    if roots is None:
+        roots = {"/usr", "/usr/local", sys.base_prefix, sys.prefix,
+                 sysconfig.get_config_var("prefix") or sys.base_prefix}
+    found = set()
+    for root in roots:
+        for pattern in ("lib*/python*/site-packages", "lib*/python*/dist-packages"):
+            for folder in Path(root).glob(pattern):
+                if folder.is_dir():
+                    found.add(folder.resolve())
+    return sorted(found)
 
 
 def _under(path, root):

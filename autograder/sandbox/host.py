@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .bwrap import TMPFS_BYTES, WORKER_ENV, worker_packages
+from .bwrap import TMPFS_BYTES, WORKER_ENV, package_folders, worker_packages
 from .confine import SandboxUnavailable, SharedFolder, launch_command
 from .sessions import ProcessSession
 
@@ -106,6 +106,11 @@ class UnprivilegedUserSandbox(_HostSandbox):
             (self.lib_dir / name).unlink()
             (self.lib_dir / name).mkdir(mode=0o755)
             self.binds.append((src, self.lib_dir / name))
+        # Installed packages of the host (a course installed into the system interpreter
+        # puts answer_key and autograder there): each covered by an empty folder.
+        self.empty = Path(tempfile.mkdtemp(prefix="autograder-empty-"))
+        os.chmod(self.empty, 0o555)
+        self.binds += [(self.empty, folder) for folder in package_folders()]
         problem = self.self_test()
         if problem is not None:
             # The interpreter may sit where other users cannot read it (/root/...): with
@@ -123,6 +128,8 @@ class UnprivilegedUserSandbox(_HostSandbox):
         os.chmod(self.stage, 0o755)
         (self.stage / "python").mkdir(mode=0o755)
         self.binds.append((prefix, self.stage / "python"))
+        self.binds += [(self.empty, self.stage / "python" / folder.relative_to(prefix))
+                       for folder in package_folders([prefix])]
         self.exe = self.stage / "python" / Path(os.path.realpath(sys.executable)).relative_to(prefix)
 
     def private(self):
@@ -173,8 +180,10 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def close(self):
         super().close()
-        if self.stage is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
+        for folder in (self.stage, getattr(self, "empty", None)):
+            if folder is not None:
+                os.chmod(folder, 0o755)
+                shutil.rmtree(folder, ignore_errors=True)
 
     def hardening(self):
         return ("no bubblewrap: a separate process per task as an unprivileged user (uid "
