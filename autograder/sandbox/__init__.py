@@ -42,7 +42,7 @@ import os
 import shutil
 
 from ..points import DEFAULT_MEMORY_MB
-from .confine import MemoryCap, SandboxUnavailable
+from .confine import MemoryCap, SandboxUnavailable, remove_stale_folders
 from .supervisor import Limits, WorkerRun
 
 __all__ = ["ISOLATIONS", "Limits", "SandboxUnavailable", "WorkerRun",
@@ -61,6 +61,7 @@ def open_sandbox(isolation="bubblewrap", memory_mb=DEFAULT_MEMORY_MB):
     """The sandbox of the requested isolation (see the module docstring)."""
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {isolation!r}")
+    remove_stale_folders()  # of a grader killed before it could clean up
     memory = MemoryCap((int(memory_mb) + SANDBOX_EXTRA_MB) * 2 ** 20)
     if isolation == "best":
         return _best(memory, memory_mb)

@@ -31,11 +31,10 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .confine import SharedFolder, launch_command
+from .confine import SharedFolder, grader_folder, launch_command
 from .sessions import ForkServerSession
 
 SANDBOX_LIB = "/opt/grader/lib"
@@ -156,7 +155,7 @@ class BubblewrapSandbox:
         self.bwrap, self.memory, self.disable_userns = bwrap, memory, disable_userns
         self.exe, runtime_paths, hide = python_runtime()
         self.as_root = os.geteuid() == 0
-        self.empty = Path(tempfile.mkdtemp(prefix="autograder-empty-"))
+        self.empty = grader_folder("empty")
         os.chmod(self.empty, 0o555)
         # (host source, sandbox destination) of every read-only bind
         self.binds = [(p, p) for p in runtime_paths]
@@ -170,7 +169,7 @@ class BubblewrapSandbox:
                                       text=True).stdout.strip() or "bubblewrap"
 
     def _make_stage(self):
-        stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        stage = grader_folder("stage")
         os.chmod(stage, 0o755)
         for i, (src, _) in enumerate(self.binds):
             point = stage / str(i)

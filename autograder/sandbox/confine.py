@@ -15,7 +15,10 @@ before the exec means nothing of the worker ever runs outside the cgroup.
 """
 import json
 import os
+import shutil
+import stat
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -235,6 +238,57 @@ def _writable(folder, version):
                           f"delegate a cgroup)"
 
 
+def grader_folder(kind):
+    """A fresh folder /tmp/autograder-<kind>-<pid>.<start time>-XXXX of this grader.
+
+    The name says which process owns it, so that a later grader can remove the folders
+    of one that was killed (SIGKILL leaves them behind): `remove_stale_folders`."""
+    return Path(tempfile.mkdtemp(prefix=f"autograder-{kind}-{_owner_tag(os.getpid())}-"))
+
+
+def _owner_tag(pid):
+    """"<pid>.<start time in clock ticks since boot>" (a pid alone may be reused)."""
+    with open(f"/proc/{pid}/stat") as status:
+        return f"{pid}.{status.read().rsplit(')', 1)[1].split()[19]}"
+
+
+def remove_stale_folders(folder=None):
+    """Remove this user's /tmp/autograder-* folders whose owning grader no longer runs;
+    return the paths removed. Folders of a live grader, of another user, links and names
+    without an owner are left alone."""
+    removed = []
+    for entry in sorted(Path(folder or tempfile.gettempdir()).glob("autograder-*-*.*-*")):
+        owner = entry.name.split("-")[2]
+        pid = owner.split(".")[0]
+        try:
+            if not pid.isdigit() or _owner_tag(int(pid)) == owner:
+                continue  # a live grader's (or not one of ours)
+        except (OSError, IndexError):
+            pass  # no such process: stale
+        try:
+            info = os.lstat(entry)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        _remove_tree(entry)
+        removed.append(entry)
+    return removed
+
+
+def _remove_tree(folder):
+    """rmtree that also enters the read-only folders the sandboxes make (mode 0555)."""
+    def writable_and_retry(function, path, _):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            function(path)
+        except OSError:
+            pass
+    os.chmod(folder, 0o700)
+    shutil.rmtree(folder, onerror=writable_and_retry)
+
+
 class SharedFolder:
     """A read-only folder of the batch's large case arrays, visible to every worker.
 
@@ -245,9 +299,7 @@ class SharedFolder:
     """
 
     def __init__(self, worker_path=None):
-        import tempfile
-
-        self.host = Path(tempfile.mkdtemp(prefix="autograder-shared-"))
+        self.host = grader_folder("shared")
         os.chmod(self.host, 0o755)
         self.worker_path = worker_path or str(self.host)
 
@@ -265,6 +317,4 @@ class SharedFolder:
         return f"{self.worker_path}/{name}.npy"
 
     def close(self):
-        import shutil
-
         shutil.rmtree(self.host, ignore_errors=True)

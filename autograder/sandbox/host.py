@@ -19,14 +19,13 @@ import shutil
 import stat
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
 from .bwrap import TMPFS_BYTES, WORKER_ENV, package_folders, worker_packages
-from .confine import SandboxUnavailable, SharedFolder, launch_command
+from .confine import SandboxUnavailable, SharedFolder, grader_folder, launch_command
 from .sessions import ProcessSession
 
 # Unprivileged uids for concurrent sessions: nobody first, then the ones below it
@@ -44,7 +43,7 @@ class _HostSandbox:
     def __init__(self, memory):
         self.memory = memory
         self.exe = Path(os.path.realpath(sys.executable))
-        self.lib_dir = Path(tempfile.mkdtemp(prefix="autograder-lib-"))
+        self.lib_dir = grader_folder("lib")
         os.chmod(self.lib_dir, 0o755)
         for name, src in worker_packages().items():
             (self.lib_dir / name).symlink_to(src, target_is_directory=True)
@@ -57,7 +56,7 @@ class _HostSandbox:
         self.shared.close()
 
     def _workdir(self, token, uid=None):
-        work = Path(tempfile.mkdtemp(prefix="autograder-work-"))
+        work = grader_folder("work")
         if uid is not None:
             os.chown(work, uid, uid)
         self.workdirs[token] = work
@@ -108,7 +107,7 @@ class UnprivilegedUserSandbox(_HostSandbox):
             self.binds.append((src, self.lib_dir / name))
         # Installed packages of the host (a course installed into the system interpreter
         # puts answer_key and autograder there): each covered by an empty folder.
-        self.empty = Path(tempfile.mkdtemp(prefix="autograder-empty-"))
+        self.empty = grader_folder("empty")
         os.chmod(self.empty, 0o555)
         self.binds += [(self.empty, folder) for folder in package_folders()]
         problem = self.self_test()
@@ -124,7 +123,7 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def _stage_interpreter(self):
         prefix = Path(os.path.realpath(sys.base_prefix))
-        self.stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        self.stage = grader_folder("stage")
         os.chmod(self.stage, 0o755)
         (self.stage / "python").mkdir(mode=0o755)
         self.binds.append((prefix, self.stage / "python"))
