@@ -5,7 +5,7 @@ The worker's view of the filesystem (everything read-only except /tmp):
     <python prefix>               the interpreter, libpython and the standard library only;
                                   every site-packages and dist-packages folder (of /usr,
                                   /usr/local and the prefix) is an empty read-only bind
-    /opt/grader/lib/{numpy, numpy.libs, fcnet, tqdm}
+    /opt/grader/lib/{numpy, scipy, fcnet, tqdm, and their .libs}
                                   the only importable packages
     /opt/grader/shared            the batch's large case inputs (confine.SharedFolder)
     /proc                         this sandbox's own
@@ -39,7 +39,10 @@ from .sessions import ForkServerSession
 
 SANDBOX_LIB = "/opt/grader/lib"
 SANDBOX_SHARED = "/opt/grader/shared"
-LIB_PACKAGES = ("numpy", "fcnet", "tqdm")
+# What a submission may import besides the standard library: fcnet.imports.GRADING_PACKAGES
+# (plus tqdm, which fcnet's solver uses). A package's bundled libraries ("numpy.libs")
+# come with it.
+LIB_PACKAGES = ("numpy", "scipy", "fcnet", "tqdm")
 NOBODY = 65534
 TMPFS_BYTES = 64 * 2 ** 20
 DEV_TMPFS_BYTES = 64 * 1024
@@ -65,11 +68,12 @@ def _package_dir(name):
 
 
 def worker_packages():
-    """{name in the worker's lib folder: host folder} for numpy (+ its libs), fcnet, tqdm."""
+    """{name in the worker's lib folder: host folder} for LIB_PACKAGES (+ their libs)."""
     found = {name: _package_dir(name) for name in LIB_PACKAGES}
-    libs = found["numpy"].parent / "numpy.libs"
-    if libs.is_dir():
-        found["numpy.libs"] = libs.resolve()
+    for name in LIB_PACKAGES:
+        libs = found[name].parent / f"{name}.libs"
+        if libs.is_dir():
+            found[f"{name}.libs"] = libs.resolve()
     return found
 
 
