@@ -9,7 +9,8 @@ The contract every grading route relies on
   missing or cannot start a sandbox here: the message says how to install bubblewrap;
 - "unprivileged-user": only when running as root (e.g. Gradescope's image): a separate
   process per task running as an unprivileged uid (65534 and below, one per concurrent
-  session), clean environment, private folder, the same limits and caps (host.py);
+  session) in its own mount, IPC, PID, network and UTS namespaces (read-only filesystem,
+  private tmpfs folders), clean environment, the same limits and caps (host.py);
   unavailable when not root, or when that uid cannot run the interpreter and import
   numpy and fcnet (an interpreter under /root/ is bound onto a readable folder where the
   kernel lets root do so; else make it readable). Files the worker must not read must be
@@ -22,7 +23,7 @@ The contract every grading route relies on
 None; `python -m autograder` maps `--no-sandbox` to "process". Every sandbox has
 `.description`: one line naming the isolation and the caps in force, which is each
 route's first line of output. The worker needs nothing but the Python
-runtime, numpy, fcnet and tqdm (read through a library folder), and gets its code and its
+runtime, numpy, scipy, fcnet and tqdm (read through a library folder), and gets its code and its
 job over a pipe; it never reads the grader's files.
 
 A sandbox hands out sessions: `with sandbox.session() as s: run = s.run(job_body,

@@ -4,14 +4,18 @@
 unprivileged uid that no other session uses at the same time, in this grader or in any
 other grader on the machine (a lock per uid in a root-only folder, UID_LOCKS; so one
 student's fork bomb cannot use up another's process limit, and killing a uid's processes
-after a task never reaches another grader's worker), in a fresh private folder, with a clean
-environment and the worker's limits. After each task every process of that uid is
-killed; when the session closes, its files in the world-writable folders are removed.
-The grader's files must be unreadable to "other" users (the routes' bundles see to it);
-the worker needs only the interpreter, numpy, fcnet and tqdm, through a folder of links.
+after a task never reaches another grader's worker), with a clean environment and the
+worker's limits, in its own mount, IPC, PID, network and UTS namespaces set up by the
+launcher (confine.launch_command): a read-only filesystem but for private tmpfs folders
+where programs expect to write, installed package folders covered, numpy, scipy, fcnet
+and tqdm bound read-only into a library folder, and an init that ends the namespace with
+the worker. Nothing a task creates outlives it. After each task every process of that
+uid is killed as well; when the session closes, its files in the host's world-writable
+folders are removed. The grader's files must be unreadable to "other" users (the routes'
+bundles see to it).
 
-`ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user; it
-cannot hide files or the network, so it is for trusted code only.
+`ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user, with a
+folder of links; it cannot hide files or the network, so it is for trusted code only.
 """
 import fcntl
 import os
