@@ -95,3 +95,15 @@ def test_scipy_code_earns_its_points_in_the_unprivileged_user_fallback(tmp_path)
         _assert_scipy_earns_full_points(sandbox, tmp_path)
     finally:
         sandbox.close()
+
+
+def test_the_students_page_states_the_rule():
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "book" / "for_students.md")
+                    .read_text().split())
+    assert "Your code may import Python's standard library, `numpy` and `scipy`." in text
+    assert "not available when graded" in text
+    from fcnet.imports import refusal
+    assert "NOT AVAILABLE WHEN GRADED" in refusal("q", ["torch"])
+    assert {"numpy", "scipy"} <= set(__import__("fcnet.imports").imports.GRADING_PACKAGES)
