@@ -282,3 +282,35 @@ def test_no_trace_of_a_task_survives_in_the_unprivileged_user_fallback(tmp_path)
 
 def test_no_trace_of_a_task_survives_in_bubblewrap(sandbox, tmp_path):
     _assert_no_trace_survives(sandbox, tmp_path)
+
+
+def test_where_namespaces_are_refused_the_fallback_says_so_and_still_removes_ipc(
+        tmp_path, monkeypatch):
+    """A container whose policy refuses new namespaces: the fallback
+    names what is missing on its first line, and removes the uid's SysV objects after
+    every task, so the relay through shared memory still earns nothing."""
+    if os.geteuid() != 0:
+        with pytest.raises(SandboxUnavailable, match="needs root"):
+            open_sandbox("unprivileged-user")
+        return
+    from autograder.sandbox import host
+
+    launch = host.launch_command
+
+    def refusing(argv, private=None, **kwargs):
+        if private:  # what the kernel refuses there: new IPC, PID, network namespaces
+            argv = ["/bin/sh", "-c", "echo 'unshare: Operation not permitted' >&2; exit 1"]
+        return launch(argv, **kwargs)
+    monkeypatch.setattr(host, "launch_command", refusing)
+    sandbox = open_sandbox("unprivileged-user")
+    try:
+        assert "WITHOUT private namespaces (unshare: Operation not permitted)" in \
+            sandbox.description, sandbox.description
+        try:
+            message, same, again, found = _relay_points(sandbox, tmp_path)
+        finally:
+            _remove_leftovers()
+    finally:
+        sandbox.close()
+    assert message == "still raises NotImplementedError", message
+    assert same == {q: 0 for q in LAYER_POINTS} and again == same, (same, again)

@@ -114,16 +114,31 @@ class UnprivilegedUserSandbox(_HostSandbox):
         self.empty = grader_folder("empty")
         os.chmod(self.empty, 0o555)
         self.binds += [(self.empty, folder) for folder in package_folders()]
+        self.namespaces, self.without = True, ""
         problem = self.self_test()
         if problem is not None:
             # The interpreter may sit where other users cannot read it (/root/...): with
             # CAP_SYS_ADMIN, the launcher binds its prefix onto a readable staging folder.
             self._stage_interpreter()
+            problem = self.self_test()
+        if problem is not None:
+            # Namespaces refused (a container's seccomp policy): the workers share the
+            # host's IPC, network and folders, cleaned after every task instead.
+            self.namespaces, self.without = False, _one_line(problem)
+            if self.self_test() is not None:
+                self._link_packages()  # nor can the launcher bind anything
             if self.self_test() is not None:
                 self.close()
                 raise SandboxUnavailable(
                     f"uid {WORKER_UIDS[0]} cannot start the interpreter and import numpy "
                     f"and fcnet ({problem}); make them readable by all users")
+
+    def _link_packages(self):
+        self.binds, self.stage = [], None
+        self.exe = Path(os.path.realpath(sys.executable))
+        for name, src in worker_packages().items():
+            (self.lib_dir / name).rmdir()
+            (self.lib_dir / name).symlink_to(src, target_is_directory=True)
 
     def _stage_interpreter(self):
         prefix = Path(os.path.realpath(sys.base_prefix))
@@ -136,7 +151,10 @@ class UnprivilegedUserSandbox(_HostSandbox):
         self.exe = self.stage / "python" / Path(os.path.realpath(sys.executable)).relative_to(prefix)
 
     def private(self):
-        """The launcher's namespaces and folders for a worker (confine.launch_command)."""
+        """The launcher's namespaces and folders for a worker (confine.launch_command),
+        or None where the kernel refuses them."""
+        if not self.namespaces:
+            return None
         keep = [self.lib_dir, self.shared.host] + ([self.stage] if self.stage else [])
         return {"tmpfs": [f for f in WORLD_WRITABLE if f != "/dev/mqueue"],
                 "tmpfs_bytes": TMPFS_BYTES, "keep": [str(k) for k in keep]}
@@ -189,6 +207,13 @@ class UnprivilegedUserSandbox(_HostSandbox):
                 shutil.rmtree(folder, ignore_errors=True)
 
     def hardening(self):
+        if not self.namespaces:
+            return ("no bubblewrap: a separate process per task as an unprivileged user "
+                    "(uid 65534 and below, one per concurrent student), clean environment, "
+                    "private folder; WITHOUT private namespaces (" + self.without[:200] +
+                    "): after each task the uid's processes, SysV IPC objects and files in "
+                    "the world-writable folders are removed, but POSIX message queues, "
+                    "the network and files readable by every user stay reachable")
         return ("no bubblewrap: a separate process per task as an unprivileged user (uid "
                 "65534 and below, one per concurrent student) in its own mount, IPC, PID, "
                 "network and UTS namespaces, a read-only filesystem but for a private "
@@ -215,13 +240,19 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def command(self, mode, group=None, token=None):
         uid = int(token.split(":")[0])
-        env = {**WORKER_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}  # the worker's own /tmp
+        work = "/tmp" if self.namespaces else self._workdir(token, uid)  # /tmp: its own
+        env = {**WORKER_ENV, "HOME": str(work), "TMPDIR": str(work)}
         argv = launch_command(self._argv(), cgroup=group and group.procs, binds=self.binds,
-                              uid=uid, cwd="/tmp", private=self.private())
+                              uid=uid, cwd=work, private=self.private())
         return argv, {"env": env}
 
     def after_task(self, token):
-        _kill_uid(int(token.split(":")[0]))
+        uid = int(token.split(":")[0])
+        _kill_uid(uid)
+        if not self.namespaces:  # else all of this ended with the worker's namespaces
+            _remove_sysv_ipc_of(uid)
+            _remove_files_of(uid)
+            shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
 
 
 class _UidSession(ProcessSession):
@@ -309,6 +340,30 @@ def _claim_uid(uid, folder=None):
         os.close(fd)
         return None
     return fd
+
+
+def _one_line(problem):
+    text = problem if isinstance(problem, str) else " ".join(map(str, problem))
+    return " ".join(text.split())
+
+
+def _remove_sysv_ipc_of(uid):
+    """Remove the SysV shared-memory segments, queues and semaphores that `uid` owns or
+    created (they outlive their process)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, remove in (("shm", libc.shmctl), ("msg", libc.msgctl), ("sem", libc.semctl)):
+        try:
+            header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        columns = header.split()
+        for row in rows:
+            fields = dict(zip(columns, row.split()))
+            if str(uid) in (fields.get("uid"), fields.get("cuid")):
+                ident = int(fields[columns[1]])
+                remove(ident, 0, 0) if kind == "sem" else remove(ident, 0, None)  # IPC_RMID
 
 
 def _remove_files_of(uid):
