@@ -4,7 +4,6 @@ dist-packages folder under /usr or the interpreter's prefix, both of which a wor
 Every such folder is covered by an empty one in the worker's view, on both isolations a
 route uses as root."""
 import os
-import sys
 
 import pytest
 

@@ -34,7 +34,7 @@ import sysconfig
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .confine import SharedFolder, grader_folder, launch_command
+from .confine import SharedFolder, claim_any_uid, grader_folder, launch_command
 from .sessions import ForkServerSession
 
 SANDBOX_LIB = "/opt/grader/lib"
@@ -159,6 +159,8 @@ class BubblewrapSandbox:
         self.bwrap, self.memory, self.disable_userns = bwrap, memory, disable_userns
         self.exe, runtime_paths, hide = python_runtime()
         self.as_root = os.geteuid() == 0
+        # As root, bubblewrap runs as a worker uid claimed machine-wide (confine.WORKER_UIDS)
+        self.uid, self._claim = claim_any_uid() if self.as_root else (None, None)
         self.empty = grader_folder("empty")
         os.chmod(self.empty, 0o555)
         # (host source, sandbox destination) of every read-only bind
@@ -197,6 +199,9 @@ class BubblewrapSandbox:
 
     def close(self):
         self.shared.close()
+        if self._claim is not None:
+            os.close(self._claim)  # releases the uid
+            self._claim = None
         for folder in (self.stage, self.empty):
             if folder is not None:
                 os.chmod(folder, 0o755)
@@ -231,7 +236,7 @@ class BubblewrapSandbox:
         binds = [(src, self.stage / str(i)) for i, (src, _) in enumerate(self.binds)] \
             if self.stage is not None else ()
         return launch_command(argv, cgroup=group and group.procs, binds=binds,
-                              uid=NOBODY if self.as_root else None)
+                              uid=self.uid)
 
     def after_task(self, token):
         pass

@@ -13,6 +13,7 @@ joins the cgroup, bind-mounts staged paths in a private mount namespace (root on
 drops to an unprivileged uid, in that order, before it execs the real command. Joining
 before the exec means nothing of the worker ever runs outside the cgroup.
 """
+import fcntl
 import json
 import os
 import shutil
@@ -23,6 +24,12 @@ import uuid
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Unprivileged uids for workers started as root: nobody first, then the ones below it
+# (Debian reserves 65000-65533; they need no passwd entry). Each grader claims the uids
+# it uses machine-wide (a lock per uid in a root-only folder), whatever its isolation, so
+# that killing a uid's processes never reaches another grader's worker.
+WORKER_UIDS = tuple(range(65534, 65534 - 64, -1))
+UID_LOCKS = Path("/run/autograder-worker-uids")  # root-only: a worker cannot hold a lock
 
 
 class SandboxUnavailable(RuntimeError):
@@ -129,6 +136,33 @@ def launch_command(argv, cgroup=None, binds=(), uid=None, cwd=None, private=None
             "private": private}
     # The grader's own interpreter runs the launcher (argv may name a staged one).
     return [os.path.realpath(sys.executable), "-I", "-S", "-c", LAUNCHER, json.dumps(spec)]
+
+
+def claim_uid(uid, folder=None):
+    """An open, exclusively locked file that claims `uid` for this grader, or None when
+    another grader holds it. The folder is root's alone, so no worker can squat a lock."""
+    folder = Path(folder or UID_LOCKS)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise SandboxUnavailable(f"{folder} must be a folder of the grader's user, mode 700")
+    fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def claim_any_uid():
+    """(uid, the open file that claims it) for the first free uid of WORKER_UIDS."""
+    for uid in WORKER_UIDS:
+        claim = claim_uid(uid)
+        if claim is not None:
+            return uid, claim
+    raise SandboxUnavailable(f"all {len(WORKER_UIDS)} worker uids are in use by other "
+                             f"graders on this machine; grade fewer batches at once")
 
 
 class MemoryCap:

@@ -2,7 +2,7 @@
 
 `UnprivilegedUserSandbox` (only as root, e.g. Gradescope's image): each task runs as an
 unprivileged uid that no other session uses at the same time, in this grader or in any
-other grader on the machine (a lock per uid in a root-only folder, UID_LOCKS; so one
+other grader on the machine (a lock per uid in a root-only folder, confine.UID_LOCKS; so one
 student's fork bomb cannot use up another's process limit, and killing a uid's processes
 after a task never reaches another grader's worker), with a clean environment and the
 worker's limits, in its own mount, IPC, PID, network and UTS namespaces set up by the
@@ -17,10 +17,8 @@ bundles see to it).
 `ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user, with a
 folder of links; it cannot hide files or the network, so it is for trusted code only.
 """
-import fcntl
 import os
 import shutil
-import stat
 import signal
 import sys
 import threading
@@ -29,13 +27,11 @@ from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
 from .bwrap import TMPFS_BYTES, WORKER_ENV, package_folders, worker_packages
-from .confine import SandboxUnavailable, SharedFolder, grader_folder, launch_command
+from .confine import (WORKER_UIDS, SandboxUnavailable, SharedFolder, claim_any_uid,
+                      grader_folder, launch_command)
+from .confine import claim_uid as _claim_uid
 from .sessions import ProcessSession
 
-# Unprivileged uids for concurrent sessions: nobody first, then the ones below it
-# (Debian reserves 65000-65533; they need no passwd entry).
-WORKER_UIDS = tuple(range(65534, 65534 - 64, -1))
-UID_LOCKS = Path("/run/autograder-worker-uids")  # root-only: a worker cannot hold a lock
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock")
 
 
@@ -165,13 +161,16 @@ class UnprivilegedUserSandbox(_HostSandbox):
         import subprocess
 
         probe = f"import sys; sys.path.insert(0, {self.lib!r}); import numpy, fcnet.solver"
+        uid, claim = claim_any_uid()  # no other grader kills it meanwhile
         argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
-                              uid=WORKER_UIDS[0], cwd="/", private=self.private())
+                              uid=uid, cwd="/", private=self.private())
         try:
             done = subprocess.run(argv, capture_output=True, timeout=60, env=dict(WORKER_ENV),
                                   stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as err:
             return str(err)
+        finally:
+            os.close(claim)
         if done.returncode:
             return done.stderr.decode(errors="replace").strip().splitlines()[-1:] or \
                 f"exit code {done.returncode}"
@@ -190,10 +189,14 @@ class UnprivilegedUserSandbox(_HostSandbox):
                  "    try:\n        open(path, 'rb').close()\n        found.append(path)\n"
                  "    except OSError:\n        pass\njson.dump(found, sys.stdout)\n")
         # The host's view (no private /tmp): what any process of that uid could read.
+        uid, claim = claim_any_uid()
         argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
-                              uid=WORKER_UIDS[0], cwd="/")
-        done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
-                              capture_output=True, timeout=120, env=dict(WORKER_ENV))
+                              uid=uid, cwd="/")
+        try:
+            done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
+                                  capture_output=True, timeout=120, env=dict(WORKER_ENV))
+        finally:
+            os.close(claim)
         if done.returncode:
             raise SandboxUnavailable(f"could not check what uid {WORKER_UIDS[0]} can read: "
                                      f"{done.stderr.decode(errors='replace')[-300:]}")
@@ -323,23 +326,6 @@ def _kill_marked(marker):
         if not found:
             return
         time.sleep(0.05)
-
-
-def _claim_uid(uid, folder=None):
-    """An open, exclusively locked file that claims `uid` for this grader, or None when
-    another grader holds it. The folder is root's alone, so no worker can squat a lock."""
-    folder = Path(folder or UID_LOCKS)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    info = os.lstat(folder)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
-        raise SandboxUnavailable(f"{folder} must be a folder of the grader's user, mode 700")
-    fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
 
 
 def _one_line(problem):
