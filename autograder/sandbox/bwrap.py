@@ -22,8 +22,8 @@ virtualenv, the submissions, the output folder, home directories.
 
 Run as root, bubblewrap's process limit would not apply (root is exempt), so the
 launcher (confine.py) first bind-mounts the paths above onto a staging folder in a
-private mount namespace, drops to the unprivileged user `nobody`, and only then starts
-bubblewrap.
+private mount namespace, drops to an unprivileged uid claimed machine-wide for this
+sandbox (confine.WORKER_UIDS: `nobody` when it is free), and only then starts bubblewrap.
 """
 import importlib.util
 import os
@@ -194,7 +194,8 @@ class BubblewrapSandbox:
         steps.append("--disable-userns" if self.disable_userns else
                      "WITHOUT --disable-userns (not supported here)")
         if self.as_root:
-            steps.append("dropped to user nobody")
+            steps.append("dropped to user nobody" if self.uid == NOBODY else
+                         f"dropped to unprivileged uid {self.uid}")
         return f"{self.version} ({', '.join(steps)})"
 
     def close(self):
