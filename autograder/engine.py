@@ -27,7 +27,8 @@ from . import grading, hidden_checks, report
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .submissions import MODEL_FILE, UsageError, discover, read_submission
+from .submissions import (MODEL_FILE, READING_BYTES, HeldBytes, UsageError, discover,
+                          held_bytes, read_submission)
 from .worker_runtime import decode_frame
 from .worker_text import FixedTexts
 
@@ -101,11 +102,21 @@ def _run_all(submissions, jobs, outcome, settings):
     which receive the answer key's layers, in a session of their own (started while the
     code questions run, sent its first task after their session closed), closed
     afterwards. The grader-side ones (best_model) run here meanwhile, in a thread."""
-    lock = threading.Lock()
+    lock, memory = threading.Lock(), HeldBytes()
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
     def grade_student(submission):
-        chapters = read_submission(submission)  # never raises: faults become notes
+        held = memory.reserve(READING_BYTES)  # the batch's files in memory stay bounded
+        try:
+            chapters = read_submission(submission)  # never raises: faults become notes
+            memory.release(held - held_bytes(submission))
+            held = held_bytes(submission)
+            grade_chapters(submission, chapters)
+        finally:
+            submission.files = {}  # free the notebooks and the model
+            memory.release(held)
+
+    def grade_chapters(submission, chapters):
         with lock:
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
@@ -127,7 +138,6 @@ def _run_all(submissions, jobs, outcome, settings):
             for session in sessions:
                 session.close()
             beside.join()
-            submission.files = {}  # free the notebooks and the model
 
     def record(submission, qid, result, problem, seconds):
         with lock:

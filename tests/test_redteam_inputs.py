@@ -1,0 +1,186 @@
+"""Hostile inputs that once cost the whole batch or a classmate's grade (issue 20), each
+replayed on every route where it applies:
+
+2. One zip stopped the whole batch: 60 entries `best_model (k).npz` of 256 MiB of zeros
+   (15.7 MB zipped). Every candidate was read into memory before one was chosen; with
+   12 entries the grader peaked at 3.5 GB, with 60 it was killed (no grades.csv).
+   Now the model is chosen by its name, unread; a notebook is read once to learn its
+   chapter and dropped; one student's reads stop at MAX_STUDENT_BYTES; a batch holds at
+   most MAX_BATCH_BYTES of submission files at once.
+"""
+import json
+import struct
+import subprocess
+import sys
+import threading
+import zipfile
+import zlib
+
+import pytest
+
+from autograder import lms_bridge, submissions
+from autograder.points import QUESTION_POINTS
+from autograder.submissions import Submission, read_submission
+
+from autograder_support import SOLUTIONS, write_submission
+
+MODEL_MB = submissions.MAX_MODEL_BYTES // 2 ** 20
+COPIES = 12   # enough to need 3 GiB when every copy is read; 60 killed a 6 GiB grader
+
+
+def copies_zip(path, names, size, extra=()):
+    """A zip whose entries `names` each hold `size` bytes of zeros. The zeros are deflated
+    once and that stream is written for every entry by hand (zipfile would compress each
+    copy again); `extra` [(name, bytes)] are then added by zipfile."""
+    squeeze, crc, chunk = zlib.compressobj(9, zlib.DEFLATED, -15), 0, bytes(2 ** 20)
+    parts = []
+    for _ in range(size // len(chunk)):
+        parts.append(squeeze.compress(chunk))
+        crc = zlib.crc32(chunk, crc)
+    deflated = b"".join(parts) + squeeze.flush()
+    local, central = bytearray(), bytearray()
+    for name in names:
+        encoded = name.encode()
+        fields = (20, 0, 8, 0, 0x21, crc, len(deflated), size, len(encoded))
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, *fields, 0, 0, 0, 0, 0,
+                               len(local)) + encoded
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields, 0) + encoded + deflated
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(names), len(names), len(central),
+                      len(local), 0)
+    path.write_bytes(bytes(local + central + end))
+    with zipfile.ZipFile(path, "a") as archive:
+        for name, data in extra:
+            archive.writestr(name, data)
+    return path
+
+
+def _model_names(count):
+    return [f"two_layer_net/best_model ({k}).npz" for k in range(1, count + 1)]
+
+
+def _affine_notebook():
+    return (SOLUTIONS / "01_affine_layer.ipynb").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def hostile_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bomb") / "mallory.zip"
+    copies_zip(path, _model_names(COPIES), submissions.MAX_MODEL_BYTES,
+               extra=[("two_layer_net/01_affine_layer.ipynb", _affine_notebook())])
+    assert path.stat().st_size < 4 * 2 ** 20  # small to upload
+    return path
+
+
+def _spy(monkeypatch, name):
+    """Record the bytes each call of submissions.`name` returns."""
+    real, sizes = getattr(submissions, name), []
+
+    def spy(*args):
+        data = real(*args)
+        sizes.append(len(data) if isinstance(data, bytes) else 0)
+        return data
+
+    monkeypatch.setattr(submissions, name, spy)
+    return sizes
+
+
+def test_the_model_is_chosen_by_name_and_only_it_is_read(hostile_zip, monkeypatch):
+    sizes = _spy(monkeypatch, "_member_bytes")
+    submission = Submission("mallory", hostile_zip)
+    chapters = read_submission(submission)
+    assert "01_affine_layer" in chapters and not chapters["01_affine_layer"].error
+    assert submission.used["best_model.npz"] == f"two_layer_net/best_model ({COPIES}).npz"
+    assert len(submission.files["best_model.npz"]) == submissions.MAX_MODEL_BYTES
+    models = [s for s in sizes if s >= submissions.MAX_MODEL_BYTES]
+    assert len(models) == 1, sizes  # one copy decompressed, not twelve
+    assert sum(sizes) <= submissions.MAX_STUDENT_BYTES
+
+
+def test_a_folder_of_model_copies_is_read_once(tmp_path, monkeypatch):
+    """The nbgrader route: the instructor unzipped the upload, so the copies are files
+    (sparse here: no disk used). The engine reads one, and the route stages the copies
+    the engine would choose first, within one student's cap."""
+    folder = tmp_path / "submitted" / "mallory" / "two_layer_net"
+    folder.mkdir(parents=True)
+    (folder / "01_affine_layer.ipynb").write_bytes(_affine_notebook())
+    for k in range(1, COPIES + 1):
+        with open(folder / f"best_model ({k}).npz", "wb") as f:
+            f.truncate(submissions.MAX_MODEL_BYTES)
+    sizes = _spy(monkeypatch, "_read_capped")
+    submission = Submission("mallory", folder)
+    read_submission(submission)
+    assert submission.used["best_model.npz"] == f"best_model ({COPIES}).npz"
+    assert [s for s in sizes if s >= submissions.MAX_MODEL_BYTES] == [
+        submissions.MAX_MODEL_BYTES]
+    staged = [(source.rsplit("/", 1)[-1], size) for source, _, size
+              in lms_bridge._staged_files(folder, tmp_path / "staged", ())]
+    assert staged[0][0] == "01_affine_layer.ipynb"
+    assert staged[1][0] == f"best_model ({COPIES}).npz"  # the engine's choice first
+    copied = lms_bridge.stage_submission(folder, tmp_path / "staged")
+    assert copied < COPIES
+    assert sum(p.stat().st_size for p in (tmp_path / "staged").iterdir()) \
+        <= submissions.MAX_STUDENT_BYTES
+
+
+def test_many_large_notebooks_stop_at_the_students_cap(tmp_path, monkeypatch):
+    """Candidates read to learn their chapter count against one cap per student; the
+    rest are left out with a note, and none is kept once its chapter is known."""
+    monkeypatch.setattr(submissions, "MAX_STUDENT_BYTES", 5 * 2 ** 20)
+    path = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a/01_affine_layer.ipynb", _affine_notebook())
+        for k in range(1, 9):
+            archive.writestr(f"b/02_relu ({k}).ipynb", b" " * 2 ** 20)
+    submission = Submission("mallory", path)
+    chapters = read_submission(submission)
+    assert not chapters["01_affine_layer"].error
+    assert any("more than 5 MB in all" in note for note in submission.notes), submission.notes
+
+
+def test_a_batch_holds_at_most_its_cap_of_files():
+    held = submissions.HeldBytes(limit=100)
+    first = held.reserve(80)
+    started = threading.Event()
+    second = threading.Thread(target=lambda: (started.set(), held.reserve(80)))
+    second.start()
+    started.wait()
+    second.join(0.5)
+    assert second.is_alive() and held.held == 80  # waits: 160 would pass the cap
+    held.release(first)
+    second.join(10)
+    assert not second.is_alive() and held.held == 80
+    held.release(80)
+    assert held.reserve(500) == 500  # one file larger than the cap still passes alone
+
+
+def _peak_grading(root, out, questions):
+    """Run `python -m autograder grade` in a child of a fresh interpreter; return its
+    completed process and the child's peak resident memory in bytes."""
+    probe = ("import resource, subprocess, sys\n"
+             "run = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "sys.stdout.write(run.stdout + run.stderr)\n"
+             "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+             "sys.exit(run.returncode)\n")
+    run = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "autograder",
+                          "grade", str(root), "--out", str(out), "--questions", questions,
+                          "--no-progress", "--timeout", "60"],
+                         capture_output=True, text=True, timeout=1800)
+    peak = int(run.stdout.rsplit("PEAK", 1)[1].split()[0]) * 1024
+    return run, peak
+
+
+def test_one_zip_of_model_copies_never_stops_the_batch(sandbox, hostile_zip, tmp_path):
+    root = tmp_path / "submissions"
+    root.mkdir()
+    (root / "mallory.zip").write_bytes(hostile_zip.read_bytes())
+    write_submission(root, "alice")
+    run, peak = _peak_grading(root, tmp_path / "out", "affine_forward")
+    assert run.returncode == 0, run.stdout[-3000:]
+    document = json.loads((tmp_path / "out" / "grades.json").read_text())
+    full = QUESTION_POINTS["affine_forward"]
+    assert document["grades"]["alice"]["affine_forward"] == full
+    assert document["grades"]["mallory"]["affine_forward"] == full
+    notes = " ".join(document["students"]["mallory"]["notes"])
+    assert f"best_model ({COPIES}).npz was used as the model file" in notes
+    # One model copy in memory, not twelve (3 GiB before): the cap, not a timing.
+    assert peak < 2 * submissions.MAX_MODEL_BYTES + 600 * 2 ** 20, peak
