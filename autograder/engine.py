@@ -24,6 +24,7 @@ import numpy as np
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
 from . import grading, hidden_checks, report
+from .layouts import submitters
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
@@ -83,8 +84,10 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
         cases = {qid: hidden_checks.make_cases(qid, settings.course_seed)
                  for qid in settings.questions}
         jobs = _Jobs(sandbox, settings, cases)
+        who = submitters(submissions_dir)  # a Gradescope export's sid and email
         for submission in submissions:
-            outcome.grades[submission.student] = {"results": {}, "notes": []}
+            outcome.grades[submission.student] = {
+                "results": {}, "notes": [], "submitters": who.get(submission.student, [])}
         _run_all(submissions, jobs, outcome, settings)
     finally:
         if own_sandbox:

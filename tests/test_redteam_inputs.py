@@ -7,6 +7,12 @@ replayed on every route where it applies:
    Now the model is chosen by its name, unread; a notebook is read once to learn its
    chapter and dropped; one student's reads stop at MAX_STUDENT_BYTES; a batch holds at
    most MAX_BATCH_BYTES of submission files at once.
+3. A Gradescope display name put the attacker's grade in a classmate's Canvas row:
+   Mallory named herself "Zoe Mallory (aadams)", aadams being Alice's login; the export
+   matched any bracketed part, login column first, so Alice got two rows, the later one
+   Mallory's 0, and the only warning said Mallory had no submission. Now a Gradescope
+   student is matched by the sid or email of submission_metadata.yml, exactly, and two
+   submissions for one roster row are refused, naming both.
 """
 import json
 import struct
@@ -184,3 +190,105 @@ def test_one_zip_of_model_copies_never_stops_the_batch(sandbox, hostile_zip, tmp
     assert f"best_model ({COPIES}).npz was used as the model file" in notes
     # One model copy in memory, not twelve (3 GiB before): the cap, not a timing.
     assert peak < 2 * submissions.MAX_MODEL_BYTES + 600 * 2 ** 20, peak
+
+
+# ----------------------------------------------------------------------------- attack 3
+
+GRADESCOPE_METADATA = """\
+submission_3001:
+  :submitters:
+  - :name: Alice Adams
+    :sid: '1001'
+    :email: aadams@uni.edu
+  :created_at: 2026-11-30 15:00:00.000000000 -08:00
+  :score: 0.0
+submission_3002:
+  :submitters:
+  - :name: Zoe Mallory (aadams)
+    :sid: '1002'
+    :email: zmallory@uni.edu
+  :created_at: 2026-11-30 15:05:00.000000000 -08:00
+  :score: 0.0
+"""
+# Canvas's gradebook export: SIS Login ID is the university login.
+CANVAS_ROSTER = """\
+Student,ID,SIS User ID,SIS Login ID,Section,Two-layer net (12345)
+    Points Possible,,,,,100
+"Adams, Alice",501,1001,aadams,CS 189 A,
+"Mallory, Zoe",502,1002,zmallory,CS 189 A,
+"""
+
+
+@pytest.fixture(scope="module")
+def gradescope_run(sandbox, tmp_path_factory):
+    """A Gradescope export graded by the real engine: Alice hands in chapter 1, Mallory,
+    whose display name names Alice's login, hands in nothing that earns points."""
+    from autograder import engine
+
+    root, out = tmp_path_factory.mktemp("export"), tmp_path_factory.mktemp("out")
+    alice = root / "submission_3001" / "two_layer_net"
+    alice.mkdir(parents=True)
+    (alice / "01_affine_layer.ipynb").write_bytes(_affine_notebook())
+    (root / "submission_3002").mkdir()
+    (root / "submission_3002" / "notes.txt").write_text("nothing here")
+    (root / "submission_metadata.yml").write_text(GRADESCOPE_METADATA)
+    settings = engine.Settings(workers=1, timeout=60, questions=("affine_forward",),
+                               sandbox=sandbox, progress=False)
+    engine.grade(root, out, settings, announce=lambda line: None)
+    return root, out
+
+
+def _csv(path):
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_a_display_name_never_takes_a_classmates_canvas_row(gradescope_run, tmp_path):
+    from autograder import exports
+
+    _, out = gradescope_run
+    roster = tmp_path / "roster.csv"
+    roster.write_text(CANVAS_ROSTER)
+    path, warnings = exports.export(out, "canvas", roster=roster)
+    rows = _csv(path)
+    alice = [r for r in rows if r[0] == "Adams, Alice"]
+    mallory = [r for r in rows if r[0] == "Mallory, Zoe"]
+    full = QUESTION_POINTS["affine_forward"]
+    assert alice == [["Adams, Alice", "501", "1001", "aadams", "CS 189 A", f"{full:g}"]]
+    assert mallory == [["Mallory, Zoe", "502", "1002", "zmallory", "CS 189 A", "0"]]
+    assert warnings == []
+
+
+def test_the_plain_export_uses_each_submitters_email(gradescope_run):
+    from autograder import exports
+
+    _, out = gradescope_run
+    rows = _csv(exports.export(out, "plain", id_column="email")[0])
+    full = QUESTION_POINTS["affine_forward"]
+    assert sorted(rows[1:]) == [["aadams@uni.edu", f"{full:g}"], ["zmallory@uni.edu", "0"]]
+
+
+def test_two_submissions_for_one_roster_row_are_refused_naming_both(gradescope_run,
+                                                                    tmp_path):
+    """Alice is also in a second submission (a group upload): which grade counts is the
+    instructor's call, so nothing is written and both submissions are named."""
+    from autograder import exports
+
+    _, out = gradescope_run
+    document = json.loads((out / "grades.json").read_text())
+    alice = next(s for s in document["grades"] if s.startswith("Alice Adams"))
+    document["grades"]["Alice Adams (1001) + Bo Li (1003)"] = document["grades"][alice]
+    document["students"]["Alice Adams (1001) + Bo Li (1003)"] = {"submitters": [
+        {"name": "Alice Adams", "sid": "1001", "email": "aadams@uni.edu"},
+        {"name": "Bo Li", "sid": "1003", "email": "bli@uni.edu"}]}
+    (tmp_path / "grades.json").write_text(json.dumps(document))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(CANVAS_ROSTER)
+    with pytest.raises(exports.ExportError) as refused:
+        exports.export(tmp_path, "canvas", roster=roster)
+    assert "'Adams, Alice'" in str(refused.value)
+    assert alice in str(refused.value) and "Alice Adams (1001) + Bo Li (1003)" \
+        in str(refused.value)
+    assert not (tmp_path / "canvas_grades.csv").exists()
