@@ -23,7 +23,7 @@ import numpy as np
 
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
-from . import grading, hidden_checks, report
+from . import grading, hidden_checks, report, result_shapes
 from .layouts import submitters
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
@@ -224,7 +224,8 @@ class _Jobs:
         limits = dataclasses.replace(self.limits, frames=len(tasks) + 3)
         run = session.run(job, limits)
         fixed = FixedTexts(stem, chapters, tasks) if qid in grading.DECOUPLED else None
-        results, notes, ready = _parse_frames(run.frames, fixed)
+        results, notes, ready = _parse_frames(run.frames, fixed,
+                                              _refuse_unexpected(tasks, cases))
         if not ready:
             # The worker died before any student code ran: the grader's problem, not the
             # student's. Reported to the instructor as an internal error.
@@ -295,7 +296,22 @@ def _json_value(value):
     return value
 
 
-def _parse_frames(frames, fixed=None):
+def _refuse_unexpected(tasks, cases):
+    """decode_frame's `refuse` for one question: an array is decoded only when its
+    task's probe returns it, as a real number type, of about the size its case needs
+    (autograder/result_shapes.py), so one result costs the grader what the case does."""
+    expected = {t.key: result_shapes.expected_shapes(t.probe, cases[t.case]) for t in tasks}
+
+    def refuse(header, name, shape, dtype):
+        wanted = expected.get(header.get("key")) if header.get("kind") == "result" else None
+        if wanted is not None and result_shapes.admits(wanted, name, shape, dtype):
+            return None
+        return result_shapes.Refused(name, shape, dtype, (wanted or {}).get(name))
+
+    return refuse
+
+
+def _parse_frames(frames, fixed=None, refuse=None):
     """({task key: ProbeResult}, notes, whether the worker got ready) from its frames.
 
     Frames that do not decode are skipped: a student can write to the result channel, but
@@ -309,7 +325,7 @@ def _parse_frames(frames, fixed=None):
     notes_budget, budget = _TextBudget(MAX_TEXT // 2), _TextBudget(MAX_TEXT // 2)
     for body in frames:
         try:
-            header, arrays = decode_frame(body)
+            header, arrays = decode_frame(body, refuse=refuse)
         except Exception:
             continue  # not a frame the runtime wrote: ignore it
         kind = header.get("kind")
@@ -350,6 +366,10 @@ def _probe_result(header, arrays, budget, fixed=None):
         text = fixed.words if fixed is not None else budget.take
         outputs = {str(k)[:100]: (text(v) if isinstance(v, str) else v)
                    for k, v in scalars.items() if v is None or type(v) in (bool, int, float, str)}
+        refused = [a for a in arrays.values() if isinstance(a, result_shapes.Refused)]
+        if refused:
+            return grading.ProbeResult("error", fixed.IMPLAUSIBLE if fixed is not None
+                                       else budget.take(refused[0].message()))
         outputs.update(arrays)
         if fixed is not None and not fixed.plausible(arrays):
             return grading.ProbeResult("error", fixed.IMPLAUSIBLE)

@@ -13,6 +13,11 @@ replayed on every route where it applies:
    Mallory's 0, and the only warning said Mallory had no submission. Now a Gradescope
    student is matched by the sid or email of submission_metadata.yml, exactly, and two
    submissions for one roster row are refused, naming both.
+4. A 0.25 MB result frame cost the grader 4.3 GB: a chapter-4 class body wrote its own
+   result frame, a compressed .npz declaring a float16 W1 of shape (10000, 12800), right
+   at the decode cap, which the judges turned into float64 several times. Now each
+   array's .npy header is checked against what its probe returns on the case
+   (autograder/result_shapes.py) before any of its data is decoded.
 """
 import json
 import struct
@@ -292,3 +297,99 @@ def test_two_submissions_for_one_roster_row_are_refused_naming_both(gradescope_r
     assert alice in str(refused.value) and "Alice Adams (1001) + Bo Li (1003)" \
         in str(refused.value)
     assert not (tmp_path / "canvas_grades.csv").exists()
+
+
+# ----------------------------------------------------------------------------- attack 4
+
+def forged_frame(key, arrays):
+    """A result frame as a student's code can write it: a compressed .npz whose arrays
+    are streamed in (a 256 MB W1 of zeros zips to a quarter of a megabyte)."""
+    import io
+
+    import numpy as np
+
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, (shape, dtype) in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_1_0(
+                    member, {"descr": np.dtype(dtype).str, "fortran_order": False,
+                             "shape": shape})
+                left = int(np.prod(shape)) * np.dtype(dtype).itemsize
+                chunk = bytes(2 ** 20)
+                while left > 0:
+                    member.write(chunk[:left])
+                    left -= len(chunk)
+    header = json.dumps({"kind": "result", "key": key, "status": "ok",
+                         "scalars": {"param_names": "W1 W2 b1 b2"}}).encode()
+    return struct.pack("<Q", len(header)) + header + blob.getvalue()
+
+
+ATTACK_SHAPE = ((10000, 12800), "float16")   # 256 MB declared, at the decode cap
+
+
+def _tln_init():
+    from autograder import grading, hidden_checks
+
+    tasks = grading.probe_tasks("two_layer_net")
+    task = next(t for t in tasks if t.probe == "tln_init_probe")
+    return tasks, hidden_checks.make_cases("two_layer_net", 7), task
+
+
+def test_a_forged_frame_is_refused_before_its_data_is_read():
+    import tracemalloc
+
+    from autograder.engine import _parse_frames, _refuse_unexpected
+
+    tasks, cases, task = _tln_init()
+    body = forged_frame(task.key, {"W1": ATTACK_SHAPE, "b1": ((7,), "float64")})
+    assert len(body) < 2 ** 20
+    tracemalloc.start()
+    try:
+        results, _, _ = _parse_frames([body], None, _refuse_unexpected(tasks, cases))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    result = results[task.key]
+    assert result.status == "error"
+    assert "'W1'" in result.message and "(10000, 12800)" in result.message
+    case = cases[task.case]
+    assert f"({case['D']}, {case['H']})" in result.message
+    assert peak < 16 * 2 ** 20, peak  # nothing of the 256 MB was decoded
+
+
+def test_an_honest_wrong_shape_is_still_read_and_judged():
+    """A transposed W1 is a mistake to diagnose, not an attack: it is decoded."""
+    from autograder.engine import _parse_frames, _refuse_unexpected
+
+    tasks, cases, task = _tln_init()
+    case = cases[task.case]
+    body = forged_frame(task.key, {"W1": ((case["H"], case["D"]), "float64")})
+    results, _, _ = _parse_frames([body], None, _refuse_unexpected(tasks, cases))
+    assert results[task.key].status == "ok"
+    assert results[task.key].outputs["W1"].shape == (case["H"], case["D"])
+
+
+def _sandboxed_probes():
+    from autograder import grading
+    from fcnet.chapters import QUESTION_IDS
+
+    return [q for q in QUESTION_IDS if q not in grading.GRADER_SIDE and q != "training"]
+
+
+@pytest.mark.parametrize("qid", _sandboxed_probes())
+def test_every_probe_declares_the_shapes_the_answer_key_returns(qid):
+    """The table is complete and right: the answer key's outputs on every case of the
+    question have exactly the declared arrays and shapes (training, which needs
+    CIFAR-10 and minutes, is declared from the same parameter shapes)."""
+    import numpy as np
+
+    from autograder import grading, hidden_checks, probes, result_shapes
+    from test_diagnosis import reference_namespace
+
+    cases = hidden_checks.make_cases(qid, 7)
+    for task in grading.probe_tasks(qid, 7):
+        case = dict(cases[task.case], np_seed=task.np_seed, qid=qid)
+        out = getattr(probes, task.probe)(reference_namespace(), case)
+        arrays = {k: v.shape for k, v in out.items() if isinstance(v, np.ndarray)}
+        assert arrays == result_shapes.expected_shapes(task.probe, cases[task.case]), task.key
