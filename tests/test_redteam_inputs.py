@@ -393,3 +393,26 @@ def test_every_probe_declares_the_shapes_the_answer_key_returns(qid):
         out = getattr(probes, task.probe)(reference_namespace(), case)
         arrays = {k: v.shape for k, v in out.items() if isinstance(v, np.ndarray)}
         assert arrays == result_shapes.expected_shapes(task.probe, cases[task.case]), task.key
+
+
+def test_a_forged_frame_costs_the_grader_what_the_case_does(sandbox, tmp_path):
+    """The real attack through `python -m autograder grade`: chapter 4's class body
+    writes the frame in the worker. The grader once peaked at 4.3 GB on it."""
+    import autograder_support as support
+    from lms_submissions import FORGED_FRAME
+
+    root = tmp_path / "submissions"
+    root.mkdir()
+    write_submission(root, "alice", {stem: None for stem in
+                                     ("05_solver", "06_tuning")})
+    forged = support.append_cell(support.notebook("04_two_layer_net", "solution"),
+                                 FORGED_FRAME)
+    write_submission(root, "mallory", {"04_two_layer_net": forged, "05_solver": None,
+                                       "06_tuning": None})
+    run, peak = _peak_grading(root, tmp_path / "out", "two_layer_net")
+    assert run.returncode == 0, run.stdout[-3000:]
+    document = json.loads((tmp_path / "out" / "grades.json").read_text())
+    full = QUESTION_POINTS["two_layer_net"]
+    assert document["grades"]["alice"]["two_layer_net"] == full
+    assert document["grades"]["mallory"]["two_layer_net"] < full
+    assert peak < 1024 * 2 ** 20, peak   # 256 MB declared would cost gigabytes as float64
