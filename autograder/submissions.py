@@ -7,8 +7,8 @@ on the bytes actually decompressed (zip bombs lie about their sizes). A submissi
 hold many candidates (copies of a notebook, `best_model (k).npz`): the model is chosen by
 its name before anything is read, a notebook is read once to learn its chapter and then
 dropped, so only the chosen files stay in memory, and all reads for one student together
-stop at MAX_STUDENT_BYTES (`HeldBytes` bounds what a batch holds at once). Which file is which
-chapter is decided by fcnet.chapter_files (the chapter id in a notebook's metadata first,
+stop at MAX_STUDENT_BYTES (`HeldBytes` bounds what a batch holds at once). Which file is
+which chapter is decided by fcnet.chapter_files (the chapter id in a notebook's metadata first,
 its file name second), the same rules carry-forward uses. Notebooks are parsed as JSON
 (autograder/notebook_reading.py) and only their definitions are kept; no student code
 runs in the grader. `read_submission` never raises: whatever fails for one student
@@ -48,8 +48,7 @@ READING_BYTES = MAX_ZIP_BYTES + 2 * MAX_MODEL_BYTES + len(CHAPTERS) * MAX_NOTEBO
 MAX_BATCH_BYTES = 3 * 2 ** 30
 
 __all__ = ["Chapter", "HeldBytes", "MODEL_FILE", "Submission", "UsageError", "chapters_of",
-           "discover",
-           "read_chapter", "read_files", "read_submission"]
+           "discover", "read_chapter", "read_files", "read_submission"]
 
 
 class UsageError(Exception):
@@ -133,7 +132,7 @@ def _read_folder(submission):
                 oddities.setdefault(entry.name, f"could not be examined ({err.strerror})")
     for name, why in sorted(oddities.items()):
         submission.notes.append(f"{name} {why} and was ignored")
-    found, reads = [], {}
+    found, reads, hashed = [], {}, 0
     for depth, path in sorted(paths)[:MAX_CANDIDATES]:
         rel = path.relative_to(submission.path).as_posix()
         try:
@@ -143,9 +142,11 @@ def _read_folder(submission):
                                     f"was ignored")
             continue
         candidate = Candidate(rel, mtime, depth)
-        reads[id(candidate)] = lambda cap, path=path, rel=rel: _folder_bytes(submission, path, rel, cap)
-        if is_model_name(path.name):
-            candidate.fingerprint = _file_digest(path)
+        reads[id(candidate)] = (lambda cap, path=path, rel=rel:
+                                _folder_bytes(submission, path, rel, cap))
+        if is_model_name(path.name) and hashed < MAX_STUDENT_BYTES:
+            candidate.fingerprint, size = _file_digest(path)
+            hashed += size
         found.append(candidate)
     _match(submission, found, len(paths), reads)
 
@@ -183,20 +184,22 @@ def _folder_bytes(submission, path, rel, cap):
 
 
 def _file_digest(path, chunk=2 ** 20):
-    """A hash of a model file's bytes, read a chunk at a time (copies that are identical
-    count as one), or None when it is over the model cap or cannot be read."""
-    digest = hashlib.sha256()
+    """(a hash of a model file's bytes, the bytes read), read a chunk at a time, so that
+    identical copies count as one; (None, bytes read) when it is over the model cap or
+    cannot be read (the copy then counts as a different one in the notes)."""
+    digest, size = hashlib.sha256(), 0
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb", opener=lambda p, f: os.open(p, f | getattr(os, "O_NOFOLLOW", 0)
-                                                          | getattr(os, "O_NONBLOCK", 0))) as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode) \
-                    or os.fstat(f.fileno()).st_size > MAX_MODEL_BYTES:
-                return None
+        with os.fdopen(os.open(path, flags), "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODEL_BYTES:
+                return None, 0
             while block := f.read(chunk):
                 digest.update(block)
+                size += len(block)
     except OSError:
-        return None
-    return digest.hexdigest()
+        return None, size
+    return digest.hexdigest(), size
 
 
 def _read_capped(path, limit):
