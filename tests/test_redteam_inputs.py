@@ -133,6 +133,22 @@ def test_a_folder_of_model_copies_is_read_once(tmp_path, monkeypatch):
         <= submissions.MAX_STUDENT_BYTES
 
 
+def test_otter_stages_the_engines_choice_of_model_not_every_copy(hostile_zip, tmp_path):
+    """The otter route stages the upload before grading: the copies of the model come
+    last, the one the engine grades first, and the rest are left out unread (the whole
+    upload was refused before, costing the notebooks' points too)."""
+    from autograder import otter_bridge
+
+    report = otter_bridge.stage_upload(hostile_zip, tmp_path / "staged.zip")
+    assert report["refused"] is None
+    names = zipfile.ZipFile(tmp_path / "staged.zip").namelist()
+    staged = f"{otter_bridge.STAGED_FOLDER}/two_layer_net"
+    assert f"{staged}/01_affine_layer.ipynb" in names
+    assert [n for n in names if "best_model" in n] == [f"{staged}/best_model ({COPIES}).npz"]
+    assert any(n.startswith("some copies of the model were not staged") for n in
+               report["notes"]), report["notes"]
+
+
 def test_many_large_notebooks_stop_at_the_students_cap(tmp_path, monkeypatch):
     """Candidates read to learn their chapter count against one cap per student; the
     rest are left out with a note, and none is kept once its chapter is known."""
