@@ -432,3 +432,32 @@ def test_a_forged_frame_costs_the_grader_what_the_case_does(sandbox, tmp_path):
     assert document["grades"]["alice"]["two_layer_net"] == full
     assert document["grades"]["mallory"]["two_layer_net"] < full
     assert peak < 1024 * 2 ** 20, peak   # 256 MB declared would cost gigabytes as float64
+
+
+def test_a_forged_frame_is_refused_on_the_otter_and_nbgrader_routes(sandbox, tmp_path):
+    """Both routes grade through lms_bridge.grade_submission (the otter bundle's tests and
+    nbgrader's autograde step call it), in the process that holds their test code: the
+    same check applies there, and that process stays small."""
+    import autograder_support as support
+    from lms_submissions import FORGED_FRAME
+
+    folder = tmp_path / "mallory"
+    forged = support.append_cell(support.notebook("04_two_layer_net", "solution"),
+                                 FORGED_FRAME)
+    write_submission(tmp_path, "mallory", {"04_two_layer_net": forged, "05_solver": None,
+                                           "06_tuning": None})
+    probe = ("import json, resource, sys\n"
+             "from autograder import lms_bridge\n"
+             "graded = lms_bridge.grade_submission(sys.argv[1], questions=('two_layer_net',),"
+             " announce=lambda line: None)\n"
+             "print(json.dumps({'graded': graded, 'peak': "
+             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))\n")
+    run = subprocess.run([sys.executable, "-c", probe, str(folder)], capture_output=True,
+                         text=True, timeout=1800)
+    assert run.returncode == 0, run.stderr[-3000:]
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+    result = answer["graded"]["results"]["two_layer_net"]
+    init = next(c for c in result["checks"] if c["name"] == "init_shapes")
+    assert init["status"] != "passed"
+    assert result["points"] < QUESTION_POINTS["two_layer_net"]
+    assert answer["peak"] < 1024 * 2 ** 20, answer["peak"]
