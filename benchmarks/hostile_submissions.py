@@ -196,9 +196,11 @@ ATTACKS = {
     "huge_return_value": ({"01_affine_layer": [_fn("affine_forward", AFFINE_ARGS + """\
     return np.zeros((x.shape[0], w.shape[1], 2000, 2000)), (x, w, b)""")]},
                           {"affine_forward"}),
-    # a class body writes its own result frame: a float16 W1 of 256 MB in 0.25 MB
-    "forged_huge_result_frame": ({"04_two_layer_net": [lms._add(FORGED_FRAME)]},
-                                 {"two_layer_net"}),
+    # a class body writes its own result frame: a float16 W1 of 256 MB in 0.25 MB; the
+    # forger has no TwoLayerNet of its own, so any point it earns is the frame's
+    "forged_huge_result_frame": ({"04_two_layer_net": [
+        lms._text("class TwoLayerNet", "class _HonestNet"), lms._add(FORGED_FRAME)]},
+        {"two_layer_net", "training"}),
     # MODEL_COPIES files "best_model (k).npz" of 256 MiB of zeros beside the good model
     # (the latest download is used: it is not a valid model, so best_model scores 0)
     "model_copies_in_one_upload": ({}, {"best_model"}),
