@@ -86,7 +86,8 @@ def grades_document(grades, sandbox_line, questions, names):
 
     "max_points" and "grades" (points per question and the total) are what every route
     compares; "students" adds, per student, the feedback file stem, the notes about the
-    submission and each question's result (QuestionResult.as_dict: points, check
+    submission, who handed it in ("submitters": a Gradescope export's name, sid and
+    email, which exports match on; empty in the other layouts) and each question's result (QuestionResult.as_dict: points, check
     outcomes, notes). Re-running gives the same file; the seconds each question took,
     which vary from run to run, are in timings.json.
     """
@@ -99,6 +100,7 @@ def grades_document(grades, sandbox_line, questions, names):
         "students": {student: {
             "feedback": names[student],
             "notes": [str(n) for n in entry["notes"]],
+            "submitters": entry.get("submitters", []),
             "questions": {q: entry["results"][q].as_dict() for q in questions},
         } for student, entry in grades.items()},
     }
