@@ -235,7 +235,9 @@ def _with_data(questions):
     """
     from . import data
 
-    needing = [q for q in questions if q in ("training", "best_model")]
+    from .question_traits import questions_where
+
+    needing = questions_where("needs_cifar", questions)
     if not needing:
         return tuple(questions), {}
     try:
