@@ -149,7 +149,7 @@ _STATUS_LOOK = {
     PASSED: ("\u2713", "passed", "pass"),
     PARTIAL: ("\u25d1", "partly passed", "partial"),
     FAILED: ("\u2717", "failed", "fail"),
-    ERROR: ("\u2717", "your code raised an error", "fail"),
+    ERROR: ("\u2717", "error", "fail"),
     CRASHED: ("\u2717", "stopped", "fail"),
     NOT_DONE: ("\u25cb", "not answered", "todo"),
     UNEARNED: ("\u2298", "not counted", "uncounted"),
@@ -197,13 +197,16 @@ def _question_page(result, notes, top_notes=()):
               for c in _get(result, "checks", [])]
     points, max_points = _get(result, "points"), _get(result, "max_points")
     reason = _unanswered_reason(result, checks, top_notes)
-    mistakes, hints = {}, {}
+    mistakes, hints, errors = {}, {}, {}
     for check in checks:
         if check["status"] in (PASSED, UNEARNED, NOT_DONE):
             continue
+        if check["status"] == ERROR and check.get("error_type"):
+            errors.setdefault((check["error_type"],
+                               bounded(check.get("error_message", ""), 300)), None)
         if check.get("diagnosis"):
             mistakes.setdefault(check.get("hint", ""), check.get("diagnosis_title", ""))
-        elif check.get("hint"):
+        elif check.get("hint") and check["status"] != ERROR:  # the error comes first
             hints.setdefault(check["hint"], None)
     statuses = {c["status"] for c in checks}
     state = ("pass" if points >= max_points else "todo" if statuses <= {NOT_DONE}
@@ -211,6 +214,7 @@ def _question_page(result, notes, top_notes=()):
     measures = _get(result, "measures", {}) or {}
     return {"qid": _get(result, "qid"), "points": points, "max_points": max_points,
             "state": state, "reason": reason,
+            "errors": [{"type": t, "message": m} for t, m in errors],
             "mistakes": [{"title": t, "explanation": e} for e, t in mistakes.items()],
             "hints": list(hints), "notes": [bounded(n) for n in notes],
             "measures": [{"words": measure_words(k), "value": v}
@@ -238,12 +242,11 @@ def _unanswered_reason(result, checks, top_notes=()):
 def _check_line(check, reason):
     symbol, word, style = _STATUS_LOOK.get(check["status"], ("?", check["status"], "fail"))
     line = {"description": check["description"], "symbol": symbol, "word": word,
-            "style": style, "message": "", "error": None, "fraction": None}
+            "style": style, "message": "", "fraction": None}
     if check["status"] == PARTIAL:
         line["fraction"] = check.get("fraction", 0.0)
     if check["status"] == ERROR and check.get("error_type"):
-        line["error"] = {"type": check["error_type"],
-                         "message": bounded(check.get("error_message", ""), 300)}
+        pass  # the question's box shows the error once
     elif check["status"] != PASSED and check.get("message") and \
             bounded(check["message"]) != reason:
         line["message"] = bounded(check["message"])

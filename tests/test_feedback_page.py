@@ -101,7 +101,7 @@ def test_status_reads_by_symbol_word_and_colour(results):
     for style, symbol, word in (("pass", "✓", "passed"), ("fail", "✗", "failed"),
                                 ("uncounted", "⊘", "not counted"),
                                 ("todo", "○", "not answered")):
-        assert re.search(rf'<li class="{style}"><span class="icon"[^>]*>{symbol}</span>'
+        assert re.search(rf'<li class="s-{style}"><span class="icon"[^>]*>{symbol}</span>'
                          rf'<span class="word">{word}', html), word
     assert "prefers-color-scheme: dark" in html
 
@@ -114,7 +114,8 @@ def test_the_students_error_is_shown_bounded_and_escaped(results):
     markdown = report.feedback_markdown("ada", results, [], QUESTIONS)
     assert "ValueError: &lt;script&gt;alert(1)&lt;/script&gt; scores &amp; labels" in html
     assert "<script" not in html and "<script" not in markdown
-    assert "Your code raised ValueError: &lt;script&gt;" in markdown
+    assert "**Your code raised an error:** ValueError: &lt;script&gt;" in markdown
+    assert html.count("ValueError") == 1 and markdown.count("ValueError") == 1  # once
 
 
 def test_long_texts_end_at_a_sentence_or_word():
