@@ -270,5 +270,7 @@ def report(result):
     autograder/templates/question.txt.j2.
     """
     from .rendering import render
+    from .report import question_page
 
-    return render("question.txt.j2", result=result).rstrip("\n")
+    return render("question.txt.j2", q=question_page(result, result.get("notes", []))
+                  ).rstrip("\n")

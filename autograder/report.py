@@ -184,7 +184,7 @@ def feedback_page(student, results, notes, questions=QUESTION_IDS):
     counts = Counter(n for notes_of in per_question for n in dict.fromkeys(notes_of))
     shared = [n for n, count in counts.items() if count > 1]
     top = list(dict.fromkeys([str(n) for n in notes] + shared))
-    pages = [_question_page(results[q], [n for n in notes_of if counts[n] == 1], top)
+    pages = [question_page(results[q], [n for n in notes_of if counts[n] == 1], top)
              for q, notes_of in zip(questions, per_question)]
     return {"student": student,
             "total": round(sum(_get(results[q], "points") for q in questions), 2),
@@ -192,7 +192,8 @@ def feedback_page(student, results, notes, questions=QUESTION_IDS):
             "notes": [bounded(n, 2 * MAX_SHOWN) for n in top], "questions": pages}
 
 
-def _question_page(result, notes, top_notes=()):
+def question_page(result, notes, top_notes=()):
+    """One question's part of feedback_page (also nbgrader's and otter's text)."""
     checks = [c if isinstance(c, dict) else {**vars(c), "requires": list(c.requires)}
               for c in _get(result, "checks", [])]
     points, max_points = _get(result, "points"), _get(result, "max_points")

@@ -257,3 +257,19 @@ def test_no_report_feedback_or_export_module_reads_a_notes_text():
         tags = re.findall(r"{%-?\s*(.*?)\s*-?%}", text)
         assert not [t for t in tags if "note" in t and not re.fullmatch(
             r"(for note in [\w.]*notes|if [\w.]*notes)", t)], template
+
+
+def test_engine_cli_routes_and_reports_name_no_question():
+    """What a question needs (its data file, CIFAR-10, the answer key's layers, a measured
+    number) is a trait declared in autograder/question_traits.py; the machinery asks it."""
+    from fcnet.chapters import QUESTION_IDS
+
+    for name in ("engine", "cli", "grading", "otter_bridge", "nbgrader_bridge", "lms_bridge",
+                 "report", "class_report", "class_figures", "exports", "rendering"):
+        tree = ast.parse((REPO / "autograder" / f"{name}.py").read_text(encoding="utf-8"))
+        named = {n.value for n in ast.walk(tree)
+                 if isinstance(n, ast.Constant) and n.value in QUESTION_IDS}
+        assert not named, (name, named)
+    for template in (REPO / "autograder" / "templates").glob("*.j2"):
+        text = template.read_text(encoding="utf-8")
+        assert not [q for q in QUESTION_IDS if re.search(rf"\b{q}\b", text)], template
