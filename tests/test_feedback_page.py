@@ -273,3 +273,36 @@ def test_engine_cli_routes_and_reports_name_no_question():
     for template in (REPO / "autograder" / "templates").glob("*.j2"):
         text = template.read_text(encoding="utf-8")
         assert not [q for q in QUESTION_IDS if re.search(rf"\b{q}\b", text)], template
+
+
+def test_decoupled_errors_show_only_pythons_own_messages_about_the_students_names():
+    """The two_layer_net worker holds the answer key's layers, so a message there could
+    carry them: only Python's own messages whose names the student wrote (or the probes
+    pass) are shown; any other text is withheld."""
+    from types import SimpleNamespace
+
+    from autograder import grading
+    from autograder.worker_text import FixedTexts
+
+    code = "class TwoLayerNet:\n    def __init__(self, hidden_size=10):\n        pass\n"
+    fixed = FixedTexts("04_two_layer_net",
+                       {"04_two_layer_net": SimpleNamespace(code=code, error=None)},
+                       grading.probe_tasks("two_layer_net"))
+
+    def shown(error, message):
+        return fixed.shown_message({"status": "error", "error": error,
+                                    "message": f"{error}: {message}"})
+
+    kwarg = "TwoLayerNet.__init__() got an unexpected keyword argument 'hidden_dim'"
+    assert shown("TypeError", kwarg) == kwarg  # hidden_dim: a name the probe passes
+    assert shown("AttributeError", "'TwoLayerNet' object has no attribute 'params'") == \
+        "'TwoLayerNet' object has no attribute 'params'"
+    leak = "x = x.reshape(x.shape[0], -1) @ w + b"
+    assert shown("ValueError", leak) == ""
+    assert shown("NameError", "name 'secretdot0123' is not defined") == ""
+    assert shown("TypeError", "TwoLayerNet.__init__() got an unexpected keyword argument "
+                              "'reshape_then_dot'") == ""
+    assert shown("MyError", kwarg) == ""  # a class the student defined: no text at all
+    message = fixed.message({"status": "error", "error": "TypeError",
+                             "message": f"TypeError: {kwarg}"})
+    assert message == f"TypeError: {kwarg}"
