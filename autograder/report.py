@@ -233,7 +233,7 @@ def _unanswered_reason(result, checks, top_notes=()):
     if why:
         if why in top_notes:
             return f"{name} could not be used (see \u201cAbout your submission\u201d above)."
-        return f"{name} could not be used: {bounded(why)}"
+        return bounded(why) if name in why else f"{name} could not be used: {bounded(why)}"
     messages = {c.get("message", "") for c in checks}
     if checks and {c["status"] for c in checks} == {NOT_DONE} and len(messages) == 1:
         return bounded(messages.pop())
@@ -246,10 +246,9 @@ def _check_line(check, reason):
             "style": style, "message": "", "fraction": None}
     if check["status"] == PARTIAL:
         line["fraction"] = check.get("fraction", 0.0)
-    if check["status"] == ERROR and check.get("error_type"):
-        pass  # the question's box shows the error once
-    elif check["status"] != PASSED and check.get("message") and \
-            bounded(check["message"]) != reason:
+    said_above = (check["status"] == ERROR and check.get("error_type")  # the error box
+                  or check["status"] == NOT_DONE and reason)            # the reason
+    if check["status"] != PASSED and check.get("message") and not said_above:
         line["message"] = bounded(check["message"])
     return line
 

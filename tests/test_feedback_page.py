@@ -127,6 +127,19 @@ def test_long_texts_end_at_a_sentence_or_word():
     assert report.bounded("short", 30) == "short"
 
 
+def test_a_damaged_chapter_is_named_once(results):
+    from autograder.grading import not_done
+
+    why = ("03_losses.ipynb is not valid JSON (Unterminated string starting at line 1, "
+           "column 12); it may be damaged: re-download it or restore it from a checkpoint")
+    damaged = {**results, **{q: not_done(q, why, file="03_losses.ipynb", unreadable=why)
+                             for q in ("softmax_loss", "svm_loss")}}
+    for page in (report.feedback_markdown("ada", damaged, [why], QUESTIONS),
+                 report.feedback_html("ada", damaged, [why], QUESTIONS)):
+        assert page.count("Unterminated string starting at line 1") == 1
+        assert page.count("About your submission") == 3  # the heading and two pointers
+
+
 def test_a_note_several_questions_carry_is_shown_once(results):
     damaged = "05_solver.ipynb: `solver = Solver(` failed and was skipped (NameError)"
     for qid in ("affine_forward", "relu_backward"):
