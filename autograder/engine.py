@@ -231,8 +231,9 @@ class _Jobs:
         # A stopped worker that used its whole wall-clock allowance ran out of time (the
         # CPU limit is a second above it, so the wall clock stops a busy loop first).
         timed_out = bool(fault) and run.seconds >= self.limits.timeout
+        # No measures from a worker: its outputs are the student's to forge.
         return grading.judge_question(qid, cases, results, fault, notes, timed_out=timed_out,
-                                      measures=grading.measures_of(results), **facts)
+                                      **facts)
 
     def _job(self, qid, chapters, tasks, cases):
         entries, blob = self._cases_part(qid, tasks, cases)

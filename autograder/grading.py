@@ -142,8 +142,9 @@ def run_probe_in_process(task, ns, case, reference=None):
 
 
 def measures_of(results):
-    """The numbers the probes measured ({"accuracy_test": 0.49, ...}): every scalar
-    output named accuracy_*, from the probe runs that finished."""
+    """The numbers the grader's own probe runs measured ({"accuracy_test": 0.49, ...}):
+    every scalar output named accuracy_* of the runs that finished. Only for probes run
+    here, on data files: a worker's outputs are the student's to forge."""
     return {key: float(value) for r in results.values() if r.status == "ok"
             for key, value in r.outputs.items()
             if key.startswith("accuracy_") and isinstance(value, (int, float))}
