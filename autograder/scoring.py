@@ -21,6 +21,11 @@ class PartialCredit(CheckFailed):
         self.fraction = max(0.0, min(1.0, fraction)) if fraction == fraction else 0.0
 
 
+class NotAnswered(CheckFailed):
+    """A judge's finding that there is nothing to judge (an empty inline answer): the
+    check is "not answered", like a stub, never a wrong answer."""
+
+
 # Statuses of a check outcome, in the words the feedback uses.
 PASSED = "passed"
 PARTIAL = "partial"
@@ -93,6 +98,8 @@ def judge_outcome(check, case, outputs):
                 requires=tuple(check.requires))
     try:
         check.judge(case, outputs)
+    except NotAnswered as verdict:
+        return CheckOutcome(**base, status=NOT_DONE, message=str(verdict))
     except PartialCredit as verdict:
         status = PARTIAL if verdict.fraction > 0 else FAILED
         return CheckOutcome(**base, status=status, fraction=verdict.fraction,

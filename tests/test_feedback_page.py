@@ -319,3 +319,18 @@ def test_decoupled_errors_show_only_pythons_own_messages_about_the_students_name
     message = fixed.message({"status": "error", "error": "TypeError",
                              "message": f"TypeError: {kwarg}"})
     assert message == f"TypeError: {kwarg}"
+
+
+def test_an_empty_inline_answer_is_not_answered_not_a_mistake(tmp_path):
+    """The starter notebook's empty answer is a stub: "not answered", never a cluster."""
+    from autograder.scoring import NOT_DONE
+
+    empty = grade_in_process("inline_q1", {"inline_q1": ""})
+    assert [c.status for c in empty.checks] == [NOT_DONE] and empty.not_answered
+    wrong = grade_in_process("inline_q1", {"inline_q1": "Z"})
+    grades = {s: {"results": {"inline_q1": r}, "notes": [], "seconds": {}}
+              for s, r in (("stub_1", empty), ("stub_2", empty), ("w", wrong))}
+    report.write_all(tmp_path, grades, "test", ("inline_q1",))
+    summary = class_report.summarize(*class_report.load(tmp_path))
+    assert [c["students"] for c in summary["mistakes"]] == [["w"]]
+    assert {r["student"] for r in summary["health"]["not_answered"]} == {"stub_1", "stub_2"}
