@@ -3,11 +3,13 @@
 The worker of `two_layer_net` and `training` holds the answer key's layers (compiled in
 its memory), and the student's code runs beside them: anything it reads there, it could
 write into an exception message, a note or a string output. So for these questions no
-text of the worker reaches the feedback. The grader keeps only categories it can check
-(a known exception type, a line of a chapter it holds itself, a name it asked for) and
-writes the words:
+free text of the worker reaches the feedback. The grader keeps only categories it can
+check (a known exception type, a line of a chapter it holds itself, a name it asked for,
+one of Python's own messages whose names all occur in the chapter the student handed in
+or in the probes) and writes the words:
 
     "TwoLayerNet is not defined in 04_two_layer_net.ipynb"
+    "TypeError: TwoLayerNet.__init__() got an unexpected keyword argument 'hidden_dim'"
     "ValueError was raised (...)"
     "04_two_layer_net.ipynb: `self.params = {}` failed and was skipped (NameError)"
 """
