@@ -28,8 +28,9 @@ from .layouts import submitters
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .submissions import (MODEL_FILE, READING_BYTES, HeldBytes, UsageError, discover,
-                          held_bytes, read_submission)
+from .question_traits import traits
+from .submissions import (READING_BYTES, HeldBytes, UsageError, discover, held_bytes,
+                          read_submission)
 from .worker_runtime import decode_frame
 from .worker_text import FixedTexts
 
@@ -210,15 +211,20 @@ class _Jobs:
 
     def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
-        if qid in grading.GRADER_SIDE:
-            return grading.grade_model_file(qid, submission.files.get(MODEL_FILE), cases,
-                                            self.settings.course_seed)
+        data_file = traits(qid).data_file
+        if data_file:
+            return grading.grade_model_file(qid, submission.files.get(data_file), cases,
+                                            self.settings.course_seed,
+                                            _renamed_from(submission, data_file))
         stem = chapter_of(qid)
+        name = f"{stem}.ipynb"
+        facts = {"file": name, "renamed_from": _renamed_from(submission, name)}
         chapter = chapters.get(stem)
         if chapter is None:
-            return grading.not_done(qid, f"no {stem}.ipynb in the submission")
+            return grading.not_done(qid, f"no {name} in the submission", missing=True,
+                                    **facts)
         if chapter.error:
-            return grading.not_done(qid, chapter.error)
+            return grading.not_done(qid, chapter.error, unreadable=chapter.error, **facts)
         tasks = grading.probe_tasks(qid, self.settings.course_seed)
         job = self._job(qid, chapters, tasks, cases)
         limits = dataclasses.replace(self.limits, frames=len(tasks) + 3)
@@ -236,7 +242,12 @@ class _Jobs:
         notes = chapter.notes + notes
         if fault:
             notes.append(f"the grading worker for this question was stopped: {fault}")
-        return grading.judge_question(qid, cases, results, fault, notes)
+        # A stopped worker that used its whole wall-clock allowance ran out of time (the
+        # CPU limit is a second above it, so the wall clock stops a busy loop first).
+        timed_out = bool(fault) and run.seconds >= self.limits.timeout
+        # No measures from a worker: its outputs are the student's to forge.
+        return grading.judge_question(qid, cases, results, fault, notes, timed_out=timed_out,
+                                      **facts)
 
     def _job(self, qid, chapters, tasks, cases):
         entries, blob = self._cases_part(qid, tasks, cases)
@@ -281,6 +292,12 @@ class _Jobs:
                     np.savez(blob, **arrays)
                 self._case_parts[qid] = (entries, blob.getvalue())
             return self._case_parts[qid]
+
+
+def _renamed_from(submission, name):
+    """The path of the file used as `name` when it had another name, else ""."""
+    used = str(submission.used.get(name, "") or "")
+    return used if used and used.replace("\\", "/").rsplit("/", 1)[-1] != name else ""
 
 
 def _shared_name(qid, case_name, key, array):
@@ -377,8 +394,11 @@ def _probe_result(header, arrays, budget, fixed=None):
     if status not in ("missing", "not implemented", "error"):
         return None
     if fixed is not None:
-        return grading.ProbeResult(status, fixed.message(header))
+        return grading.ProbeResult(status, fixed.message(header),
+                                   error=fixed.error_name(header.get("error")),
+                                   shown=fixed.shown_message(header))
     message = budget.take(header.get("message", ""))
+    error = str(header.get("error") or "")[:100] if status == "error" else ""
     if not message and status == "error":  # the budget is spent: name the exception only
         message = FixedTexts.error_name(header.get("error"))
-    return grading.ProbeResult(status, message)
+    return grading.ProbeResult(status, message, error=error)

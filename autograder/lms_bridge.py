@@ -263,7 +263,9 @@ def _with_data(questions):
     """
     from . import data
 
-    needing = [q for q in questions if q in ("training", "best_model")]
+    from .question_traits import questions_where
+
+    needing = questions_where("needs_cifar", questions)
     if not needing:
         return tuple(questions), {}
     try:
@@ -296,5 +298,7 @@ def report(result):
     autograder/templates/question.txt.j2.
     """
     from .rendering import render
+    from .report import question_page
 
-    return render("question.txt.j2", result=result).rstrip("\n")
+    return render("question.txt.j2", q=question_page(result, result.get("notes", []))
+                  ).rstrip("\n")
