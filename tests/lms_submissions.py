@@ -20,8 +20,8 @@ solutions) and replacing definitions by the code below:
 - "zeros": the all-zero answers of the questions "hostile" attacks.
 
 `good_model_params` / `partial_model_params` train models for best_model.npz: the answer
-key's recipe, shortened (56.6% on the test set, measured: full points from 55%), and the
-recipe cut shorter still (50.8%, between autograder/points.py's 47% and 55%: partial
+key's recipe, shortened (56.6% on the test set, measured: full points from 53%), and the
+recipe cut shorter still (50.8%, between autograder/points.py's 47% and 53%: partial
 points). Tests cache them with autograder_support.cached_model.
 """
 import ast
@@ -323,13 +323,13 @@ def fill_release(release_dir, source_dir, dest):
 # ----------------------------------------------------------------------------- models
 
 def good_model_params():
-    """Full points on the test batch (56.6% measured, full points from 55%): the answer
+    """Full points on the test batch (56.6% measured, full points from 53%): the answer
     key's recipe, shortened (every grading test caches it as "good")."""
     return _short_recipe(hidden_dim=512, epochs=3, fold_flip=True)
 
 
 def partial_model_params():
-    """Partial points on the test batch (50.8% measured, between 47% and 55%): the
+    """Partial points on the test batch (50.8% measured, between 47% and 53%): the
     recipe cut to two epochs of 256 hidden units, without flip averaging."""
     return _short_recipe(hidden_dim=256, epochs=2, fold_flip=False)
 

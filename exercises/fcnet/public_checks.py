@@ -317,7 +317,7 @@ def _training_judge(case, out):
 # best_model's scale, as autograder/points.py grades it (tests/test_grading_disclosed.py
 # keeps the two in step): full points from BEST_MODEL_FULL, none below BEST_MODEL_ZERO,
 # and an accuracy counts at most BEST_MODEL_VIEW_MARGIN above the other views'.
-BEST_MODEL_FULL = 0.55
+BEST_MODEL_FULL = 0.53
 BEST_MODEL_ZERO = 0.47
 BEST_MODEL_VIEW_MARGIN = 0.02
 
