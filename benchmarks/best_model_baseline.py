@@ -41,7 +41,6 @@ TUNING_GRID = [
     {"hidden_dim": 200, "learning_rate": 2e-3, "reg": 0.1, "num_epochs": 10},
     {"hidden_dim": 200, "learning_rate": 2e-3, "reg": 0.1, "num_epochs": 20},
     {"hidden_dim": 500, "learning_rate": 1e-3, "reg": 0.25, "num_epochs": 20},
-    {"hidden_dim": 500, "learning_rate": 1e-3, "reg": 0.25, "num_epochs": 30},
 ]
 
 
