@@ -82,14 +82,21 @@ def plain_rows(values, id_column, who=None):
         raise ExportError(f"unknown id column {id_column!r}; choose one of "
                           f"{', '.join(ID_COLUMNS)}")
     field = "sid" if id_column == "id" else "email"
-    rows, warnings = [[id_column, "grade"]], []
+    rows, warnings, owner = [[id_column, "grade"]], [], {}
     for student, value in values.items():
         people = (who or {}).get(student) or []
         ids = [p.get(field) for p in people if p.get(field)] if people else [student]
         if len(ids) < max(len(people), 1):
             warnings.append(f"{student!r}: Gradescope's metadata gives no {field} for "
                             f"every submitter; left out")
-        rows += [[i, _number(value)] for i in ids]
+        for i in ids:
+            if _key(i) in owner:
+                raise ExportError(
+                    f"two submissions give a grade to {i!r}: {owner[_key(i)]!r} and "
+                    f"{student!r}; nothing was written. Check both submissions' sid and "
+                    f"email in Gradescope, then export again")
+            owner[_key(i)] = student
+            rows.append([i, _number(value)])
     if id_column == "email":
         odd = [r[0] for r in rows[1:] if not _EMAIL.match(r[0])]
         if odd:
