@@ -111,7 +111,7 @@ def test_a_vectorised_numeric_gradient_earns_no_gradient_points(sandbox, tmp_pat
     subs = tmp_path / "subs"
     write_submission(subs, "numeric", {**notebooks, "05_solver": None, "06_tuning": None})
     points, outcome = grade_folder(subs, tmp_path / "out", sandbox,
-                                   questions=NUMERIC_QUESTIONS, timeout=30, workers=1)
+                                   questions=NUMERIC_QUESTIONS, timeout=120, workers=1)
     earned = {qid: sorted(name for name, check in checks_of(outcome, "numeric", qid).items()
                           if check.status == "passed") for qid in NUMERIC_QUESTIONS}
     print(points["numeric"], earned)
