@@ -146,7 +146,7 @@ def test_the_public_graded_run_agrees_with_the_hidden_checks(student_data):
     check = {c.name: c for c in public_checks.checks_for("training")}["graded_run"]
     for update, passes in ((sgd, True), (decaying_sgd, False)):
         ns = {"TwoLayerNet": TwoLayerNet, "sgd": update, "data": student_data}
-        assert check.run(ns).passed == passes
+        assert public_checks.run_check(check, ns).passed == passes
         hidden = grading.grade_in_process("training", ns)
         assert (hidden.points == points.QUESTION_POINTS["training"]) == passes
 

@@ -4,10 +4,13 @@ A check is split in three so that it can run across a sandbox boundary:
 
     case    = check.make_case(rng)       # grader side: plain arrays and numbers
     outputs = check.probe(ns, case)      # student side: calls the student's code in `ns`
-    check.judge(case, outputs)           # grader side: raises CheckFailed on a wrong answer
+    check.judge(case, outputs)           # raises CheckFailed on a wrong answer
 
-`check.run(ns)` does all three in one process, which is what `grader.check(...)` in a
-notebook does. Only plain numbers and arrays pass from `probe` to `judge` (see `plain`).
+The judge finds the right values under case["expected"], which the judging side adds:
+the grader from the answer key, the notebook from the data the build shipped
+(fcnet.public_checks). `check.run(ns, case)` does probe and judge in one process, which
+is what `grader.check(...)` in a notebook does. Only plain numbers and arrays pass from
+`probe` to `judge` (see `plain`).
 
 When a check fails, fcnet.diagnosis looks for a known mistake in the outputs (through the
 check's `views`) or in the error message; when it finds one, the result carries it and
@@ -38,6 +41,7 @@ class Check:
     description: str      # what is checked, in words
     hint: str             # the likely mistake when it fails, in words (never code)
     needs: tuple          # names the probe reads from the student's namespace
+    case_id: str          # "<qid>.<name>": seeds the case; checks with one id share a case
     make_case: Callable   # (rng: np.random.Generator) -> dict
     probe: Callable       # (ns: dict, case: dict) -> dict of arrays / numbers
     judge: Callable       # (case: dict, outputs: dict) -> None, raises CheckFailed
@@ -49,10 +53,13 @@ class Check:
     # (case, outputs) -> [fcnet.diagnosis.View]: each output next to its right value, from
     # which fcnet.diagnosis names the mistake of a failed check. None: no diagnosis.
     views: Callable = None
+    # False: graded only (an at-scale case, too large to ship to the notebook).
+    public: bool = True
 
-    def run(self, ns, seed=0):
-        """Run make_case, probe and judge in this process; return a CheckResult."""
-        case = self.make_case(np.random.default_rng(seed))
+    def run(self, ns, case, expected=None):
+        """Run probe and judge on `case` in this process; return a CheckResult.
+        `expected`: the right values the judge and views compare with."""
+        judged = case if expected is None else {**case, "expected": expected}
         try:
             missing = [n for n in self.needs if n not in ns]
             if missing:
@@ -64,9 +71,9 @@ class Check:
             message = f"{type(err).__name__}: {err}"
             return CheckResult(self, "error", message, diagnose_error(self.qid, message))
         try:
-            self.judge(case, outputs)
+            self.judge(judged, outputs)
         except CheckFailed as err:
-            return CheckResult(self, "failed", str(err), self.diagnose(case, outputs))
+            return CheckResult(self, "failed", str(err), self.diagnose(judged, outputs))
         return CheckResult(self, "passed", "")
 
     def diagnose(self, case, outputs, extra=None):
@@ -145,12 +152,3 @@ def expect_close(name, value, expected, tol):
     err = rel_error(value, expected)
     if not err < tol:
         raise CheckFailed(f"{name} is off: relative error {err:.2e}, expected below {tol:.0e}")
-
-
-def run_checks(checks, ns, seed=0, show=True):
-    """Run `checks` against namespace `ns`; print one line each when `show`; return results."""
-    results = [c.run(ns, seed=seed) for c in checks]
-    if show:
-        for r in results:
-            print(r)
-    return results

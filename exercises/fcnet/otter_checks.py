@@ -4,15 +4,16 @@
 case there is one line calling `run_public_check`, so the checks themselves live in one
 place (`fcnet.public_checks`) and the test files are generated from it.
 """
-from .public_checks import checks_for
+from .public_checks import checks_for, run_check
 
 
 def run_public_check(qid, name, **values):
     """Run the public check `name` of question `qid` on the student's `values`.
 
-    `values` maps each name the check needs to the student's object (otter passes None for a
-    name the notebook has not defined). Returns None when the check passes; otherwise raises
-    AssertionError whose message says what went wrong and, for a wrong answer, a hint.
+    `values` maps each name the check needs (and, for a question that calls other
+    questions' code, theirs) to the student's object; otter passes None for a name the
+    notebook has not defined. Returns None when the check passes; otherwise raises
+    AssertionError whose message is the result as the student reads it.
     """
     check = next((c for c in checks_for(qid) if c.name == name), None)
     if check is None:
@@ -22,6 +23,6 @@ def run_public_check(qid, name, **values):
         raise AssertionError(
             f"[NOT IMPLEMENTED] {qid}: {', '.join(unset)} is not defined yet (or is None). "
             f"Write that part and run its cell, then check again.")
-    result = check.run(values)
+    result = run_check(check, values)
     if not result.passed:
         raise AssertionError(str(result))

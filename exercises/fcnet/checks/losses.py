@@ -1,13 +1,11 @@
-"""Chapter 3, the losses: hidden checks of softmax_loss and svm_loss."""
+"""Chapter 3, the losses: the checks of softmax_loss and svm_loss."""
 import numpy as np
 
-from answer_key.layers import softmax_loss, svm_loss
-from fcnet.checking import Check, CheckFailed, expect_close
-from fcnet.gradient_check import eval_numerical_gradient
-
 from .. import probes
-from .judging import (AT_SCALE_HINT, array, close_to_numeric, judge_at_scale, labels,
-                      reference, relative_error, scalar, unchanged)
+from ..checking import Check, CheckFailed, expect_close
+from ..diagnosis import View
+from .judging import (AT_SCALE_HINT, array, close_to_numeric, expected, judge_gradient,
+                      labels, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- cases
 
@@ -29,59 +27,38 @@ def loss_case_at_scale(rng):
 
 
 # ------------------------------------------------------------------------- judges
+# The expected values: "loss", the analytic "dx" and (small cases) "dx_numeric".
 
-def _loss_reference(fn, key):
-    def loss_reference(case):
-        def compute():
-            x, y = case["x"], case["y"]
-            loss, dx = fn(x.copy(), y)
-            numeric = eval_numerical_gradient(lambda v: fn(v, y)[0], x.copy(), verbose=False)
-            return {"loss": float(loss), "dx": dx, "dx_numeric": numeric}
-        return reference(case, key, compute)
-    return loss_reference
-
-
-_softmax_ref = _loss_reference(softmax_loss, "softmax")
-_svm_ref = _loss_reference(svm_loss, "svm")
-
-
-def _analytic(fn, key):
-    """The answer key's own dx (the case is too large for a numeric one)."""
-    def analytic(case):
-        return reference(case, key, lambda: {"dx": fn(case["x"].copy(), case["y"])[1]})
-    return analytic
-
-
-def _judge_loss_value(loss_reference):
-    def judge(case, out):
-        loss, expected = scalar(out, "loss"), loss_reference(case)["loss"]
-        if not np.isfinite(loss):
-            raise CheckFailed("the loss is not a finite number")
-        error = relative_error(loss, expected)
-        if not error < 1e-8:
-            raise CheckFailed(f"the loss is off: relative error {error:.1e}")
-    return judge
-
-
-def _judge_loss_gradient(loss_reference, tol=1e-6):
-    def judge(case, out):
-        close_to_numeric("dx", out, loss_reference(case)["dx_numeric"], tol)
-    return judge
+def judge_loss_value(case, out):
+    loss, right = scalar(out, "loss"), expected(case)["loss"]
+    if not np.isfinite(loss):
+        raise CheckFailed("the loss is not a finite number")
+    error = relative_error(loss, right)
+    if not error < 1e-8:
+        raise CheckFailed(f"the loss is off: relative error {error:.1e}")
 
 
 def judge_softmax_stable(case, out):
-    loss, expected = scalar(out, "loss"), _softmax_ref(case)
+    loss, right = scalar(out, "loss"), expected(case)
     dx = array(out, "dx")
     if not np.isfinite(loss) or not np.all(np.isfinite(dx)):
         raise CheckFailed("with scores around 1000 the loss or dx is NaN or infinite")
-    error = relative_error(loss, expected["loss"])
+    error = relative_error(loss, right["loss"])
     if not error < 1e-8:
         raise CheckFailed(f"with scores around 1000 the loss is off: relative error {error:.1e}")
-    expect_close("dx", dx, expected["dx"], 1e-7)
+    expect_close("dx", dx, right["dx"], 1e-7)
 
 
 def judge_loss_unmodified(case, out):
     unchanged(out, case, (("x_after", "x"), ("y_after", "y")))
+
+
+def loss_views(case, out):
+    """The loss and dx next to the answer key's."""
+    x, y, right = case["x"], case["y"], expected(case)
+    context = {"x": x, "y": y, "N": len(y)}
+    return [View("loss", "loss", out.get("loss"), float(right["loss"]), context, tol=1e-8),
+            View("dx", "dx", out.get("dx"), right["dx"], context, tol=1e-6)]
 
 
 # ------------------------------------------------------------------------- checks
@@ -92,51 +69,53 @@ CHECKS = [
     Check(qid="softmax_loss", name="loss",
           description="loss for fresh random scores and labels",
           hint="average -log(probability of the correct class) over the N examples",
-          needs=_SOFTMAX, make_case=loss_case, probe=probes.softmax_loss_probe,
-          judge=_judge_loss_value(_softmax_ref), weight=2),
+          needs=_SOFTMAX, case_id="softmax_loss.small", make_case=loss_case, probe=probes.softmax_loss_probe,
+          judge=judge_loss_value, weight=2, views=loss_views),
     Check(qid="softmax_loss", name="gradient",
           description="dx agrees with a numeric gradient",
           hint="dx is the probabilities minus 1 at each correct class, divided by N",
-          needs=_SOFTMAX, make_case=loss_case, probe=probes.softmax_loss_probe,
-          judge=_judge_loss_gradient(_softmax_ref), weight=2, requires=("at_scale",)),
+          needs=_SOFTMAX, case_id="softmax_loss.small", make_case=loss_case, probe=probes.softmax_loss_probe,
+          judge=judge_gradient("dx"), weight=2, requires=("at_scale",),
+          views=loss_views),
     Check(qid="softmax_loss", name="stable",
           description="stays finite and correct for scores around 1000",
           hint="subtract each row's largest score before exponentiating",
-          needs=_SOFTMAX, make_case=loss_case_large, probe=probes.softmax_loss_probe,
-          judge=judge_softmax_stable, weight=2, requires=("at_scale",)),
+          needs=_SOFTMAX, case_id="softmax_loss.large", make_case=loss_case_large, probe=probes.softmax_loss_probe,
+          judge=judge_softmax_stable, weight=2, requires=("at_scale",),
+          views=loss_views),
     Check(qid="softmax_loss", name="input_unmodified",
           description="x and y are left unmodified",
           hint="shift the scores into a new array (x - max) instead of subtracting in place",
-          needs=_SOFTMAX, make_case=loss_case, probe=probes.softmax_loss_probe,
+          needs=_SOFTMAX, case_id="softmax_loss.small", make_case=loss_case, probe=probes.softmax_loss_probe,
           judge=judge_loss_unmodified, weight=1,
-          requires=("loss", "gradient", "at_scale")),
+          requires=("loss", "gradient", "at_scale"), views=loss_views),
     Check(qid="softmax_loss", name="at_scale",
           description="dx for 4000 examples of 100 classes",
           hint=AT_SCALE_HINT,
-          needs=_SOFTMAX, make_case=loss_case_at_scale, probe=probes.softmax_loss_probe,
-          judge=judge_at_scale(("dx",), _analytic(softmax_loss, "softmax_analytic")),
-          weight=1),
+          needs=_SOFTMAX, case_id="softmax_loss.at_scale", make_case=loss_case_at_scale, probe=probes.softmax_loss_probe,
+          judge=judge_gradient("dx"), weight=1, public=False, views=loss_views),
     Check(qid="svm_loss", name="loss",
           description="loss for fresh random scores and labels",
           hint="sum the margins max(0, s_j - s_y + 1) over the wrong classes only, then "
                "average over the N examples",
-          needs=_SVM, make_case=loss_case, probe=probes.svm_loss_probe,
-          judge=_judge_loss_value(_svm_ref), weight=2),
+          needs=_SVM, case_id="svm_loss.small", make_case=loss_case, probe=probes.svm_loss_probe,
+          judge=judge_loss_value, weight=2, views=loss_views),
     Check(qid="svm_loss", name="gradient",
           description="dx agrees with a numeric gradient",
           hint="each positive margin adds 1 to its class and subtracts 1 from the correct "
                "class; divide by N",
-          needs=_SVM, make_case=loss_case, probe=probes.svm_loss_probe,
-          judge=_judge_loss_gradient(_svm_ref), weight=2, requires=("at_scale",)),
+          needs=_SVM, case_id="svm_loss.small", make_case=loss_case, probe=probes.svm_loss_probe,
+          judge=judge_gradient("dx"), weight=2, requires=("at_scale",),
+          views=loss_views),
     Check(qid="svm_loss", name="input_unmodified",
           description="x and y are left unmodified",
           hint="compute margins in a new array instead of writing into x",
-          needs=_SVM, make_case=loss_case, probe=probes.svm_loss_probe,
+          needs=_SVM, case_id="svm_loss.small", make_case=loss_case, probe=probes.svm_loss_probe,
           judge=judge_loss_unmodified, weight=1,
-          requires=("loss", "gradient", "at_scale")),
+          requires=("loss", "gradient", "at_scale"), views=loss_views),
     Check(qid="svm_loss", name="at_scale",
           description="dx for 4000 examples of 100 classes",
           hint=AT_SCALE_HINT,
-          needs=_SVM, make_case=loss_case_at_scale, probe=probes.svm_loss_probe,
-          judge=judge_at_scale(("dx",), _analytic(svm_loss, "svm_analytic")), weight=1),
+          needs=_SVM, case_id="svm_loss.at_scale", make_case=loss_case_at_scale, probe=probes.svm_loss_probe,
+          judge=judge_gradient("dx"), weight=1, public=False, views=loss_views),
 ]

@@ -1,16 +1,14 @@
-"""Chapter 2, the ReLU layer: hidden checks of relu_forward and relu_backward.
+"""Chapter 2, the ReLU layer: the checks of relu_forward and relu_backward.
 
 (The chapter's inline question is checked in inline_questions.py, with the other two.)
 """
 import numpy as np
 
-from answer_key.layers import relu_backward, relu_forward
-from fcnet.checking import Check, expect_close
-from fcnet.gradient_check import eval_numerical_gradient_array
-
 from .. import probes
-from .judging import (AT_SCALE_HINT, away_from_zero, close, judge_at_scale, judge_gradient,
-                      reference, unchanged, with_dtype)
+from ..checking import Check, expect_close
+from ..diagnosis import View
+from .judging import (AT_SCALE_HINT, away_from_zero, close, expected, judge_gradient,
+                      unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -38,35 +36,42 @@ def relu_backward_case_at_scale(rng):
 
 
 # ------------------------------------------------------------------------- judges
+# The expected values: "out" for the forward cases; "dx_numeric" (small case) and the
+# analytic "dx" for the backward ones.
 
 def judge_relu_values(case, out):
-    close("out", out, relu_forward(case["x"])[0], 1e-12)
+    close("out", out, expected(case)["out"], 1e-12)
 
 
 def judge_relu_float32(case, out):
     value = with_dtype("out", out, np.float32)
-    expect_close("out", value, relu_forward(case["x"])[0].astype(np.float64), 1e-6)
+    expect_close("out", value, np.asarray(expected(case)["out"], dtype=np.float64), 1e-6)
 
 
 def judge_relu_unmodified(case, out):
     unchanged(out, case, (("x_after", "x"),))
 
 
-def _relu_numeric(case):
-    return reference(case, "relu_numeric", lambda: {
-        "dx": eval_numerical_gradient_array(lambda v: relu_forward(v)[0], case["x"].copy(),
-                                            case["dout"])})
-
-
-def _relu_analytic(case):
-    return reference(case, "relu_analytic",
-                     lambda: {"dx": relu_backward(case["dout"], case["x"])})
-
-
 def judge_relu_backward_unmodified(case, out):
     pairs = (("dout_after", "dout"),) if int(out.get("own_cache", 0)) else \
         (("dout_after", "dout"), ("x_after", "x"))
     unchanged(out, case, pairs)
+
+
+# ------------------------------------------------------------------------- views
+
+def relu_forward_views(case, out):
+    x = case["x"]
+    tol = 1e-6 if x.dtype == np.float64 else 1e-4
+    return [View("out", "out", out.get("out"), expected(case)["out"], {"x": x}, tol=tol),
+            View("x_after", "x_after", out.get("x_after"), x, {"x": x}, tol=0)]
+
+
+def relu_backward_views(case, out):
+    x, dout, dx = case["x"], case["dout"], expected(case)["dx"]
+    context = {"x": x, "dout": dout, "dx": dx}
+    return [View("dx", "dx", out.get("dx"), dx, context),
+            View("dout_after", "dout_after", out.get("dout_after"), dout, context, tol=0)]
 
 
 # ------------------------------------------------------------------------- checks
@@ -78,35 +83,41 @@ CHECKS = [
           description="output for inputs of fresh random shapes",
           hint="keep positive entries, replace negative ones by zero, elementwise, for any "
                "shape",
-          needs=_RF, make_case=relu_case, probe=probes.relu_forward_probe,
-          judge=judge_relu_values, weight=3),
+          needs=_RF, case_id="relu_forward.values", make_case=relu_case,
+          probe=probes.relu_forward_probe, judge=judge_relu_values, weight=3,
+          views=relu_forward_views),
     Check(qid="relu_forward", name="float32",
           description="float32 inputs give a float32 output",
           hint="np.maximum(x, 0) keeps the dtype; building the output from float64 arrays "
                "does not",
-          needs=_RF, make_case=relu_case_float32, probe=probes.relu_forward_probe,
-          judge=judge_relu_float32, weight=1),
+          needs=_RF, case_id="relu_forward.float32", make_case=relu_case_float32,
+          probe=probes.relu_forward_probe, judge=judge_relu_float32, weight=1,
+          views=relu_forward_views),
     Check(qid="relu_forward", name="input_unmodified",
           description="x is left unmodified",
           hint="setting x's negative entries to zero in place changes the caller's array "
                "(and the cache); compute a new array",
-          needs=_RF, make_case=relu_case, probe=probes.relu_forward_probe,
-          judge=judge_relu_unmodified, weight=1, requires=("values",)),
+          needs=_RF, case_id="relu_forward.values", make_case=relu_case,
+          probe=probes.relu_forward_probe, judge=judge_relu_unmodified, weight=1,
+          requires=("values",), views=relu_forward_views),
     Check(qid="relu_backward", name="dx",
           description="dx agrees with a numeric gradient",
           hint="pass dout through exactly where the forward input was positive, zero "
                "elsewhere",
-          needs=_RB, make_case=relu_backward_case, probe=probes.relu_backward_probe,
-          judge=judge_gradient("dx", _relu_numeric), weight=3, requires=("at_scale",)),
+          needs=_RB, case_id="relu_backward.small", make_case=relu_backward_case,
+          probe=probes.relu_backward_probe, judge=judge_gradient("dx"), weight=3,
+          requires=("at_scale",), views=relu_backward_views),
     Check(qid="relu_backward", name="inputs_unmodified",
           description="dout and the cache are left unmodified",
           hint="zeroing entries of dout in place changes the caller's array; build dx as a "
                "new array",
-          needs=_RB, make_case=relu_backward_case, probe=probes.relu_backward_probe,
-          judge=judge_relu_backward_unmodified, weight=1, requires=("dx", "at_scale")),
+          needs=_RB, case_id="relu_backward.small", make_case=relu_backward_case,
+          probe=probes.relu_backward_probe, judge=judge_relu_backward_unmodified, weight=1,
+          requires=("dx", "at_scale"), views=relu_backward_views),
     Check(qid="relu_backward", name="at_scale",
           description="dx for an input of 500 x 1000 entries",
           hint=AT_SCALE_HINT,
-          needs=_RB, make_case=relu_backward_case_at_scale, probe=probes.relu_backward_probe,
-          judge=judge_at_scale(("dx",), _relu_analytic), weight=1),
+          needs=_RB, case_id="relu_backward.at_scale", make_case=relu_backward_case_at_scale,
+          probe=probes.relu_backward_probe, judge=judge_gradient("dx"), weight=1,
+          public=False, views=relu_backward_views),
 ]
