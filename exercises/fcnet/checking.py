@@ -72,6 +72,8 @@ class Check:
             return CheckResult(self, "error", message, diagnose_error(self.qid, message))
         try:
             self.judge(judged, outputs)
+        except NotAnswered as err:
+            return CheckResult(self, "not implemented", str(err))
         except CheckFailed as err:
             return CheckResult(self, "failed", str(err), self.diagnose(judged, outputs))
         return CheckResult(self, "passed", "")
