@@ -182,20 +182,48 @@ def run_check(check, ns):
 
 
 def _failing_callee(qid, ns):
-    """Why `qid`'s code cannot be judged here: a question it calls that fails its own
-    public checks (or is not written yet), in words; None when they all pass."""
+    """Why `qid`'s code cannot be judged here, in words: a question it calls that fails
+    its own public checks, or a forward and backward pass that each pass but do not fit
+    together; None when nothing it calls is at fault."""
+    verdict = (f"Fix that first; in grading, {qid} runs on correct layers and is judged "
+               f"on its own.")
     for callee in CALLS[qid]:
         for check in checks_for(callee):
             if not all(ns.get(name) is not None for name in check.needs):
                 continue
             result = run_check(check, ns)
             if not result.passed:
-                return (f"not judged yet: your {qid.replace('_', ' ')} code calls "
-                        f"{callee}, which does not pass its own check "
-                        f"({check.name}: {result.message}). Fix {callee} first "
-                        f"(grader.check(\"{callee}\")); in grading, {qid} runs on "
-                        f"correct layers and is judged on its own.")
+                return (f"not judged yet: your {qid} code calls {callee}, which does not "
+                        f"pass its own check {check.name!r} (grader.check(\"{callee}\")). "
+                        f"{verdict.replace('that', callee)}")
+    for forward, backward, case_id in LAYER_PAIRS:
+        if ns.get(forward) is not None and ns.get(backward) is not None and \
+                not _fit_together(ns[forward], ns[backward], *public_cases()[case_id]):
+            return (f"not judged yet: your {forward} and {backward} each pass their "
+                    f"checks, but {backward} does not give the right gradients from the "
+                    f"cache your {forward} returns. {verdict}")
     return None
+
+
+# Forward and backward passes that must fit together: the backward pass reads the cache
+# the forward pass returns (the checks call each with the cache the docstrings specify).
+LAYER_PAIRS = (("affine_forward", "affine_backward", "affine_backward.small"),
+               ("relu_forward", "relu_backward", "relu_backward.small"))
+
+
+def _fit_together(forward, backward, case, expected):
+    inputs = [np.array(case[k], copy=True) for k in ("x", "w", "b") if k in case]
+    try:
+        with np.errstate(all="ignore"):
+            _, cache = forward(*inputs)
+            grads = backward(np.array(case["dout"], copy=True), cache)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        names = ("dx", "dw", "db")[:len(grads)]
+        return all(np.shape(g) == np.shape(expected[n]) and
+                   np.allclose(g, expected[n], rtol=1e-6, atol=1e-8)
+                   for g, n in zip(grads, names))
+    except Exception:
+        return False
 
 
 def run_question(qid, ns, show=False):
