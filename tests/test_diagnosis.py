@@ -119,7 +119,7 @@ def test_an_undiagnosed_failure_keeps_the_general_hint(entry, corpus_runs):
     _, public, hidden = corpus_runs[entry.id]
     for result in public:
         if result.status in ("failed", "error"):
-            text = str(result)
+            text = " ".join(str(result).split())  # wrapped for the notebook
             if result.diagnosis is None:
                 assert f"Hint: {result.check.hint}" in text and "Diagnosis:" not in text
             else:

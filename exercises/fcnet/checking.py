@@ -17,6 +17,7 @@ check's `views`) or in the error message; when it finds one, the result carries 
 prints its explanation in place of the general hint. The grader does the same with the
 same code (autograder/scoring.py).
 """
+import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
@@ -92,7 +93,8 @@ class Check:
 @dataclass
 class CheckResult:
     check: Check
-    status: str           # "passed", "failed", "not implemented" or "error"
+    status: str           # "passed", "failed", "not implemented", "error", or "blocked"
+    #                       (not judged: code it calls fails first; fcnet.public_checks)
     message: str
     diagnosis: Diagnosis = None   # the named mistake, when one explains the failure
 
@@ -101,15 +103,23 @@ class CheckResult:
         return self.status == "passed"
 
     def __str__(self):
+        """What the student reads: the check, then what to do (the diagnosis, or the
+        general hint), then what the check saw; each paragraph wrapped to 88 columns."""
         mark = "PASS" if self.passed else self.status.upper()
-        text = f"[{mark}] {self.check.qid}: {self.check.description}"
+        lines = [_wrap(f"[{mark}] {self.check.qid}: {self.check.description}", "")]
         if not self.passed:
-            text += f"\n    {self.message}"
             if self.diagnosis is not None:
-                text += f"\n    Diagnosis: {self.diagnosis.explanation}"
+                lines.append(_wrap(f"Diagnosis: {self.diagnosis.explanation}"))
             elif self.status in ("failed", "error"):
-                text += f"\n    Hint: {self.check.hint}"
-        return text
+                lines.append(_wrap(f"Hint: {self.check.hint}"))
+            seen = "What the check saw: " if self.status in ("failed", "error") else ""
+            lines.append(_wrap(seen + self.message))
+        return "\n".join(lines)
+
+
+def _wrap(text, indent="    "):
+    return textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def plain(outputs):
