@@ -90,10 +90,12 @@ def test_the_shares_stated_to_students_are_the_check_weights():
 
 def test_the_public_graded_run_is_the_graders_run():
     """grader.check("training") trains with the grader's settings on the grader's images."""
-    g = public_checks.GRADED_TRAINING
+    from fcnet import graded_training
+
+    g = graded_training.GRADED_TRAINING
     assert {k: g[k] for k in points.TRAINING} == points.TRAINING
-    assert (public_checks.TRAINING_LOSS_RATIO, public_checks.TRAINING_LEARNS,
-            public_checks.TRAINING_THRESHOLD) == (points.TRAINING_LOSS_RATIO,
+    assert (graded_training.TRAINING_LOSS_RATIO, graded_training.TRAINING_LEARNS,
+            graded_training.TRAINING_THRESHOLD) == (points.TRAINING_LOSS_RATIO,
                                                   points.TRAINING_LEARNS,
                                                   points.TRAINING_THRESHOLD)
     # The student's data = get_CIFAR10_data(): its images are centred with the mean of
