@@ -37,7 +37,7 @@ def judge_inline(case, out):
 CHECKS = [
     Check(qid=qid, name="answer", description="the options chosen",
           hint="reread the question: each wrong choice cancels a right one",
-          needs=(qid,), case_id=f"{qid}.answer", make_case=_inline_case(qid), probe=probes.inline_probe,
-          judge=judge_inline, weight=1)
+          needs=(qid,), case_id=f"{qid}.answer", make_case=_inline_case(qid),
+          probe=probes.inline_probe, judge=judge_inline, weight=1)
     for qid in QUESTIONS
 ]

@@ -26,17 +26,20 @@ CHECKS = [
           description="training lowers the loss on the training images",
           hint="check that sgd moves against the gradient and that the model's loss returns "
                "fresh gradients on every call",
-          needs=_TRAINING, case_id="training.run", make_case=training_case, probe=probes.training_probe,
+          needs=_TRAINING, case_id="training.run", make_case=training_case,
+          probe=probes.training_probe,
           judge=judge_training_loss, weight=1),
     Check(qid="training", name="learns",
           description=f"held-out accuracy of at least {TRAINING_LEARNS:.2f}",
           hint="the trained network should beat chance clearly; check that sgd keeps the "
                "learning rate it is given from step to step",
-          needs=_TRAINING, case_id="training.run", make_case=training_case, probe=probes.training_probe,
+          needs=_TRAINING, case_id="training.run", make_case=training_case,
+          probe=probes.training_probe,
           judge=judge_training_learns, weight=1),
     Check(qid="training", name="threshold",
           description=f"held-out accuracy of at least {TRAINING_THRESHOLD:.2f}",
           hint="every step should use the configured learning rate and fresh gradients",
-          needs=_TRAINING, case_id="training.run", make_case=training_case, probe=probes.training_probe,
+          needs=_TRAINING, case_id="training.run", make_case=training_case,
+          probe=probes.training_probe,
           judge=judge_training_threshold, weight=2),
 ]
