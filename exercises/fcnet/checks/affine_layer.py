@@ -103,7 +103,7 @@ _AFFINE_VALUES = _AFFINE_GRADIENTS + tuple(f"{g}_at_scale" for g in _AFFINE_GRAD
 
 CHECKS = [
     Check(qid="affine_forward", name="values_2d",
-          description="output for a 2-D input of fresh random shape",
+          description="output for a 2-D input of random shape",
           hint="multiply the (N, D) input by w and add b to every row",
           needs=_AF, case_id="affine_forward.2d", make_case=affine_case_2d,
           probe=probes.affine_forward_probe, judge=judge_affine_values, weight=2, views=affine_forward_views),

@@ -68,7 +68,7 @@ _SOFTMAX, _SVM = ("softmax_loss",), ("svm_loss",)
 
 CHECKS = [
     Check(qid="softmax_loss", name="loss",
-          description="loss for fresh random scores and labels",
+          description="loss for random scores and labels",
           hint="average -log(probability of the correct class) over the N examples",
           needs=_SOFTMAX, case_id="softmax_loss.small", make_case=loss_case,
           probe=probes.softmax_loss_probe,
@@ -101,7 +101,7 @@ CHECKS = [
           probe=probes.softmax_loss_probe,
           judge=judge_gradient("dx"), weight=1, public=False, views=loss_views),
     Check(qid="svm_loss", name="loss",
-          description="loss for fresh random scores and labels",
+          description="loss for random scores and labels",
           hint="sum the margins max(0, s_j - s_y + 1) over the wrong classes only, then "
                "average over the N examples",
           needs=_SVM, case_id="svm_loss.small", make_case=loss_case, probe=probes.svm_loss_probe,

@@ -80,7 +80,7 @@ _RF, _RB = ("relu_forward",), ("relu_backward",)
 
 CHECKS = [
     Check(qid="relu_forward", name="values",
-          description="output for inputs of fresh random shapes",
+          description="output for inputs of random shapes",
           hint="keep positive entries, replace negative ones by zero, elementwise, for any "
                "shape",
           needs=_RF, case_id="relu_forward.values", make_case=relu_case,
