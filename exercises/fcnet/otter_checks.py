@@ -12,7 +12,7 @@ says nothing to a student, so `Notebook.check` shows the results the checks reco
 instead, and hands every other attribute to otter's result.
 """
 import html
-import textwrap
+import inspect
 
 import otter
 
@@ -51,6 +51,8 @@ class Notebook(otter.Notebook):
     """otter's Notebook (`grader`), whose check() shows the course's words for each check."""
 
     def check(self, question, global_env=None):
+        if global_env is None:  # the caller's globals, as otter's own check takes them
+            global_env = inspect.currentframe().f_back.f_globals
         _recorded.pop(question, None)
         outcome = super().check(question, global_env=global_env)
         return CheckReport(question, _recorded.pop(question, []), outcome)
@@ -67,17 +69,9 @@ class CheckReport:
         return getattr(self._outcome, name)
 
     def text(self):
-        from .public_checks import INLINE_FORMAT_NOTE
-
-        if not self.results:  # otter could not run the test file at all
-            return self._outcome.summary()
         todo = [r for r in self.results if not r.passed]
-        if not todo:
-            count = len(self.results)
-            done = f"all {count} public checks" if count > 1 else "its public check"
-            note = "\n" + textwrap.fill(INLINE_FORMAT_NOTE, 88) \
-                if self.qid.startswith("inline_") else ""
-            return f"{self.qid}: {done} passed.{note}"
+        if not todo:  # otter's own words; for an inline question, with its note
+            return self._outcome.summary()
         head = f"{self.qid}: {len(todo)} of {len(self.results)} public checks did not pass."
         passed = [str(r) for r in self.results if r.passed]
         return "\n\n".join([head, *[str(r) for r in todo], *(["\n".join(passed)] * bool(passed))])
