@@ -15,7 +15,7 @@ points = 6
 
 @test_case(name='values_2d', points=2, hidden=False)
 def test_values_2d(affine_forward):
-    """output for a 2-D input of fresh random shape."""
+    """output for a 2-D input of random shape."""
     run_public_check('affine_forward', 'values_2d', affine_forward=affine_forward)
 
 

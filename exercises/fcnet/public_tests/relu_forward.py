@@ -15,7 +15,7 @@ points = 5
 
 @test_case(name='values', points=3, hidden=False)
 def test_values(relu_forward):
-    """output for inputs of fresh random shapes."""
+    """output for inputs of random shapes."""
     run_public_check('relu_forward', 'values', relu_forward=relu_forward)
 
 

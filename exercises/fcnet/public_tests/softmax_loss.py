@@ -15,7 +15,7 @@ points = 7
 
 @test_case(name='loss', points=2, hidden=False)
 def test_loss(softmax_loss):
-    """loss for fresh random scores and labels."""
+    """loss for random scores and labels."""
     run_public_check('softmax_loss', 'loss', softmax_loss=softmax_loss)
 
 

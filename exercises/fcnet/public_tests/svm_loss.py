@@ -15,7 +15,7 @@ points = 5
 
 @test_case(name='loss', points=2, hidden=False)
 def test_loss(svm_loss):
-    """loss for fresh random scores and labels."""
+    """loss for random scores and labels."""
     run_public_check('svm_loss', 'loss', svm_loss=svm_loss)
 
 
