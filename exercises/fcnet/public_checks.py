@@ -42,6 +42,9 @@ CALLS = {"two_layer_net": LAYER_QUESTIONS,
 @lru_cache(maxsize=1)
 def public_cases():
     """{case id: (case, expected values)} read from public_cases.npz."""
+    if not PUBLIC_CASES.is_file():
+        raise FileNotFoundError(f"{PUBLIC_CASES} is missing: fcnet is installed without its "
+                                f"public cases; install it again as the first cell says")
     found = {}
     with np.load(PUBLIC_CASES, allow_pickle=False) as data:
         for key in data.files:
