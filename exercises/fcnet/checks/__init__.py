@@ -5,7 +5,7 @@ Each check is an fcnet.checking.Check: a case generator with an explicit id, a p
 are compared with). The two sides differ only in the case and in where the right values
 come from:
 
-- the grader (autograder.hidden_checks) draws each case fresh from the course seed and
+- the grader draws each case fresh from the course seed and
   its case id, and computes the right values from the answer key;
 - `grader.check` in the notebook (fcnet.public_checks) runs the same checks on the fixed
   public case of each id, with the right values the build computed from the answer key
