@@ -43,7 +43,25 @@ def _svm_wrong_margin(view):
                for m in _MARGINS)
 
 
+def _linear_scores(case):
+    """The scores of the net with no ReLU between its two affine layers."""
+    hidden = layers.affine_forward(case["X"], case["W1"], case["b1"])[0]
+    return layers.affine_forward(hidden, case["W2"], case["b2"])[0]
+
+
+def _relu_missing(view):
+    case = view.context["net"]
+    scores = _linear_scores(case)
+    if view.role == "scores":
+        return close(view.got, scores, view.tol)
+    loss = float(layers.softmax_loss(scores, case["y"])[0])
+    reg = view.context["reg"]
+    loss += 0.5 * reg * sum(float(np.sum(case[k] ** 2)) for k in ("W1", "W2"))
+    return close(view.got, loss, view.tol)
+
+
 GRADER_TESTS = {
+    "relu_missing": _relu_missing,
     "flattened_in_wrong_order": _flattened_in_wrong_order,
     "svm_wrong_margin": _svm_wrong_margin,
 }

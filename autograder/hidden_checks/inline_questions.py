@@ -4,10 +4,10 @@ A right letter earns its share, a wrong one cancels a right one (see judge_inlin
 """
 from answer_key import inline_questions
 from fcnet import probes
-from fcnet.checking import Check, CheckFailed
+from fcnet.checking import Check
 from fcnet.inline_answers import INLINE_OPTIONS
 
-from ..scoring import PartialCredit
+from ..scoring import NotAnswered, PartialCredit
 
 QUESTIONS = ("inline_q1", "inline_q2", "inline_q3")
 
@@ -22,7 +22,7 @@ def judge_inline(case, out):
     """Credit for each right letter, minus one for each wrong one, never below zero."""
     qid = case["qid"]
     if not out.get("answered"):
-        raise CheckFailed(f"{qid} is not answered yet")
+        raise NotAnswered(f"{qid} is not answered yet")
     chosen = set(str(out.get("letters", "")))
     correct = set(getattr(inline_questions, qid))
     options = set(INLINE_OPTIONS[qid])

@@ -14,6 +14,7 @@ from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
 from answer_key.layers import (affine_backward, affine_forward, relu_backward, relu_forward,
                                softmax_loss, svm_loss)
 from fcnet.checks.judging import case_digest
+from fcnet.checks.losses import LOG_GUARD
 from fcnet.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
 from fcnet.probes import PARAM_NAMES
 
@@ -51,11 +52,22 @@ def _relu_backward(case, numeric=True):
     return found
 
 
+def _guard_slack(softmax, y, dx):
+    """How much a guard of LOG_GUARD in the log can lower the softmax loss (0 for the
+    SVM): the judges accept a loss that much below the right one."""
+    if not softmax:
+        return 0.0
+    n = len(y)
+    p_correct = np.maximum(n * dx[np.arange(n), y] + 1.0, 1e-12)  # dx = (p - 1) / N there
+    return float(np.mean(np.log1p(LOG_GUARD / p_correct)))
+
+
 def _loss(fn, numeric=True):
     def compute(case):
         x, y = case["x"], case["y"]
         loss, dx = fn(x.copy(), y)
-        found = {"loss": float(loss), "dx": dx}
+        found = {"loss": float(loss), "dx": dx,
+                 "guard_slack": _guard_slack(fn is softmax_loss, y, dx)}
         if numeric:
             found["dx_numeric"] = eval_numerical_gradient(lambda v: fn(v, y)[0], x.copy(),
                                                           verbose=False)

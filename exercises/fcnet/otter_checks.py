@@ -17,6 +17,7 @@ import inspect
 import otter
 
 from .checking import CheckResult
+from .imports import foreign_packages, refusal
 from .public_checks import checks_for, run_check
 
 # The CheckResults of the question being checked, recorded by run_public_check in the
@@ -40,6 +41,8 @@ def run_public_check(qid, name, **values):
         result = CheckResult(check, "not implemented",
                              f"{', '.join(unset)} is not defined yet (or is None). Write "
                              f"that part and run its cell, then check again.")
+    elif foreign_packages(values.values()):
+        raise AssertionError(refusal(qid, foreign_packages(values.values())))
     else:
         result = run_check(check, values)
     _recorded.setdefault(qid, []).append(result)

@@ -4,8 +4,8 @@ import numpy as np
 from .. import probes
 from ..checking import Check, expect_close, expect_shape
 from ..diagnosis import View
-from .judging import (AT_SCALE_HINT, array, close, expected, judge_gradient, unchanged,
-                      with_dtype)
+from .judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
+                      judge_gradient, unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -83,15 +83,20 @@ def _tol(case, tol64=1e-8):
 
 def affine_forward_views(case, out):
     context = {k: case[k] for k in ("x", "w", "b")} | {"N": len(case["x"])}
-    return [View("out", "out", out.get("out"), expected(case)["out"], context,
-                 tol=_tol(case))]
+    right = expected(case)["out"]
+    return [View("out", "out", out.get("out"), right, context, tol=_tol(case)),
+            dtype_view("out", out.get("out"), right, case["x"].dtype),
+            *input_views(case, out, (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))]
 
 
 def affine_backward_views(case, out):
     context = {k: case[k] for k in ("x", "w", "b", "dout")} | {"N": len(case["x"])}
     right = expected(case)
+    own_cache = int(out.get("own_cache", 0))  # the cache was the student's: x, w, b are new
+    pairs = (("dout_after", "dout"),) + (() if own_cache else
+                                         (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))
     return [View(key, key, out.get(key), right[key], context, tol=1e-7)
-            for key in ("dx", "dw", "db")]
+            for key in ("dx", "dw", "db")] + input_views(case, out, pairs)
 
 
 # ------------------------------------------------------------------------- checks

@@ -132,11 +132,34 @@ def judge_gradient(*names, tol=1e-6):
 AT_SCALE_HINT = ("compute the gradient with array operations, as the forward pass does "
                  "(backpropagation); a numeric gradient needs two forward passes per entry "
                  "and cannot finish at this size within the time limit")
+# ... and its words when a gradient check of the small cases fails too (scoring.py): the
+# gradient is wrong, whatever its speed.
+AT_SCALE_WRONG_HINT = ("the checks above that count only with this one fail on small "
+                       "inputs too: fix those first; this check repeats the gradient at a "
+                       "realistic size")
 
 
 def relative_error(value, expected):
     """|value - expected| relative to their sizes, as the loss judges measure it."""
     return abs(value - expected) / max(1e-8, abs(value) + abs(expected))
+
+
+# ------------------------------------------------------------------------- views
+
+def input_views(case, out, pairs):
+    """Each input array as the call left it, next to the array the call was given: the
+    course's functions leave their inputs unchanged (each chapter's grading section)."""
+    from ..diagnosis import View
+    return [View(after, "input", out.get(after), case[before], tol=0) for after, before in pairs]
+
+
+def dtype_view(key, value, expected, dtype):
+    """outputs[key], which must keep its inputs' dtype, with the conversion as repair."""
+    from ..diagnosis import View
+    ok = isinstance(value, np.ndarray) and value.dtype == dtype
+    fix = value.astype(dtype) if isinstance(value, np.ndarray) and not ok else expected
+    return View(key, "dtype", value, expected, {"dtype": np.dtype(dtype)}, tol=1e-4, ok=ok,
+                fix=fix)
 
 
 # ------------------------------------------------------------------------- drawing inputs

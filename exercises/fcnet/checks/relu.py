@@ -7,8 +7,8 @@ import numpy as np
 from .. import probes
 from ..checking import Check, expect_close
 from ..diagnosis import View
-from .judging import (AT_SCALE_HINT, away_from_zero, close, expected, judge_gradient,
-                      unchanged, with_dtype)
+from .judging import (AT_SCALE_HINT, away_from_zero, close, dtype_view, expected,
+                      input_views, judge_gradient, unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -63,15 +63,19 @@ def judge_relu_backward_unmodified(case, out):
 def relu_forward_views(case, out):
     x = case["x"]
     tol = 1e-6 if x.dtype == np.float64 else 1e-4
-    return [View("out", "out", out.get("out"), expected(case)["out"], {"x": x}, tol=tol),
+    right = expected(case)["out"]
+    return [View("out", "out", out.get("out"), right, {"x": x}, tol=tol),
+            dtype_view("out", out.get("out"), right, x.dtype),
             View("x_after", "x_after", out.get("x_after"), x, {"x": x}, tol=0)]
 
 
 def relu_backward_views(case, out):
     x, dout, dx = case["x"], case["dout"], expected(case)["dx"]
     context = {"x": x, "dout": dout, "dx": dx}
+    own_cache = int(out.get("own_cache", 0))
     return [View("dx", "dx", out.get("dx"), dx, context),
-            View("dout_after", "dout_after", out.get("dout_after"), dout, context, tol=0)]
+            View("dout_after", "dout_after", out.get("dout_after"), dout, context, tol=0),
+            *input_views(case, out, () if own_cache else (("x_after", "x"),))]
 
 
 # ------------------------------------------------------------------------- checks

@@ -4,7 +4,7 @@ import numpy as np
 from .. import probes
 from ..checking import Check, CheckFailed
 from ..diagnosis import View
-from .judging import close, unchanged
+from .judging import close, input_views, unchanged
 
 # ------------------------------------------------------------------------- sgd
 
@@ -53,7 +53,8 @@ def sgd_step_views(case, out):
         w, dw, lr = case["w" + suffix], case["dw" + suffix], case["learning_rate"]
         views.append(View("next_w" + suffix, "next_w", out.get("next_w" + suffix),
                           w - lr * dw, {"w": w, "dw": dw, "lr": lr}, tol=1e-10))
-    return views
+    return views + input_views(case, out, (("dw_after_matrix", "dw_matrix"),
+                                           ("dw_after_vector", "dw_vector")))
 
 
 def sgd_default_views(case, out):

@@ -9,7 +9,7 @@ import numpy as np
 from .. import probes
 from ..checking import Check, CheckFailed, expect_shape
 from ..diagnosis import View
-from .judging import (AT_SCALE_HINT, array, close, close_to_numeric, expected,
+from .judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
                       judge_gradient, labels, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- initialisation
@@ -122,14 +122,19 @@ def _params(case):
 
 
 def tln_scores_views(case, out):
-    return [View("scores", "scores", out.get("scores"), expected(case)["scores"], {},
-                 tol=1e-8)]
+    pairs = [("X_after", "X")] + [(key + "_after", key) for key in probes.PARAM_NAMES]
+    return [View("scores", "scores", out.get("scores"), expected(case)["scores"],
+                 {"net": case}, tol=1e-8), *input_views(case, out, pairs)]
+
+
+def tln_init_float32_views(case, out):
+    return [dtype_view(key, out.get(key), None, np.float32) for key in probes.PARAM_NAMES]
 
 
 def tln_loss_views(case, out):
     right = expected(case)
     return [View(key, "loss", out.get(key), float(right[key]),
-                 {"reg": reg, "params": _params(case)}, tol=1e-8)
+                 {"reg": reg, "params": _params(case), "net": case}, tol=1e-8)
             for key, reg in (("loss", 0.0), ("loss_reg", float(case["reg"])))]
 
 
@@ -166,7 +171,7 @@ _INIT_CHECKS = [
           description="dtype=np.float32 gives float32 parameters",
           hint="convert every parameter to the dtype argument",
           needs=_NET, case_id="two_layer_net.init", make_case=tln_init_case,
-          probe=probes.tln_init_float32_probe,
+          probe=probes.tln_init_float32_probe, views=tln_init_float32_views,
           judge=judge_tln_init_float32, weight=1, requires=("init_statistics",)),
 ]
 
