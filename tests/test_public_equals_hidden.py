@@ -56,6 +56,11 @@ def softmax_loss(x, y):
     dx[np.arange(N), y] -= 1
     return loss, dx / N
 """, ("softmax_log_of_zero",)),
+    Wrong("af_float64_output", "affine_forward", """
+def affine_forward(x, w, b):
+    out = x.reshape(x.shape[0], -1).astype(float) @ w + b
+    return out, (x, w, b)
+""", ("dtype_changed",)),
 ]
 ALL = CORPUS + EXTRA
 
