@@ -26,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import hidden_checks, probes
+from fcnet import probes
+
+from . import hidden_checks
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
@@ -42,9 +44,9 @@ GRADER_SIDE = frozenset(questions_where("data_file"))
 
 @dataclass
 class ProbeTask:
-    key: str          # "<probe>@<case>": checks with the same key share one probe run
-    probe: str
-    case: str
+    key: str          # "<probe>@<case id>": checks with the same key share one probe run
+    probe: str        # the probe's name in fcnet.probes (the worker looks it up)
+    case: str         # the case id
     needs: tuple
     np_seed: int
 
@@ -60,17 +62,19 @@ class ProbeResult:
 
 
 def task_key(check):
-    return f"{check.probe.__name__}@{check.make_case.__name__}"
+    return f"{check.probe.__name__}@{check.case_id}"
 
 
 def probe_tasks(qid, course_seed=COURSE_SEED):
-    """The distinct probe runs question `qid` needs, in check order."""
+    """The distinct probe runs question `qid` needs, in check order. np.random is seeded
+    by the case id (never by a function's name), the same for each probe of a case."""
     tasks = {}
     for check in hidden_checks.checks_for(qid):
         key = task_key(check)
         if key not in tasks:
-            tasks[key] = ProbeTask(key, check.probe.__name__, check.make_case.__name__,
-                                   tuple(check.needs), derived_seed(course_seed, qid, key, 4))
+            seed = derived_seed(course_seed, qid, f"np.random:{check.case_id}", 4)
+            tasks[key] = ProbeTask(key, check.probe.__name__, check.case_id,
+                                   tuple(check.needs), seed)
     return list(tasks.values())
 
 
@@ -85,8 +89,8 @@ def judge_question(qid, cases, results, fault="", notes=(), **facts):
                 "the grading worker stopped before this check"
             outcomes.append(failed_outcome(check, CRASHED, why))
         elif result.status == "ok":
-            outcomes.append(judge_outcome(check, cases[check.make_case.__name__],
-                                          result.outputs))
+            case = hidden_checks.judging_case(check, cases[check.case_id])
+            outcomes.append(judge_outcome(check, case, result.outputs))
         elif result.status in ("missing", "not implemented"):
             outcomes.append(failed_outcome(check, NOT_DONE, result.message))
         else:

@@ -16,7 +16,7 @@ listed, and an array under a name the probe does not return is never decoded.
 """
 import numpy as np
 
-from .probes import PARAM_NAMES
+from fcnet.probes import PARAM_NAMES
 
 SLACK_FACTOR, SLACK_ELEMENTS = 4, 4096   # what an honest wrong shape may still hold
 MAX_ITEMSIZE = 8                         # float64 / int64; no longdouble, no complex

@@ -3,8 +3,9 @@
 A seed is the first bytes of SHA-256 of "course_seed:question id:name", read
 little-endian, so the same course seed, question and name always give the same seed,
 and a new course seed (`--seed`) gives new ones. It seeds each hidden case's generator
-(name: the case function; hidden_checks.make_cases) and np.random before each probe
-(name: the probe task's key; grading.probe_tasks).
+(name: the case id, such as "affine_backward.small"; hidden_checks.make_cases) and
+np.random before each probe (name: "np.random:" and the case id; grading.probe_tasks).
+Names are explicit ids, never a function's __name__: renaming code changes no inputs.
 """
 import hashlib
 

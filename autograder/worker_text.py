@@ -53,7 +53,7 @@ WORDS = frozenset({"W1", "b1", "W2", "b2"})
 
 @functools.lru_cache(maxsize=1)
 def _probe_names():
-    from . import probes
+    from fcnet import probes
 
     return frozenset(re.findall(r"\w+", Path(probes.__file__).read_text(encoding="utf-8")))
 

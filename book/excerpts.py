@@ -32,17 +32,18 @@ def show_stub(*dotted):
 def grader_check(qid, ns):
     """What `grader.check(qid)` shows in a notebook whose names are `ns`.
 
-    It is otter's own check on the public test files that the notebooks use, run in a
-    scratch folder (otter writes a log file into the current one).
+    It is the notebooks' own `grader` (fcnet.otter_checks.Notebook, otter's check on the
+    public test files students get), run in a scratch folder (otter writes a log file into
+    the current one).
     """
-    import otter
-
     import fcnet
+    from fcnet.otter_checks import Notebook
+
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)
         try:
-            grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
+            grader = Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
             with np.errstate(all="ignore"):
                 return grader.check(qid, global_env=ns)
         finally:

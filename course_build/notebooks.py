@@ -207,9 +207,8 @@ def test_cell_source(qid, points):
         # Autograded: question "{qid}", {points:g} points. The public checks below are the
         # ones grader.check("{qid}") runs. When your notebook is graded, hidden checks on
         # fresh inputs decide the points (the public ones alone earn none).
-        from fcnet.checking import run_checks
-        from fcnet.public_checks import checks_for
-        _ = run_checks(checks_for("{qid}"), globals())
+        from fcnet.public_checks import run_question
+        _ = run_question("{qid}", globals(), show=True)
         {BEGIN_HIDDEN}
         from autograder.nbgrader_bridge import hidden_score
         hidden_score("{qid}")

@@ -36,8 +36,9 @@ class Step:
 
 STEPS = [
     Step("public-tests", "course_build.public_tests:build",
-         help="otter test files exercises/fcnet/public_tests/<qid>.py from fcnet.public_checks",
-         owns=("exercises/fcnet/public_tests/*.py",)),
+         help="the public cases and their right values (exercises/fcnet/public_cases.npz, "
+              "from the answer key) and otter test files exercises/fcnet/public_tests/<qid>.py",
+         owns=("exercises/fcnet/public_tests/*.py", "exercises/fcnet/public_cases.npz")),
     Step("notebooks", "course_build.notebooks:build",
          help="student and solution notebooks from exercises/source/*.py and the answer key",
          owns=("exercises/[0-9][0-9]_*.ipynb", "solutions/notebooks/*.ipynb")),

@@ -5,7 +5,11 @@ the question it answers, and the diagnosis its feedback should name. `expect` is
 accepted names (one mistake can show in two outputs under two fitting names), or None for
 a mistake no diagnosis should claim: its feedback keeps the general hint. `sides` says
 where the mistake is visible: a check of the notebook ("public"), of the grader
-("hidden"), or both; where it is not, the checks pass or keep the general hint.
+("hidden"), or both; where it is not, the checks pass or keep the general hint. The two
+sides call the student's code the same way (fcnet.probes), so a mistake shows on one side
+only when the public case cannot show it (a flattening order needs the grader's answer
+key to be named); `()` marks a forward pass whose odd cache its own backward pass
+reads right: both are graded on the cache the docstrings specify, and lose nothing.
 """
 from dataclasses import dataclass
 
@@ -96,7 +100,7 @@ def affine_forward(x, w, b):
 def affine_forward(x, w, b):
     out = x.reshape(x.shape[0], -1) @ w + b
     return out, (x, w)
-""", ("cache_unusable",), ("public",)),
+""", ("cache_unusable",), ()),
     Wrong("af_w_transposed", "affine_forward", """
 def affine_forward(x, w, b):
     x2 = x.reshape(x.shape[0], -1)
@@ -220,7 +224,7 @@ def relu_forward(x):
 def relu_backward(dout, cache):
     out = cache
     return dout * (out >= 0)
-""", ("relu_gradient_everywhere",), ("public",)),
+""", ("relu_gradient_everywhere",), ()),
     Wrong("rb_inverted", "relu_backward", """
 def relu_backward(dout, cache):
     x = cache

@@ -10,7 +10,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import best_model, grading, hidden_checks, probes
+from autograder import best_model, grading, hidden_checks
+from fcnet import probes
 from autograder.engine import _parse_frames
 from autograder.points import QUESTION_POINTS
 from autograder.submissions import read_chapter
@@ -39,10 +40,15 @@ def test_every_question_has_hidden_checks_with_named_probes():
         assert len(names) == len(set(names))
 
 
-def test_hidden_checks_live_outside_the_student_package():
-    for path in (REPO / "exercises").rglob("*.py"):
+def test_the_student_package_holds_no_answer_key_or_grader_code():
+    # The checks and probes ship to students (the notebook runs them on the public case);
+    # the answer key's values reach them as data, never as code.
+    for path in (REPO / "exercises" / "fcnet").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        assert "hidden_checks" not in text and "import autograder" not in text, path
+        for line in text.splitlines():
+            words = line.split()
+            assert not (words[:1] in (["import"], ["from"]) and len(words) > 1 and
+                        words[1].split(".")[0] in ("answer_key", "autograder")), (path, line)
 
 
 def test_probes_import_nothing_but_numpy_and_fcnet():
@@ -78,9 +84,9 @@ def test_an_empty_namespace_scores_zero(qid):
 
 
 def test_cases_are_fresh_per_course_seed_and_repeatable():
-    a = hidden_checks.make_cases("affine_forward", 1)["affine_case_nd"]
-    b = hidden_checks.make_cases("affine_forward", 1)["affine_case_nd"]
-    c = hidden_checks.make_cases("affine_forward", 2)["affine_case_nd"]
+    a = hidden_checks.make_cases("affine_forward", 1)["affine_forward.nd"]
+    b = hidden_checks.make_cases("affine_forward", 1)["affine_forward.nd"]
+    c = hidden_checks.make_cases("affine_forward", 2)["affine_forward.nd"]
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert a["x"].shape != c["x"].shape or not np.array_equal(a["x"], c["x"])
 
@@ -93,15 +99,34 @@ def test_cases_and_probe_seeds_come_from_one_rule():
 
     from autograder.seeds import derived_seed
 
-    text = b"20240611:two_layer_net:tln_net_case"
-    assert derived_seed(20240611, "two_layer_net", "tln_net_case") == \
+    from fcnet.checks import two_layer_net
+
+    text = b"20240611:two_layer_net:two_layer_net.net"
+    assert derived_seed(20240611, "two_layer_net", "two_layer_net.net") == \
         int.from_bytes(hashlib.sha256(text).digest()[:8], "little")
     cases = hidden_checks.make_cases("two_layer_net", 20240611)
-    drawn = hidden_checks.two_layer_net.tln_net_case(np.random.default_rng(
-        derived_seed(20240611, "two_layer_net", "tln_net_case")))
-    assert _fingerprint(cases["tln_net_case"]) == _fingerprint(drawn)
+    drawn = two_layer_net.tln_net_case(np.random.default_rng(
+        derived_seed(20240611, "two_layer_net", "two_layer_net.net")))
+    assert _fingerprint(cases["two_layer_net.net"]) == _fingerprint(drawn)
     for task in grading.probe_tasks("two_layer_net", 20240611):
-        assert task.np_seed == derived_seed(20240611, "two_layer_net", task.key, 4) < 2 ** 32
+        assert task.np_seed == derived_seed(20240611, "two_layer_net",
+                                            f"np.random:{task.case}", 4) < 2 ** 32
+
+
+def test_cases_are_seeded_by_explicit_ids_never_by_function_names(monkeypatch):
+    """Renaming a case function or a probe changes no student's inputs."""
+    from fcnet.checks import affine_layer
+
+    before = hidden_checks.make_cases("affine_backward", 7)
+    seeds = [t.np_seed for t in grading.probe_tasks("affine_backward", 7)]
+    monkeypatch.setattr(affine_layer.affine_backward_case, "__name__", "renamed_case")
+    monkeypatch.setattr(probes.affine_backward_probe, "__name__", "renamed_probe")
+    after = hidden_checks.make_cases("affine_backward", 7)
+    assert before.keys() == after.keys()
+    assert all(_fingerprint(before[k]) == _fingerprint(after[k]) for k in before)
+    assert [t.np_seed for t in grading.probe_tasks("affine_backward", 7)] == seeds
+    ids = [c.case_id for c in hidden_checks.CHECKS]
+    assert all(i.startswith(c.qid + ".") for i, c in zip(ids, hidden_checks.CHECKS))
 
 
 def _fingerprint(case):
@@ -255,6 +280,7 @@ def test_an_inline_answer_reads_alike_on_every_route(written):
     # One reader (fcnet.inline_answers.chosen_letters) behind the notebook reading, the
     # hidden probe and the public check: the same letters and the same points everywhere.
     from fcnet.public_checks import checks_for as public_checks_for
+    from fcnet.public_checks import run_check as public_run_check
 
     from answer_key import inline_questions
 
@@ -270,7 +296,7 @@ def test_an_inline_answer_reads_alike_on_every_route(written):
         {"letters": "AC", "answered": True}
     assert grading.grade_in_process("inline_q1", typed).points == \
         grading.grade_in_process("inline_q1", namespace).points
-    assert public_checks_for("inline_q1")[0].run(typed).passed
+    assert public_run_check(public_checks_for("inline_q1")[0], typed).passed
     right = "".join(sorted(inline_questions.inline_q1))
     assert (grading.grade_in_process("inline_q1", typed).points == 5) == (right == "AC")
 

@@ -62,5 +62,11 @@ def test_generated_file_carries_a_banner_naming_its_source(path):
             assert len(ours) > 5
             for name in ours:
                 assert says_generated_from_a_source(head(bundle.read(name).decode())), name
+    elif path.suffix == ".npz":  # numpy's format: the banner is its "__meta__" entry
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+        assert says_generated_from_a_source(f"{meta['note']} {meta['source']}"), path
     else:
         pytest.fail(f"no banner rule for {path.suffix} files: add one here")

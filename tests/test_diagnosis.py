@@ -13,7 +13,7 @@ from answer_key import inline_questions, layer_utils, layers, optim
 from answer_key.classifiers.fc_net import TwoLayerNet
 from autograder import grading, hidden_checks
 from autograder import mistakes as grader_mistakes
-from autograder.hidden_checks.judging import AT_SCALE_WRONG_HINT
+from fcnet.checks.judging import AT_SCALE_WRONG_HINT
 from autograder.scoring import PASSED
 from diagnosis_corpus import CORPUS, EQUIVALENT
 from fcnet import mistakes, public_checks
@@ -47,7 +47,7 @@ def public_results(entry, ns):
     checks = [c for c in public_checks.CHECKS
               if c.qid in CODE_QUESTIONS and names & set(c.needs)]
     with np.errstate(all="ignore"):
-        return [c.run(ns) for c in checks]
+        return [public_checks.run_check(c, ns) for c in checks]
 
 
 def hidden_outcomes(entry, ns):
@@ -127,7 +127,7 @@ def test_an_undiagnosed_failure_keeps_the_general_hint(entry, corpus_runs):
     _, public, hidden = corpus_runs[entry.id]
     for result in public:
         if result.status in ("failed", "error"):
-            text = str(result)
+            text = " ".join(str(result).split())  # wrapped for the notebook
             if result.diagnosis is None:
                 assert f"Hint: {result.check.hint}" in text and "Diagnosis:" not in text
             else:
@@ -155,9 +155,10 @@ def test_the_answer_key_never_gets_a_diagnosis(qid):
     outputs for every check, finds nothing."""
     ns = reference_namespace()
     for check in public_checks.checks_for(qid):
-        case = check.make_case(np.random.default_rng(0))
+        case, expected = public_checks.public_cases()[check.case_id]
         outputs = check.probe(ns, case)
-        assert check.run(ns).passed and check.diagnose(case, outputs) is None, check.name
+        assert public_checks.run_check(check, ns).passed, check.name
+        assert check.diagnose({**case, "expected": expected}, outputs) is None, check.name
     cases = hidden_checks.make_cases(qid, 0)
     reference = grading.reference_layers() if qid in grading.DECOUPLED else None
     for task in grading.probe_tasks(qid):
@@ -165,8 +166,9 @@ def test_the_answer_key_never_gets_a_diagnosis(qid):
         assert result.status == "ok", result.message
         for check in hidden_checks.checks_for(qid):
             if grading.task_key(check) == task.key:
-                assert grader_mistakes.diagnosis_of(check, cases[task.case],
-                                                    result.outputs) is None, check.name
+                case = hidden_checks.judging_case(check, cases[task.case])
+                assert grader_mistakes.diagnosis_of(check, case, result.outputs) is None, \
+                    check.name
     assert all(o.status == PASSED and not o.diagnosis
                for o in grading.grade_in_process(qid, ns).checks)
 
@@ -185,7 +187,7 @@ def test_a_diagnosis_is_never_given_when_the_repair_does_not_pass():
 def test_malformed_outputs_never_break_a_check():
     ns = reference_namespace()
     ns["affine_backward"] = lambda dout, cache: ("a", None, {"x": 1})
-    result = public_checks.checks_for("affine_backward")[0].run(ns)
+    result = public_checks.run_check(public_checks.checks_for("affine_backward")[0], ns)
     assert result.status in ("failed", "error") and result.diagnosis is None
     outcomes = grading.grade_in_process("affine_backward", ns).checks
     assert all(not o.diagnosis for o in outcomes)
@@ -229,7 +231,7 @@ def test_the_shipped_diagnosis_modules_hold_no_answer_key_line():
     answer-key line may appear in them unless students already get it elsewhere."""
     from book_support import ANSWER_KEY, MIN_FRAGMENT, ROOT, _solution_lines, squash
 
-    ours = {"diagnosis.py", "mistakes.py", "public_views.py"}
+    ours = {"diagnosis.py", "mistakes.py"}
     package = ROOT / "exercises" / "fcnet"
     elsewhere = squash("\n".join(p.read_text(encoding="utf-8")
                                  for p in sorted(package.rglob("*.py")) if p.name not in ours))
@@ -330,7 +332,8 @@ def test_a_failing_diagnosis_leaves_the_general_hint(monkeypatch):
     monkeypatch.setattr(mistakes, "MISTAKES", tuple(
         type(m)(m.qid, m.role, m.name, m.explanation, broken) for m in mistakes.MISTAKES))
     ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
-    result = public_checks.checks_for("affine_backward")[0].run(ns)
+    db_check = next(c for c in public_checks.checks_for("affine_backward") if c.name == "db")
+    result = public_checks.run_check(db_check, ns)
     assert result.status == "failed" and result.diagnosis is None and "Hint:" in str(result)
     outcomes = grading.grade_in_process("affine_backward", ns).checks
     db = next(o for o in outcomes if o.name == "db")
@@ -344,7 +347,8 @@ def test_an_infinite_loss_with_a_finite_gradient_is_a_log_of_zero():
     about 30 of each other), so the relation is tested on crafted outputs: the answer
     key's own, with the loss made infinite as log(0) makes it."""
     check = next(c for c in hidden_checks.checks_for("softmax_loss") if c.name == "stable")
-    case = hidden_checks.make_cases("softmax_loss", 0)[check.make_case.__name__]
+    case = hidden_checks.judging_case(check,
+                                      hidden_checks.make_cases("softmax_loss", 0)[check.case_id])
     loss, dx = layers.softmax_loss(case["x"], case["y"])
     outputs = {"loss": np.float64(np.inf), "dx": dx, "x_after": case["x"], "y_after": case["y"]}
     assert grader_mistakes.diagnosis_of(check, case, outputs).name == "softmax_log_of_zero"
@@ -380,7 +384,7 @@ def test_the_at_scale_hint_blames_a_numeric_gradient_only_when_the_small_checks_
         corpus_runs):
     """A plain wrong gradient fails its small gradient checks and the at-scale one: the
     at-scale check then says the gradient is wrong, not that it is too slow."""
-    from autograder.hidden_checks.judging import AT_SCALE_HINT
+    from fcnet.checks.judging import AT_SCALE_HINT
     from autograder.scoring import UNEARNED
 
     wrong = 0

@@ -90,10 +90,12 @@ def test_the_shares_stated_to_students_are_the_check_weights():
 
 def test_the_public_graded_run_is_the_graders_run():
     """grader.check("training") trains with the grader's settings on the grader's images."""
-    g = public_checks.GRADED_TRAINING
+    from fcnet import graded_training
+
+    g = graded_training.GRADED_TRAINING
     assert {k: g[k] for k in points.TRAINING} == points.TRAINING
-    assert (public_checks.TRAINING_LOSS_RATIO, public_checks.TRAINING_LEARNS,
-            public_checks.TRAINING_THRESHOLD) == (points.TRAINING_LOSS_RATIO,
+    assert (graded_training.TRAINING_LOSS_RATIO, graded_training.TRAINING_LEARNS,
+            graded_training.TRAINING_THRESHOLD) == (points.TRAINING_LOSS_RATIO,
                                                   points.TRAINING_LEARNS,
                                                   points.TRAINING_THRESHOLD)
     # The student's data = get_CIFAR10_data(): its images are centred with the mean of
@@ -170,7 +172,7 @@ def test_the_public_graded_run_agrees_with_the_hidden_checks(student_data):
     check = {c.name: c for c in public_checks.checks_for("training")}["graded_run"]
     for update, passes in ((sgd, True), (decaying_sgd, False)):
         ns = {"TwoLayerNet": TwoLayerNet, "sgd": update, "data": student_data}
-        assert check.run(ns).passed == passes
+        assert public_checks.run_check(check, ns).passed == passes
         hidden = grading.grade_in_process("training", ns)
         assert (hidden.points == points.QUESTION_POINTS["training"]) == passes
 

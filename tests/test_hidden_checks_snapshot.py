@@ -1,10 +1,13 @@
 """The hidden checks, as instructors and students meet them, against a recorded snapshot.
 
-tests/hidden_checks_snapshot.json was written from the single-file hidden_checks.py before
-it became the package autograder/hidden_checks/, so this test shows the split changed no
-check: the same checks in the same order, with the same names, weights, requirements,
-words, probes and case functions (whose names seed the cases), and the same cases drawn
-from the same seed.
+tests/hidden_checks_snapshot.json records every check in order, with its name, weight,
+requirements, words, probe and case id, and the cases drawn from one course seed. The
+cases are seeded by explicit case ids ("affine_backward.small"), never by a function's
+name, so a refactor that renames functions changes nothing here.
+
+The cases changed once, on purpose, on 2026-12-06, when the seeds moved from the case
+functions' names to the case ids (and the checks moved to fcnet.checks, shared with the
+notebook's public checks): every hidden case of every question was drawn anew then.
 
 A deliberate change to a check changes the snapshot too. Rewrite it with
 
@@ -17,7 +20,7 @@ import sys
 from pathlib import Path
 
 
-from autograder.hidden_checks.judging import case_digest
+from fcnet.checks.judging import case_digest
 
 SNAPSHOT = Path(__file__).with_name("hidden_checks_snapshot.json")
 # These questions' cases are CIFAR-10 images; the rest are drawn from the seed alone.
@@ -30,7 +33,7 @@ def snapshot():
     checks = [{"qid": c.qid, "name": c.name, "weight": c.weight,
                "requires": list(c.requires), "needs": list(c.needs),
                "description": c.description, "hint": c.hint,
-               "make_case": c.make_case.__name__, "probe": c.probe.__name__}
+               "case_id": c.case_id, "probe": c.probe.__name__}
               for c in hidden_checks.CHECKS]
     qids = list(dict.fromkeys(c.qid for c in hidden_checks.CHECKS))
     cases = {qid: {name: case_digest(case)

@@ -67,7 +67,7 @@ def test_source_notebook_is_in_nbgrader_format(stem):
         assert _meta(cell)["points"] == QUESTION_POINTS[qid]
         public, _, rest = cell.source.partition("### BEGIN HIDDEN TESTS")
         hidden, _, after = rest.partition("### END HIDDEN TESTS")
-        assert f'checks_for("{qid}")' in public and "autograder" not in public
+        assert f'run_question("{qid}"' in public and "autograder" not in public
         assert f'hidden_score("{qid}"' in hidden and not after.strip()
     solutions = [c for c in nb.cells if _meta(c).get("solution")]
     assert solutions

@@ -242,7 +242,7 @@ def test_nbgrader_mode_writes_solution_and_test_cells(fake_key):
     assert "### BEGIN SOLUTION\n    secret = x @ w" in nb.cells[1].source
     test = nb.cells[4]
     assert meta[4]["locked"] and meta[4]["grade"] and not meta[4]["solution"]
-    assert 'checks_for("sgd")' in test.source and notebooks.check_cell_qids(test.source) is None
+    assert 'run_question("sgd"' in test.source and notebooks.check_cell_qids(test.source) is None
     public, hidden = test.source.split("### BEGIN HIDDEN TESTS\n")
     assert "autograder" not in public
     assert hidden == ('from autograder.nbgrader_bridge import hidden_score\n'
@@ -360,10 +360,10 @@ def test_public_test_files_run_the_checks_through_otter(tmp_path):
     assert not test_file.passed_all and "NOT IMPLEMENTED" in test_file.summary()
 
     # A mistake the diagnosis recognises is named; any other wrong answer gets the hint.
-    test_file.run({"affine_forward": lambda x, w, b: (x.reshape(2, -1) @ w, None)})
+    test_file.run({"affine_forward": lambda x, w, b: (x.reshape(len(x), -1) @ w, None)})
     assert not test_file.passed_all and "Diagnosis: Your output is exactly the right one " \
-        "minus b" in test_file.summary()
-    test_file.run({"affine_forward": lambda x, w, b: (2 * x.reshape(2, -1) @ w + b, None)})
+        "minus b" in " ".join(test_file.summary().split())
+    test_file.run({"affine_forward": lambda x, w, b: (2 * x.reshape(len(x), -1) @ w + b, None)})
     assert not test_file.passed_all and "Hint:" in test_file.summary()
 
     test_file.run({})

@@ -83,8 +83,8 @@ def test_decoupled_worker_cannot_leak_the_reference_layers(sandbox, tmp_path):
 
 
 def test_a_layer_question_worker_cannot_leak_the_hidden_probes(sandbox, tmp_path):
-    """The same hole in any question: the job bytes also hold autograder/probes.py (the
-    student-side halves of the hidden checks) and every hidden input of the question."""
+    """The same hole in any question: the job bytes also hold fcnet/probes.py (the
+    student-side halves of the checks) and every hidden input of the question."""
     nb = append_cell(notebook("02_relu", "student"), LEAK_CELL.replace(".get('reference')",
                                                                        ".get('probes')"))
     write_submission(tmp_path / "subs", "mallory", _student_only({"02_relu": nb}))
@@ -93,7 +93,7 @@ def test_a_layer_question_worker_cannot_leak_the_hidden_probes(sandbox, tmp_path
     feedback = (tmp_path / "out" / "feedback" / "mallory.md").read_text()
     leaked = _recover_leak(feedback)
     assert "def relu_forward_probe" not in leaked, \
-        f"the feedback carries {len(leaked)} characters of autograder/probes.py"
+        f"the feedback carries {len(leaked)} characters of fcnet/probes.py"
 
 # ----------------------------------------------------------------------------------------
 # 2. A Gradescope display name that looks like another student's stops the whole batch.

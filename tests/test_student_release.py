@@ -67,7 +67,11 @@ def test_release_holds_exactly_what_students_need(release):
     assert notebooks == {f"exercises/{stem}.ipynb" for stem in CHAPTERS}
     package = {f for f in listing if f.startswith("exercises/fcnet/")}
     assert "exercises/fcnet/__init__.py" in package
-    assert all(f.endswith(".py") for f in package), package
+    # Code, and the public cases as data (numbers computed from the answer key, no code).
+    assert all(f.endswith(".py") for f in package - {"exercises/fcnet/public_cases.npz"}), \
+        package
+    assert "exercises/fcnet/public_cases.npz" in package
+    assert "exercises/fcnet/checks/relu.py" in package
     for test_file in (ROOT / "exercises" / "fcnet" / "public_tests").glob("*.py"):
         assert f"exercises/fcnet/public_tests/{test_file.name}" in package
     assert set(listing) == expected_top | notebooks | package
@@ -86,7 +90,7 @@ def test_release_has_no_hidden_test(release):
     assert not hits, "hidden-test code in the release:\n" + "\n".join(
         f"  {p.relative_to(release)}: {origin}" for p, origin in hits[:20])
     for path in release.rglob("*"):
-        if path.is_file():
+        if path.is_file() and path.suffix != ".npz":  # the public cases: numbers only
             text = path.read_text(encoding="utf-8")
             assert not re.search(r"^\s*(from|import)\s+(answer_key|autograder)\b", text, re.M), \
                 f"{path.relative_to(release)} imports a private package"

@@ -1,48 +1,33 @@
 """The hidden checks: fresh inputs at grading time, judged against the answer key.
 
-Each check is an fcnet.checking.Check, declared by keyword. `make_case(rng)` draws the
-inputs (shapes and values) in the grader; the probe (autograder/probes.py) runs the
-student's code on them, in a sandboxed worker; `judge(case, outputs)` compares in the
-grader with references computed there from `answer_key`, including numeric gradients.
-Checks of a question that share a make_case function share one case (and, with the same
-probe, one probe run): the case is seeded by the make_case function's name
-(autograder.seeds.derived_seed).
+The checks of the code questions are fcnet.checks, the very ones `grader.check` runs in
+the notebook on the public case; here each case is drawn fresh, seeded by the course
+seed, the question and the case's explicit id (autograder.seeds.derived_seed), and the
+judges compare with right values computed from the answer key in the grader
+(references.py). The questions judged from data the grader keeps are declared here:
+
+    solver.py             chapter 5: training (a real run, scored on held-out images)
+    tuning.py             chapter 6: best_model
+    inline_questions.py   inline_q1 (chapter 2), inline_q2 and inline_q3 (chapter 6)
 
 Weights are shares of the question's points (autograder/points.py). `requires` names the
 value checks of the same case that must pass for a check to earn points (see
 scoring.apply_requirements): a stub returning zeros leaves its inputs unmodified and has
 the right shape and dtype, and earns nothing. Hints name the likely mistake in words;
 messages never quote an expected value or any answer-key code.
-
-One module per chapter declares its checks in a CHECKS list, which this package joins in
-the order of the course:
-
-    judging.py            what the judges share (reading outputs, comparing, memoising)
-    affine_layer.py       chapter 1: affine_forward, affine_backward
-    relu.py               chapter 2: relu_forward, relu_backward
-    losses.py             chapter 3: softmax_loss, svm_loss
-    two_layer_net.py      chapter 4: TwoLayerNet
-    solver.py             chapter 5: sgd, training
-    tuning.py             chapter 6: best_model
-    inline_questions.py   inline_q1 (chapter 2), inline_q2 and inline_q3 (chapter 6)
 """
 import numpy as np
 
+from fcnet import checks as shared_checks
+
 from ..seeds import derived_seed
-from . import affine_layer, inline_questions, losses, relu, solver, tuning, two_layer_net
+from . import inline_questions, solver, tuning
 from .inline_questions import judge_inline
+from .references import judging_case
 
-__all__ = ["CHECKS", "checks_for", "make_cases", "judge_inline"]
+__all__ = ["CHECKS", "checks_for", "make_cases", "judge_inline", "judging_case"]
 
-CHECKS = [
-    *affine_layer.CHECKS,
-    *relu.CHECKS,
-    *losses.CHECKS,
-    *two_layer_net.CHECKS,
-    *solver.CHECKS,
-    *tuning.CHECKS,
-    *inline_questions.CHECKS,
-]
+CHECKS = [*shared_checks.CHECKS, *solver.CHECKS, *tuning.CHECKS, *inline_questions.CHECKS]
 
 
 def checks_for(qid):
@@ -54,11 +39,10 @@ def checks_for(qid):
 
 
 def make_cases(qid, course_seed):
-    """{make_case name: case} for every case function of `qid`'s checks."""
+    """{case id: case} for every case of `qid`'s checks, each drawn from its own seed."""
     cases = {}
     for check in checks_for(qid):
-        name = check.make_case.__name__
-        if name not in cases:
-            rng = np.random.default_rng(derived_seed(course_seed, qid, name))
-            cases[name] = check.make_case(rng)
+        if check.case_id not in cases:
+            rng = np.random.default_rng(derived_seed(course_seed, qid, check.case_id))
+            cases[check.case_id] = check.make_case(rng)
     return cases

@@ -3,10 +3,10 @@
 A right letter earns its share, a wrong one cancels a right one (see judge_inline).
 """
 from answer_key import inline_questions
+from fcnet import probes
 from fcnet.checking import Check
-from fcnet.public_checks import INLINE_OPTIONS
+from fcnet.inline_answers import INLINE_OPTIONS
 
-from .. import probes
 from ..scoring import NotAnswered, PartialCredit
 
 QUESTIONS = ("inline_q1", "inline_q2", "inline_q3")
@@ -15,7 +15,6 @@ QUESTIONS = ("inline_q1", "inline_q2", "inline_q3")
 def _inline_case(qid):
     def make_case(rng):
         return {"qid": qid}
-    make_case.__name__ = f"{qid}_case"
     return make_case
 
 
@@ -38,7 +37,7 @@ def judge_inline(case, out):
 CHECKS = [
     Check(qid=qid, name="answer", description="the options chosen",
           hint="reread the question: each wrong choice cancels a right one",
-          needs=(qid,), make_case=_inline_case(qid), probe=probes.inline_probe,
-          judge=judge_inline, weight=1)
+          needs=(qid,), case_id=f"{qid}.answer", make_case=_inline_case(qid),
+          probe=probes.inline_probe, judge=judge_inline, weight=1)
     for qid in QUESTIONS
 ]

@@ -6,8 +6,7 @@ lowest of the others, and the share of points falls linearly between the two thr
 of autograder/points.py.
 """
 from fcnet.checking import Check
-
-from .. import probes
+from fcnet import probes
 from ..best_model import best_model_case, judge_best_model
 from ..points import BEST_MODEL_FULL
 
@@ -19,6 +18,7 @@ CHECKS = [
                       f"images and on training images)",
           hint="tune the learning rate, hidden size, regularisation and number of epochs on "
                "the validation set, then save the best model's W1, b1, W2, b2",
-          needs=("best_model_params",), make_case=best_model_case,
+          needs=("best_model_params",), case_id="best_model.views",
+          make_case=best_model_case,
           probe=probes.best_model_probe, judge=judge_best_model, weight=1),
 ]

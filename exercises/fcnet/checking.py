@@ -4,16 +4,20 @@ A check is split in three so that it can run across a sandbox boundary:
 
     case    = check.make_case(rng)       # grader side: plain arrays and numbers
     outputs = check.probe(ns, case)      # student side: calls the student's code in `ns`
-    check.judge(case, outputs)           # grader side: raises CheckFailed on a wrong answer
+    check.judge(case, outputs)           # raises CheckFailed on a wrong answer
 
-`check.run(ns)` does all three in one process, which is what `grader.check(...)` in a
-notebook does. Only plain numbers and arrays pass from `probe` to `judge` (see `plain`).
+The judge finds the right values under case["expected"], which the judging side adds:
+the grader from the answer key, the notebook from the data the build shipped
+(fcnet.public_checks). `check.run(ns, case)` does probe and judge in one process, which
+is what `grader.check(...)` in a notebook does. Only plain numbers and arrays pass from
+`probe` to `judge` (see `plain`).
 
 When a check fails, fcnet.diagnosis looks for a known mistake in the outputs (through the
 check's `views`) or in the error message; when it finds one, the result carries it and
 prints its explanation in place of the general hint. The grader does the same with the
 same code (autograder/scoring.py).
 """
+import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
@@ -38,6 +42,7 @@ class Check:
     description: str      # what is checked, in words
     hint: str             # the likely mistake when it fails, in words (never code)
     needs: tuple          # names the probe reads from the student's namespace
+    case_id: str          # "<qid>.<name>": seeds the case; checks with one id share a case
     make_case: Callable   # (rng: np.random.Generator) -> dict
     probe: Callable       # (ns: dict, case: dict) -> dict of arrays / numbers
     judge: Callable       # (case: dict, outputs: dict) -> None, raises CheckFailed
@@ -49,10 +54,13 @@ class Check:
     # (case, outputs) -> [fcnet.diagnosis.View]: each output next to its right value, from
     # which fcnet.diagnosis names the mistake of a failed check. None: no diagnosis.
     views: Callable = None
+    # False: graded only (an at-scale case, too large to ship to the notebook).
+    public: bool = True
 
-    def run(self, ns, seed=0):
-        """Run make_case, probe and judge in this process; return a CheckResult."""
-        case = self.make_case(np.random.default_rng(seed))
+    def run(self, ns, case, expected=None):
+        """Run probe and judge on `case` in this process; return a CheckResult.
+        `expected`: the right values the judge and views compare with."""
+        judged = case if expected is None else {**case, "expected": expected}
         try:
             missing = [n for n in self.needs if n not in ns]
             if missing:
@@ -64,9 +72,11 @@ class Check:
             message = f"{type(err).__name__}: {err}"
             return CheckResult(self, "error", message, diagnose_error(self.qid, message))
         try:
-            self.judge(case, outputs)
+            self.judge(judged, outputs)
+        except NotAnswered as err:
+            return CheckResult(self, "not implemented", str(err))
         except CheckFailed as err:
-            return CheckResult(self, "failed", str(err), self.diagnose(case, outputs))
+            return CheckResult(self, "failed", str(err), self.diagnose(judged, outputs))
         return CheckResult(self, "passed", "")
 
     def diagnose(self, case, outputs, extra=None):
@@ -83,7 +93,8 @@ class Check:
 @dataclass
 class CheckResult:
     check: Check
-    status: str           # "passed", "failed", "not implemented" or "error"
+    status: str           # "passed", "failed", "not implemented", "error", or "blocked"
+    #                       (not judged: code it calls fails first; fcnet.public_checks)
     message: str
     diagnosis: Diagnosis = None   # the named mistake, when one explains the failure
 
@@ -92,15 +103,23 @@ class CheckResult:
         return self.status == "passed"
 
     def __str__(self):
+        """What the student reads: the check, then what to do (the diagnosis, or the
+        general hint), then what the check saw; each paragraph wrapped to 88 columns."""
         mark = "PASS" if self.passed else self.status.upper()
-        text = f"[{mark}] {self.check.qid}: {self.check.description}"
+        lines = [_wrap(f"[{mark}] {self.check.qid}: {self.check.description}", "")]
         if not self.passed:
-            text += f"\n    {self.message}"
             if self.diagnosis is not None:
-                text += f"\n    Diagnosis: {self.diagnosis.explanation}"
+                lines.append(_wrap(f"Diagnosis: {self.diagnosis.explanation}"))
             elif self.status in ("failed", "error"):
-                text += f"\n    Hint: {self.check.hint}"
-        return text
+                lines.append(_wrap(f"Hint: {self.check.hint}"))
+            seen = "What the check saw: " if self.status in ("failed", "error") else ""
+            lines.append(_wrap(seen + self.message))
+        return "\n".join(lines)
+
+
+def _wrap(text, indent="    "):
+    return textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def plain(outputs):
@@ -145,12 +164,3 @@ def expect_close(name, value, expected, tol):
     err = rel_error(value, expected)
     if not err < tol:
         raise CheckFailed(f"{name} is off: relative error {err:.2e}, expected below {tol:.0e}")
-
-
-def run_checks(checks, ns, seed=0, show=True):
-    """Run `checks` against namespace `ns`; print one line each when `show`; return results."""
-    results = [c.run(ns, seed=seed) for c in checks]
-    if show:
-        for r in results:
-            print(r)
-    return results

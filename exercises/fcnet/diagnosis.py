@@ -8,10 +8,11 @@ NaN or infinity on large inputs. The mistakes are declared, with their explanati
 checks). A diagnosis is only given when putting the right values in place of the
 diagnosed ones makes the check pass, so it never names one mistake for another.
 
-Each side says how its outputs compare with the right answer through `View`s:
-the public checks (fcnet.public_checks) from fixed expected values and numeric
-gradients, the grader (autograder.mistakes) from the answer key. This module holds no
-implementation of any graded function: only relations between arrays.
+A check says how its outputs compare with the right answer through `View`s (its
+`views`, declared with it in fcnet.checks): the same in the notebook, where the right
+values are the data the build shipped, and in the grader, which computes them from the
+answer key. This module holds no implementation of any graded function: only relations
+between arrays.
 """
 from dataclasses import dataclass, field
 

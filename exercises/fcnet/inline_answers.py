@@ -5,9 +5,12 @@ student fills in the letters, `inline_q1 = {"A", "C"}`. A list, a tuple or one s
 ("A, C" or "A C") is read the same way, and lower case counts as upper case.
 
 This is the one reader of inline answers: the public check behind `grader.check`
-(fcnet.public_checks), the hidden check's probe (autograder/probes.py) and the grader's
+(fcnet.public_checks), the hidden check's probe (fcnet.probes) and the grader's
 reading of a notebook's `set(...)` answers (autograder/notebook_reading.py) all use it.
 """
+
+# The letters each inline question offers.
+INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
 
 
 def chosen_letters(answer):

@@ -51,12 +51,12 @@
 
 # %%
 import numpy as np
-import otter
 
 import fcnet
+from fcnet.otter_checks import Notebook
 from fcnet.gradient_check import eval_numerical_gradient_array, rel_error
 
-grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
+grader = Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 
 # %% [markdown]
 # ## The forward pass

@@ -28,12 +28,12 @@
 
 # %%
 import numpy as np
-import otter
 
 import fcnet
+from fcnet.otter_checks import Notebook
 from fcnet.gradient_check import eval_numerical_gradient, rel_error
 
-grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
+grader = Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 
 # %% [markdown]
 # ## Softmax (cross-entropy) loss

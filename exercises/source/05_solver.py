@@ -36,16 +36,16 @@
 
 # %%
 import numpy as np
-import otter
 
 import fcnet
+from fcnet.otter_checks import Notebook
 from fcnet.data_utils import get_CIFAR10_data
 from fcnet.gradient_check import rel_error
 from fcnet.notebook_import import import_notebook
 from fcnet.solver import Solver
 from fcnet.vis_utils import plot_solver_history, show_net_weights
 
-grader = otter.Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
+grader = Notebook(tests_dir=str(fcnet.PUBLIC_TESTS_DIR))
 
 # %% [markdown]
 # **Your turn.** Complete `sgd`. When `config` has no learning rate, use $10^{-2}$.

@@ -10,10 +10,34 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'affine_backward'
-points = 1
+points = 7
 
 
-@test_case(name='numeric_gradient', points=1, hidden=False)
-def test_numeric_gradient(affine_forward, affine_backward):
-    """affine_backward agrees with numeric gradients."""
-    run_public_check('affine_backward', 'numeric_gradient', affine_forward=affine_forward, affine_backward=affine_backward)
+@test_case(name='dx', points=2, hidden=False)
+def test_dx(affine_backward):
+    """dx agrees with a numeric gradient."""
+    run_public_check('affine_backward', 'dx', affine_backward=affine_backward)
+
+
+@test_case(name='dw', points=2, hidden=False)
+def test_dw(affine_backward):
+    """dw agrees with a numeric gradient."""
+    run_public_check('affine_backward', 'dw', affine_backward=affine_backward)
+
+
+@test_case(name='db', points=1, hidden=False)
+def test_db(affine_backward):
+    """db agrees with a numeric gradient."""
+    run_public_check('affine_backward', 'db', affine_backward=affine_backward)
+
+
+@test_case(name='shapes', points=1, hidden=False)
+def test_shapes(affine_backward):
+    """dx, dw and db have the shapes of x, w and b."""
+    run_public_check('affine_backward', 'shapes', affine_backward=affine_backward)
+
+
+@test_case(name='inputs_unmodified', points=1, hidden=False)
+def test_inputs_unmodified(affine_backward):
+    """dout and the cache are left unmodified."""
+    run_public_check('affine_backward', 'inputs_unmodified', affine_backward=affine_backward)

@@ -10,10 +10,28 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'affine_forward'
-points = 1
+points = 6
 
 
-@test_case(name='seed_values', points=1, hidden=False)
-def test_seed_values(affine_forward):
-    """affine_forward matches the expected output."""
-    run_public_check('affine_forward', 'seed_values', affine_forward=affine_forward)
+@test_case(name='values_2d', points=2, hidden=False)
+def test_values_2d(affine_forward):
+    """output for a 2-D input of random shape."""
+    run_public_check('affine_forward', 'values_2d', affine_forward=affine_forward)
+
+
+@test_case(name='values_nd', points=2, hidden=False)
+def test_values_nd(affine_forward):
+    """output for a multi-dimensional input."""
+    run_public_check('affine_forward', 'values_nd', affine_forward=affine_forward)
+
+
+@test_case(name='float32', points=1, hidden=False)
+def test_float32(affine_forward):
+    """float32 inputs give a float32 output."""
+    run_public_check('affine_forward', 'float32', affine_forward=affine_forward)
+
+
+@test_case(name='inputs_unmodified', points=1, hidden=False)
+def test_inputs_unmodified(affine_forward):
+    """x, w and b are left unmodified."""
+    run_public_check('affine_forward', 'inputs_unmodified', affine_forward=affine_forward)

@@ -13,7 +13,7 @@ name = 'inline_q1'
 points = 1
 
 
-@test_case(name='format', points=1, hidden=False)
+@test_case(name='format', points=1, hidden=False, success_message='Only the format was checked: a set of option letters. Whether they are the right ones is graded when you hand in.')
 def test_format(inline_q1):
-    """inline_q1 is a set of option letters."""
+    """inline_q1 is a set of option letters (only its format is checked here; whether the letters are right is graded later)."""
     run_public_check('inline_q1', 'format', inline_q1=inline_q1)

@@ -10,10 +10,16 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'relu_backward'
-points = 1
+points = 4
 
 
-@test_case(name='numeric_gradient', points=1, hidden=False)
-def test_numeric_gradient(relu_forward, relu_backward):
-    """relu_backward agrees with numeric gradients."""
-    run_public_check('relu_backward', 'numeric_gradient', relu_forward=relu_forward, relu_backward=relu_backward)
+@test_case(name='dx', points=3, hidden=False)
+def test_dx(relu_backward):
+    """dx agrees with a numeric gradient."""
+    run_public_check('relu_backward', 'dx', relu_backward=relu_backward)
+
+
+@test_case(name='inputs_unmodified', points=1, hidden=False)
+def test_inputs_unmodified(relu_backward):
+    """dout and the cache are left unmodified."""
+    run_public_check('relu_backward', 'inputs_unmodified', relu_backward=relu_backward)

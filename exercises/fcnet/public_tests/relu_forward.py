@@ -10,10 +10,22 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'relu_forward'
-points = 1
+points = 5
 
 
-@test_case(name='seed_values', points=1, hidden=False)
-def test_seed_values(relu_forward):
-    """relu_forward matches the expected output."""
-    run_public_check('relu_forward', 'seed_values', relu_forward=relu_forward)
+@test_case(name='values', points=3, hidden=False)
+def test_values(relu_forward):
+    """output for inputs of random shapes."""
+    run_public_check('relu_forward', 'values', relu_forward=relu_forward)
+
+
+@test_case(name='float32', points=1, hidden=False)
+def test_float32(relu_forward):
+    """float32 inputs give a float32 output."""
+    run_public_check('relu_forward', 'float32', relu_forward=relu_forward)
+
+
+@test_case(name='input_unmodified', points=1, hidden=False)
+def test_input_unmodified(relu_forward):
+    """x is left unmodified."""
+    run_public_check('relu_forward', 'input_unmodified', relu_forward=relu_forward)

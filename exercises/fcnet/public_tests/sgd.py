@@ -10,10 +10,28 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'sgd'
-points = 1
+points = 6
 
 
-@test_case(name='one_step', points=1, hidden=False)
-def test_one_step(sgd):
-    """sgd takes one step against the gradient."""
-    run_public_check('sgd', 'one_step', sgd=sgd)
+@test_case(name='step', points=3, hidden=False)
+def test_step(sgd):
+    """one step against the gradient, for a matrix and a vector."""
+    run_public_check('sgd', 'step', sgd=sgd)
+
+
+@test_case(name='returns_config', points=1, hidden=False)
+def test_returns_config(sgd):
+    """returns (next_w, config), config keeping its rate."""
+    run_public_check('sgd', 'returns_config', sgd=sgd)
+
+
+@test_case(name='default_rate', points=1, hidden=False)
+def test_default_rate(sgd):
+    """the default learning rate is 1e-2."""
+    run_public_check('sgd', 'default_rate', sgd=sgd)
+
+
+@test_case(name='dw_unmodified', points=1, hidden=False)
+def test_dw_unmodified(sgd):
+    """dw is left unmodified."""
+    run_public_check('sgd', 'dw_unmodified', sgd=sgd)

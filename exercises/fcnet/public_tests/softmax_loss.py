@@ -10,16 +10,28 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'softmax_loss'
-points = 2
+points = 7
 
 
-@test_case(name='seed_values', points=1, hidden=False)
-def test_seed_values(softmax_loss):
-    """softmax_loss is about log(10) with a correct gradient."""
-    run_public_check('softmax_loss', 'seed_values', softmax_loss=softmax_loss)
+@test_case(name='loss', points=2, hidden=False)
+def test_loss(softmax_loss):
+    """loss for random scores and labels."""
+    run_public_check('softmax_loss', 'loss', softmax_loss=softmax_loss)
 
 
-@test_case(name='large_scores', points=1, hidden=False)
-def test_large_scores(softmax_loss):
-    """softmax_loss stays finite and unchanged for scores around +-1000 (float64) and +-100 (float32)."""
-    run_public_check('softmax_loss', 'large_scores', softmax_loss=softmax_loss)
+@test_case(name='gradient', points=2, hidden=False)
+def test_gradient(softmax_loss):
+    """dx agrees with a numeric gradient."""
+    run_public_check('softmax_loss', 'gradient', softmax_loss=softmax_loss)
+
+
+@test_case(name='stable', points=2, hidden=False)
+def test_stable(softmax_loss):
+    """stays finite and correct for scores around 1000."""
+    run_public_check('softmax_loss', 'stable', softmax_loss=softmax_loss)
+
+
+@test_case(name='input_unmodified', points=1, hidden=False)
+def test_input_unmodified(softmax_loss):
+    """x and y are left unmodified."""
+    run_public_check('softmax_loss', 'input_unmodified', softmax_loss=softmax_loss)

@@ -10,16 +10,22 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'svm_loss'
-points = 2
+points = 5
 
 
-@test_case(name='seed_values', points=1, hidden=False)
-def test_seed_values(svm_loss):
-    """svm_loss is about 9 with a correct gradient."""
-    run_public_check('svm_loss', 'seed_values', svm_loss=svm_loss)
+@test_case(name='loss', points=2, hidden=False)
+def test_loss(svm_loss):
+    """loss for random scores and labels."""
+    run_public_check('svm_loss', 'loss', svm_loss=svm_loss)
 
 
-@test_case(name='large_scores', points=1, hidden=False)
-def test_large_scores(svm_loss):
-    """svm_loss stays finite and unchanged for scores around +-1000 (float64) and +-100 (float32)."""
-    run_public_check('svm_loss', 'large_scores', svm_loss=svm_loss)
+@test_case(name='gradient', points=2, hidden=False)
+def test_gradient(svm_loss):
+    """dx agrees with a numeric gradient."""
+    run_public_check('svm_loss', 'gradient', svm_loss=svm_loss)
+
+
+@test_case(name='input_unmodified', points=1, hidden=False)
+def test_input_unmodified(svm_loss):
+    """x and y are left unmodified."""
+    run_public_check('svm_loss', 'input_unmodified', svm_loss=svm_loss)

@@ -14,12 +14,12 @@ points = 2
 
 
 @test_case(name='val_accuracy', points=1, hidden=False)
-def test_val_accuracy(solver):
+def test_val_accuracy(solver, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss, TwoLayerNet, sgd):
     """the trained solver reaches 36% validation accuracy."""
-    run_public_check('training', 'val_accuracy', solver=solver)
+    run_public_check('training', 'val_accuracy', solver=solver, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss, TwoLayerNet=TwoLayerNet, sgd=sgd)
 
 
 @test_case(name='graded_run', points=1, hidden=False)
-def test_graded_run(TwoLayerNet, sgd, data):
+def test_graded_run(TwoLayerNet, sgd, data, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
     """the graded run: your TwoLayerNet and sgd trained on 2,000 images reach 22% on 1,000 held-out ones."""
-    run_public_check('training', 'graded_run', TwoLayerNet=TwoLayerNet, sgd=sgd, data=data)
+    run_public_check('training', 'graded_run', TwoLayerNet=TwoLayerNet, sgd=sgd, data=data, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)

@@ -10,28 +10,76 @@ from fcnet.otter_checks import run_public_check
 OK_FORMAT = False
 
 name = 'two_layer_net'
-points = 4
+points = 17
 
 
-@test_case(name='initialisation', points=1, hidden=False)
-def test_initialisation(TwoLayerNet):
-    """TwoLayerNet initialises weights and biases."""
-    run_public_check('two_layer_net', 'initialisation', TwoLayerNet=TwoLayerNet)
+@test_case(name='init_shapes', points=1, hidden=False)
+def test_init_shapes(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """parameters have the right names and shapes."""
+    run_public_check('two_layer_net', 'init_shapes', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
 
 
-@test_case(name='scores', points=1, hidden=False)
-def test_scores(TwoLayerNet):
-    """TwoLayerNet.loss(X) returns the expected scores."""
-    run_public_check('two_layer_net', 'scores', TwoLayerNet=TwoLayerNet)
+@test_case(name='init_statistics', points=2, hidden=False)
+def test_init_statistics(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """weights ~ N(0, weight_scale^2), biases zero."""
+    run_public_check('two_layer_net', 'init_statistics', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
 
 
-@test_case(name='loss', points=1, hidden=False)
-def test_loss(TwoLayerNet):
-    """TwoLayerNet.loss(X, y) returns the expected losses."""
-    run_public_check('two_layer_net', 'loss', TwoLayerNet=TwoLayerNet)
+@test_case(name='init_dtype', points=1, hidden=False)
+def test_init_dtype(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """dtype=np.float32 gives float32 parameters."""
+    run_public_check('two_layer_net', 'init_dtype', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
 
 
-@test_case(name='gradients', points=1, hidden=False)
-def test_gradients(TwoLayerNet):
-    """TwoLayerNet's gradients agree with numeric ones."""
-    run_public_check('two_layer_net', 'gradients', TwoLayerNet=TwoLayerNet)
+@test_case(name='scores', points=2, hidden=False)
+def test_scores(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """loss(X) returns the class scores."""
+    run_public_check('two_layer_net', 'scores', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='inputs_unmodified', points=1, hidden=False)
+def test_inputs_unmodified(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """loss(X) leaves X and params unmodified."""
+    run_public_check('two_layer_net', 'inputs_unmodified', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='loss', points=2, hidden=False)
+def test_loss(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """loss(X, y) without regularisation."""
+    run_public_check('two_layer_net', 'loss', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='loss_reg', points=2, hidden=False)
+def test_loss_reg(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """loss(X, y) with regularisation."""
+    run_public_check('two_layer_net', 'loss_reg', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='grad_W1', points=1, hidden=False)
+def test_grad_W1(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """grads['W1'] agrees with a numeric gradient."""
+    run_public_check('two_layer_net', 'grad_W1', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='grad_b1', points=1, hidden=False)
+def test_grad_b1(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """grads['b1'] agrees with a numeric gradient."""
+    run_public_check('two_layer_net', 'grad_b1', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='grad_W2', points=1, hidden=False)
+def test_grad_W2(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """grads['W2'] agrees with a numeric gradient."""
+    run_public_check('two_layer_net', 'grad_W2', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='grad_b2', points=1, hidden=False)
+def test_grad_b2(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """grads['b2'] agrees with a numeric gradient."""
+    run_public_check('two_layer_net', 'grad_b2', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)
+
+
+@test_case(name='grads_reg', points=2, hidden=False)
+def test_grads_reg(TwoLayerNet, affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss):
+    """weight gradients include the regularisation."""
+    run_public_check('two_layer_net', 'grads_reg', TwoLayerNet=TwoLayerNet, affine_forward=affine_forward, affine_backward=affine_backward, relu_forward=relu_forward, relu_backward=relu_backward, softmax_loss=softmax_loss)

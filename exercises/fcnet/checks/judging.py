@@ -1,19 +1,16 @@
 """What the judges of every chapter share: reading outputs, comparing, drawing inputs.
 
-A judge receives the case (drawn here, in the grader) and the probe's outputs (plain data
-from the sandboxed worker, see fcnet.checking.plain) and raises CheckFailed with a message
-in words. References computed from the answer key are memoised per case with `reference`,
-because every student of a run is graded on the same cases.
+A judge receives the case and the probe's outputs (plain data, see fcnet.checking.plain)
+and raises CheckFailed with a message in words. The right values it compares with are
+in the case under "expected" (see `expected`), put there by the side that judges: the
+grader computes them from the answer key on the hidden case, the notebook reads them for
+the public case from the data file the build shipped. No answer-key code is here.
 """
 import hashlib
-import threading
 
 import numpy as np
 
 from fcnet.checking import CheckFailed, expect_close, expect_shape
-
-_memo = {}
-_memo_lock = threading.Lock()
 
 
 def case_digest(case):
@@ -30,17 +27,13 @@ def case_digest(case):
     return digest.hexdigest()
 
 
-def reference(case, what, compute):
-    """compute() once per case and `what`: cases are shared by every student of a run."""
-    key = (case_digest(case), what)
-    with _memo_lock:
-        if key in _memo:
-            return _memo[key]
-    value = compute()
-    with _memo_lock:
-        if len(_memo) > 512:
-            _memo.clear()
-        return _memo.setdefault(key, value)
+def expected(case):
+    """The right values of `case` ({name: array or number}), added by the judging side."""
+    found = case.get("expected")
+    if not isinstance(found, dict):
+        raise RuntimeError("the case carries no expected values: judge it through "
+                           "fcnet.public_checks or the grader")
+    return found
 
 
 # ------------------------------------------------------------------------- reading outputs
@@ -121,23 +114,15 @@ def close_to_numeric(name, outputs, numeric, tol=1e-6):
                           f"expected below {tol:.0e}")
 
 
-def judge_gradient(name, numeric, tol=1e-6):
-    """A judge comparing outputs[name] with numeric(case)[name]."""
+def judge_gradient(*names, tol=1e-6):
+    """A judge comparing each outputs[name] with the expected numeric gradient
+    "<name>_numeric" (or, for the at-scale cases, too large for a numeric gradient, the
+    answer key's analytic one under "<name>")."""
     def judge(case, out):
-        close_to_numeric(name, out, numeric(case)[name], tol)
-    judge.__name__ = f"judge_{name}"
-    return judge
-
-
-def judge_at_scale(names, expected, tol=1e-6):
-    """A judge comparing each outputs[name] with expected(case)[name], the answer key's
-    own (analytic) gradients: the cases of the at-scale checks are too large for a numeric
-    gradient, in the grader as in a student's backward pass (see AT_SCALE_HINT)."""
-    def judge(case, out):
-        reference_values = expected(case)
+        right = expected(case)
         for name in names:
-            close_to_numeric(name, out, reference_values[name], tol)
-    judge.__name__ = "judge_at_scale_" + "_".join(names)
+            close_to_numeric(name, out, right.get(name + "_numeric", right.get(name)), tol)
+    judge.__name__ = "judge_" + "_".join(names)
     return judge
 
 
@@ -157,6 +142,24 @@ AT_SCALE_WRONG_HINT = ("the checks above that count only with this one fail on s
 def relative_error(value, expected):
     """|value - expected| relative to their sizes, as the loss judges measure it."""
     return abs(value - expected) / max(1e-8, abs(value) + abs(expected))
+
+
+# ------------------------------------------------------------------------- views
+
+def input_views(case, out, pairs):
+    """Each input array as the call left it, next to the array the call was given: the
+    course's functions leave their inputs unchanged (each chapter's grading section)."""
+    from ..diagnosis import View
+    return [View(after, "input", out.get(after), case[before], tol=0) for after, before in pairs]
+
+
+def dtype_view(key, value, expected, dtype):
+    """outputs[key], which must keep its inputs' dtype, with the conversion as repair."""
+    from ..diagnosis import View
+    ok = isinstance(value, np.ndarray) and value.dtype == dtype
+    fix = value.astype(dtype) if isinstance(value, np.ndarray) and not ok else expected
+    return View(key, "dtype", value, expected, {"dtype": np.dtype(dtype)}, tol=1e-4, ok=ok,
+                fix=fix)
 
 
 # ------------------------------------------------------------------------- drawing inputs

@@ -1,13 +1,11 @@
-"""Chapter 1, the affine layer: hidden checks of affine_forward and affine_backward."""
+"""Chapter 1, the affine layer: the checks of affine_forward and affine_backward."""
 import numpy as np
 
-from answer_key.layers import affine_backward, affine_forward
-from fcnet.checking import Check, expect_close, expect_shape
-from fcnet.gradient_check import eval_numerical_gradient_array
-
 from .. import probes
-from .judging import (AT_SCALE_HINT, array, close, judge_at_scale, judge_gradient, reference,
-                      unchanged, with_dtype)
+from ..checking import Check, expect_close, expect_shape
+from ..diagnosis import View
+from .judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
+                      judge_gradient, unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -44,42 +42,21 @@ def affine_backward_case_at_scale(rng):
 
 
 # ------------------------------------------------------------------------- judges
-
-def _affine_out(case):
-    return reference(case, "affine_out",
-                     lambda: affine_forward(case["x"], case["w"], case["b"])[0])
-
+# The expected values (fcnet.checks.judging.expected): "out" for the forward cases; for
+# the backward ones the numeric gradients "dx_numeric", "dw_numeric", "db_numeric" of the
+# small case, and the analytic "dx", "dw", "db" (the only ones at scale).
 
 def judge_affine_values(case, out):
-    close("out", out, _affine_out(case), 1e-8)
+    close("out", out, expected(case)["out"], 1e-8)
 
 
 def judge_affine_float32(case, out):
     value = with_dtype("out", out, np.float32)
-    expect_close("out", value, _affine_out(case).astype(np.float64), 1e-4)
+    expect_close("out", value, np.asarray(expected(case)["out"], dtype=np.float64), 1e-4)
 
 
 def judge_affine_unmodified(case, out):
     unchanged(out, case, (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))
-
-
-def _affine_numeric(case):
-    def compute():
-        x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
-        return {
-            "dx": eval_numerical_gradient_array(lambda v: affine_forward(v, w, b)[0],
-                                                x.copy(), dout),
-            "dw": eval_numerical_gradient_array(lambda v: affine_forward(x, v, b)[0],
-                                                w.copy(), dout),
-            "db": eval_numerical_gradient_array(lambda v: affine_forward(x, w, v)[0],
-                                                b.copy(), dout),
-        }
-    return reference(case, "affine_numeric", compute)
-
-
-def _affine_analytic(case):
-    return reference(case, "affine_analytic", lambda: dict(zip(
-        ("dx", "dw", "db"), affine_backward(case["dout"], (case["x"], case["w"], case["b"])))))
 
 
 def judge_affine_shapes(case, out):
@@ -96,6 +73,32 @@ def judge_affine_backward_unmodified(case, out):
     unchanged(out, case, pairs)
 
 
+# ------------------------------------------------------------------------- views
+# Each output next to its right value, from which fcnet.diagnosis names a mistake.
+
+def _tol(case, tol64=1e-8):
+    """Float32 inputs give float32 results: compare them at float32's precision."""
+    return tol64 if case["x"].dtype == np.float64 else 1e-4
+
+
+def affine_forward_views(case, out):
+    context = {k: case[k] for k in ("x", "w", "b")} | {"N": len(case["x"])}
+    right = expected(case)["out"]
+    return [View("out", "out", out.get("out"), right, context, tol=_tol(case)),
+            dtype_view("out", out.get("out"), right, case["x"].dtype),
+            *input_views(case, out, (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))]
+
+
+def affine_backward_views(case, out):
+    context = {k: case[k] for k in ("x", "w", "b", "dout")} | {"N": len(case["x"])}
+    right = expected(case)
+    own_cache = int(out.get("own_cache", 0))  # the cache was the student's: x, w, b are new
+    pairs = (("dout_after", "dout"),) + (() if own_cache else
+                                         (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))
+    return [View(key, key, out.get(key), right[key], context, tol=1e-7)
+            for key in ("dx", "dw", "db")] + input_views(case, out, pairs)
+
+
 # ------------------------------------------------------------------------- checks
 
 _AF, _AB = ("affine_forward",), ("affine_backward",)
@@ -105,61 +108,72 @@ _AFFINE_VALUES = _AFFINE_GRADIENTS + tuple(f"{g}_at_scale" for g in _AFFINE_GRAD
 
 CHECKS = [
     Check(qid="affine_forward", name="values_2d",
-          description="output for a 2-D input of fresh random shape",
+          description="output for a 2-D input of random shape",
           hint="multiply the (N, D) input by w and add b to every row",
-          needs=_AF, make_case=affine_case_2d, probe=probes.affine_forward_probe,
-          judge=judge_affine_values, weight=2),
+          needs=_AF, case_id="affine_forward.2d", make_case=affine_case_2d,
+          probe=probes.affine_forward_probe, judge=judge_affine_values, weight=2, views=affine_forward_views),
     Check(qid="affine_forward", name="values_nd",
           description="output for a multi-dimensional input",
           hint="flatten each example to one row with x.reshape(N, -1), keeping the N "
                "examples apart; do not hard-code the shape",
-          needs=_AF, make_case=affine_case_nd, probe=probes.affine_forward_probe,
-          judge=judge_affine_values, weight=2),
+          needs=_AF, case_id="affine_forward.nd", make_case=affine_case_nd,
+          probe=probes.affine_forward_probe, judge=judge_affine_values, weight=2,
+          views=affine_forward_views),
     Check(qid="affine_forward", name="float32",
           description="float32 inputs give a float32 output",
           hint="avoid creating float64 arrays (np.zeros without a dtype, astype(float))",
-          needs=_AF, make_case=affine_case_float32, probe=probes.affine_forward_probe,
-          judge=judge_affine_float32, weight=1),
+          needs=_AF, case_id="affine_forward.float32", make_case=affine_case_float32,
+          probe=probes.affine_forward_probe, judge=judge_affine_float32, weight=1,
+          views=affine_forward_views),
     Check(qid="affine_forward", name="inputs_unmodified",
           description="x, w and b are left unmodified",
           hint="reshape into a new variable instead of assigning to x.shape or writing "
                "into x",
-          needs=_AF, make_case=affine_case_nd, probe=probes.affine_forward_probe,
-          judge=judge_affine_unmodified, weight=1, requires=("values_nd",)),
+          needs=_AF, case_id="affine_forward.nd", make_case=affine_case_nd,
+          probe=probes.affine_forward_probe, judge=judge_affine_unmodified, weight=1,
+          requires=("values_nd",), views=affine_forward_views),
     Check(qid="affine_backward", name="dx",
           description="dx agrees with a numeric gradient",
           hint="dx is dout times w transposed, reshaped back to the original shape of x",
-          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_gradient("dx", _affine_numeric), weight=2,
+          needs=_AB, case_id="affine_backward.small", make_case=affine_backward_case,
+          probe=probes.affine_backward_probe, judge=judge_gradient("dx"),
+          views=affine_backward_views, weight=2,
           requires=("dx_at_scale",)),
     Check(qid="affine_backward", name="dw",
           description="dw agrees with a numeric gradient",
           hint="dw pairs the flattened inputs (transposed) with dout",
-          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_gradient("dw", _affine_numeric), weight=2,
+          needs=_AB, case_id="affine_backward.small", make_case=affine_backward_case,
+          probe=probes.affine_backward_probe, judge=judge_gradient("dw"),
+          views=affine_backward_views, weight=2,
           requires=("dw_at_scale",)),
     Check(qid="affine_backward", name="db",
           description="db agrees with a numeric gradient",
           hint="db sums dout over the examples (axis 0); it is not an average",
-          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_gradient("db", _affine_numeric), weight=1,
+          needs=_AB, case_id="affine_backward.small", make_case=affine_backward_case,
+          probe=probes.affine_backward_probe, judge=judge_gradient("db"),
+          views=affine_backward_views, weight=1,
           requires=("db_at_scale",)),
     Check(qid="affine_backward", name="shapes",
           description="dx, dw and db have the shapes of x, w and b",
           hint="each gradient has exactly the shape of the array it is the gradient of",
-          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_affine_shapes, weight=1, requires=_AFFINE_VALUES),
+          needs=_AB, case_id="affine_backward.small", make_case=affine_backward_case,
+          probe=probes.affine_backward_probe,
+          judge=judge_affine_shapes, weight=1, requires=_AFFINE_VALUES,
+          views=affine_backward_views),
     Check(qid="affine_backward", name="inputs_unmodified",
           description="dout and the cache are left unmodified",
           hint="compute new arrays instead of writing into dout or the cached arrays",
-          needs=_AB, make_case=affine_backward_case, probe=probes.affine_backward_probe,
-          judge=judge_affine_backward_unmodified, weight=1, requires=_AFFINE_VALUES),
+          needs=_AB, case_id="affine_backward.small", make_case=affine_backward_case,
+          probe=probes.affine_backward_probe,
+          judge=judge_affine_backward_unmodified, weight=1, requires=_AFFINE_VALUES,
+          views=affine_backward_views),
     # One at-scale check per gradient, so that one wrong gradient costs only its own points.
     *[Check(qid="affine_backward", name=f"{name}_at_scale",
             description=f"{name} for a 200 x 300 input and 300 x 300 weights",
             hint=AT_SCALE_HINT,
-            needs=_AB, make_case=affine_backward_case_at_scale,
-            probe=probes.affine_backward_probe,
-            judge=judge_at_scale((name,), _affine_analytic), weight=1 / 3)
+            needs=_AB, case_id="affine_backward.at_scale",
+            make_case=affine_backward_case_at_scale, probe=probes.affine_backward_probe,
+            judge=judge_gradient(name), weight=1 / 3, public=False,
+            views=affine_backward_views)
       for name in _AFFINE_GRADIENTS],
 ]

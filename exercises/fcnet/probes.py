@@ -1,12 +1,14 @@
-"""The student-side halves of the hidden checks: call the student's code, report what it did.
+"""How each question calls the student's code: one probe per way of calling, used by the
+grader's hidden checks and by `grader.check` in the notebook alike (fcnet.checks).
 
-A probe gets the student's namespace `ns` and a case of plain arrays and numbers drawn by
-the grader, calls the student's objects, and returns a dict of arrays and numbers. It
-never sees an expected answer: the comparisons (`judge`) happen in the grader's process.
+A probe gets the student's namespace `ns` and a case of plain arrays and numbers, calls
+the student's objects, and returns a dict of arrays and numbers. It never sees an
+expected answer: the comparisons (`judge`) happen outside, in the grader's process or,
+in the notebook, after the probe returns.
 
-This module travels into the sandboxed worker as source text (it is never on the worker's
-disk), so it may import only numpy and fcnet, and every probe is a top-level function:
-the worker looks probes up by name. Inputs are copied before each call so that a student
+This module travels into the grader's sandboxed worker as source text (it is never on
+the worker's disk), so it may import only numpy and fcnet, and every probe is a
+top-level function: the worker looks probes up by name. Inputs are copied before each call so that a student
 function that writes into its arguments cannot change the case, and the arrays as they
 are after the call are reported for the "inputs left unmodified" checks.
 """
@@ -17,9 +19,12 @@ import numpy as np
 
 from fcnet.inline_answers import chosen_letters
 
+# Questions whose student code runs on top of the layers: in grading on the answer key's
+# (decoupled grading), in the notebook on the student's own (fcnet.public_checks does
+# not blame them for a layer that fails its own check).
+DECOUPLED = frozenset({"two_layer_net", "training"})
 # The layer names a TwoLayerNet calls. When two_layer_net and training are graded, these
-# names resolve to the answer key's layers (decoupled grading), wherever the student's
-# class looks them up.
+# names resolve to the answer key's layers, wherever the student's class looks them up.
 REFERENCE_NAMES = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
                    "affine_relu_forward", "affine_relu_backward", "softmax_loss", "svm_loss")
 

@@ -1,13 +1,16 @@
-"""Chapter 4, the two-layer net: hidden checks of TwoLayerNet's init, scores, loss, grads."""
+"""Chapter 4, the two-layer net: the checks of TwoLayerNet's init, scores, loss, grads.
+
+In grading, the TwoLayerNet runs on the answer key's layers (fcnet.probes.decoupled);
+in the notebook on the student's own, and fcnet.public_checks does not blame the net
+for a layer that fails its own check.
+"""
 import numpy as np
 
-from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
-from fcnet.checking import Check, CheckFailed, expect_shape
-from fcnet.gradient_check import eval_numerical_gradient
-
 from .. import probes
-from .judging import (AT_SCALE_HINT, array, close, close_to_numeric, judge_at_scale, labels,
-                      reference, relative_error, scalar, unchanged)
+from ..checking import Check, CheckFailed, expect_shape
+from ..diagnosis import View
+from .judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
+                      judge_gradient, labels, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- initialisation
 
@@ -80,37 +83,11 @@ def tln_net_case_at_scale(rng):
             "W2": 0.05 * rng.standard_normal((h, c)), "b2": 0.1 * rng.standard_normal(c)}
 
 
-def _tln_analytic(case):
-    """The answer key's own gradients (the case is too large for numeric ones)."""
-    def compute():
-        _, grads = _reference_net(case, case["reg"]).loss(case["X"], case["y"])
-        return {"d" + key: grads[key] for key in probes.PARAM_NAMES}
-    return reference(case, "two_layer_net_analytic", compute)
-
-
-def _reference_net(case, reg):
-    model = ReferenceNet(input_dim=case["D"], hidden_dim=case["H"], num_classes=case["C"],
-                         reg=reg)
-    model.params = {key: case[key].copy() for key in probes.PARAM_NAMES}
-    return model
-
-
-def _tln_reference(case):
-    def compute():
-        X, y, reg = case["X"], case["y"], case["reg"]
-        plain, with_reg = _reference_net(case, 0.0), _reference_net(case, reg)
-        grads_model = _reference_net(case, reg)
-        numeric = {}
-        for key in probes.PARAM_NAMES:
-            numeric["d" + key] = eval_numerical_gradient(
-                lambda _: grads_model.loss(X, y)[0], grads_model.params[key], verbose=False)
-        return {"scores": plain.loss(X), "loss": float(plain.loss(X, y)[0]),
-                "loss_reg": float(with_reg.loss(X, y)[0]), **numeric}
-    return reference(case, "two_layer_net", compute)
-
+# The expected values: "scores", "loss", "loss_reg", the analytic gradients "dW1" ... and
+# (small cases) the numeric ones "dW1_numeric" ... of the loss with the case's reg.
 
 def judge_tln_scores(case, out):
-    close("scores", out, _tln_reference(case)["scores"], 1e-8)
+    close("scores", out, expected(case)["scores"], 1e-8)
 
 
 def judge_tln_unmodified(case, out):
@@ -119,19 +96,56 @@ def judge_tln_unmodified(case, out):
 
 def _judge_tln_loss(key, what):
     def judge(case, out):
-        loss, expected = scalar(out, key), _tln_reference(case)[key]
-        error = relative_error(loss, expected)
+        error = relative_error(scalar(out, key), expected(case)[key])
         if not error < 1e-8:
             raise CheckFailed(f"the loss {what} is off: relative error {error:.1e}")
     return judge
 
 
-def _judge_tln_grad(keys):
-    def judge(case, out):
-        expected = _tln_reference(case)
-        for key in keys:
-            close_to_numeric(key, out, expected[key], 1e-6)
-    return judge
+# ------------------------------------------------------------------------- views
+
+def tln_init_views(case, out):
+    """Weights next to the standard deviation they should have; biases next to 0."""
+    scale, views = case["weight_scale"], []
+    for key in ("W1", "W2"):
+        value = np.asarray(out.get(key), dtype=np.float64)
+        ok = value.size > 1 and abs(value.std() - scale) < 0.1 * scale
+        fix = scale * np.random.RandomState(0).standard_normal(value.shape)
+        views.append(View(key, "W", value, None, {"weight_scale": scale}, ok=ok, fix=fix))
+    for key in ("b1", "b2"):
+        views.append(View(key, "b", out.get(key), np.zeros(np.shape(out.get(key)))))
+    return views
+
+
+def _params(case):
+    return {key: case[key] for key in probes.PARAM_NAMES}
+
+
+def tln_scores_views(case, out):
+    pairs = [("X_after", "X")] + [(key + "_after", key) for key in probes.PARAM_NAMES]
+    return [View("scores", "scores", out.get("scores"), expected(case)["scores"],
+                 {"net": case}, tol=1e-8), *input_views(case, out, pairs)]
+
+
+def tln_init_float32_views(case, out):
+    return [dtype_view(key, out.get(key), None, np.float32) for key in probes.PARAM_NAMES]
+
+
+def tln_loss_views(case, out):
+    right = expected(case)
+    return [View(key, "loss", out.get(key), float(right[key]),
+                 {"reg": reg, "params": _params(case), "net": case}, tol=1e-8)
+            for key, reg in (("loss", 0.0), ("loss_reg", float(case["reg"])))]
+
+
+def tln_grads_views(case, out):
+    reg, right, views = float(case["reg"]), expected(case), []
+    for key in probes.PARAM_NAMES:
+        context = {"reg": reg, "param": case[key], "N": len(case["X"])}
+        role = "dW" if key.startswith("W") else "db"
+        views.append(View("d" + key, role, out.get("d" + key), right["d" + key], context,
+                          tol=1e-7))
+    return views
 
 
 # ------------------------------------------------------------------------- checks
@@ -143,18 +157,21 @@ _INIT_CHECKS = [
           description="parameters have the right names and shapes",
           hint="W1 is (input_dim, hidden_dim), b1 (hidden_dim,), W2 (hidden_dim, "
                "num_classes), b2 (num_classes,)",
-          needs=_NET, make_case=tln_init_case, probe=probes.tln_init_probe,
+          needs=_NET, case_id="two_layer_net.init", make_case=tln_init_case,
+          probe=probes.tln_init_probe, views=tln_init_views,
           judge=judge_tln_init_shapes, weight=1, requires=("init_statistics",)),
     Check(qid="two_layer_net", name="init_statistics",
           description="weights ~ N(0, weight_scale^2), biases zero",
           hint="scale standard-normal weights by weight_scale (the argument, not a "
                "constant) and start biases at zero",
-          needs=_NET, make_case=tln_init_case, probe=probes.tln_init_probe,
+          needs=_NET, case_id="two_layer_net.init", make_case=tln_init_case,
+          probe=probes.tln_init_probe, views=tln_init_views,
           judge=judge_tln_init_statistics, weight=2),
     Check(qid="two_layer_net", name="init_dtype",
           description="dtype=np.float32 gives float32 parameters",
           hint="convert every parameter to the dtype argument",
-          needs=_NET, make_case=tln_init_case, probe=probes.tln_init_float32_probe,
+          needs=_NET, case_id="two_layer_net.init", make_case=tln_init_case,
+          probe=probes.tln_init_float32_probe, views=tln_init_float32_views,
           judge=judge_tln_init_float32, weight=1, requires=("init_statistics",)),
 ]
 
@@ -163,22 +180,26 @@ _FORWARD_CHECKS = [
           description="loss(X) returns the class scores",
           hint="affine - relu - affine, and return the raw scores (no softmax) when y is "
                "None",
-          needs=_NET, make_case=tln_net_case, probe=probes.tln_scores_probe,
+          needs=_NET, case_id="two_layer_net.net", make_case=tln_net_case,
+          probe=probes.tln_scores_probe, views=tln_scores_views,
           judge=judge_tln_scores, weight=2),
     Check(qid="two_layer_net", name="inputs_unmodified",
           description="loss(X) leaves X and params unmodified",
           hint="never write into X or the parameter arrays inside loss",
-          needs=_NET, make_case=tln_net_case, probe=probes.tln_scores_probe,
+          needs=_NET, case_id="two_layer_net.net", make_case=tln_net_case,
+          probe=probes.tln_scores_probe, views=tln_scores_views,
           judge=judge_tln_unmodified, weight=1, requires=("scores",)),
     Check(qid="two_layer_net", name="loss",
           description="loss(X, y) without regularisation",
           hint="the data loss is softmax_loss of the scores",
-          needs=_NET, make_case=tln_net_case, probe=probes.tln_loss_probe,
+          needs=_NET, case_id="two_layer_net.net", make_case=tln_net_case,
+          probe=probes.tln_loss_probe, views=tln_loss_views,
           judge=_judge_tln_loss("loss", "without regularisation"), weight=2),
     Check(qid="two_layer_net", name="loss_reg",
           description="loss(X, y) with regularisation",
           hint="add 0.5 * reg * (sum of W1 squared + sum of W2 squared), using self.reg",
-          needs=_NET, make_case=tln_net_case, probe=probes.tln_loss_probe,
+          needs=_NET, case_id="two_layer_net.net", make_case=tln_net_case,
+          probe=probes.tln_loss_probe, views=tln_loss_views,
           judge=_judge_tln_loss("loss_reg", "with regularisation"), weight=2),
 ]
 
@@ -187,20 +208,22 @@ _GRADIENT_CHECKS = [
             description=f"grads[{key!r}] agrees with a numeric gradient",
             hint="backpropagate through affine - relu - affine with the backward layers, in "
                  "reverse order",
-            needs=_NET, make_case=tln_net_case_no_reg, probe=probes.tln_grads_probe,
-            judge=_judge_tln_grad(("d" + key,)), weight=1, requires=("grads_at_scale",))
+            needs=_NET, case_id="two_layer_net.net_no_reg", make_case=tln_net_case_no_reg,
+            probe=probes.tln_grads_probe, judge=judge_gradient("d" + key), weight=1,
+            requires=("grads_at_scale",), views=tln_grads_views)
       for key in probes.PARAM_NAMES],
     Check(qid="two_layer_net", name="grads_reg",
           description="weight gradients include the regularisation",
           hint="add reg * W to the gradient of each weight matrix (not to the biases)",
-          needs=_NET, make_case=tln_net_case, probe=probes.tln_grads_probe,
-          judge=_judge_tln_grad(("dW1", "db1", "dW2", "db2")), weight=2,
-          requires=("grads_at_scale",)),
+          needs=_NET, case_id="two_layer_net.net", make_case=tln_net_case,
+          probe=probes.tln_grads_probe, judge=judge_gradient("dW1", "db1", "dW2", "db2"),
+          weight=2, requires=("grads_at_scale",), views=tln_grads_views),
     Check(qid="two_layer_net", name="grads_at_scale",
           description="all four gradients for 500 inputs, 300 hidden units and 200 examples",
           hint=AT_SCALE_HINT,
-          needs=_NET, make_case=tln_net_case_at_scale, probe=probes.tln_grads_probe,
-          judge=judge_at_scale(("dW1", "db1", "dW2", "db2"), _tln_analytic), weight=1),
+          needs=_NET, case_id="two_layer_net.at_scale", make_case=tln_net_case_at_scale,
+          probe=probes.tln_grads_probe, judge=judge_gradient("dW1", "db1", "dW2", "db2"),
+          weight=1, public=False, views=tln_grads_views),
 ]
 
 CHECKS = _INIT_CHECKS + _FORWARD_CHECKS + _GRADIENT_CHECKS

@@ -1,0 +1,143 @@
+"""The right values of every case, computed from the answer key: what the judges compare
+the student's outputs with (fcnet.checks.judging.expected).
+
+`expected_values(case_id, case)` gives them for one case. The grader calls it on the
+hidden cases at grading time (memoised: every student of a run is graded on the same
+cases); the build calls it on the public cases and ships the result to the notebooks as
+data (course_build.public_tests), so that the two sides compare with the same values.
+"""
+import threading
+
+import numpy as np
+
+from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
+from answer_key.layers import (affine_backward, affine_forward, relu_backward, relu_forward,
+                               softmax_loss, svm_loss)
+from fcnet.checks.judging import case_digest
+from fcnet.checks.losses import LOG_GUARD
+from fcnet.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
+from fcnet.probes import PARAM_NAMES
+
+_memo = {}
+_memo_lock = threading.Lock()
+
+
+def _affine_out(case):
+    return {"out": affine_forward(case["x"], case["w"], case["b"])[0]}
+
+
+def _affine_backward(case, numeric=True):
+    x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
+    found = dict(zip(("dx", "dw", "db"), affine_backward(dout, (x, w, b))))
+    if numeric:
+        for name, index in (("dx", 0), ("dw", 1), ("db", 2)):
+            def f(v, index=index):
+                args = [x, w, b]
+                args[index] = v
+                return affine_forward(*args)[0]
+            found[name + "_numeric"] = eval_numerical_gradient_array(
+                f, [x, w, b][index].copy(), dout)
+    return found
+
+
+def _relu_out(case):
+    return {"out": relu_forward(case["x"])[0]}
+
+
+def _relu_backward(case, numeric=True):
+    found = {"dx": relu_backward(case["dout"], case["x"])}
+    if numeric:
+        found["dx_numeric"] = eval_numerical_gradient_array(
+            lambda v: relu_forward(v)[0], case["x"].copy(), case["dout"])
+    return found
+
+
+def _guard_slack(softmax, y, dx):
+    """How much a guard of LOG_GUARD in the log can lower the softmax loss (0 for the
+    SVM): the judges accept a loss that much below the right one."""
+    if not softmax:
+        return 0.0
+    n = len(y)
+    p_correct = np.maximum(n * dx[np.arange(n), y] + 1.0, 1e-12)  # dx = (p - 1) / N there
+    return float(np.mean(np.log1p(LOG_GUARD / p_correct)))
+
+
+def _loss(fn, numeric=True):
+    def compute(case):
+        x, y = case["x"], case["y"]
+        loss, dx = fn(x.copy(), y)
+        found = {"loss": float(loss), "dx": dx,
+                 "guard_slack": _guard_slack(fn is softmax_loss, y, dx)}
+        if numeric:
+            found["dx_numeric"] = eval_numerical_gradient(lambda v: fn(v, y)[0], x.copy(),
+                                                          verbose=False)
+        return found
+    return compute
+
+
+def _net(case, reg):
+    model = ReferenceNet(input_dim=case["D"], hidden_dim=case["H"], num_classes=case["C"],
+                         reg=reg)
+    model.params = {key: np.array(case[key], copy=True) for key in PARAM_NAMES}
+    return model
+
+
+def _two_layer_net(case, numeric=True):
+    X, y, reg = case["X"], case["y"], float(case["reg"])
+    loss_reg, grads = _net(case, reg).loss(X, y)
+    found = {"d" + key: grads[key] for key in PARAM_NAMES}
+    if numeric:
+        plain = _net(case, 0.0)
+        found.update(scores=plain.loss(X), loss=float(plain.loss(X, y)[0]),
+                     loss_reg=float(loss_reg))
+        model = _net(case, reg)
+        for key in PARAM_NAMES:
+            found[f"d{key}_numeric"] = eval_numerical_gradient(
+                lambda _: model.loss(X, y)[0], model.params[key], verbose=False)
+    return found
+
+
+# Case id -> the answer key's values for a case of that id. Ids not listed (sgd, whose
+# right step is arithmetic on the case; init; training, best_model and the inline
+# questions, judged from data the grader keeps) need none.
+REFERENCES = {
+    "affine_forward.2d": _affine_out,
+    "affine_forward.nd": _affine_out,
+    "affine_forward.float32": _affine_out,
+    "affine_backward.small": _affine_backward,
+    "affine_backward.at_scale": lambda case: _affine_backward(case, numeric=False),
+    "relu_forward.values": _relu_out,
+    "relu_forward.float32": _relu_out,
+    "relu_backward.small": _relu_backward,
+    "relu_backward.at_scale": lambda case: _relu_backward(case, numeric=False),
+    "softmax_loss.small": _loss(softmax_loss),
+    "softmax_loss.large": _loss(softmax_loss, numeric=False),
+    "softmax_loss.at_scale": _loss(softmax_loss, numeric=False),
+    "svm_loss.small": _loss(svm_loss),
+    "svm_loss.at_scale": _loss(svm_loss, numeric=False),
+    "two_layer_net.net": _two_layer_net,
+    "two_layer_net.net_no_reg": _two_layer_net,
+    "two_layer_net.at_scale": lambda case: _two_layer_net(case, numeric=False),
+}
+
+
+def expected_values(case_id, case):
+    """{name: value} the judges of `case_id`'s checks compare with, for `case`."""
+    compute = REFERENCES.get(case_id)
+    if compute is None:
+        return {}
+    key = (case_id, case_digest({k: v for k, v in case.items() if not k.startswith("_")}))
+    with _memo_lock:
+        if key in _memo:
+            return _memo[key]
+    with np.errstate(all="ignore"):
+        value = compute(case)
+    with _memo_lock:
+        if len(_memo) > 512:
+            _memo.clear()
+        return _memo.setdefault(key, value)
+
+
+def judging_case(check, case):
+    """`case` with its right values under "expected", as `check`'s judge reads it."""
+    return {**case, "expected": expected_values(check.case_id, case)}

@@ -1,0 +1,27 @@
+"""The checks of the code questions: one set, run by the grader and by the notebook.
+
+Each check is an fcnet.checking.Check: a case generator with an explicit id, a probe
+(fcnet.probes: how the student's code is called), a judge and views (what the outputs
+are compared with). The two sides differ only in the case and in where the right values
+come from:
+
+- the grader draws each case fresh from the course seed and
+  its case id, and computes the right values from the answer key;
+- `grader.check` in the notebook (fcnet.public_checks) runs the same checks on the fixed
+  public case of each id, with the right values the build computed from the answer key
+  and shipped as data (fcnet/public_cases.npz).
+
+Checks with `public=False` (the at-scale cases, too large to ship) run only in grading.
+No answer-key code is here: the right values reach the judges under case["expected"].
+
+    judging.py        what the judges share (reading outputs, comparing, drawing inputs)
+    affine_layer.py   chapter 1: affine_forward, affine_backward
+    relu.py           chapter 2: relu_forward, relu_backward
+    losses.py         chapter 3: softmax_loss, svm_loss
+    two_layer_net.py  chapter 4: TwoLayerNet
+    sgd.py            chapter 5: sgd
+"""
+from . import affine_layer, losses, relu, sgd, two_layer_net
+
+CHECKS = [*affine_layer.CHECKS, *relu.CHECKS, *losses.CHECKS, *two_layer_net.CHECKS,
+          *sgd.CHECKS]
