@@ -19,11 +19,14 @@ test: venv
 
 venv: $(VENV)/.installed
 
+# setuptools prints an information-only notice ("Editable installation ... folders with the same
+# name as your package") for every editable install of a package-dir layout like ours; here
+# those folders are the packages themselves, so the notice is silenced for that one command.
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==26.3"
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
