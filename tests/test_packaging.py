@@ -84,9 +84,13 @@ def test_the_makefiles_editable_install_prints_no_setuptools_warning(tmp_path):
     for assignment in env_part.split():
         key, _, value = assignment.partition("=")
         env[key] = value.strip('"')
-    args = [sys.executable, *command.split(), "--prefix", str(tmp_path / "prefix")]
+    # --ignore-installed: leave the development install of this venv alone.
+    args = [sys.executable, *command.split(), "--ignore-installed",
+            "--prefix", str(tmp_path / "prefix")]
     run = subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
+    still = subprocess.run([sys.executable, "-c", "import fcnet, answer_key"], cwd=tmp_path)
+    assert still.returncode == 0, "the test uninstalled the development install"
     warnings = [line for line in (run.stdout + run.stderr).splitlines()
                 if SETUPTOOLS_WARNING.search(line)]
     assert warnings == [], "\n".join(warnings[:20])
