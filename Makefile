@@ -1,6 +1,7 @@
 # Two commands for a fresh machine (see README):
 #   make all    build everything: notebooks, graders' bundles, the book, the student release
 #   make test   run the whole test suite
+# and, for course staff, make test-fast: the tests not marked slow (see CONTRIBUTING.md).
 # Both create or reuse .venv/ from the pinned requirements.txt and this project's own install.
 
 PYTHON ?= python3
@@ -9,13 +10,16 @@ PY     := $(VENV)/bin/python
 # nbgrader finds its own tools (alembic) only with the venv's bin/ on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all test venv clean
+.PHONY: all test test-fast venv clean
 
 all: venv
 	$(PY) -m course_build all $(BUILD_FLAGS)
 
 test: venv
 	$(PY) -m pytest $(PYTEST_FLAGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow" $(PYTEST_FLAGS)
 
 venv: $(VENV)/.installed
 
