@@ -273,3 +273,32 @@ def test_documented_command(check, tmp_path):
 @pytest.mark.parametrize("check", _checks(slow=True))
 def test_documented_command_that_takes_a_minute(check, tmp_path):
     check(tmp_path)
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/instructors.md", "docs/adopting.md",
+                                  "benchmarks/README.md"])
+def test_every_relative_link_resolves(page):
+    """The README's one page per reader, and the guides' links, lead somewhere."""
+    import re
+
+    text = re.sub(r"`[^`\n]*`", "", (ROOT / page).read_text(encoding="utf-8"))
+    links = [m[1] for m in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+             if "://" not in m[1]]
+    broken = [link for link in links if not ((ROOT / page).parent / link).exists()]
+    assert not broken, broken
+    if page == "README.md":
+        for reader_page in ("book/for_students.md", "docs/instructors.md", "docs/adopting.md",
+                            "CONTRIBUTING.md", "autograder/SECURITY.md", "benchmarks/README.md"):
+            assert f"]({reader_page})" in text, reader_page
+        assert len((ROOT / page).read_text(encoding="utf-8").splitlines()) < 150
+
+
+def test_the_readme_holds_no_dated_measurement_and_bubblewrap_is_required_everywhere():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b|load average", readme)
+    for page in ("README.md", "docs/instructors.md", "docs/adopting.md", "CONTRIBUTING.md",
+                 "autograder/SECURITY.md", "book/for_instructors.md"):
+        text = " ".join((ROOT / page).read_text(encoding="utf-8").split()).lower()
+        assert not re.search(r"prefer\w* `?bubblewrap|bubblewrap`? (is )?preferred", text), page
