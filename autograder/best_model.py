@@ -164,12 +164,15 @@ def graded_accuracy(by_view):
     return min(by_view["test"], others + BEST_MODEL_VIEW_MARGIN)
 
 
-def points(accuracy):
-    """The share of best_model's points an accuracy earns (points.py's linear scale)."""
+def points(accuracy, zero=None, full=None):
+    """The share of best_model's points an accuracy earns: none below `zero`, all from
+    `full`, linear between (default: points.py's BEST_MODEL_ZERO and BEST_MODEL_FULL;
+    benchmarks/best_model_baseline.py passes other scales to compare them)."""
     from .points import BEST_MODEL_FULL, BEST_MODEL_ZERO
 
-    return float(np.clip((accuracy - BEST_MODEL_ZERO) / (BEST_MODEL_FULL - BEST_MODEL_ZERO),
-                         0.0, 1.0))
+    zero = BEST_MODEL_ZERO if zero is None else zero
+    full = BEST_MODEL_FULL if full is None else full
+    return float(np.clip((accuracy - zero) / (full - zero), 0.0, 1.0))
 
 
 # ------------------------------------------------------------------------- the check

@@ -49,9 +49,16 @@ COURSE_SEED = 20240611
 # the mean of the first 49,000 training images, exactly as get_CIFAR10_data() does), with
 # the cap below.
 # Accuracy >= BEST_MODEL_FULL earns all points; below it the share falls linearly and
-# reaches zero at BEST_MODEL_ZERO (the seed's failed sweep, about 21%, earns nothing).
-BEST_MODEL_FULL = 0.48
-BEST_MODEL_ZERO = 0.30
+# reaches zero at BEST_MODEL_ZERO. The points reward tuning, so the scale is set on
+# measurements (benchmarks/best_model_baseline.py; chapter 6 quotes them): chapter 5's
+# untuned run (50 hidden units, learning rate 1e-3, 10 epochs) reaches 46.9% to 49.5% on
+# the test images over seeds 0-7, below the half-way mark (50%); a two-setting search
+# reaches 52.0%; a wider, longer run (500 hidden units, 20 epochs, the answer key's
+# chapter 6 search) 53.2%; the course's recipe (answer_key/best_model.py) 66.8%.
+# fcnet.public_checks repeats the three numbers for grader.check
+# (tests/test_grading_disclosed.py keeps them in step).
+BEST_MODEL_FULL = 0.53
+BEST_MODEL_ZERO = 0.47
 # The test labels are public, so the test accuracy counts only up to this much above the
 # accuracy on the mirrored test images and on 10,000 training images drawn at grading
 # time (autograder/best_model.py; honest models lose about a point on the mirrored images

@@ -20,9 +20,9 @@ solutions) and replacing definitions by the code below:
 - "zeros": the all-zero answers of the questions "hostile" attacks.
 
 `good_model_params` / `partial_model_params` train models for best_model.npz: the answer
-key's recipe, shortened (at least 48% on the test set, full points), and a short plain
-run (between 30% and 48%, partial points). Tests cache them with
-autograder_support.cached_model.
+key's recipe, shortened (56.6% on the test set, measured: full points from 53%), and the
+recipe cut shorter still (50.8%, between autograder/points.py's 47% and 53%: partial
+points). Tests cache them with autograder_support.cached_model.
 """
 import ast
 import json
@@ -209,6 +209,33 @@ def _text(old, new):
 
 STAR_LAYERS = "from answer_key.layers import *"
 
+# A class body (it runs when the chapter loads, before any probe) that writes its own
+# result frame for TwoLayerNet's init: a compressed .npz declaring a float16 W1 of shape
+# (10000, 12800), 256 MB at the grader's decode cap in a quarter of a megabyte. It finds
+# the worker's result channel as any code there can: in the closure of the function
+# that sends results.
+FORGED_FRAME = """\
+class _ForgedFrame:
+    import gc, io, json, struct, zipfile
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("W1.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(
+                member, {"descr": "<f2", "fortran_order": False, "shape": (10000, 12800)})
+            for _ in range(10000 * 12800 * 2 // 2 ** 20 + 1):
+                member.write(bytes(2 ** 20)[:10000 * 12800 * 2 - _ * 2 ** 20])
+    for key in ("tln_init_probe@tln_init_case", "tln_init_float32_probe@tln_init_case"):
+        head = json.dumps({"kind": "result", "key": key, "status": "ok",
+                           "scalars": {"param_names": "W1 W2 b1 b2"}}).encode()
+        body = struct.pack("<Q", len(head)) + head + blob.getvalue()
+        for thing in gc.get_objects():
+            if getattr(thing, "__name__", None) == "send" and \\
+                    getattr(thing, "__closure__", None):
+                for cell in thing.__closure__:
+                    if hasattr(cell.cell_contents, "write"):
+                        cell.cell_contents.write(struct.pack("<Q", len(body)) + body)
+"""
+
 # {kind: {stem: [edit of a NotebookNode, ...]}}
 EDITS = {
     "import_key": {
@@ -323,29 +350,25 @@ def fill_release(release_dir, source_dir, dest):
 # ----------------------------------------------------------------------------- models
 
 def good_model_params():
-    """Above 48% on the test batch: the answer key's recipe, shortened (every grading
-    test caches it as "good")."""
+    """Full points on the test batch (56.6% measured, full points from 53%): the answer
+    key's recipe, shortened (every grading test caches it as "good")."""
+    return _short_recipe(hidden_dim=512, epochs=3, fold_flip=True)
+
+
+def partial_model_params():
+    """Partial points on the test batch (50.8% measured, between 47% and 53%): the
+    recipe cut to two epochs of 256 hidden units, without flip averaging."""
+    return _short_recipe(hidden_dim=256, epochs=2, fold_flip=False)
+
+
+def _short_recipe(**settings):
+    """params of the answer key's recipe on 256 whitened directions, without augmentation."""
     from answer_key.best_model import train_best_model
     from fcnet.data_utils import get_CIFAR10_data
 
     data = get_CIFAR10_data(dtype=np.float32, num_test=10)
-    model, _ = train_best_model(data, seed=0, hidden_dim=256, num_components=256, epochs=2,
-                                shift=0, flip=False, fold_flip=False, verbose=False)
-    return {k: np.asarray(v) for k, v in model.params.items()}
-
-
-def partial_model_params():
-    """Between 30% and 48% on the test batch: plain SGD, two epochs on 10,000 images."""
-    from answer_key.classifiers.fc_net import TwoLayerNet
-    from answer_key.optim import sgd
-    from autograder import data
-    from fcnet.solver import Solver
-
-    split = data.training_split(10000, 500)
-    np.random.seed(0)
-    model = TwoLayerNet(hidden_dim=100)
-    Solver(model, split, update_rule=sgd, optim_config={"learning_rate": 1e-3},
-           num_epochs=2, batch_size=100, verbose=False, seed=0).train()
+    model, _ = train_best_model(data, seed=0, num_components=256, shift=0, flip=False,
+                                verbose=False, **settings)
     return {k: np.asarray(v) for k, v in model.params.items()}
 
 

@@ -10,7 +10,7 @@ offers, then each is checked question by question.
 import numpy as np
 import pytest
 
-from autograder.points import QUESTION_POINTS
+from autograder.points import BEST_MODEL_FULL, BEST_MODEL_ZERO, QUESTION_POINTS
 from autograder.sandbox import open_sandbox
 from fcnet.chapters import QUESTION_IDS
 
@@ -36,6 +36,21 @@ def _failed_sweep_model():
     model = TwoLayerNet(hidden_dim=100, reg=0.5)
     Solver(model, split, update_rule=sgd, optim_config={"learning_rate": 5e-3},
            num_epochs=5, batch_size=100, verbose=False, seed=0).train()
+    return dict(model.params)
+
+
+def _untuned_model():
+    """Chapter 5's required run, untuned, as the answer key trains it (50 hidden units,
+    learning rate 1e-3, 10 epochs on 49,000 images): what a student who skips chapter 6's
+    search would hand in."""
+    from answer_key.classifiers.fc_net import TwoLayerNet
+    from answer_key.optim import sgd
+    from answer_key.walkthrough import train_baseline
+    from fcnet.data_utils import get_CIFAR10_data
+    from fcnet.solver import Solver
+
+    data = get_CIFAR10_data(dtype=np.float32, num_test=10)
+    model, _ = train_baseline(data, TwoLayerNet, Solver, sgd)
     return dict(model.params)
 
 
@@ -300,7 +315,8 @@ def relu_backward(dout, cache):
 }
 
 # best_model mistakes are files, built in the fixture: (name, params or bytes)
-MODEL_MISTAKES = ("failed_sweep", "missing", "transposed_W1", "pickled_object_array")
+MODEL_MISTAKES = ("failed_sweep", "untuned", "missing", "transposed_W1",
+                  "pickled_object_array")
 
 
 @pytest.fixture(scope="module")
@@ -310,6 +326,7 @@ def graded(cifar, tmp_path_factory, request):
         if getattr(request.config, "cache", None) else tmp_path_factory.mktemp("models")
     good = cached_model(cache, "good", good_model_params)
     sweep = cached_model(cache, "failed-sweep", _failed_sweep_model)
+    untuned = cached_model(cache, "untuned", _untuned_model)
     good_bytes = model_bytes(good)
     root = tmp_path_factory.mktemp("submissions")
     write_submission(root, "solution", model=good_bytes)
@@ -322,7 +339,8 @@ def graded(cifar, tmp_path_factory, request):
     pickled = io.BytesIO()
     np.savez(pickled, W1=np.array([object()] * 3, dtype=object), b1=good["b1"],
              W2=good["W2"], b2=good["b2"])
-    models = {"failed_sweep": model_bytes(sweep), "missing": None,
+    models = {"failed_sweep": model_bytes(sweep), "untuned": model_bytes(untuned),
+              "missing": None,
               "transposed_W1": model_bytes(transposed),
               "pickled_object_array": pickled.getvalue()}
     for name in MODEL_MISTAKES:
@@ -333,12 +351,13 @@ def graded(cifar, tmp_path_factory, request):
                                        timeout=60)
     finally:
         sandbox.close()
-    return points, outcome, {"good": _test_accuracy(good), "sweep": _test_accuracy(sweep)}
+    return points, outcome, {"good": _test_accuracy(good), "sweep": _test_accuracy(sweep),
+                             "untuned": _test_accuracy(untuned)}
 
 
 def test_solution_with_a_good_model_gets_full_marks(graded):
     points, outcome, accuracy = graded
-    assert accuracy["good"] >= 0.48
+    assert accuracy["good"] >= BEST_MODEL_FULL
     failed = {qid: [f"{c.name}: {c.status} {c.message}" for c in r.checks if not c.passed]
               for qid, r in outcome.grades["solution"]["results"].items()
               if r.points != r.max_points}
@@ -375,7 +394,17 @@ def test_the_seeds_failed_sweep_loses_the_best_model_points(graded):
     assert 0.17 <= accuracy["sweep"] <= 0.26  # the kind of model the seed's sweep kept
     assert points["best_model--failed_sweep"]["best_model"] == 0
     check = checks_of(outcome, "best_model--failed_sweep", "best_model")["test_accuracy"]
-    assert "test accuracy 0." in check.message and "none below 0.30" in check.message
+    assert "test accuracy 0." in check.message and f"none below {BEST_MODEL_ZERO:.2f}" in check.message
+
+
+def test_chapter_5s_untuned_run_earns_at_most_half_the_best_model_points(graded):
+    """The scale rewards tuning (benchmarks/best_model_baseline.py measures eight seeds)."""
+    points, outcome, accuracy = graded
+    assert BEST_MODEL_ZERO <= accuracy["untuned"] < BEST_MODEL_FULL
+    earned = points["best_model--untuned"]["best_model"]
+    assert 0 < earned <= QUESTION_POINTS["best_model"] / 2
+    check = checks_of(outcome, "best_model--untuned", "best_model")["test_accuracy"]
+    assert f"full points from {BEST_MODEL_FULL:.2f}" in check.message
 
 
 def test_mistakes_are_explained_with_hints(graded):

@@ -207,6 +207,42 @@ def test_grading_thresholds_in_the_text_are_the_graded_ones():
         assert f"{middle:.0%}" in body and f"{QUESTION_POINTS['best_model'] // 2} " in body
 
 
+# benchmarks/best_model_baseline.py's measurements that chapter 6 gives for the scale:
+# chapter 5's untuned run over seeds 0-7 (lowest and highest test accuracy), the two
+# 10-epoch settings, the answer key's search (best validation, test), the course's recipe.
+UNTUNED_TEST, UNTUNED_VAL = (0.469, 0.495), (0.475, 0.506)
+TWO_SETTINGS, SEARCH, RECIPE_TEST = (0.512, 0.520), (0.548, 0.532), 0.668
+
+
+def test_best_model_scale_rewards_tuning_as_chapter_6_says():
+    from autograder.best_model import points
+    from autograder.points import BEST_MODEL_FULL, BEST_MODEL_ZERO, QUESTION_POINTS
+
+    total = QUESTION_POINTS["best_model"]
+    # The claims themselves: untuned earns at most half, the search earns all, the recipe
+    # stays at full marks.
+    assert points(UNTUNED_TEST[1]) <= 0.5 < points(TWO_SETTINGS[1]) < 1
+    assert points(SEARCH[1]) == 1 and RECIPE_TEST >= BEST_MODEL_FULL + 0.1
+    ch6, nb6 = text(BOOK / "06_tuning.md"), text(SOURCES / "06_tuning.py")
+    low, high = UNTUNED_TEST
+    earned = f"{total * points(low):.0f} to {total * points(high):.1f} of the 10 points"
+    assert f"{low:.1%} to {high:.1%}, which earn {earned}" in ch6
+    assert f"half the points sit at {(BEST_MODEL_FULL + BEST_MODEL_ZERO) / 2:.0%}" in ch6
+    a, b = TWO_SETTINGS
+    assert f"{a:.1%} and {b:.1%}, {total * points(a):.1f} and {total * points(b):.1f} " \
+           f"points" in ch6
+    assert f"Full points start at {BEST_MODEL_FULL:.0%}" in ch6
+    assert f"{SEARCH[1]:.1%} on the test set)" in ch6 and f"{SEARCH[0]:.1%} after a search" in ch6
+    assert f"took it from {SEARCH[1]:.1%} (plain SGD after a search) to {RECIPE_TEST:.1%}" \
+        in ch6 and f"untuned run gives {low:.1%} to {high:.1%}" in ch6
+    # The same measurements where the notebook and the shared grading text give them.
+    untuned_val = f"{UNTUNED_VAL[0]:.1%} to {UNTUNED_VAL[1]:.1%} on the validation set"
+    assert untuned_val in nb6 and untuned_val.replace(" on the validation set", "") in ch6
+    assert f"{low:.1%} to {high:.1%} on the test" in nb6
+    assert f"at least {BEST_MODEL_FULL:.0%} accuracy on the validation set" in nb6
+    assert f"at least {BEST_MODEL_FULL:.0%} on the validation set" in ch6
+
+
 def test_inline_questions_say_a_wrong_choice_costs_points():
     from autograder.hidden_checks import judge_inline
     from autograder.scoring import PartialCredit

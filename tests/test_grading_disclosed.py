@@ -107,6 +107,30 @@ def test_the_public_graded_run_is_the_graders_run():
     assert len(set.union(*parts)) == sum(len(p) for p in parts)
 
 
+def test_grader_check_uses_the_graded_best_model_scale():
+    """grader.check("best_model") passes where the grader gives full points, and its
+    message puts the accuracy on the same scale, with the same view margin."""
+    assert (public_checks.BEST_MODEL_FULL, public_checks.BEST_MODEL_ZERO,
+            public_checks.BEST_MODEL_VIEW_MARGIN) == (points.BEST_MODEL_FULL,
+                                                      points.BEST_MODEL_ZERO,
+                                                      points.BEST_MODEL_VIEW_MARGIN)
+    from autograder.best_model import points as share
+    from fcnet.checking import CheckFailed
+
+    judge = {(c.qid, c.name): c.judge for c in public_checks.CHECKS}[("best_model",
+                                                                       "val_accuracy")]
+    full = points.BEST_MODEL_FULL
+    judge({}, {"val_acc": full, "mirrored_val_acc": full, "train_acc": full})
+    middle = (points.BEST_MODEL_FULL + points.BEST_MODEL_ZERO) / 2
+    with pytest.raises(CheckFailed, match=f"that is {share(middle):.0%} of the points"):
+        judge({}, {"val_acc": middle, "mirrored_val_acc": middle, "train_acc": middle})
+    # Capped like the grader: far above the mirrored images, the validation accuracy
+    # counts only the margin above them.
+    capped = full - points.BEST_MODEL_VIEW_MARGIN - 0.01
+    with pytest.raises(CheckFailed, match=f"counts {full - 0.01:.3f}"):
+        judge({}, {"val_acc": 0.9, "mirrored_val_acc": capped, "train_acc": 0.9})
+
+
 def test_the_best_model_scale_stated_to_students_is_the_graded_one():
     text = _paragraph("06_tuning", "Submit this file with your notebooks")
     assert _percentages(text) == {_percent(points.BEST_MODEL_FULL),

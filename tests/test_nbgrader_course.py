@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.points import QUESTION_POINTS
+from autograder.points import BEST_MODEL_FULL, BEST_MODEL_ZERO, QUESTION_POINTS
 from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
 from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, WRONG_QUESTIONS, fill_release, good_model_params,
@@ -102,6 +102,11 @@ def test_autograde_fills_the_test_cells_from_the_graded_files(tmp_path, monkeypa
     nb = _source("05_solver")
     cell = next(c for c in nb.cells if _meta(c).get("grade_id") == "test_sgd")
     assert graded_question(cell) == "sgd"
+    # The question comes from the cell's nbgrader grade_id, never from its text.
+    relabelled = nbformat.v4.new_code_cell(source.replace("sgd", "training"),
+                                           metadata=dict(cell.metadata))
+    assert graded_question(relabelled) == "sgd"
+    assert graded_question(nbformat.v4.new_code_cell(source)) is None
     check = {"name": "values", "description": "values", "weight": 1.0, "status": "failed",
              "fraction": 0.0, "message": "off by 2", "hint": "look at the step"}
     graded = {"sandbox": "sandbox: a test line", "internal_errors": [],
@@ -327,7 +332,8 @@ def test_every_question_agrees_with_python_m_autograder(course):
 @pytest.mark.cifar
 def test_solution_full_stub_zero_mistakes_partial(course):
     points, accuracy = course["per_question"], course["accuracy"]
-    assert accuracy["good"] >= 0.48 and 0.30 < accuracy["partial"] < 0.48
+    assert accuracy["good"] >= BEST_MODEL_FULL
+    assert BEST_MODEL_ZERO < accuracy["partial"] < BEST_MODEL_FULL
     assert points["solution"] == {q: QUESTION_POINTS[q] for q in QUESTION_IDS}
     assert points["stub"] == {q: 0 for q in QUESTION_IDS}
     lost = {q for q in QUESTION_IDS if points["wrong"][q] < QUESTION_POINTS[q]}

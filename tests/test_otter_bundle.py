@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from autograder import hidden_checks
-from autograder.points import QUESTION_POINTS
+from autograder.points import BEST_MODEL_FULL, BEST_MODEL_ZERO, QUESTION_POINTS
 from fcnet.chapters import QUESTION_IDS
 
 from lms_submissions import (require_bubblewrap, route_sandbox, ATTACKED, LOOPING_QUESTIONS, WRONG_QUESTIONS, good_model_params,
@@ -362,7 +362,7 @@ def _total(points):
 @pytest.mark.cifar
 def test_solution_gets_full_marks(graded):
     otter, reference, accuracy, logs = graded
-    assert accuracy["good"] >= 0.48
+    assert accuracy["good"] >= BEST_MODEL_FULL
     assert otter["solution"] == {qid: QUESTION_POINTS[qid] for qid in QUESTION_IDS}, \
         logs["solution"][-3000:]
 
@@ -400,7 +400,7 @@ def test_otter_agrees_with_python_m_autograder_question_by_question(graded, stud
 @pytest.mark.cifar
 def test_one_mistake_per_chapter_gives_partial_marks_on_those_questions_only(graded):
     otter, _, accuracy, _ = graded
-    assert 0.30 < accuracy["partial"] < 0.48
+    assert BEST_MODEL_ZERO < accuracy["partial"] < BEST_MODEL_FULL
     lost = {q for q in QUESTION_IDS if otter["wrong"][q] < QUESTION_POINTS[q]}
     assert lost == WRONG_QUESTIONS
     partial = {q for q in lost if otter["wrong"][q] > 0}

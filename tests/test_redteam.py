@@ -185,10 +185,10 @@ def test_the_student_id_is_escaped_in_markdown_feedback():
 # CIFAR-10's test labels are public (fcnet.data_utils.get_CIFAR10_data(num_test=10000)
 # hands them out). W1 = identity, b1 = a large constant (so the ReLU is the identity) and
 # W2, b2 from one ridge regression onto the test labels reach ~70% test accuracy (full
-# points from 48%), with every chapter a stub. Defended (autograder/best_model.py): the
-# accuracy that counts is the lowest over the test images, their mirror images and
-# 10,000 training images drawn at grading time, where such a fit scores like any linear
-# model. The yardstick is the same closed-form fit made honestly, to as many training
+# points from autograder/points.py's BEST_MODEL_FULL), with every chapter a stub.
+# Defended (autograder/best_model.py): the accuracy that counts is the lowest over the
+# test images, their mirror images and 10,000 training images drawn at grading time,
+# where such a fit scores like any linear model. The yardstick is the same closed-form fit made honestly, to as many training
 # images: the attack must earn no more (benchmarks/best_model_views.py measures both on
 # every view, with the full training set too).
 

@@ -15,5 +15,5 @@ points = 1
 
 @test_case(name='val_accuracy', points=1, hidden=False)
 def test_val_accuracy(best_model, data):
-    """best_model reaches 48% on the validation images, counted at most 2 points above its accuracy on their mirror images and on 1,000 training images."""
+    """best_model reaches 53% on the validation images, counted at most 2 points above its accuracy on their mirror images and on 1,000 training images."""
     run_public_check('best_model', 'val_accuracy', best_model=best_model, data=data)
