@@ -86,7 +86,7 @@ def load_params(data):
 #   grading time. A model trained on them scores at least as well there as on the test
 #   set; a model fit to the test images alone scores like a model that never saw them.
 # benchmarks/best_model_views.py measures every view for honest models and for fits to
-# the test labels; README.md records the result.
+# the test labels; benchmarks/README.md records the result.
 VIEW_SIZE = 10_000
 GRADED_VIEWS = ("test", "test_mirrored", "training_sample")
 _BATCH = 1000

@@ -100,6 +100,67 @@ def name_chapters(notebooks=None, **_):
     notebooks.sort()
 
 
+def handed_out_forms(source):
+    """The sources a locked test cell legitimately has in what students hand in.
+
+    nbgrader keeps each locked cell's source, hidden tests included, in its gradebook, and
+    its autograde (OverwriteCells) warns "Attribute 'checksum' for cell ... has changed!"
+    for any handed-in cell that differs. Two forms differ by design: the released notebook's
+    cell (nbgrader's own ClearHiddenTests took the hidden tests out) and the course's student
+    notebook's cell, used on Colab or a laptop (`grader.check("qid")`).
+    """
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": True}})
+    released, _ = ClearHiddenTests().preprocess_cell(cell, {}, 0)
+    forms = {released.source.strip()}
+    qid = graded_question(nbformat.v4.new_code_cell(source))
+    if qid is not None:
+        forms.add(f'grader.check("{qid}")')
+    return forms
+
+
+def _restore_handed_out_cells_class():
+    if "RestoreHandedOutCells" in _classes:
+        return _classes["RestoreHandedOutCells"]
+    from nbgrader.api import MissingEntry
+    from nbgrader.preprocessors import OverwriteCells
+
+    class RestoreHandedOutCells(OverwriteCells):
+        """nbgrader's OverwriteCells, quiet about the two forms a locked test cell has by
+        design (handed_out_forms): such a cell gets its source back without a warning.
+        Any other change to a locked cell is restored and warned about, as nbgrader does."""
+
+        def preprocess_cell(self, cell, resources, cell_index):
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id is not None and cell.cell_type == "code":
+                try:
+                    source_cell = self.gradebook.find_source_cell(
+                        grade_id, self.notebook_id, self.assignment_id)
+                except MissingEntry:
+                    source_cell = None
+                if source_cell is not None and source_cell.locked and \
+                        cell.source.strip() in handed_out_forms(source_cell.source):
+                    cell.source = source_cell.source
+            return super().preprocess_cell(cell, resources, cell_index)
+
+    return _classes.setdefault("RestoreHandedOutCells", RestoreHandedOutCells)
+
+
+def sanitize_preprocessors():
+    """nbgrader 0.9's sanitize preprocessors with OverwriteCells made quiet about the
+    handed-out forms of the test cells (RestoreHandedOutCells)."""
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import OverwriteCells
+
+    default = Autograde.class_traits()["sanitize_preprocessors"].default()
+    if OverwriteCells not in default:
+        raise RuntimeError("this nbgrader has no OverwriteCells step to replace; the fcnet "
+                           "course is built for nbgrader 0.9")
+    restore = _restore_handed_out_cells_class()
+    return [restore if step is OverwriteCells else step for step in default]
+
+
 def hidden_part(source):
     """The lines of a test cell between the hidden-test markers, or None without markers."""
     lines, inside, found = [], False, False

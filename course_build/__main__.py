@@ -7,6 +7,8 @@
     python -m course_build all --instructor the book step builds the instructor edition
     python -m course_build book --synthetic-data
                                             figures from synthetic images, not CIFAR-10
+    python -m course_build publish --to URL push the student release (main) and the student
+                                            book (gh-pages) to the public repository
 """
 import argparse
 import os
@@ -14,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .publish import PublishError, placeholder_warning, publish
 from .steps import STEPS, get_step, run_steps, stale_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +29,10 @@ def main(argv=None):
         description="Build the course's generated files from their single sources.",
         epilog="steps, in order:\n" + "\n".join(f"  {s.name:<14} {s.help}" for s in STEPS),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", *names],
-                        help="the step to run (default: all)")
+    parser.add_argument("step", nargs="?", default="all", choices=["all", *names, "publish"],
+                        help="the step to run (default: all), or publish what was built")
+    parser.add_argument("--to", metavar="GIT_URL",
+                        help="publish: the public student repository to push to")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; report committed files that a build would change")
     parser.add_argument("--root", type=Path, default=REPO_ROOT,
@@ -44,10 +49,17 @@ def main(argv=None):
     if args.synthetic_data:
         os.environ["COURSE_BOOK_DATA"] = "synthetic"  # read by course_build.book, the figures
 
-    steps = list(STEPS) if args.step == "all" else [get_step(args.step)]
     root = args.root.resolve()
+    if args.step == "publish":
+        return _publish(root, args.to, parser)
+    if args.to:
+        parser.error("--to belongs to publish")
+    steps = list(STEPS) if args.step == "all" else [get_step(args.step)]
     if not args.check:
         run_steps(steps, root)
+        warning = placeholder_warning(root)
+        if warning:
+            print(warning, file=sys.stderr)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="course_build_check_") as scratch:
@@ -60,6 +72,17 @@ def main(argv=None):
         print(f"  {rel}")
     print(f"Fix: python -m course_build {args.step}   (then commit the files above)")
     return 1
+
+
+def _publish(root, url, parser):
+    if not url:
+        parser.error("publish needs --to GIT_URL (the public student repository)")
+    try:
+        publish(root, url)
+    except PublishError as error:
+        print(f"publish: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -67,10 +67,10 @@ dependencies = [{deps}]
 
 [tool.setuptools]
 package-dir = {{"fcnet" = "exercises/fcnet"}}
-packages = ["fcnet", "fcnet.checks"]
+packages = ["fcnet", "fcnet.checks", "fcnet.public_tests"]
 
 [tool.setuptools.package-data]
-fcnet = ["public_tests/*.py", "public_cases.npz"]
+fcnet = ["public_cases.npz"]
 '''
 
 
@@ -111,6 +111,19 @@ archive you already have).
 
 `grader.check("question")` in a notebook runs that question's public checks. Your
 submission is graded with further checks on fresh inputs.
+
+## Handing in
+
+Run the last cell of chapter 6, or these two lines in any chapter:
+
+```python
+import fcnet
+fcnet.submit()
+```
+
+`fcnet.submit()` finds your six chapter notebooks and `best_model.npz`, checks them and
+prints a table of what it found. It writes `two_layer_net_submission.zip`, the file you
+hand in (on Colab your browser downloads it). It changes none of your files.
 
 ## Licence
 

@@ -75,3 +75,12 @@ def sandbox():
         require("sandbox", f"bubblewrap is not usable: {err}")
     yield found
     found.close()
+
+
+def pytest_collection_modifyitems(items):
+    """A test that asks for CIFAR-10 (the `cifar` or `cifar10_archive` fixture) carries the
+    `cifar` marker, declared or not, so `make test-fast` (-m "not slow and not cifar")
+    leaves it out."""
+    for item in items:
+        if {"cifar", "cifar10_archive"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cifar)

@@ -290,6 +290,7 @@ def test_each_chapter_source_shows_one_worked_diagnosis():
         assert f'worked_mistakes.attempt("{mistake}")' in text, stem
 
 
+@pytest.mark.slow  # builds the book
 def test_the_built_book_prints_each_worked_diagnosis(cifar):
     """The chapter page shows what grader.check prints for the attempt: the diagnosis's
     own explanation, computed at build time by the real check."""

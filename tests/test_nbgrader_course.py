@@ -130,6 +130,75 @@ def test_autograde_fills_the_test_cells_from_the_graded_files(tmp_path, monkeypa
                                                    "assignment": ASSIGNMENT}}) == (None, None)
 
 
+# ----------------------------------------------------------------------------- checksums
+
+@pytest.fixture(scope="module")
+def gradebook_course(tmp_path_factory):
+    """A copy of the course after `nbgrader generate_assignment`: its gradebook holds every
+    locked cell's source, hidden tests included."""
+    root = tmp_path_factory.mktemp("checksums") / "course"
+    shutil.copytree(COURSE, root)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = subprocess.run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], cwd=root,
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    return root
+
+
+def _sanitize_warnings(root, stem, nb):
+    """What autograde's sanitize step (the configured OverwriteCells) warns for `nb`, and
+    the notebook it leaves."""
+    import logging
+
+    from autograder.nbgrader_bridge import sanitize_preprocessors
+    from nbgrader.preprocessors import OverwriteCells
+
+    (restore,) = [step for step in sanitize_preprocessors() if issubclass(step, OverwriteCells)]
+    step = restore()
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    step.log.addHandler(handler)
+    resources = {"nbgrader": {"notebook": stem, "assignment": ASSIGNMENT,
+                              "db_url": f"sqlite:///{root / 'gradebook.db'}"}}
+    try:
+        nb, _ = step.preprocess(nb, resources)
+    finally:
+        step.log.removeHandler(handler)
+    return [m for m in seen if "has changed" in m], nb
+
+
+@pytest.mark.parametrize("handed_in", ["release", "student notebook (Colab, laptop)"])
+def test_handed_out_test_cells_raise_no_checksum_warning(gradebook_course, handed_in):
+    """nbgrader warns "Attribute 'checksum' ... has changed!" for every released test cell
+    (their hidden tests were taken out) and every Colab notebook's check cell; instructors
+    read that as tampering. Those two forms are restored quietly."""
+    for stem in CHAPTERS:
+        folder = gradebook_course / "release" / ASSIGNMENT if handed_in == "release" \
+            else REPO / "exercises"
+        nb = nbformat.read(folder / f"{stem}.ipynb", as_version=4)
+        warnings, restored = _sanitize_warnings(gradebook_course, stem, nb)
+        assert warnings == [], warnings
+        source = nbformat.read(gradebook_course / "source" / ASSIGNMENT / f"{stem}.ipynb",
+                               as_version=4)
+        locked = {_meta(c)["grade_id"]: c.source for c in source.cells
+                  if _meta(c).get("locked") and _meta(c).get("grade_id")}
+        assert {_meta(c)["grade_id"]: c.source for c in restored.cells
+                if _meta(c).get("grade_id") in locked} == locked  # hidden tests back in place
+
+
+def test_an_edited_locked_cell_is_still_warned_about_and_restored(gradebook_course):
+    stem = "01_affine_layer"
+    nb = nbformat.read(gradebook_course / "release" / ASSIGNMENT / f"{stem}.ipynb",
+                       as_version=4)
+    cell = next(c for c in nb.cells if _meta(c).get("grade_id") == "test_affine_forward")
+    cell.source = 'grader.check("affine_forward")\nprint("full marks")'
+    warnings, restored = _sanitize_warnings(gradebook_course, stem, nb)
+    assert len(warnings) == 1 and "test_affine_forward" in warnings[0], warnings
+    cell = next(c for c in restored.cells if _meta(c).get("grade_id") == "test_affine_forward")
+    assert "full marks" not in cell.source and "BEGIN HIDDEN TESTS" in cell.source
+
+
 # ----------------------------------------------------------------------------- real commands
 
 
@@ -321,3 +390,10 @@ def test_the_attacks_cost_nothing_elsewhere(course):
     honest = set(QUESTION_IDS) - ATTACKED["hostile"]
     points = course["per_question"]["hostile"]
     assert {q: points[q] for q in honest} == {q: QUESTION_POINTS[q] for q in honest}
+
+
+@pytest.mark.slow
+@pytest.mark.cifar
+def test_autograde_prints_no_checksum_warning(course):
+    """The real `nbgrader autograde` of released notebooks: no "checksum has changed"."""
+    assert "has changed" not in course["logs"]["autograde"], course["logs"]["autograde"][-3000:]

@@ -193,3 +193,10 @@ def test_the_release_files_say_they_are_generated_and_from_where(release):
     for name in ("README.md", "requirements.txt", "pyproject.toml", ".gitignore"):
         first = (release / name).read_text(encoding="utf-8").splitlines()[0]
         assert student_release.BANNER in first and "course_build/student_release.py" in first, name
+
+
+def test_the_readme_says_how_to_hand_in(release):
+    """Students read the release's README first: it names the one call that hands in."""
+    readme = (release / "README.md").read_text(encoding="utf-8")
+    from fcnet import handin
+    assert "fcnet.submit()" in readme and handin.SUBMISSION_ZIP in readme

@@ -403,24 +403,29 @@ def test_messy_names_get_the_same_points_on_the_other_routes(graded, route):
         {q: pytest.approx(v, abs=1e-9) for q, v in expected_messy().items()}, points
 
 
-# ----------------------------------------------------------------------------- README
+# ----------------------------------------------------------------------------- the guide
 
-def readme_layout_commands():
-    text = (REPO / "README.md").read_text()
-    return [line.split("#")[0].split() for line in text.splitlines()
-            if line.startswith("python -m autograder grade ")]
+GRADE = [".venv/bin/python", "-m", "autograder", "grade"]
 
 
-def test_readme_layout_commands_work_as_written(tmp_path):
-    """The README's lines for an nbgrader course and a Gradescope export, run as written
-    (in a home folder made here; one fast question, so no CIFAR-10 is needed)."""
-    commands = readme_layout_commands()
+def guide_layout_commands():
+    text = (REPO / "docs" / "instructors.md").read_text()
+    commands = [line.split("#")[0].split() for line in text.splitlines()
+                if line.startswith(" ".join(GRADE) + " ")]
+    return [c for c in commands if c[5:] == ["--out", "grades/"]]  # the layouts' short lines
+
+
+def test_guide_layout_commands_work_as_written(tmp_path):
+    """The instructors' guide's lines for an nbgrader course and a Gradescope export, run as
+    written (the venv's python is this one; in a home folder made here; one fast question,
+    so no CIFAR-10 is needed)."""
+    commands = guide_layout_commands()
     assert [c[4] for c in commands] == ["~/fcnet-course/", "gradescope_export/"]
     home = tmp_path / "home"
     nbgrader_course(home / "fcnet-course")
     gradescope_export(home / "gradescope_export")
     for command in commands:
-        assert command[:4] == ["python", "-m", "autograder", "grade"] and \
+        assert command[:4] == GRADE and \
             command[5:] == ["--out", "grades/"], command
         target = command[4].replace("~/", f"{home}/")
         out = tmp_path / f"grades-{len(list(tmp_path.iterdir()))}"
