@@ -12,7 +12,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from book_support import ROOT, answer_key_fragments, built_book, find_fragments
+from book_support import (ROOT, answer_key_fragments, answer_prose, built_book,
+                          find_answer_prose, find_fragments, readable_text)
 from fcnet.chapters import CHAPTERS
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
@@ -198,6 +199,49 @@ def test_no_answer_key_code_anywhere_in_the_student_book(book):
     hits = find_fragments(book)
     assert not hits, "answer-key code in the student book:\n" + "\n".join(
         f"  {path.relative_to(book)}: {origin}" for path, origin in hits[:20])
+
+
+def test_solution_stripper_removes_whole_blocks_and_nothing_else(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "book" / "_ext"))
+    import course_book
+    text = ("Before.\n\n````{solution} p-x\n:class: dropdown\n\n```{math}\nx\n```\n\n"
+            "The answer is 42.\n````\n\nBetween.\n\n:::{solution} p-y\nAlso 7.\n:::\n"
+            "After.\n```{solution} p-z\nLeft open to the end.\n")
+    assert course_book.strip_solutions(text) == "Before.\n\n\nBetween.\n\nAfter.\n"
+    assert course_book.strip_solutions("No solution here.\n") == "No solution here.\n"
+
+
+def test_answer_detector_finds_every_kind_of_answer_in_the_sources():
+    """It can fail: it finds the {solution} prose, the inline keys and their explanations."""
+    origins = {origin.split(":")[0] for origin in answer_prose().values()}
+    assert {f"book/{stem}.md" for stem in CHAPTERS} <= origins
+    assert {"solutions/answer_key/inline_questions.py", "exercises/source/02_relu.py",
+            "exercises/source/06_tuning.py"} <= origins
+    found = {origin.split(":")[0] for _, origin in find_answer_prose(ROOT / "book")}
+    assert {f"book/{stem}.md" for stem in CHAPTERS} <= found
+
+
+@pytest.mark.slow
+def test_nothing_the_student_book_serves_holds_an_answer(book):
+    """Every file of the student book (pages, the ".md" and ".ipynb" downloads under
+    _sources/, the search index) is free of {solution} blocks, of their prose, and of
+    the inline questions' keys and explanations (issue 21)."""
+    answer_prose()
+    downloads = sorted((book / "_sources").rglob("*.*"))
+    assert {p.relative_to(book).as_posix() for p in downloads} >= {
+        f"_sources/book/{stem}{suffix}" for stem in CHAPTERS for suffix in (".md", ".ipynb")}
+    import course_book  # book/_ext, on the path since answer_prose()
+    for path in downloads:
+        text = readable_text(path)  # a notebook's cell sources
+        assert not course_book.solution_blocks(text), f"{path.relative_to(book)}: {{solution}}"
+    for page in book.rglob("*.html"):
+        assert not soup(page).select("div.solution"), page.relative_to(book)
+    hits = find_answer_prose(book)
+    assert not hits, "an answer in the student book:\n" + "\n".join(
+        f"  {path.relative_to(book)}: {origin}" for path, origin in hits[:20])
+    # The downloads are the pages' own text, only without the solutions.
+    chapter = (book / "_sources" / "book" / "02_relu.md").read_text(encoding="utf-8")
+    assert "{exercise}" in chapter and ":label: p-relu-dead" in chapter
 
 
 @pytest.mark.slow

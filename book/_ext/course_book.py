@@ -14,8 +14,16 @@ light or dark mode; and leaves out scripts that only cause browser errors
 
     ```{colab-button} 01_affine_layer
     ```
+
+In the student edition the `{solution}` blocks are taken out of every source before Sphinx
+parses it (`strip_solutions`), not merely hidden in the HTML: the executed notebook that the
+page's ".ipynb" download serves and the search index are built from the stripped text, and
+the ".md" copies under `_sources/` (which Sphinx copies from the original files) are
+rewritten with it when the build finishes.
 """
-from pathlib import PurePosixPath
+import json
+import re
+from pathlib import Path, PurePosixPath
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
@@ -25,6 +33,39 @@ from fcnet.chapters import CHAPTERS
 
 # The folders whose pages belong to a chapter, named by the file stem.
 CHAPTER_FOLDERS = ("book", "exercises", "solutions/notebooks")
+
+
+# The opening line of a MyST {solution} directive: a fence of 3+ backticks or colons.
+SOLUTION_OPENING = re.compile(r"^[ \t]*(?P<fence>`{3,}|:{3,})\{solution\}")
+
+
+def solution_blocks(text):
+    """[(first line, last line + 1)] of every {solution} directive in MyST text. A block
+    ends at the first later line that is a bare fence of its character, at least as long
+    (CommonMark's rule, so shorter fences nested inside it do not end it)."""
+    lines = text.splitlines(keepends=True)
+    blocks, start = [], 0
+    while start < len(lines):
+        opening = SOLUTION_OPENING.match(lines[start])
+        if not opening:
+            start += 1
+            continue
+        fence = opening["fence"]
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = start + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        blocks.append((start, min(end + 1, len(lines))))
+        start = end + 1
+    return blocks
+
+
+def strip_solutions(text):
+    """MyST text without its {solution} blocks (a block left open runs to the end)."""
+    lines = text.splitlines(keepends=True)
+    for start, end in reversed(solution_blocks(text)):
+        del lines[start:end]
+    return "".join(lines)
 
 
 def chapter_stem(pagename):
@@ -112,6 +153,41 @@ def mark_synthetic_figures(app, doctree):
             figure += nodes.caption("", "", nodes.inline("", SYNTHETIC_CAPTION))
 
 
+def student_edition(config):
+    return (config.course_strip_solutions and config.course_edition == "student"
+            and config.hide_solutions)
+
+
+def drop_solutions_from_source(app, docname, source):
+    """Student edition: parse every MyST page without its {solution} blocks."""
+    if student_edition(app.config) and app.env.doc2path(docname).endswith(".md"):
+        source[0] = strip_solutions(source[0])
+
+
+def strip_copied_sources(app, exception):
+    """Student edition: the downloads of a page under `_sources/`, its ".md" (which Sphinx
+    copies from the original file) and its executed ".ipynb", are rewritten without their
+    {solution} blocks. The notebook is already built from the stripped text; rewriting it
+    too keeps a notebook left over from an older build from serving one."""
+    if exception is not None or not student_edition(app.config) or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    for copy in sorted(sources.rglob("*")) if sources.is_dir() else ():
+        if copy.suffix == ".md":
+            text = copy.read_text(encoding="utf-8")
+            if solution_blocks(text):
+                copy.write_text(strip_solutions(text), encoding="utf-8")
+        elif copy.suffix == ".ipynb":
+            notebook = json.loads(copy.read_text(encoding="utf-8"))
+            cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "markdown"]
+            texts = ["".join(c["source"]) for c in cells]
+            if any(solution_blocks(text) for text in texts):
+                for cell, text in zip(cells, texts):
+                    cell["source"] = strip_solutions(text)
+                copy.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
+                                encoding="utf-8")
+
+
 def rewrite_bibliographies(app, env):
     """sphinxcontrib-bibtex lists the works cited on any page, but rewrites the page of the
     bibliography only when that page itself changed, so a warm build would keep an old
@@ -187,9 +263,14 @@ def setup(app):
     app.connect("html-page-context", follow_colour_scheme, priority=600)
     app.connect("html-page-context", banners, priority=600)
     app.connect("doctree-read", mark_synthetic_figures)
+    app.connect("source-read", drop_solutions_from_source)
+    app.connect("build-finished", strip_copied_sources)
     app.connect("env-updated", rewrite_bibliographies)
     # "student" or "instructor"; course_build's book step sets it for the instructor edition.
     app.add_config_value("course_edition", "student", "html")
+    # Whether the sources are parsed without their {solution} blocks (the student edition).
+    # An "env" value: a build whose saved pages were read otherwise reads them all again.
+    app.add_config_value("course_strip_solutions", True, "env")
     # "cifar10" or "synthetic": what the figures are computed from ($COURSE_BOOK_DATA,
     # which `python -m course_build book --synthetic-data` sets for Sphinx and the kernels).
     app.add_config_value("course_data", data_mode(), "env")

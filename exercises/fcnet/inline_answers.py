@@ -1,8 +1,8 @@
 """Reading an inline answer: which option letters a student chose.
 
 A chapter asks a multiple-choice question in a cell such as `inline_q1 = set()`; the
-student fills in the letters, `inline_q1 = {"A", "C"}`. A list, a tuple or one string
-("A, C" or "A C") is read the same way, and lower case counts as upper case.
+student fills in the letters, `inline_q1 = {"B", "D"}`. A list, a tuple or one string
+("B, D" or "B D") is read the same way, and lower case counts as upper case.
 
 This is the one reader of inline answers: the public check behind `grader.check`
 (fcnet.public_checks), the hidden check's probe (autograder/probes.py) and the grader's
