@@ -245,6 +245,31 @@ def test_nothing_the_student_book_serves_holds_an_answer(book):
 
 
 @pytest.mark.slow
+def test_the_book_never_states_inline_question_3s_key(book):
+    """Inline question 3's run appears only in its exercise, and no page states its
+    diagnosis: not the key's letters, not the run's numbers (issue 21)."""
+    from answer_key.inline_questions import inline_q3
+    from fcnet.recorded_runs import BAD_RUN
+    letters = sorted(inline_q3)
+    key_forms = [" and ".join(letters), ", ".join(letters), "".join(letters),
+                 ", ".join(f'"{x}"' for x in letters), ", ".join(f"'{x}'" for x in letters)]
+    run_numbers = [f"{BAD_RUN.train_acc_history[-1]:.0%}", f"{BAD_RUN.train_acc_history[-1]:.1%}",
+                   f"{BAD_RUN.train_acc_history[-1]}"]
+    for path in sorted(book.rglob("*")):
+        if not path.is_file() or path.suffix not in {".html", ".md", ".ipynb", ".js"} \
+                or "_static" in path.parts:
+            continue
+        text = " ".join(readable_text(path).split())
+        for form in key_forms:
+            assert f"{{{form}}}" not in text, f"{path.relative_to(book)} states {form}"
+            assert not re.search(rf"question 3\W.{{0,200}}\b{form}\b", text), path
+        if "exercises" in path.parts:  # the question itself
+            continue
+        assert "BAD_RUN" not in text and "recorded_runs" not in text, path
+        assert not any(number in text for number in run_numbers), path
+
+
+@pytest.mark.slow
 def test_chapters_show_stub_and_check_output_but_no_errors(book):
     for stem in CHAPTERS:
         page = soup(book / "book" / f"{stem}.html")

@@ -221,6 +221,63 @@ def test_inline_questions_say_a_wrong_choice_costs_points():
         assert "Each wrong option you choose takes one share away again" in text(path)
 
 
+def test_the_book_counts_every_inline_question():
+    from fcnet.chapters import CHAPTERS
+    count = sum(qid.startswith("inline_q") for qids in CHAPTERS.values() for qid in qids)
+    assert count == 3
+    words = {2: "two", 3: "three", 4: "four"}
+    assert f"The {words[count]} inline questions are scored" in text(BOOK / "intro.md")
+    for path in BOOK.glob("*.md"):
+        assert not re.search(r"\b(one|two|four) inline questions\b", text(path), re.I), path
+    assert "answer inline questions 2 and 3" in text(BOOK / "06_tuning.md")
+
+
+def _record_bad_run():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import record_bad_run
+        return record_bad_run
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_inline_q3_diagnoses_a_run_the_book_never_trains(figures):
+    """Inline question 3 asks for the diagnosis of a recorded run (issue 21): the book's
+    own runs, which its chapters diagnose, must all be other runs."""
+    sys.path.insert(0, str(BOOK))
+    try:
+        import course_runs
+    finally:
+        sys.path.remove(str(BOOK))
+    q3 = _record_bad_run().SETTINGS
+    defaults = {"hidden_dim": 50, "reg": 0.0, "num_train": 9000, "num_epochs": 5,
+                "learning_rate": 1e-4}
+    for name, run in (("POOR", course_runs.POOR), ("TUNED", course_runs.TUNED)):
+        run = {**defaults, **run}
+        assert any(run[k] != q3[k] for k in defaults), f"the book trains inline q3's run ({name})"
+    # The grid search's runs: 50 hidden units, two epochs on QUICK_TRAIN images.
+    assert (50, 2, course_runs.QUICK_TRAIN) != (q3["hidden_dim"], q3["num_epochs"],
+                                                q3["num_train"])
+
+
+def test_inline_q3_explanation_states_the_recorded_curves():
+    """The key's explanation quotes the recorded run's numbers, and nothing else does."""
+    from fcnet.recorded_runs import BAD_RUN
+    loss = np.array(BAD_RUN.loss_history)
+    train, val = BAD_RUN.train_acc_history, BAD_RUN.val_acc_history
+    epochs = [chunk.mean() for chunk in np.array_split(loss, len(train) - 1)]
+    assert len(train) - 1 == _record_bad_run().SETTINGS["num_epochs"] == 15
+    body = text(SOURCES / "06_tuning.py")
+    assert "trained for 15 epochs" in body
+    assert f"falls from {epochs[0]:.2f} in the first epoch to {epochs[-1]:.2f} in the fifteenth" \
+        in body
+    assert f"Training accuracy climbs to {train[-1]:.0%}" in body
+    stall = min(range(len(val)), key=lambda e: (max(val) - val[e] > 0.005, e))
+    assert stall == 11 and "from the eleventh epoch on" in body
+    assert f"near {np.mean(val[stall:]):.0%}" in body
+    assert train[-1] - val[-1] > 0.5 and "grows to more than 50 points" in body
+
+
 def test_standard_error_of_a_1000_image_accuracy():
     """Notebook 6: an accuracy near 50% measured on the 1,000 test images of
     get_CIFAR10_data has a standard error of sqrt(0.5 * 0.5 / 1000), about 1.6 points."""

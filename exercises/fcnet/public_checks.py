@@ -91,7 +91,7 @@ def _relu_backward_probe(ns, case):
 
 # ---------------------------------------------------------------- inline questions
 
-INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
+INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDEF"}
 
 
 def _inline_probe(qid):
