@@ -277,6 +277,8 @@ def test_chapters_show_stub_and_check_output_but_no_errors(book):
         assert "raise NotImplementedError" in text, stem
         assert "grader.check" in text, stem
         assert "Traceback" not in text and "Error in" not in text, stem
+        # A notebook has loaded `data` before any check needs it (issue 21).
+        assert "data is not defined" not in text, stem
         assert page.select("div.exercise"), stem
         # The solution blocks exist in the sources but never reach the student book.
         assert not page.select("div.solution"), stem
