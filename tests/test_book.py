@@ -172,6 +172,24 @@ def test_every_chapter_and_exercise_page_exists(book):
 
 
 @pytest.mark.slow
+def test_pages_and_boxes_are_numbered_once(book):
+    """An exercise page is section N.k of its chapter, titled "Exercise: ..." rather than
+    "N.k. Chapter N: ..."; the pen-and-paper problems are "Problem N.k" and the notebook
+    exercise is one unnumbered "Exercise" box (issue 21)."""
+    for number, stem in enumerate(CHAPTERS, 1):
+        title = " ".join(soup(book / "exercises" / f"{stem}.html").find("h1").get_text().split())
+        assert re.match(rf"{number}\.\d+\. Exercise: ", title) and "Chapter" not in title, title
+        page = soup(book / "book" / f"{stem}.html")
+        titles = [" ".join(t.get_text().split())
+                  for t in page.select("div.exercise p.admonition-title")]
+        problems = [t for t in titles if t.startswith("Problem")]
+        assert len(problems) >= 2 and all(re.match(rf"Problem {number}\.\d+", t)
+                                          for t in problems), titles
+        assert sum(t.startswith("Exercise") for t in titles) == 1, titles
+        assert not any(re.match(r"Exercise \d", t) for t in titles), titles
+
+
+@pytest.mark.slow
 def test_exercise_pages_open_their_own_notebook_in_colab(book):
     url = CONFIG["repository"]["url"].rstrip("/")
     for stem in CHAPTERS:
@@ -369,6 +387,11 @@ def test_bibliography_lists_the_cited_works_and_citations_link_to_it(book):
     links = [a for page in book.rglob("book/*.html")
              for a in article(page).select("a[href*='references.html#']")]
     assert links, "no citation links to the bibliography"
+    # Entries are labelled as the text cites them, and no TeX shows through (issue 21).
+    labels = [" ".join(e.select_one("span.label").get_text().split()) for e in entries]
+    assert "[Krizhevsky, 2009]" in labels and "[Glorot and Bengio, 2010]" in labels, labels
+    listing = article(book / "book" / "references.html").get_text()
+    assert "$" not in listing and "O(1/k²)" in listing
 
 
 @pytest.mark.slow

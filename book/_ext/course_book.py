@@ -9,7 +9,8 @@ chapters use to show the same link in their text. It also marks every page of th
 instructor edition, and of a `--synthetic-data` build, with a banner; adds to the caption
 of every figure computed from synthetic images a sentence saying so (the figure cell's
 text output carries the mark, see book/figures.py); lets the reader's colour scheme choose
-light or dark mode; and leaves out scripts that only cause browser errors
+light or dark mode; labels the bibliography's entries by author and year, as the text
+cites them (`AuthorYearStyle`); and leaves out scripts that only cause browser errors
 (`drop_thebe_scripts`).
 
     ```{colab-button} 01_affine_layer
@@ -27,6 +28,9 @@ from pathlib import Path, PurePosixPath
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.plugin import register_plugin
 
 from course_build.book import SYNTHETIC_BANNER, SYNTHETIC_CAPTION, SYNTHETIC_MARK, data_mode
 from fcnet.chapters import CHAPTERS
@@ -66,6 +70,24 @@ def strip_solutions(text):
     for start, end in reversed(solution_blocks(text)):
         del lines[start:end]
     return "".join(lines)
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """Bibliography labels in the form the text cites: "Krizhevsky, 2009", "Glorot and
+    Bengio, 2010", "He et al., 2015" (pybtex's default, alpha, gives "[Kri09]")."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            last = [" ".join(person.last_names) for person in people] or ["Anonymous"]
+            names = (last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2
+                     else f"{last[0]} et al.")
+            yield f"{names}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearStyle(PlainStyle):
+    """pybtex's plain style (sorted by author, then year) with author-year labels."""
+    default_label_style = AuthorYearLabels
 
 
 def chapter_stem(pagename):
@@ -164,6 +186,21 @@ def drop_solutions_from_source(app, docname, source):
         source[0] = strip_solutions(source[0])
 
 
+# The first heading of a chapter notebook, "# Chapter 1: The affine layer", as it appears
+# in the notebook's JSON text.
+NOTEBOOK_HEADING = re.compile(r'"# Chapter \d+: ')
+
+
+def retitle_notebook_pages(app, docname, source):
+    """An exercise (or solution) notebook is a section of its chapter in the book, which
+    numbers it ("1.8."): its heading says "Exercise: The affine layer" there instead of
+    repeating "Chapter 1: " (the notebook itself, in Colab, keeps its own title)."""
+    folder = PurePosixPath(docname).parent.as_posix()
+    if folder in ("exercises", "solutions/notebooks") and chapter_stem(docname):
+        word = "Exercise" if folder == "exercises" else "Solution"
+        source[0] = NOTEBOOK_HEADING.sub(f'"# {word}: ', source[0], count=1)
+
+
 def strip_copied_sources(app, exception):
     """Student edition: the downloads of a page under `_sources/`, its ".md" (which Sphinx
     copies from the original file) and its executed ".ipynb", are rewritten without their
@@ -254,6 +291,8 @@ class ColabButton(Directive):
 
 
 def setup(app):
+    # _config.yml chooses it: bibtex_default_style: course_author_year.
+    register_plugin("pybtex.style.formatting", "course_author_year", AuthorYearStyle)
     app.add_node(colab_button, html=(visit_colab_button, None),
                  latex=(skip_node, None), text=(skip_node, None))
     app.add_directive("colab-button", ColabButton)
@@ -264,6 +303,7 @@ def setup(app):
     app.connect("html-page-context", banners, priority=600)
     app.connect("doctree-read", mark_synthetic_figures)
     app.connect("source-read", drop_solutions_from_source)
+    app.connect("source-read", retitle_notebook_pages)
     app.connect("build-finished", strip_copied_sources)
     app.connect("env-updated", rewrite_bibliographies)
     # "student" or "instructor"; course_build's book step sets it for the instructor edition.
