@@ -384,6 +384,57 @@ def test_whitening_statements_hold_on_cifar10(cifar10_archive, figures):
     assert "between about $0.4$ and $2$" in body
 
 
+def test_gradient_check_practical_numbers():
+    """Chapters 1 and 2: float64 against float32 on a small affine layer, the threshold of
+    the affine checks, and the worked kink (issue 21)."""
+    from math import erf, sqrt
+
+    from answer_key.layers import affine_backward, affine_forward
+    from fcnet.gradient_check import eval_numerical_gradient_array, rel_error
+    errors = {}
+    for dtype in (np.float64, np.float32):
+        rng = np.random.default_rng(0)
+        x, w, b, dout = (rng.normal(size=shape).astype(dtype)
+                         for shape in ((4, 5), (5, 3), (3,), (4, 3)))
+        dw = affine_backward(dout, affine_forward(x, w, b)[1])[1]
+        numeric = eval_numerical_gradient_array(lambda v: affine_forward(x, v, b)[0], w, dout)
+        errors[dtype] = rel_error(dw, numeric)
+    assert f"{errors[np.float64]:.0e}" == "9e-10" and round(errors[np.float32], 2) == 0.14
+    checks = (SOURCES.parent / "fcnet" / "public_checks.py").read_text(encoding="utf-8")
+    assert '_numeric_judge(("dx", "dw", "db"), 1e-8)' in checks  # the affine_backward check
+    chapter1 = text(BOOK / "01_affine_layer.md")
+    assert "is $9 \\times 10^{-10}$ in `float64` and $0.14$ in `float32`" in chapter1
+    assert "accept at most $10^{-8}$" in chapter1
+    # The kink: x = 3e-6 and delta = 1e-5 straddle zero.
+    x, delta = 3e-6, 1e-5
+    numeric = (max(x + delta, 0) - max(x - delta, 0)) / (2 * delta)
+    assert round(numeric, 2) == 0.65 and round(abs(numeric - 1) / (numeric + 1), 2) == 0.21
+    share = erf(delta / sqrt(2))  # P(|x| < delta) for a standard normal x
+    assert round(share * 1e6) == 8
+    chapter2 = text(BOOK / "02_relu.md")
+    assert "= 0.65$, the true one is $1$" in chapter2 and "0.35 / 1.65 \\approx 0.21" in chapter2
+    assert "about 8 in a million" in chapter2
+
+
+def test_initialisation_scale_numbers_hold_on_cifar10(cifar10_archive, figures):
+    """Chapter 4: the pixel variance, and the hidden units' spread at the default scale."""
+    from answer_key.classifiers.fc_net import TwoLayerNet
+    data, _ = figures.course_data()
+    X = data["X_train"].reshape(len(data["X_train"]), -1).astype(np.float64)
+    variance = X.var(axis=0).mean()
+    assert round(variance, -1) == 3980
+    np.random.seed(0)
+    net = TwoLayerNet(hidden_dim=50)
+    assert net.params["W1"].std() == pytest.approx(1e-3, rel=0.01)  # the default scale
+    hidden = X[:2000] @ net.params["W1"]
+    assert round(hidden.std(), 1) == round(np.sqrt(3072 * 3980) * 1e-3, 1) == 3.5
+    assert round(np.sqrt(2 * 3980)) == 89
+    body = text(BOOK / "04_two_layer_net.md")
+    for phrase in ("a pixel variance of about 3,980", "`weight_scale` $= 10^{-3}$",
+                   "\\approx 3.5$", "\\sqrt{2 \\cdot 3980} \\approx 89$"):
+        assert phrase in body, phrase
+
+
 def test_update_to_weight_ratio_statements_hold_on_cifar10(cifar10_archive, figures):
     """Chapter 6's update-to-weight ratio paragraph, measured again on the same runs."""
     ratios = figures.update_ratios()
