@@ -30,24 +30,46 @@ def _tol(case, key="x", tol64=1e-8):
     return tol64 if case[key].dtype == np.float64 else 1e-4
 
 
+def _inputs(case, out, pairs):
+    """Each input array as the call left it, next to the array the call was given: the
+    course's functions leave their inputs unchanged (each chapter's grading section)."""
+    return [View(after, "input", out.get(after), case[before], tol=0) for after, before in pairs]
+
+
+def _dtype(key, value, expected, dtype):
+    """outputs[key], which must keep its inputs' dtype, with the conversion as repair."""
+    ok = isinstance(value, np.ndarray) and value.dtype == dtype
+    fix = value.astype(dtype) if isinstance(value, np.ndarray) and not ok else expected
+    return View(key, "dtype", value, expected, {"dtype": np.dtype(dtype)}, tol=1e-4, ok=ok,
+                fix=fix)
+
+
 def _affine_forward(case, out):
     expected = layers.affine_forward(case["x"], case["w"], case["b"])[0]
     return [View("out", "out", out.get("out"), expected, dict(case, N=_n(case)),
-                 tol=_tol(case))]
+                 tol=_tol(case)),
+            _dtype("out", out.get("out"), expected, case["x"].dtype),
+            *_inputs(case, out, (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))]
 
 
 def _affine_backward(case, out):
     x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
     dx, dw, db = layers.affine_backward(dout, (x, w, b))
     context = dict(case, N=_n(case))
-    return [View(key, key, out.get(key), value, context, tol=1e-7)
-            for key, value in (("dx", dx), ("dw", dw), ("db", db))]
+    views = [View(key, key, out.get(key), value, context, tol=1e-7)
+             for key, value in (("dx", dx), ("dw", dw), ("db", db))]
+    own_cache = int(out.get("own_cache", 0))  # the cache was the student's: x, w, b are new
+    pairs = (("dout_after", "dout"),) + (() if own_cache else
+                                         (("x_after", "x"), ("w_after", "w"), ("b_after", "b")))
+    return views + _inputs(case, out, pairs)
 
 
 def _relu_forward(case, out):
     x = case["x"]
-    return [View("out", "out", out.get("out"), layers.relu_forward(x)[0], {"x": x},
+    expected = layers.relu_forward(x)[0]
+    return [View("out", "out", out.get("out"), expected, {"x": x},
                  tol=_tol(case, tol64=1e-6)),
+            _dtype("out", out.get("out"), expected, x.dtype),
             View("x_after", "x_after", out.get("x_after"), x, {"x": x}, tol=0)]
 
 
@@ -55,8 +77,10 @@ def _relu_backward(case, out):
     x, dout = case["x"], case["dout"]
     dx = layers.relu_backward(dout, x)
     context = {"x": x, "dout": dout, "dx": dx}
+    own_cache = int(out.get("own_cache", 0))
     return [View("dx", "dx", out.get("dx"), dx, context),
-            View("dout_after", "dout_after", out.get("dout_after"), dout, context, tol=0)]
+            View("dout_after", "dout_after", out.get("dout_after"), dout, context, tol=0),
+            *_inputs(case, out, () if own_cache else (("x_after", "x"),))]
 
 
 def _loss_views(fn):
@@ -65,7 +89,8 @@ def _loss_views(fn):
         loss, dx = fn(x.copy(), y)
         context = {"x": x, "y": y, "N": len(y)}
         return [View("loss", "loss", out.get("loss"), float(loss), context, tol=1e-8),
-                View("dx", "dx", out.get("dx"), dx, context, tol=1e-6)]
+                View("dx", "dx", out.get("dx"), dx, context, tol=1e-6),
+                *_inputs(case, out, (("x_after", "x"), ("y_after", "y")))]
     return views
 
 
@@ -92,9 +117,14 @@ def _params(case):
     return {key: case[key] for key in PARAM_NAMES}
 
 
+def _tln_init_float32(case, out):
+    return [_dtype(key, out.get(key), None, np.float32) for key in PARAM_NAMES]
+
+
 def _tln_scores(case, out):
+    pairs = [("X_after", "X")] + [(key + "_after", key) for key in PARAM_NAMES]
     return [View("scores", "scores", out.get("scores"), _reference_net(case, 0.0).loss(case["X"]),
-                 {}, tol=1e-8)]
+                 {"net": case}, tol=1e-8), *_inputs(case, out, pairs)]
 
 
 def _tln_loss(case, out):
@@ -102,7 +132,7 @@ def _tln_loss(case, out):
     for key, reg in (("loss", 0.0), ("loss_reg", float(case["reg"]))):
         loss = float(_reference_net(case, reg).loss(case["X"], case["y"])[0])
         views.append(View(key, "loss", out.get(key), loss,
-                          {"reg": reg, "params": _params(case)}, tol=1e-8))
+                          {"reg": reg, "params": _params(case), "net": case}, tol=1e-8))
     return views
 
 
@@ -123,7 +153,8 @@ def _sgd_step(case, out):
         w, dw, lr = case["w" + suffix], case["dw" + suffix], case["learning_rate"]
         views.append(View("next_w" + suffix, "next_w", out.get("next_w" + suffix),
                           w - lr * dw, {"w": w, "dw": dw, "lr": lr}, tol=1e-10))
-    return views
+    return views + _inputs(case, out, (("dw_after_matrix", "dw_matrix"),
+                                       ("dw_after_vector", "dw_vector")))
 
 
 def _sgd_default(case, out):
@@ -141,6 +172,7 @@ VIEWS = {
     "softmax_loss_probe": _loss_views(layers.softmax_loss),
     "svm_loss_probe": _loss_views(layers.svm_loss),
     "tln_init_probe": _tln_init,
+    "tln_init_float32_probe": _tln_init_float32,
     "tln_scores_probe": _tln_scores,
     "tln_loss_probe": _tln_loss,
     "tln_grads_probe": _tln_grads,
@@ -180,7 +212,25 @@ def _svm_wrong_margin(view):
                for m in _MARGINS)
 
 
+def _linear_scores(case):
+    """The scores of the net with no ReLU between its two affine layers."""
+    hidden = layers.affine_forward(case["X"], case["W1"], case["b1"])[0]
+    return layers.affine_forward(hidden, case["W2"], case["b2"])[0]
+
+
+def _relu_missing(view):
+    case = view.context["net"]
+    scores = _linear_scores(case)
+    if view.role == "scores":
+        return close(view.got, scores, view.tol)
+    loss = float(layers.softmax_loss(scores, case["y"])[0])
+    reg = view.context["reg"]
+    loss += 0.5 * reg * sum(float(np.sum(case[k] ** 2)) for k in ("W1", "W2"))
+    return close(view.got, loss, view.tol)
+
+
 GRADER_TESTS = {
+    "relu_missing": _relu_missing,
     "flattened_in_wrong_order": _flattened_in_wrong_order,
     "svm_wrong_margin": _svm_wrong_margin,
 }

@@ -109,7 +109,7 @@ def failed_outcome(check, status, message):
 def score_question(qid, outcomes, notes=()):
     """Points for `qid` from its check outcomes: weighted share of QUESTION_POINTS[qid]."""
     max_points = QUESTION_POINTS[qid]
-    outcomes = apply_requirements(outcomes)
+    outcomes = at_scale_advice(apply_requirements(outcomes))
     total = sum(o.weight for o in outcomes)
     earned = sum(o.weight * o.fraction for o in outcomes)
     points = round(max_points * earned / total, 2) if total else 0.0
@@ -137,3 +137,18 @@ def apply_requirements(outcomes):
                                       + "; ".join(missing))
         counted.append(outcome)
     return counted
+
+
+def at_scale_advice(outcomes):
+    """`outcomes` where a failed at-scale check blames a numeric gradient only when the
+    small gradient checks that require it pass: when one of them fails on its own, the
+    gradient is simply wrong, and the at-scale check says so instead."""
+    from .hidden_checks.judging import AT_SCALE_HINT, AT_SCALE_WRONG_HINT
+
+    def wrong_on_small_cases(name):
+        return any(name in o.requires and o.status in (FAILED, ERROR, PARTIAL)
+                   for o in outcomes)
+
+    return [replace(o, hint=AT_SCALE_WRONG_HINT)
+            if o.hint == AT_SCALE_HINT and o.status != PASSED and wrong_on_small_cases(o.name)
+            else o for o in outcomes]

@@ -117,6 +117,17 @@ def affine_backward(dout, cache):
     db = np.mean(dout, axis=0)
     return dx, dw, db
 """, ("db_averaged",)),
+    Wrong("ab_db_mean_loop", "affine_backward", """
+def affine_backward(dout, cache):
+    x, w, b = cache
+    N = x.shape[0]
+    dx = dout.dot(w.T).reshape(x.shape)
+    dw = x.reshape(N, -1).T.dot(dout)
+    db = np.zeros_like(b)
+    for i in range(N):
+        db += dout[i] / N
+    return dx, dw, db
+""", ("db_averaged",)),
     Wrong("ab_dw_mean", "affine_backward", """
 def affine_backward(dout, cache):
     x, w, b = cache
@@ -228,6 +239,18 @@ def relu_backward(dout, cache):
     dout[x <= 0] = 0
     return dout
 """, ("relu_dout_in_place",), ("hidden",)),
+    Wrong("rb_in_place_alias", "relu_backward", """
+def relu_backward(dout, cache):
+    dx, x = dout, cache
+    dx[x < 0] = 0
+    return dx
+""", ("relu_dout_in_place",), ("hidden",)),
+    Wrong("rb_in_place_multiply", "relu_backward", """
+def relu_backward(dout, cache):
+    x = cache
+    dout *= (x > 0)
+    return dout
+""", ("relu_dout_in_place", "input_modified"), ("hidden",)),
     # ------------------------------------------------------------------ softmax_loss
     Wrong("sm_no_shift", "softmax_loss", _softmax("""
     e = np.exp(x)
@@ -243,7 +266,35 @@ def relu_backward(dout, cache):
     loss = np.mean(-np.log(p[range(N), y]))
     p[range(N), y] -= 1
     return loss, p / N
-"""), ("softmax_no_max_shift",)),
+"""), ("softmax_global_max_shift",)),
+    Wrong("sm_global_shift_log_probs", "softmax_loss", _softmax("""
+    shifted = x - x.max()
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    loss = -np.mean(log_p[np.arange(N), y])
+    dx = np.exp(log_p)
+    dx[np.arange(N), y] -= 1
+    return loss, dx / N
+"""), ("softmax_global_max_shift",)),
+    Wrong("sm_global_shift_loop", "softmax_loss", _softmax("""
+    loss = 0.0
+    dx = np.zeros_like(x)
+    top = np.max(x)
+    for i in range(N):
+        e = np.exp(x[i] - top)
+        p = e / e.sum()
+        loss -= np.log(p[y[i]])
+        p[y[i]] -= 1
+        dx[i] = p / N
+    return loss / N, dx
+"""), ("softmax_global_max_shift",)),
+    Wrong("sm_grad_divided_twice", "softmax_loss", _softmax("""
+    s = x - x.max(axis=1, keepdims=True)
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(p[np.arange(N), y]))
+    p[np.arange(N), y] -= 1
+    p /= N
+    return loss, p / N
+"""), ("dx_divided_by_N",)),
     Wrong("sm_loss_sum", "softmax_loss", _softmax("""
     s = x - x.max(axis=1, keepdims=True)
     p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
@@ -404,8 +455,27 @@ def relu_backward(dout, cache):
     Wrong("tln_no_relu", "two_layer_net", _tln().replace(
         "hidden, cache1 = affine_relu_forward(X, W1, b1)",
         "hidden, cache1 = affine_forward(X, W1, b1)").replace(
-        "affine_relu_backward(dh, cache1)", "affine_backward(dh, cache1)"), None,
+        "affine_relu_backward(dh, cache1)", "affine_backward(dh, cache1)"), ("relu_missing",),
           ("hidden",)),  # the public inputs make every hidden unit positive
+    Wrong("tln_relu_on_scores", "two_layer_net", _tln().replace(
+        "scores, cache2 = affine_forward(hidden, W2, b2)",
+        "scores, cache2 = affine_relu_forward(hidden, W2, b2)").replace(
+        "affine_backward(dscores, cache2)", "affine_relu_backward(dscores, cache2)"),
+          ("relu_on_scores",), ("hidden",)),  # the public scores are all positive
+    Wrong("tln_reg_grad_only_W2", "two_layer_net", _tln(loss="""
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+        dh, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
+        dx, grads["W1"], grads["b1"] = affine_relu_backward(dh, cache1)
+        grads["W2"] += self.reg * W2"""), ("reg_missing_in_gradient",)),
+    Wrong("tln_dscores_divided_again", "two_layer_net", _tln(loss="""
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+        dscores /= X.shape[0]
+        dh, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
+        dx, grads["W1"], grads["b1"] = affine_relu_backward(dh, cache1)
+        grads["W1"] += self.reg * W1
+        grads["W2"] += self.reg * W2"""), ("dW_divided_by_N", "db_divided_by_N"), ("hidden",)),
     # ------------------------------------------------------------------ sgd
     Wrong("sgd_plus", "sgd", """
 def sgd(w, dw, config=None):

@@ -13,6 +13,7 @@ from answer_key import inline_questions, layer_utils, layers, optim
 from answer_key.classifiers.fc_net import TwoLayerNet
 from autograder import grading, hidden_checks
 from autograder import mistakes as grader_mistakes
+from autograder.hidden_checks.judging import AT_SCALE_WRONG_HINT
 from autograder.scoring import PASSED
 from diagnosis_corpus import CORPUS, EQUIVALENT
 from fcnet import mistakes, public_checks
@@ -87,7 +88,7 @@ def test_the_corpus_covers_every_code_question_with_at_least_40_mistakes():
     from fcnet.diagnosis import GENERIC
 
     known = {m.name for m in mistakes.MISTAKES} | {m.name for m in mistakes.ERROR_MISTAKES}
-    known |= {f"{role}_{name}" for role in ("dx", "dw", "db", "out", "loss")
+    known |= {f"{role}_{name}" for role in ("dx", "dw", "db", "dW", "out", "loss")
               for name, _, _ in GENERIC}
     for entry in CORPUS:
         assert entry.expect is None or set(entry.expect) <= known, entry.id
@@ -108,10 +109,17 @@ def test_each_mistake_gets_its_diagnosis_and_no_other(entry, corpus_runs):
             assert failed, f"{entry.id} passes every {side} check"
 
 
-def test_at_least_85_percent_of_the_corpus_is_named(corpus_runs):
+def test_at_least_85_percent_of_the_corpus_is_named_and_none_misnamed(corpus_runs):
+    """The measure: the share of the corpus whose every failing side names its mistake,
+    and the entries given a name they were not written for (none)."""
     named = [e for e in CORPUS
              if e.expect and all(corpus_runs[e.id][0][side] for side in e.sides)]
+    misnamed = [e.id for e in CORPUS for side in ("public", "hidden")
+                if not corpus_runs[e.id][0][side] <= set(e.expect or ())]
+    print(f"named: {len(named)} of {len(CORPUS)} ({len(named) / len(CORPUS):.1%}); "
+          f"misnamed: {len(misnamed)}")
     assert len(named) / len(CORPUS) >= 0.85, f"{len(named)} of {len(CORPUS)}"
+    assert not misnamed
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=lambda e: e.id)
@@ -128,7 +136,7 @@ def test_an_undiagnosed_failure_keeps_the_general_hint(entry, corpus_runs):
     checks = {c.name: c for c in hidden_checks.checks_for(entry.qid)}
     for outcome in hidden:
         if outcome.status in ("failed", "error") and not outcome.diagnosis:
-            assert outcome.hint == checks[outcome.name].hint
+            assert outcome.hint in (checks[outcome.name].hint, AT_SCALE_WRONG_HINT)
         elif outcome.diagnosis:
             assert outcome.hint != checks[outcome.name].hint
             assert outcome.hint in explanations(outcome.diagnosis), outcome.diagnosis
@@ -366,3 +374,23 @@ def test_every_route_shows_the_diagnosis_in_its_feedback():
     with pytest.raises(AssertionError) as raised:
         otter_bridge.hidden_check(graded, "affine_backward", "db")
     assert f"Hint: {explanation}" in str(raised.value)
+
+
+def test_the_at_scale_hint_blames_a_numeric_gradient_only_when_the_small_checks_pass(
+        corpus_runs):
+    """A plain wrong gradient fails its small gradient checks and the at-scale one: the
+    at-scale check then says the gradient is wrong, not that it is too slow."""
+    from autograder.hidden_checks.judging import AT_SCALE_HINT
+    from autograder.scoring import UNEARNED
+
+    wrong = 0
+    for entry in CORPUS:
+        hidden = corpus_runs[entry.id][2]
+        for outcome in hidden:
+            dependants = [o for o in hidden if outcome.name in o.requires]
+            if outcome.hint == AT_SCALE_HINT:
+                assert all(o.status in (PASSED, UNEARNED) for o in dependants), entry.id
+            elif outcome.hint == AT_SCALE_WRONG_HINT:
+                assert any(o.status not in (PASSED, UNEARNED) for o in dependants), entry.id
+                wrong += 1
+    assert wrong >= 5

@@ -540,6 +540,7 @@ def _numeric_gradients(root, student, skip):
 @pytest.mark.slow
 def test_backward_passes_written_as_numeric_gradients_earn_no_gradient_points(sandbox,
                                                                               tmp_path):
+    from autograder.hidden_checks.judging import AT_SCALE_HINT
     from autograder_support import checks_of
 
     subs = tmp_path / "subs"
@@ -554,4 +555,8 @@ def test_backward_passes_written_as_numeric_gradients_earn_no_gradient_points(sa
             earned = {name for name, check in checks_of(outcome, student, qid).items()
                       if check.status == "passed"}
             assert earned <= FORWARD_ONLY.get(qid, set()), (student, qid, earned)
+            # the small gradient checks pass: the at-scale check names the numeric gradient
+            at_scale = [c for c in checks_of(outcome, student, qid).values()
+                        if c.name.endswith("at_scale")]
+            assert at_scale and all(c.hint == AT_SCALE_HINT for c in at_scale), (student, qid)
         assert points[student]["affine_backward"] == points[student]["relu_backward"] == 0

@@ -147,6 +147,11 @@ def judge_at_scale(names, expected, tol=1e-6):
 AT_SCALE_HINT = ("compute the gradient with array operations, as the forward pass does "
                  "(backpropagation); a numeric gradient needs two forward passes per entry "
                  "and cannot finish at this size within the time limit")
+# ... and its words when a gradient check of the small cases fails too (scoring.py): the
+# gradient is wrong, whatever its speed.
+AT_SCALE_WRONG_HINT = ("the checks above that count only with this one fail on small "
+                       "inputs too: fix those first; this check repeats the gradient at a "
+                       "realistic size")
 
 
 def relative_error(value, expected):

@@ -20,15 +20,41 @@ def loss_case_large(rng):
     """Scores around +-1000, where exp() overflows unless the scores are shifted first."""
     n, c = int(rng.integers(3, 17)), int(rng.integers(3, 12))
     offsets = rng.choice([-1000.0, 1000.0], size=(n, 1))
-    return {"x": offsets + 5.0 * rng.standard_normal((n, c)), "y": labels(rng, n, c)}
+    return {"x": offsets + 2.0 * rng.standard_normal((n, c)), "y": labels(rng, n, c)}
 
 
 def loss_case_at_scale(rng):
-    """4,000 examples of 100 classes: a numeric gradient takes 800,000 loss evaluations."""
-    return {"x": 2.0 * rng.standard_normal((4000, 100)), "y": labels(rng, 4000, 100)}
+    """40,000 examples of 10 classes, CIFAR-10's: a numeric gradient takes 800,000 loss
+    evaluations. (The course's data never has more than 10 classes, so neither does this
+    case: np.choose, for one, accepts at most 64.)"""
+    return {"x": 2.0 * rng.standard_normal((40000, 10)), "y": labels(rng, 40000, 10)}
 
 
 # ------------------------------------------------------------------------- judges
+
+# A small constant guarding the log is accepted: adding up to LOG_GUARD to a probability
+# before its log, or clipping it at LOG_GUARD, lowers the loss by at most
+# mean(log(1 + LOG_GUARD / p)) over the correct classes' probabilities p. The cases keep
+# every p far above 1e-12 (scores of a row within about 15 of each other).
+LOG_GUARD = 1e-10
+
+
+def _guard_slack(key, y, dx):
+    """How much a guard of LOG_GUARD can lower the softmax loss (0 for the SVM)."""
+    if key != "softmax":
+        return 0.0
+    n = len(y)
+    p_correct = np.maximum(n * dx[np.arange(n), y] + 1.0, 1e-12)  # dx = (p - 1) / N there
+    return float(np.mean(np.log1p(LOG_GUARD / p_correct)))
+
+
+def _loss_is_off(loss, expected):
+    """The relative error of a loss, 0 when a guard in the log explains the difference."""
+    value, slack = expected["loss"], expected["guard_slack"]
+    if value - slack - 1e-12 <= loss <= value:
+        return 0.0
+    return relative_error(loss, value)
+
 
 def _loss_reference(fn, key):
     def loss_reference(case):
@@ -36,7 +62,8 @@ def _loss_reference(fn, key):
             x, y = case["x"], case["y"]
             loss, dx = fn(x.copy(), y)
             numeric = eval_numerical_gradient(lambda v: fn(v, y)[0], x.copy(), verbose=False)
-            return {"loss": float(loss), "dx": dx, "dx_numeric": numeric}
+            return {"loss": float(loss), "dx": dx, "dx_numeric": numeric,
+                    "guard_slack": _guard_slack(key, y, dx)}
         return reference(case, key, compute)
     return loss_reference
 
@@ -54,10 +81,10 @@ def _analytic(fn, key):
 
 def _judge_loss_value(loss_reference):
     def judge(case, out):
-        loss, expected = scalar(out, "loss"), loss_reference(case)["loss"]
+        loss, expected = scalar(out, "loss"), loss_reference(case)
         if not np.isfinite(loss):
             raise CheckFailed("the loss is not a finite number")
-        error = relative_error(loss, expected)
+        error = _loss_is_off(loss, expected)
         if not error < 1e-8:
             raise CheckFailed(f"the loss is off: relative error {error:.1e}")
     return judge
@@ -74,7 +101,7 @@ def judge_softmax_stable(case, out):
     dx = array(out, "dx")
     if not np.isfinite(loss) or not np.all(np.isfinite(dx)):
         raise CheckFailed("with scores around 1000 the loss or dx is NaN or infinite")
-    error = relative_error(loss, expected["loss"])
+    error = _loss_is_off(loss, expected)
     if not error < 1e-8:
         raise CheckFailed(f"with scores around 1000 the loss is off: relative error {error:.1e}")
     expect_close("dx", dx, expected["dx"], 1e-7)
@@ -111,7 +138,7 @@ CHECKS = [
           judge=judge_loss_unmodified, weight=1,
           requires=("loss", "gradient", "at_scale")),
     Check(qid="softmax_loss", name="at_scale",
-          description="dx for 4000 examples of 100 classes",
+          description="dx for 40000 examples of 10 classes",
           hint=AT_SCALE_HINT,
           needs=_SOFTMAX, make_case=loss_case_at_scale, probe=probes.softmax_loss_probe,
           judge=judge_at_scale(("dx",), _analytic(softmax_loss, "softmax_analytic")),
@@ -135,7 +162,7 @@ CHECKS = [
           judge=judge_loss_unmodified, weight=1,
           requires=("loss", "gradient", "at_scale")),
     Check(qid="svm_loss", name="at_scale",
-          description="dx for 4000 examples of 100 classes",
+          description="dx for 40000 examples of 10 classes",
           hint=AT_SCALE_HINT,
           needs=_SVM, make_case=loss_case_at_scale, probe=probes.svm_loss_probe,
           judge=judge_at_scale(("dx",), _analytic(svm_loss, "svm_analytic")), weight=1),

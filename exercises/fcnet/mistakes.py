@@ -104,6 +104,24 @@ def _overflow(view):
     return _large_scores(view) and a is not None and np.any(np.isnan(a))
 
 
+def _global_max_shift(view):
+    """dx right on the rows whose largest score is near the array's largest, and NaN,
+    infinite or 0 on the rows far below it: the rows were shifted by the array's maximum,
+    and exp() of a row far below it underflows to 0 everywhere."""
+    got, expected = as_array(view.got), as_array(view.expected)
+    x = as_array(view.context.get("x"))
+    if got is None or expected is None or x is None or x.ndim != 2 or \
+            not got.shape == expected.shape == x.shape:
+        return False
+    underflow = 104.0 if getattr(view.got, "dtype", None) == np.float32 else 746.0
+    gap = x.max() - x.max(axis=1)
+    near, far = gap < 30.0, gap > underflow
+    if not near.any() or not far.any():
+        return False
+    lost = ~np.all(np.isfinite(got[far]), axis=1) | np.all(got[far] == 0, axis=1)
+    return bool(np.all(lost)) and close(got[near], expected[near], view.tol)
+
+
 def _log_of_zero(view):
     a = as_array(view.got)
     return a is not None and np.any(np.isinf(a)) and not np.any(np.isnan(a))
@@ -155,6 +173,12 @@ def _not_centred(view):
         abs(got.mean()) > 5 * max(got.std(), 1e-12) / np.sqrt(got.size)
 
 
+def _relu_on_scores(view):
+    expected = as_array(view.expected)
+    return expected is not None and bool(np.any(expected < 0)) and \
+        close(view.got, np.maximum(expected, 0), view.tol)
+
+
 def _probabilities(view):
     """Rows of positive numbers that sum to 1, ordered as the right scores are."""
     got, expected = as_array(view.got), as_array(view.expected)
@@ -185,6 +209,62 @@ def _sgd_rate_is(test):
 def _returned_old_weights(view):
     return view.got is None or close(view.got, view.context["w"], 1e-12)
 
+
+# ----------------------------------------------------------------------------- the course's rules
+
+def _came_back(view):
+    """An input array came back (changed: diagnose only asks about views that differ)."""
+    return as_array(view.got) is not None
+
+
+def _dtype_changed(view):
+    """A numeric array of another dtype than its inputs', with the right values when
+    they are known."""
+    got = view.got
+    if not isinstance(got, np.ndarray) or not np.issubdtype(got.dtype, np.number) or \
+            got.dtype == view.context["dtype"]:
+        return False
+    return view.expected is None or close(got, view.expected, view.tol)
+
+
+_UNCHANGED = ("The course's functions leave the arrays they are given unchanged (the "
+              "grading section of the chapter states this rule): the caller, or another "
+              "layer, may still need them.")
+
+# One rule per (question, role of the view that shows it): an input written into, a dtype
+# not kept. Its own name, so that points lost to a rule always say which rule.
+_RULES = (
+    *[Mistake(qid, "input", "input_modified",
+              f"Your {what} writes into an array it is given ({inputs}), so the caller's "
+              f"array has changed after the call. {_UNCHANGED} Compute into a new array "
+              f"(or into a copy you make first).", _came_back)
+      for qid, what, inputs in (
+          ("affine_forward", "affine_forward", "x, w or b"),
+          ("affine_backward", "affine_backward", "dout or the cached x, w, b"),
+          ("relu_backward", "relu_backward", "the cached x"),
+          ("softmax_loss", "softmax_loss", "the scores x or the labels y"),
+          ("svm_loss", "svm_loss", "the scores x or the labels y"),
+          ("two_layer_net", "loss", "X or a parameter array"),
+          ("sgd", "sgd", "dw"))],
+    Mistake("relu_forward", "x_after", "input_modified",
+            f"Your relu_forward writes into x, so the caller's array has changed after the "
+            f"call. {_UNCHANGED} Build the output as a new array.", _came_back),
+    Mistake("relu_backward", "dout_after", "input_modified",
+            f"Your relu_backward writes into dout, so the caller's array has changed after "
+            f"the call. {_UNCHANGED} Build dx as a new array.", _came_back),
+    *[Mistake(qid, "dtype", "dtype_changed",
+              f"Your {what} returns float64 values for float32 inputs: some array in it is "
+              f"made without a dtype (a fresh array of zeros, or a conversion to Python's "
+              f"float), and numpy then computes in float64. The course's layers keep their "
+              f"inputs' dtype (the grading section of the chapter states this rule), "
+              f"because chapter 5 trains in float32. Build the result from the inputs "
+              f"themselves, or give new arrays the inputs' dtype.", _dtype_changed)
+      for qid, what in (("affine_forward", "affine_forward"), ("relu_forward", "relu_forward"))],
+    Mistake("two_layer_net", "dtype", "dtype_changed",
+            "With dtype=np.float32 some of your parameters are not float32. Convert every "
+            "parameter, the biases too, to the dtype argument (chapter 5 trains in float32).",
+            _dtype_changed),
+)
 
 # ----------------------------------------------------------------------------- catalogue
 
@@ -258,6 +338,11 @@ MISTAKES = (
             "Your relu_backward zeroes entries of dout in place and returns it, so the "
             "caller's dout changes. Build dx as a new array.", _dout_zeroed_in_place),
     # softmax_loss
+    Mistake("softmax_loss", "dx", "softmax_global_max_shift",
+            "With large scores your dx is right on the rows that hold the largest scores "
+            "and NaN (or 0) on the others: you subtract the largest score of the whole "
+            "array, so a row far below it has every exponential underflow to 0. Subtract "
+            "each row's own largest score from that row.", _global_max_shift),
     Mistake("softmax_loss", "loss", "softmax_no_max_shift",
             "With large scores your loss is NaN: exp() overflows to infinity (or every "
             "term underflows to 0). Subtract each row's own largest score from the row "
@@ -320,6 +405,19 @@ MISTAKES = (
             "loss(X) returns probabilities (rows that sum to 1), not scores: the softmax "
             "belongs to the loss. When y is None, return the raw class scores.",
             _probabilities),
+    Mistake("two_layer_net", "scores", "relu_on_scores",
+            "Your scores are the right ones with every negative score replaced by 0: a ReLU "
+            "is applied after the second affine layer. The ReLU belongs between the two "
+            "layers only; the class scores come straight from the last affine layer and "
+            "may be negative.", _relu_on_scores),
+    Mistake("two_layer_net", "scores", "relu_missing",
+            "Your scores match a network with no ReLU between the two affine layers: the "
+            "hidden layer must be affine, then ReLU (the affine-ReLU sandwich), before the "
+            "second affine layer.", None),
+    Mistake("two_layer_net", "loss", "relu_missing",
+            "Your loss matches a network with no ReLU between the two affine layers: the "
+            "hidden layer must be affine, then ReLU (the affine-ReLU sandwich), before the "
+            "second affine layer.", None),
     Mistake("two_layer_net", "loss", "reg_missing_in_loss",
             "Your loss lacks the regularisation term: add 0.5 * reg times the sum of the "
             "squares of W1 and W2, using self.reg.",
@@ -354,6 +452,7 @@ MISTAKES = (
     Mistake("sgd", "next_w_default", "sgd_wrong_default_rate",
             "Without a learning rate in config, sgd must step with the default 1e-2.",
             _sgd_rate_is(lambda k, lr: k > 0 and not close(k, lr, 1e-9))),
+    *_RULES,
 )
 
 def _unflattened_product(message):
