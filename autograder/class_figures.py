@@ -84,20 +84,20 @@ def checks(summary):
     return _uri(fig)
 
 
-def best_model(summary):
-    info = summary["best_model"]
+def measure(info):
+    """Histogram of one measured number (`summary["measured"][qid]`) over its scale."""
     fig, ax = _figure()
-    values = list(info["accuracies"].values())
+    values = list(info["values"].values())
     zero, full = info["no_points_below"], info["full_points_from"]
-    ax.axvspan(zero, full, color=ORANGE, alpha=0.15, label="partial points")
-    ax.axvspan(full, 1, color=GREEN, alpha=0.12, label="full points")
-    if values:
-        low = min(min(values), zero) - 0.05
-        ax.hist(values, bins=np.linspace(max(0, low), max(max(values), full) + 0.05, 25),
-                color=BLUE, edgecolor="white", label="students")
-    ax.set(xlim=(max(0, min(values + [zero]) - 0.05), max(values + [full]) + 0.05),
-           xlabel="best_model test accuracy", ylabel="students",
-           title="best_model against the grading scale")
+    if zero is not None and full is not None:
+        ax.axvspan(zero, full, color=ORANGE, alpha=0.15, label="partial points")
+        ax.axvspan(full, 1, color=GREEN, alpha=0.12, label="full points")
+    marks = values + [m for m in (zero, full) if m is not None]
+    low, high = max(0, min(marks) - 0.05), min(1, max(marks) + 0.05)
+    ax.hist(values, bins=np.linspace(low, high, 25), color=BLUE, edgecolor="white",
+            label="students")
+    ax.set(xlim=(low, high), xlabel=info["label"], ylabel="students",
+           title=f"{info['label']} against the grading scale")
     ax.legend(fontsize=8)
     return _uri(fig)
 
@@ -115,12 +115,13 @@ def seconds(summary):
 
 
 def all_figures(summary):
-    """{name: data URI} of every figure the report shows (best_model, seconds: when
-    there is something to show)."""
+    """{name: data URI} of every figure the report shows (a measured question's,
+    seconds: when there is something to show)."""
     figures = {"totals": totals(summary), "questions": questions(summary),
                "checks": checks(summary)}
-    if summary["best_model"]["accuracies"]:
-        figures["best_model"] = best_model(summary)
+    for qid, info in summary["measured"].items():
+        if info["values"]:
+            figures[f"measured:{qid}"] = measure(info)
     if any(s["mean"] is not None for s in summary["seconds"].values()):
         figures["seconds"] = seconds(summary)
     return figures

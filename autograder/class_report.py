@@ -10,24 +10,16 @@
 OUT` rebuilds the same page from a finished run. The figures are in class_figures.py.
 """
 import json
-import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
-from .points import BEST_MODEL_FULL, BEST_MODEL_ZERO
+from .question_traits import traits
 
-# The statuses of scoring.py, as strings: the report reads plain JSON.
+# The statuses of scoring.py, as strings: the report reads plain JSON. It reads the
+# results' data fields (QuestionResult.as_dict), never the notes' sentences.
 PASSED, PARTIAL, NOT_DONE, CRASHED, UNEARNED = (
     "passed", "partial", "not answered", "crashed", "not counted")
-# What a finished run's grades.json notes look like (engine, submissions, grading).
-ACCURACY = re.compile(r"test accuracy of best_model\.npz: ([0-9.]+)")
-TIMEOUT = re.compile(r"longer than the time limit|CPU time limit")
-MISSING = re.compile(r"^no (\S+) in the submission$")
-RENAMED = re.compile(r" was used as | different copies of ")
-UNREADABLE = re.compile(r"could not be read|not a readable zip|not valid|may be damaged|"
-                        r"is not a (text file|Jupyter notebook)|encrypted|was refused|"
-                        r"no cells")
 
 
 class ReportError(Exception):
@@ -70,7 +62,7 @@ def summarize(grades, timings=None, similarity=None):
         "mistakes": common_mistakes(students, max_points),
         "health": grading_health(students, timings or {}),
         "seconds": question_seconds(timings or {}, max_points),
-        "best_model": best_model_accuracies(students),
+        "measured": measured(students, max_points),
         "similarity": similarity_summary(similarity),
         "feedback": {s: f"feedback/{e['feedback']}.html" for s, e in students.items()},
     }
@@ -85,31 +77,40 @@ def _stats(values):
 
 
 def check_pass_rates(students, max_points):
-    """Per hidden check: the share of students who passed it; most failed first."""
-    rows = {}
+    """Per hidden check: who passed, who failed (each hint with the failures it was given
+    for) and who did not answer; most failed first."""
+    rows, hints = {}, defaultdict(Counter)
     for entry in students.values():
         for qid in max_points:
             for check in entry["questions"][qid]["checks"]:
                 row = rows.setdefault((qid, check["name"]), {
                     "question": qid, "check": check["name"],
-                    "description": check["description"], "hint": "",
-                    "passed": 0, "failed": 0})
+                    "description": check["description"],
+                    "passed": 0, "failed": 0, "not_answered": 0})
                 if check["status"] == PASSED:
                     row["passed"] += 1
+                elif check["status"] == NOT_DONE:
+                    row["not_answered"] += 1
                 else:
                     row["failed"] += 1
-                    row["hint"] = row["hint"] or check.get("hint", "")
-    for row in rows.values():
-        row["pass_rate"] = round(row["passed"] / max(1, row["passed"] + row["failed"]), 4)
+                    hints[qid, check["name"]][(check.get("diagnosis_title", ""),
+                                               check.get("hint", ""))] += 1
+    for key, row in rows.items():
+        answered = row["passed"] + row["failed"]
+        row["pass_rate"] = round(row["passed"] / answered, 4) if answered else 0.0
+        row["hints"] = [{"mistake": title, "hint": hint, "failed": n}
+                        for (title, hint), n in sorted(hints[key].items(),
+                                                       key=lambda item: -item[1])]
     return sorted(rows.values(), key=lambda r: (r["pass_rate"], r["question"], r["check"]))
 
 
 def mistake_key(qid, checks):
     """What a failing answer to `qid` has in common with others: its named mistake (the
     checks' `diagnosis`) when the grader names one, else which checks failed and the
-    hints they gave. None when the answer did not fail, or was not answered at all."""
-    failed = [c for c in checks if c["status"] not in (PASSED, UNEARNED)]
-    if not failed or all(c["status"] == NOT_DONE for c in checks):
+    hints they gave. None when nothing answered failed: checks left unanswered (stubs,
+    missing names) are grading health's "not answered", never a mistake."""
+    failed = [c for c in checks if c["status"] not in (PASSED, UNEARNED, NOT_DONE)]
+    if not failed:
         return None
     diagnoses = sorted({c.get("diagnosis", "") for c in failed} - {""})
     if diagnoses:
@@ -130,9 +131,10 @@ def common_mistakes(students, max_points):
     for (qid, kind, parts), members in clusters.items():
         checks = {c["name"]: c for c in students[members[0]]["questions"][qid]["checks"]}
         if kind == "diagnosis":  # the hint of a diagnosed check is the mistake's explanation
-            label, failed = "; ".join(p.replace("_", " ") for p in parts), []
-            hints = sorted({c.get("hint", "") for c in checks.values()
-                            if c.get("diagnosis") in parts} - {""})
+            diagnosed = [c for c in checks.values() if c.get("diagnosis") in parts]
+            titles = sorted({c.get("diagnosis_title", "") for c in diagnosed} - {""})
+            label, failed = " ".join(titles) or "a named mistake", []
+            hints = sorted({c.get("hint", "") for c in diagnosed} - {""})
         else:
             failed = [checks[name]["description"] for name, _, _ in parts]
             hints = sorted({hint for _, _, hint in parts if hint})
@@ -147,34 +149,36 @@ def common_mistakes(students, max_points):
     return sorted(found, key=lambda c: (-c["count"], c["question"], c["label"]))
 
 
+HEALTH_KINDS = ("not_answered", "timeouts", "crashes", "missing", "unreadable", "renamed")
+
+
 def grading_health(students, timings):
-    """Submissions the grading had trouble with, per kind, each with its feedback page."""
-    kinds = {"timeouts": [], "crashes": [], "missing": [], "unreadable": [], "renamed": []}
+    """Submissions the grading had trouble with, per kind, each with its feedback page,
+    from the results' data fields: not answered (stubs or missing names: the question
+    ids), timed out, crashed, missing and unreadable files, files used under another
+    name."""
+    kinds = {kind: [] for kind in HEALTH_KINDS}
     for student, entry in students.items():
         link = f"feedback/{entry['feedback']}.html"
         found = defaultdict(list)
         for qid, result in entry["questions"].items():
-            texts = list(result["notes"]) + [c["message"] for c in result["checks"]]
             statuses = {c["status"] for c in result["checks"]}
-            if any(TIMEOUT.search(t) for t in texts):
+            if result.get("timed_out"):
                 found["timeouts"].append(qid)
             elif CRASHED in statuses:
                 found["crashes"].append(qid)
-            if statuses == {NOT_DONE}:
-                message = result["checks"][0]["message"]
-                missing = MISSING.match(message)
-                if missing:
-                    found["missing"].append(missing.group(1))
-                elif message in entry["notes"] or UNREADABLE.search(message):
-                    found["unreadable"].append(message)
-        for note in entry["notes"]:
-            if RENAMED.search(note):
-                found["renamed"].append(note)
-            elif UNREADABLE.search(note):
-                found["unreadable"].append(note)
+            if result.get("missing"):
+                found["missing"].append(result["file"])
+            elif result.get("unreadable"):
+                found["unreadable"].append(f"{result['file']}: {result['unreadable']}")
+            elif NOT_DONE in statuses:
+                found["not_answered"].append(
+                    qid if result.get("not_answered") else f"{qid} (in part)")
+            if result.get("renamed_from"):
+                found["renamed"].append(f"{result['renamed_from']} used as {result['file']}")
         for kind, items in found.items():
             kinds[kind].append({"student": student, "feedback": link,
-                                "items": sorted(set(items))})
+                                "items": list(dict.fromkeys(items))})
     return kinds
 
 
@@ -183,16 +187,22 @@ def question_seconds(timings, max_points):
     return {q: _stats([t[q] for t in timings.values() if q in t]) for q in max_points}
 
 
-def best_model_accuracies(students):
-    values = {}
-    for student, entry in students.items():
-        result = entry["questions"].get("best_model")
-        for note in (result or {}).get("notes", []):
-            match = ACCURACY.search(note)
-            if match:
-                values[student] = float(match.group(1))
-    return {"full_points_from": BEST_MODEL_FULL, "no_points_below": BEST_MODEL_ZERO,
-            "accuracies": values, **_stats(list(values.values()))}
+def measured(students, max_points):
+    """Per question whose probe measures a number the report plots (its trait
+    `measure`): every student's value from grades.json, its label and grading scale."""
+    found = {}
+    for qid in max_points:
+        trait = traits(qid)
+        if not trait.measure:
+            continue
+        values = {s: e["questions"][qid]["measures"][trait.measure]
+                  for s, e in students.items()
+                  if trait.measure in e["questions"][qid].get("measures", {})}
+        zero, full = trait.scale or (None, None)
+        found[qid] = {"measure": trait.measure, "label": trait.measure_label,
+                      "no_points_below": zero, "full_points_from": full,
+                      "values": values, **_stats(list(values.values()))}
+    return found
 
 
 def similarity_summary(similarity):

@@ -14,6 +14,7 @@ from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
 from . import exports
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, QUESTION_POINTS
+from .question_traits import questions_where
 
 def _wrapped(text, width=88):
     import textwrap
@@ -271,11 +272,12 @@ def _run_grading(args, questions):
         return _fail(str(err))
     try:
         print(sandbox.description, flush=True)
-        if {"training", "best_model"} & set(questions):
+        needing = questions_where("needs_cifar", questions)
+        if needing:
             try:
                 data.ensure_available()
             except data.DataUnavailable as err:
-                return _fail(f"{err}; training and best_model need CIFAR-10: set "
+                return _fail(f"{err}; {' and '.join(needing)} need CIFAR-10: set "
                              f"CIFAR10_ARCHIVE (and CIFAR10_MD5), or pass --questions "
                              f"without them")
         settings = engine.Settings(workers=args.workers, timeout=args.timeout,

@@ -23,11 +23,14 @@ import numpy as np
 
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
-from . import grading, hidden_checks, report
+from . import grading, hidden_checks, report, result_shapes
+from .layouts import submitters
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .submissions import MODEL_FILE, UsageError, discover, read_submission
+from .question_traits import traits
+from .submissions import (READING_BYTES, HeldBytes, UsageError, discover, held_bytes,
+                          read_submission)
 from .worker_runtime import decode_frame
 from .worker_text import FixedTexts
 
@@ -82,8 +85,10 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
         cases = {qid: hidden_checks.make_cases(qid, settings.course_seed)
                  for qid in settings.questions}
         jobs = _Jobs(sandbox, settings, cases)
+        who = submitters(submissions_dir)  # a Gradescope export's sid and email
         for submission in submissions:
-            outcome.grades[submission.student] = {"results": {}, "notes": []}
+            outcome.grades[submission.student] = {
+                "results": {}, "notes": [], "submitters": who.get(submission.student, [])}
         _run_all(submissions, jobs, outcome, settings)
     finally:
         if own_sandbox:
@@ -101,11 +106,21 @@ def _run_all(submissions, jobs, outcome, settings):
     which receive the answer key's layers, in a session of their own (started while the
     code questions run, sent its first task after their session closed), closed
     afterwards. The grader-side ones (best_model) run here meanwhile, in a thread."""
-    lock = threading.Lock()
+    lock, memory = threading.Lock(), HeldBytes()
     bar = _progress(len(submissions) * len(settings.questions), settings.progress)
 
     def grade_student(submission):
-        chapters = read_submission(submission)  # never raises: faults become notes
+        held = memory.reserve(READING_BYTES)  # the batch's files in memory stay bounded
+        try:
+            chapters = read_submission(submission)  # never raises: faults become notes
+            memory.release(held - held_bytes(submission))
+            held = held_bytes(submission)
+            grade_chapters(submission, chapters)
+        finally:
+            submission.files = {}  # free the notebooks and the model
+            memory.release(held)
+
+    def grade_chapters(submission, chapters):
         with lock:
             notes = outcome.grades[submission.student]["notes"]
             notes.extend(submission.notes)
@@ -127,7 +142,6 @@ def _run_all(submissions, jobs, outcome, settings):
             for session in sessions:
                 session.close()
             beside.join()
-            submission.files = {}  # free the notebooks and the model
 
     def record(submission, qid, result, problem, seconds):
         with lock:
@@ -197,21 +211,27 @@ class _Jobs:
 
     def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
-        if qid in grading.GRADER_SIDE:
-            return grading.grade_model_file(qid, submission.files.get(MODEL_FILE), cases,
-                                            self.settings.course_seed)
+        data_file = traits(qid).data_file
+        if data_file:
+            return grading.grade_model_file(qid, submission.files.get(data_file), cases,
+                                            self.settings.course_seed,
+                                            _renamed_from(submission, data_file))
         stem = chapter_of(qid)
+        name = f"{stem}.ipynb"
+        facts = {"file": name, "renamed_from": _renamed_from(submission, name)}
         chapter = chapters.get(stem)
         if chapter is None:
-            return grading.not_done(qid, f"no {stem}.ipynb in the submission")
+            return grading.not_done(qid, f"no {name} in the submission", missing=True,
+                                    **facts)
         if chapter.error:
-            return grading.not_done(qid, chapter.error)
+            return grading.not_done(qid, chapter.error, unreadable=chapter.error, **facts)
         tasks = grading.probe_tasks(qid, self.settings.course_seed)
         job = self._job(qid, chapters, tasks, cases)
         limits = dataclasses.replace(self.limits, frames=len(tasks) + 3)
         run = session.run(job, limits)
         fixed = FixedTexts(stem, chapters, tasks) if qid in grading.DECOUPLED else None
-        results, notes, ready = _parse_frames(run.frames, fixed)
+        results, notes, ready = _parse_frames(run.frames, fixed,
+                                              _refuse_unexpected(tasks, cases))
         if not ready:
             # The worker died before any student code ran: the grader's problem, not the
             # student's. Reported to the instructor as an internal error.
@@ -222,7 +242,12 @@ class _Jobs:
         notes = chapter.notes + notes
         if fault:
             notes.append(f"the grading worker for this question was stopped: {fault}")
-        return grading.judge_question(qid, cases, results, fault, notes)
+        # A stopped worker that used its whole wall-clock allowance ran out of time (the
+        # CPU limit is a second above it, so the wall clock stops a busy loop first).
+        timed_out = bool(fault) and run.seconds >= self.limits.timeout
+        # No measures from a worker: its outputs are the student's to forge.
+        return grading.judge_question(qid, cases, results, fault, notes, timed_out=timed_out,
+                                      **facts)
 
     def _job(self, qid, chapters, tasks, cases):
         entries, blob = self._cases_part(qid, tasks, cases)
@@ -269,6 +294,12 @@ class _Jobs:
             return self._case_parts[qid]
 
 
+def _renamed_from(submission, name):
+    """The path of the file used as `name` when it had another name, else ""."""
+    used = str(submission.used.get(name, "") or "")
+    return used if used and used.replace("\\", "/").rsplit("/", 1)[-1] != name else ""
+
+
 def _shared_name(qid, case_name, key, array):
     """A shared file's name: one per content, so a sandbox reused for another batch (or
     another --seed, which draws other training images) never serves a stale file."""
@@ -282,7 +313,22 @@ def _json_value(value):
     return value
 
 
-def _parse_frames(frames, fixed=None):
+def _refuse_unexpected(tasks, cases):
+    """decode_frame's `refuse` for one question: an array is decoded only when its
+    task's probe returns it, as a real number type, of about the size its case needs
+    (autograder/result_shapes.py), so one result costs the grader what the case does."""
+    expected = {t.key: result_shapes.expected_shapes(t.probe, cases[t.case]) for t in tasks}
+
+    def refuse(header, name, shape, dtype):
+        wanted = expected.get(header.get("key")) if header.get("kind") == "result" else None
+        if wanted is not None and result_shapes.admits(wanted, name, shape, dtype):
+            return None
+        return result_shapes.Refused(name, shape, dtype, (wanted or {}).get(name))
+
+    return refuse
+
+
+def _parse_frames(frames, fixed=None, refuse=None):
     """({task key: ProbeResult}, notes, whether the worker got ready) from its frames.
 
     Frames that do not decode are skipped: a student can write to the result channel, but
@@ -296,7 +342,7 @@ def _parse_frames(frames, fixed=None):
     notes_budget, budget = _TextBudget(MAX_TEXT // 2), _TextBudget(MAX_TEXT // 2)
     for body in frames:
         try:
-            header, arrays = decode_frame(body)
+            header, arrays = decode_frame(body, refuse=refuse)
         except Exception:
             continue  # not a frame the runtime wrote: ignore it
         kind = header.get("kind")
@@ -337,6 +383,10 @@ def _probe_result(header, arrays, budget, fixed=None):
         text = fixed.words if fixed is not None else budget.take
         outputs = {str(k)[:100]: (text(v) if isinstance(v, str) else v)
                    for k, v in scalars.items() if v is None or type(v) in (bool, int, float, str)}
+        refused = [a for a in arrays.values() if isinstance(a, result_shapes.Refused)]
+        if refused:
+            return grading.ProbeResult("error", fixed.IMPLAUSIBLE if fixed is not None
+                                       else budget.take(refused[0].message()))
         outputs.update(arrays)
         if fixed is not None and not fixed.plausible(arrays):
             return grading.ProbeResult("error", fixed.IMPLAUSIBLE)
@@ -344,8 +394,11 @@ def _probe_result(header, arrays, budget, fixed=None):
     if status not in ("missing", "not implemented", "error"):
         return None
     if fixed is not None:
-        return grading.ProbeResult(status, fixed.message(header))
+        return grading.ProbeResult(status, fixed.message(header),
+                                   error=fixed.error_name(header.get("error")),
+                                   shown=fixed.shown_message(header))
     message = budget.take(header.get("message", ""))
+    error = str(header.get("error") or "")[:100] if status == "error" else ""
     if not message and status == "error":  # the budget is spent: name the exception only
         message = FixedTexts.error_name(header.get("error"))
-    return grading.ProbeResult(status, message)
+    return grading.ProbeResult(status, message, error=error)

@@ -30,14 +30,14 @@ from . import hidden_checks, probes
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
+from .question_traits import questions_where, traits
 from .seeds import derived_seed
-from .submissions import MODEL_FILE
 from .worker_runtime import run_probe
 
 # Questions whose student code runs on top of the answer key's layers.
-DECOUPLED = frozenset({"two_layer_net", "training"})
+DECOUPLED = frozenset(questions_where("decoupled"))
 # Questions graded without running student code (the grader reads data files).
-GRADER_SIDE = frozenset({"best_model"})
+GRADER_SIDE = frozenset(questions_where("data_file"))
 
 
 @dataclass
@@ -54,6 +54,9 @@ class ProbeResult:
     status: str                     # "ok", "missing", "not implemented", "error"
     message: str = ""
     outputs: dict = field(default_factory=dict)
+    error: str = ""                 # "error": the exception's type name
+    shown: str = None               # "error": its message as feedback may show it
+                                    # (None: `message`; "" where it is withheld)
 
 
 def task_key(check):
@@ -71,8 +74,9 @@ def probe_tasks(qid, course_seed=COURSE_SEED):
     return list(tasks.values())
 
 
-def judge_question(qid, cases, results, fault="", notes=()):
-    """Score `qid` from probe results {key: ProbeResult}; `fault` explains missing ones."""
+def judge_question(qid, cases, results, fault="", notes=(), **facts):
+    """Score `qid` from probe results {key: ProbeResult}; `fault` explains missing ones;
+    `facts` are the QuestionResult's data fields (scoring.score_question)."""
     outcomes = []
     for check in hidden_checks.checks_for(qid):
         result = results.get(task_key(check))
@@ -86,14 +90,15 @@ def judge_question(qid, cases, results, fault="", notes=()):
         elif result.status in ("missing", "not implemented"):
             outcomes.append(failed_outcome(check, NOT_DONE, result.message))
         else:
-            outcomes.append(failed_outcome(check, ERROR, result.message))
-    return score_question(qid, outcomes, notes)
+            outcomes.append(failed_outcome(check, ERROR, result.message, result.error,
+                                           result.shown))
+    return score_question(qid, outcomes, notes, **facts)
 
 
-def not_done(qid, message, notes=()):
+def not_done(qid, message, notes=(), **facts):
     """Every check of `qid` unanswered for one reason (missing notebook, no model file)."""
     outcomes = [failed_outcome(c, NOT_DONE, message) for c in hidden_checks.checks_for(qid)]
-    return score_question(qid, outcomes, notes)
+    return score_question(qid, outcomes, notes, **facts)
 
 
 # ----------------------------------------------------------------------------- references
@@ -133,33 +138,34 @@ def run_probe_in_process(task, ns, case, reference=None):
     finally:
         np.random.set_state(state)
     return ProbeResult(fields["status"], fields.get("message", ""),
-                       {**fields.get("scalars", {}), **arrays})
+                       {**fields.get("scalars", {}), **arrays}, fields.get("error", ""))
 
 
-# The note a graded best_model.npz gets: its measured accuracy, for the student and for
-# the class report (which reads it back with class_report's pattern).
-ACCURACY_NOTE = "test accuracy of best_model.npz: {:.4f} on the 10,000 CIFAR-10 test images"
+def measures_of(results):
+    """The numbers the grader's own probe runs measured ({"accuracy_test": 0.49, ...}):
+    every scalar output named accuracy_* of the runs that finished. Only for probes run
+    here, on data files: a worker's outputs are the student's to forge."""
+    return {key: float(value) for r in results.values() if r.status == "ok"
+            for key, value in r.outputs.items()
+            if key.startswith("accuracy_") and isinstance(value, (int, float))}
 
 
-def grade_model_file(qid, data, cases, course_seed=COURSE_SEED):
-    """Grade a grader-side question (best_model) from the bytes of the submitted
-    best_model.npz (None when there is none). The file is read as data, never run."""
+def grade_model_file(qid, data, cases, course_seed=COURSE_SEED, renamed_from=""):
+    """Grade a grader-side question (best_model) from the bytes of the submitted data
+    file (None when there is none). The file is read as data, never run."""
     from .best_model import InvalidModel, load_params
 
+    name = traits(qid).data_file
+    facts = {"file": name, "renamed_from": renamed_from}
     if data is None:
-        return not_done(qid, f"no {MODEL_FILE} in the submission")
+        return not_done(qid, f"no {name} in the submission", missing=True, **facts)
     try:
         ns = {"best_model_params": load_params(data)}
     except InvalidModel as err:
-        return not_done(qid, f"{MODEL_FILE} was refused: {err}")
+        return not_done(qid, f"{name} was refused: {err}", unreadable=str(err), **facts)
     results = {task.key: run_probe_in_process(task, ns, cases[task.case])
                for task in probe_tasks(qid, course_seed)}
-    result = judge_question(qid, cases, results)
-    accuracy = [r.outputs["accuracy"] for r in results.values()
-                if r.status == "ok" and "accuracy" in r.outputs]
-    if accuracy:  # the class report's histogram reads it (class_report.ACCURACY_NOTE)
-        result.notes.append(ACCURACY_NOTE.format(float(accuracy[0])))
-    return result
+    return judge_question(qid, cases, results, measures=measures_of(results), **facts)
 
 
 def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None):
@@ -169,7 +175,7 @@ def grade_in_process(qid, ns=None, course_seed=COURSE_SEED, best_model_path=None
     the sandbox: for trusted code only (the tests grade the answer key with it).
     """
     cases = hidden_checks.make_cases(qid, course_seed)
-    if qid in GRADER_SIDE:
+    if qid in GRADER_SIDE:  # best_model_path: the question's data file
         path = None if best_model_path is None else Path(best_model_path)
         data = path.read_bytes() if path is not None and path.is_file() else None
         return grade_model_file(qid, data, cases, course_seed)

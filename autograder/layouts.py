@@ -135,8 +135,7 @@ def _safe_id(text):
 
 
 def _submitters(entry):
-    """[(name, unique id or "")] of one metadata entry; the unique id is the submitter's
-    :sid: (student id), else their :email:."""
+    """[{"name", "sid", "email"}] of one metadata entry (missing fields are "")."""
     if not isinstance(entry, dict):
         return []
     people = entry.get(":submitters") or entry.get("submitters") or []
@@ -144,16 +143,16 @@ def _submitters(entry):
     for person in people if isinstance(people, list) else []:
         if not isinstance(person, dict):
             continue
-        sid = person.get(":sid") or person.get("sid") or person.get(":email") \
-            or person.get("email") or ""
-        name = person.get(":name") or person.get("name") or sid
+        sid, email = (str(person.get(f":{key}") or person.get(key) or "").strip()
+                      for key in ("sid", "email"))
+        name = str(person.get(":name") or person.get("name") or sid or email)
         if name:
-            found.append((str(name), str(sid)))
+            found.append({"name": name, "sid": sid, "email": email})
     return found
 
 
 def read_gradescope_metadata(root):
-    """{folder name: [(submitter name, sid or email)]} from the export's
+    """{folder name: [{"name", "sid", "email"}]} from the export's
     submission_metadata.yml."""
     import yaml
 
@@ -169,18 +168,34 @@ def read_gradescope_metadata(root):
     return {str(folder): _submitters(entry) for folder, entry in metadata.items()}
 
 
-def _person(name, sid):
-    name = _safe_id(name)
+def _person(person):
+    name, sid = _safe_id(person["name"]), person["sid"] or person["email"]
     sid = _safe_id(sid)[:60] if sid else ""
     return f"{name} ({sid})" if sid and sid != name else name
 
 
 def gradescope_export(root):
-    """Ids are "Name (sid)" per submitter (display names are chosen by students, so two
-    can match); an id that still repeats after cleaning gets its submission folder name,
-    and, should that repeat too, a counter. Nothing here stops the batch."""
+    """{student id: path}. Ids are "Name (sid)" per submitter (display names are chosen
+    by students, so two can match); an id that still repeats after cleaning gets its
+    submission folder name, and, should that repeat too, a counter. Nothing here stops
+    the batch."""
+    return {student: path for student, (path, _) in _gradescope_students(root).items()}
+
+
+def submitters(root):
+    """{student id: [{"name", "sid", "email"}]} of the submitters behind each id, as the
+    Gradescope export's metadata states them (exports match students by these, never by
+    the display name); {} for the other layouts, whose ids are the instructor's."""
+    root = Path(root)
+    if not (root / GRADESCOPE_METADATA).is_file():
+        return {}
+    return {student: people for student, (_, people) in _gradescope_students(root).items()}
+
+
+def _gradescope_students(root):
+    """{student id: (path, submitters)} of a Gradescope export (see gradescope_export)."""
     people = read_gradescope_metadata(root)
-    wanted = [(entry, " + ".join(_person(n, s) for n, s in people.get(entry.name, []))
+    wanted = [(entry, " + ".join(_person(p) for p in people.get(entry.name, []))
                or _safe_id(entry.name)) for entry in _entries(root)]
     counts = {}
     for _, student in wanted:
@@ -193,5 +208,5 @@ def gradescope_export(root):
         while unique in found:
             n += 1
             unique = f"{student} ({n})"
-        found[unique] = _unwrap(entry)
+        found[unique] = (_unwrap(entry), people.get(entry.name, []))
     return found

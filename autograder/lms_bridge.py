@@ -27,7 +27,9 @@ from pathlib import Path
 from fcnet.chapters import QUESTION_IDS
 
 from .points import DEFAULT_TIMEOUT
-from .submissions import MAX_DEPTH, MAX_MODEL_BYTES, MAX_NOTEBOOK_BYTES
+from fcnet.chapter_files import MODEL_FILE, is_model_name
+
+from .submissions import MAX_DEPTH, MAX_MODEL_BYTES, MAX_NOTEBOOK_BYTES, MAX_STUDENT_BYTES
 
 # Files of a submission the engine can use: notebooks and the model, nothing else.
 _STAGED_SUFFIXES = {".ipynb": MAX_NOTEBOOK_BYTES, ".npz": MAX_MODEL_BYTES}
@@ -139,16 +141,34 @@ def _files_below(tops):
 
 
 def stage_submission(folder, dest, skip=()):
-    """Copy the notebooks and .npz files below `folder` into `dest` (a fresh folder).
+    """Copy the notebooks and model files below `folder` into `dest` (a fresh folder).
 
     Only regular files with those suffixes, up to the engine's search depth and size
     limits; symbolic links, hidden folders and the top-level names in `skip` (the
-    route's own packages) are left out. The engine then reads `dest` as it reads any
-    student's folder. Returns the number of files copied.
+    route's own packages) are left out. The notebooks come first, then the copies of the
+    model in the order the engine would choose them (fcnet.chapter_files), until
+    MAX_STUDENT_BYTES are staged: sixty copies of a large model are not all copied. The
+    engine then reads `dest` as it reads any student's folder. Returns the number of
+    files copied.
     """
     folder, dest = Path(folder), Path(dest)
     dest.mkdir(parents=True)
-    copied, stack = 0, [(folder, dest, 0)]
+    copied, total = 0, 0
+    for source, target, size in _staged_files(folder, dest, skip):
+        total += size
+        if total > MAX_STUDENT_BYTES:
+            break
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target, follow_symlinks=False)
+        copied += 1
+    return copied
+
+
+def _staged_files(folder, dest, skip):
+    """[(source, target, size)] of the files stage_submission copies, in its order."""
+    from fcnet.chapter_files import Candidate, choose, identify
+
+    notebooks, models, rows, stack = [], [], {}, [(folder, dest, 0)]
     while stack:
         source, target, depth = stack.pop()
         try:
@@ -167,10 +187,18 @@ def stage_submission(folder, dest, skip=()):
             info = entry.stat(follow_symlinks=False)
             if limit is None or not stat.S_ISREG(info.st_mode) or info.st_size > limit:
                 continue
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(entry.path, target / entry.name, follow_symlinks=False)
-            copied += 1
-    return copied
+            row = (entry.path, target / entry.name, info.st_size)
+            if is_model_name(entry.name):  # chosen by name, as the engine does, unread
+                model = identify(Candidate(Path(entry.path).relative_to(folder).as_posix(),
+                                           0, depth, fingerprint=entry.path))
+                models.append(model)
+                rows[id(model)] = row
+            elif entry.name.lower().endswith(".ipynb"):
+                notebooks.append(row)
+    if models:
+        choice = choose(models, by_time=False)[MODEL_FILE]
+        models = [rows[id(c)] for c in [choice.chosen, *choice.others]]
+    return notebooks + models
 
 
 def grade_submission(folder, student="submission", sandbox=None, timeout=None,
@@ -235,7 +263,9 @@ def _with_data(questions):
     """
     from . import data
 
-    needing = [q for q in questions if q in ("training", "best_model")]
+    from .question_traits import questions_where
+
+    needing = questions_where("needs_cifar", questions)
     if not needing:
         return tuple(questions), {}
     try:
@@ -268,5 +298,7 @@ def report(result):
     autograder/templates/question.txt.j2.
     """
     from .rendering import render
+    from .report import question_page
 
-    return render("question.txt.j2", result=result).rstrip("\n")
+    return render("question.txt.j2", q=question_page(result, result.get("notes", []))
+                  ).rstrip("\n")

@@ -23,7 +23,6 @@ costs nothing and cannot overwrite best_model.npz.
 the source notebook): it grades the notebook's folder through the same engine.
 """
 import os
-import re
 from pathlib import Path
 
 import nbformat
@@ -31,7 +30,10 @@ import nbformat
 from . import lms_bridge
 
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-_QID = re.compile(r"""hidden_score\(\s*["'](\w+)["']""")
+# A question's autograder test cell has the nbgrader grade_id TEST_CELL_PREFIX + its id.
+# nbgrader restores a locked cell's metadata from the gradebook before grading, so it is
+# the release's, not the student's.
+TEST_CELL_PREFIX = "test_"
 
 _graded = {}  # (resolved folder, student) -> lms_bridge.grade_submission(...) result
 
@@ -111,11 +113,18 @@ def hidden_part(source):
     return "\n".join(lines) if found else None
 
 
+def test_cell_id(qid):
+    """The nbgrader grade_id of question `qid`'s test cell."""
+    return TEST_CELL_PREFIX + qid
+
+
 def graded_question(cell):
-    """The question id a test cell's hidden part grades, or None."""
-    hidden = hidden_part(cell.source)
-    match = _QID.search(hidden) if hidden is not None else None
-    return match[1] if match else None
+    """The question id a test cell grades (from its nbgrader grade_id), or None."""
+    from fcnet.chapters import QUESTION_IDS
+
+    grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+    qid = grade_id[len(TEST_CELL_PREFIX):] if grade_id.startswith(TEST_CELL_PREFIX) else ""
+    return qid if qid in QUESTION_IDS else None
 
 
 def fill_outputs(nb, graded):

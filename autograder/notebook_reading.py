@@ -73,11 +73,18 @@ def _parse_json(name, data):
     try:
         return json.loads(text), ""
     except json.JSONDecodeError as err:
-        return None, f"{name} is not valid JSON (line {err.lineno}: {err.msg}); {_DAMAGED}"
+        return None, f"{name} is not valid JSON ({_json_error(err)}); {_DAMAGED}"
     except RecursionError:
         return None, f"{name} is nested more deeply than any notebook; {_DAMAGED}"
     except ValueError as err:  # e.g. a number with more digits than Python converts
         return None, f"{name} is not valid notebook JSON ({describe_error(err)}); {_DAMAGED}"
+
+
+def _json_error(err):
+    """json's error as a whole phrase: its `msg` ("Unterminated string starting at")
+    leaves out the place, which is given apart."""
+    where = f"line {err.lineno}, column {err.colno}"
+    return f"{err.msg} {where}" if err.msg.endswith(" at") else f"{err.msg} at {where}"
 
 
 def _count_containers(text):

@@ -197,31 +197,67 @@ def _kept_name(name):
     return "/".join(parts)
 
 
-def _upload_members(upload, notes):
+def _upload_members(upload, notes, room=lambda: float("inf")):
     """(name, bytes) of each regular file a zip, a folder or a single file holds, one at
     a time, read with the engine's caps (autograder.submissions: entries per zip, bytes
     per file, decompressed bytes counted as they come); links are never followed. A file
-    over its cap is left out with a note in `notes`; raises UploadRefused."""
+    over its cap is left out with a note in `notes`; raises UploadRefused. Copies of the
+    model come last, in the order the engine chooses among them (by name), and one whose
+    stated size exceeds `room()` (what the upload may still stage) is left out unread."""
     upload = Path(upload)
     if upload.is_dir():
         found = [(p.relative_to(upload).as_posix(), p) for p in sorted(upload.rglob("*"))
                  if p.is_file() and not p.is_symlink()]
-        yield from _files(found, notes)
+        yield from _files(found, notes, room)
     elif zipfile.is_zipfile(upload):
-        yield from _zip_entries(upload, notes)
+        yield from _zip_entries(upload, notes, room)
     else:
-        yield from _files([(upload.name, upload)], notes)
+        yield from _files([(upload.name, upload)], notes, room)
 
 
-def _files(found, notes):
+def _models_last(items, name_of):
+    """`items` with the copies of the model moved to the end, the engine's choice first."""
+    from fcnet.chapter_files import MODEL_FILE, Candidate, choose, identify, is_model_name
+
+    models = {id(item): identify(Candidate(name_of(item), fingerprint=id(item)))
+              for item in items if is_model_name(name_of(item))}
+    if not models:
+        return list(items)
+    choice = choose(list(models.values()), by_time=False)[MODEL_FILE]
+    order = {c.fingerprint: rank for rank, c in enumerate([choice.chosen, *choice.others])}
+    return [i for i in items if id(i) not in models] + \
+        sorted((i for i in items if id(i) in models), key=lambda i: order[id(i)])
+
+
+def _no_room(name, size, room, notes):
+    """True (with a note) for a copy of the model that the upload has no room left for."""
+    from fcnet.chapter_files import is_model_name
+
+    if is_model_name(name) and size > room():
+        if not any(note.startswith(_NO_ROOM) for note in notes):
+            notes.append(f"{_NO_ROOM} from {name} on: the copies before them fill what one "
+                         f"upload may hold (the first, chosen by name, is graded)")
+        return True
+    return False
+
+
+_NO_ROOM = "some copies of the model were not staged"
+
+
+def _files(found, notes, room):
     from .submissions import MAX_ZIP_MEMBERS, _limit, _read_capped
 
     if len(found) > MAX_ZIP_MEMBERS:
         raise UploadRefused(f"the upload holds {len(found)} files, more than "
                             f"{MAX_ZIP_MEMBERS}")
-    for name, path in found:
+    for name, path in _models_last(found, lambda item: item[0]):
         if _kept_name(name) is None:
             continue
+        try:
+            if _no_room(name, path.stat().st_size, room, notes):
+                continue
+        except OSError:
+            pass  # reading it says why
         try:
             data = _read_capped(path, _limit(path.name))
         except OSError as err:
@@ -234,7 +270,7 @@ def _files(found, notes):
         yield _kept_name(name), data
 
 
-def _zip_entries(upload, notes):
+def _zip_entries(upload, notes, room):
     from .notebook_reading import describe_error
     from .submissions import MAX_ZIP_MEMBERS, Submission, _read_member
 
@@ -247,9 +283,11 @@ def _zip_entries(upload, notes):
         if len(archive.infolist()) > MAX_ZIP_MEMBERS:
             raise UploadRefused(f"the zip holds {len(archive.infolist())} entries, more "
                                 f"than {MAX_ZIP_MEMBERS}")
-        for info in archive.infolist():
+        for info in _models_last(archive.infolist(), lambda item: item.filename):
             name = _kept_name(info.filename)
             if name is None or info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
+                continue
+            if _no_room(name, info.file_size, room, notes):
                 continue
             data = _read_member(reader, archive, name, info)
             notes.extend(reader.notes)
@@ -263,15 +301,23 @@ def stage_upload(upload, target):
     (STAGED_FOLDER), top-level hidden files dropped, and UPLOAD_REPORT at the top. otter
     then finds only the bundle's driver at the top of the submission folder and no
     `.OTTER_LOG` to unpickle. Files are read and written one at a time, within the
-    engine's caps; an upload over them is refused as a whole: nothing of it is staged,
-    and the report says why (the student then scores zero, with that note).
-    Returns {"refused": why or None, "notes": [...]}."""
+    engine's caps; copies of the model come last, the engine's choice first, and those
+    that no longer fit are left out with a note; any other upload over the caps is
+    refused as a whole: nothing of it is staged, and the report says why (the student
+    then scores zero, with that note). Returns {"refused": why or None, "notes": [...]}."""
+    from fcnet.chapter_files import is_model_name
+
     from .submissions import MAX_ZIP_BYTES
 
     report, total = {"refused": None, "notes": []}, 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as staged:
         try:
-            for name, data in _upload_members(upload, report["notes"]):
+            for name, data in _upload_members(upload, report["notes"],
+                                              lambda: MAX_ZIP_BYTES - total):
+                if is_model_name(name) and _no_room(name, len(data),
+                                                    lambda: MAX_ZIP_BYTES - total,
+                                                    report["notes"]):
+                    continue  # its stated size was false
                 total += len(data)
                 if total > MAX_ZIP_BYTES:
                     raise UploadRefused(f"its files hold more than "

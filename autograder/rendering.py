@@ -3,16 +3,16 @@
 The templates live in autograder/templates/. Each output has one template:
 
     feedback.md.j2      a student's feedback in Markdown (feedback/<id>.md)
-    feedback.html.j2    the same page in HTML: that Markdown, turned into HTML by
-                        markdown-it-py, inside a styled page (feedback/<id>.html)
+    feedback.html.j2    the same page in HTML (feedback/<id>.html); both are rendered
+                        from report.feedback_page's data
     question.txt.j2     one question's result as plain text (nbgrader cells, otter)
     check.txt.j2        one failed check as plain text (otter's test case output)
     class_report.html.j2, similarity.html.j2   the instructor's pages
 
 Student-controlled text (ids, file names, messages from a worker) is never trusted: the
-HTML templates escape everything (autoescape), the Markdown template passes every such
-value through the `md` filter, and the Markdown is rendered with raw HTML turned off, so
-neither a student id nor a message can put a tag or a script in a page.
+HTML templates escape everything (autoescape) and the Markdown template passes every such
+value through the `md` filter, so neither a student id nor a message can put a tag, a
+link or a script in a page.
 """
 import functools
 import re
@@ -39,21 +39,6 @@ def environment():
 def render(template, **context):
     """The text of `template` (a file name in autograder/templates/) with `context`."""
     return environment().get_template(template).render(**context)
-
-
-@functools.lru_cache(maxsize=1)
-def _markdown():
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.tasklists import tasklists_plugin
-
-    # "html": False makes any tag in the text literal text; links stay CommonMark's, and
-    # markdown-it refuses javascript: and data: URLs on its own.
-    return MarkdownIt("commonmark", {"html": False}).use(tasklists_plugin)
-
-
-def markdown_html(text):
-    """HTML of the Markdown `text` (raw HTML in it is shown as text, never run)."""
-    return _markdown().render(text)
 
 
 def number(value):

@@ -1,10 +1,11 @@
 """Writing the results: grades.csv, grades.json and one feedback page per student.
 
-Feedback shows, per question, the points, every check with its outcome, the reason a
-check failed (measured differences and shapes, never an expected value) and a hint in
-words. It never contains hidden-test or answer-key code. The pages are rendered from the
-templates in autograder/templates/ (see autograder/rendering.py), the HTML page from the
-Markdown one.
+Feedback shows, per question, the points, the named mistake in words, each hint once,
+then every check with its outcome (symbol, word and colour), the reason a check failed
+(measured differences and shapes, never an expected value) and the student's own error.
+It never contains hidden-test or answer-key code, nor an internal id. Both pages are
+rendered from one set of data (`feedback_page`) by the templates in autograder/templates/
+(see autograder/rendering.py).
 
 grades.json holds, besides the points, everything the class report (class_report.py)
 reads: each student's notes, each question's check outcomes and notes; timings.json the
@@ -15,16 +16,15 @@ import hashlib
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
-from markupsafe import Markup
 
 from .points import QUESTION_POINTS
-from .rendering import markdown_html, render
-from .scoring import PARTIAL, PASSED
-
-_STATUS_WORDS = {PASSED: "passed", PARTIAL: "partly passed"}
+from .question_traits import measure_words
+from .rendering import render
+from .scoring import CRASHED, ERROR, FAILED, NOT_DONE, PARTIAL, PASSED, UNEARNED
 # A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
 # they are written as \udcxx rather than stopping the whole report.
 _ERRORS = "backslashreplace"
@@ -86,7 +86,8 @@ def grades_document(grades, sandbox_line, questions, names):
 
     "max_points" and "grades" (points per question and the total) are what every route
     compares; "students" adds, per student, the feedback file stem, the notes about the
-    submission and each question's result (QuestionResult.as_dict: points, check
+    submission, who handed it in ("submitters": a Gradescope export's name, sid and
+    email, which exports match on; empty in the other layouts) and each question's result (QuestionResult.as_dict: points, check
     outcomes, notes). Re-running gives the same file; the seconds each question took,
     which vary from run to run, are in timings.json.
     """
@@ -99,6 +100,7 @@ def grades_document(grades, sandbox_line, questions, names):
         "students": {student: {
             "feedback": names[student],
             "notes": [str(n) for n in entry["notes"]],
+            "submitters": entry.get("submitters", []),
             "questions": {q: entry["results"][q].as_dict() for q in questions},
         } for student, entry in grades.items()},
     }
@@ -128,21 +130,129 @@ def feedback_names(students):
 
 def feedback_markdown(student, results, notes, questions=QUESTION_IDS):
     """The feedback page in Markdown. `results`: {qid: QuestionResult or its as_dict()}."""
-    max_total = sum(QUESTION_POINTS[q] for q in questions)
-    points = round(sum(_get(results[q], "points") for q in questions), 2)
-    return render("feedback.md.j2", student=student, total=points, max_total=max_total,
-                  notes=list(notes), results=[results[q] for q in questions],
-                  status_words=_STATUS_WORDS).rstrip("\n") + "\n"
+    return render("feedback.md.j2", page=feedback_page(student, results, notes, questions)
+                  ).rstrip("\n") + "\n"
 
 
 def feedback_html(student, results, notes, questions=QUESTION_IDS):
-    """The same page as HTML: the Markdown rendered by markdown-it-py, raw HTML off."""
-    body = markdown_html(feedback_markdown(student, results, notes, questions))
-    return render("feedback.html.j2", student=student, body=Markup(body))  # escaped by markdown-it-py already
+    """The same page in HTML, from the same data (autoescaped: ids and texts are data)."""
+    return render("feedback.html.j2", page=feedback_page(student, results, notes, questions))
 
 
-def _get(result, key):
-    return result[key] if isinstance(result, dict) else getattr(result, key)
+def _get(result, key, default=None):
+    if isinstance(result, dict):
+        return result.get(key, default)
+    return getattr(result, key, default)
+
+
+# Each check status as the page shows it: a symbol, a word, and a style (colour) class,
+# so the status reads without colour.
+_STATUS_LOOK = {
+    PASSED: ("\u2713", "passed", "pass"),
+    PARTIAL: ("\u25d1", "partly passed", "partial"),
+    FAILED: ("\u2717", "failed", "fail"),
+    ERROR: ("\u2717", "error", "fail"),
+    CRASHED: ("\u2717", "stopped", "fail"),
+    NOT_DONE: ("\u25cb", "not answered", "todo"),
+    UNEARNED: ("\u2298", "not counted", "uncounted"),
+}
+# Longest message or error text a page shows; longer ones end at a sentence or word.
+MAX_SHOWN = 400
+
+
+def bounded(text, limit=MAX_SHOWN):
+    """`text` on one line, at most `limit` characters, never cut inside a word: when it
+    must be cut, at the last sentence end that keeps half of it, else at a space, with
+    an ellipsis."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    sentence = max(head.rfind(". "), head.rfind("; "))
+    cut = sentence + 1 if sentence >= limit // 2 else head.rfind(" ")
+    return (head[:cut] if cut > 0 else head).rstrip(" ,;:") + " \u2026"
+
+
+def feedback_page(student, results, notes, questions=QUESTION_IDS):
+    """What a feedback page shows, as plain data for both templates.
+
+    Per question: its points and state, the named mistakes in plain words (each once),
+    the hints (each once, not once per failed check), then every check with its status
+    as symbol, word and style, and what went wrong (the student's exception type and
+    message included). A note that several questions carry (a damaged chapter, say) is
+    shown once, at the top. No internal id (a check's or a mistake's name) is shown.
+    """
+    per_question = [[str(n) for n in _get(results[q], "notes", [])] for q in questions]
+    counts = Counter(n for notes_of in per_question for n in dict.fromkeys(notes_of))
+    shared = [n for n, count in counts.items() if count > 1]
+    top = list(dict.fromkeys([str(n) for n in notes] + shared))
+    pages = [question_page(results[q], [n for n in notes_of if counts[n] == 1], top)
+             for q, notes_of in zip(questions, per_question)]
+    return {"student": student,
+            "total": round(sum(_get(results[q], "points") for q in questions), 2),
+            "max_total": sum(QUESTION_POINTS[q] for q in questions),
+            "notes": [bounded(n, 2 * MAX_SHOWN) for n in top], "questions": pages}
+
+
+def question_page(result, notes, top_notes=()):
+    """One question's part of feedback_page (also nbgrader's and otter's text)."""
+    checks = [c if isinstance(c, dict) else {**vars(c), "requires": list(c.requires)}
+              for c in _get(result, "checks", [])]
+    points, max_points = _get(result, "points"), _get(result, "max_points")
+    reason = _unanswered_reason(result, checks, top_notes)
+    mistakes, hints, errors = {}, {}, {}
+    for check in checks:
+        if check["status"] in (PASSED, UNEARNED, NOT_DONE):
+            continue
+        if check["status"] == ERROR and check.get("error_type"):
+            errors.setdefault((check["error_type"],
+                               bounded(check.get("error_message", ""), 300)), None)
+        if check.get("diagnosis"):
+            mistakes.setdefault(check.get("hint", ""), check.get("diagnosis_title", ""))
+        elif check.get("hint") and check["status"] != ERROR:  # the error comes first
+            hints.setdefault(check["hint"], None)
+    statuses = {c["status"] for c in checks}
+    state = ("pass" if points >= max_points else "todo" if statuses <= {NOT_DONE}
+             else "partial" if points > 0 else "fail")
+    measures = _get(result, "measures", {}) or {}
+    return {"qid": _get(result, "qid"), "points": points, "max_points": max_points,
+            "state": state, "reason": reason,
+            "errors": [{"type": t, "message": m} for t, m in errors],
+            "mistakes": [{"title": t, "explanation": e} for e, t in mistakes.items()],
+            "hints": list(hints), "notes": [bounded(n) for n in notes],
+            "measures": [{"words": measure_words(k), "value": v}
+                         for k, v in measures.items()],
+            "checks": [_check_line(c, reason) for c in checks]}
+
+
+def _unanswered_reason(result, checks, top_notes=()):
+    """One sentence for a question none of whose checks could run for the same reason
+    (its file missing or unreadable, no definitions): said once, not under each check;
+    a reason the top of the page already gives is referred to, not repeated."""
+    name, why = _get(result, "file"), _get(result, "unreadable")
+    if _get(result, "missing"):
+        return f"{name} is not in your submission."
+    if why:
+        if why in top_notes:
+            return f"{name} could not be used (see \u201cAbout your submission\u201d above)."
+        return bounded(why) if name in why else f"{name} could not be used: {bounded(why)}"
+    messages = {c.get("message", "") for c in checks}
+    if checks and {c["status"] for c in checks} == {NOT_DONE} and len(messages) == 1:
+        return bounded(messages.pop())
+    return ""
+
+
+def _check_line(check, reason):
+    symbol, word, style = _STATUS_LOOK.get(check["status"], ("?", check["status"], "fail"))
+    line = {"description": check["description"], "symbol": symbol, "word": word,
+            "style": style, "message": "", "fraction": None}
+    if check["status"] == PARTIAL:
+        line["fraction"] = check.get("fraction", 0.0)
+    said_above = (check["status"] == ERROR and check.get("error_type")  # the error box
+                  or check["status"] == NOT_DONE and reason)            # the reason
+    if check["status"] != PASSED and check.get("message") and not said_above:
+        line["message"] = bounded(check["message"])
+    return line
 
 
 def write_feedback(feedback_dir, student, results, notes, questions=QUESTION_IDS, name=None):

@@ -21,6 +21,11 @@ class PartialCredit(CheckFailed):
         self.fraction = max(0.0, min(1.0, fraction)) if fraction == fraction else 0.0
 
 
+class NotAnswered(CheckFailed):
+    """A judge's finding that there is nothing to judge (an empty inline answer): the
+    check is "not answered", like a stub, never a wrong answer."""
+
+
 # Statuses of a check outcome, in the words the feedback uses.
 PASSED = "passed"
 PARTIAL = "partial"
@@ -41,7 +46,10 @@ class CheckOutcome:
     message: str = ""
     hint: str = ""
     requires: tuple = ()      # names of checks that must pass for this one to count
-    diagnosis: str = ""       # the named mistake (fcnet.mistakes) behind a failure, or ""
+    diagnosis: str = ""       # id of the named mistake (fcnet.mistakes) behind a failure
+    diagnosis_title: str = ""  # that mistake in one plain sentence (its explanation is `hint`)
+    error_type: str = ""      # ERROR: the exception the student's code raised ("TypeError")
+    error_message: str = ""   # ERROR: its message, bounded ("" where it is withheld)
 
     @property
     def passed(self):
@@ -50,16 +58,38 @@ class CheckOutcome:
 
 @dataclass
 class QuestionResult:
+    """A question's points, its check outcomes, and the facts reports read as data.
+
+    `notes` are sentences for the student; nothing reads them back. Everything a report,
+    a feedback page or an export needs is a field: the file the question needs and what
+    happened to it, whether the worker ran out of time, and what a grader-side probe
+    measured (best_model's accuracy on each view).
+    """
     qid: str
     points: float
     max_points: float
     checks: list = field(default_factory=list)
     notes: list = field(default_factory=list)   # about the submission, not one check
+    file: str = ""            # the submitted file this question reads ("" when none)
+    missing: bool = False     # that file is not in the submission
+    unreadable: str = ""      # why that file could not be used ("" when it could)
+    renamed_from: str = ""    # the path of the file used, when not named `file`
+    timed_out: bool = False   # the worker ran out of time
+    measures: dict = field(default_factory=dict)  # numbers a probe measured (accuracy_test)
+
+    @property
+    def not_answered(self):
+        """Every check is unanswered (stubs, no definitions, no file)."""
+        return bool(self.checks) and all(c.status == NOT_DONE for c in self.checks)
 
     def as_dict(self):
         return {"qid": self.qid, "points": self.points, "max_points": self.max_points,
                 "checks": [{**vars(c), "requires": list(c.requires)} for c in self.checks],
-                "notes": list(self.notes)}  # plain JSON data: lists, not tuples
+                "notes": list(self.notes),  # plain JSON data: lists, not tuples
+                "file": self.file, "missing": self.missing, "unreadable": self.unreadable,
+                "renamed_from": self.renamed_from, "timed_out": self.timed_out,
+                "not_answered": self.not_answered,
+                "measures": {k: float(v) for k, v in self.measures.items()}}
 
 
 def judge_outcome(check, case, outputs):
@@ -68,6 +98,8 @@ def judge_outcome(check, case, outputs):
                 requires=tuple(check.requires))
     try:
         check.judge(case, outputs)
+    except NotAnswered as verdict:
+        return CheckOutcome(**base, status=NOT_DONE, message=str(verdict))
     except PartialCredit as verdict:
         status = PARTIAL if verdict.fraction > 0 else FAILED
         return CheckOutcome(**base, status=status, fraction=verdict.fraction,
@@ -92,28 +124,48 @@ def _advice(check, case=None, outputs=None, error=None):
         diagnosis_of(check, case, outputs) if outputs is not None else None
     if found is None:
         return {"hint": check.hint, "diagnosis": ""}
-    return {"hint": found.explanation, "diagnosis": found.name}
+    return {"hint": found.explanation, "diagnosis": found.name,
+            "diagnosis_title": first_sentence(found.explanation)}
 
 
-def failed_outcome(check, status, message):
-    """An outcome for a check whose probe did not produce outputs."""
+def first_sentence(text):
+    """The first sentence of `text` (a diagnosis's explanation opens with what went wrong)."""
+    text = " ".join(str(text).split())
+    for end in (". ", ": "):
+        cut = text.find(end)
+        if 0 < cut:
+            text = text[:cut + 1]
+            break
+    return text.rstrip(":") + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def failed_outcome(check, status, message, error_type="", error_message=None):
+    """An outcome for a check whose probe did not produce outputs. For ERROR,
+    `error_type` names the exception and `error_message` is its message as the student may
+    read it (None: `message` itself; "" where the grader withholds it)."""
     if status == ERROR:
         advice = _advice(check, error=message)
+        if error_message is None:  # the worker's message: "TypeError: what it said"
+            error_message = message.split(": ", 1)[1] \
+                if error_type and message.startswith(error_type + ": ") else message
+        error = {"error_type": error_type, "error_message": error_message}
     else:
         advice = {"hint": check.hint if status in (CRASHED, FAILED) else "", "diagnosis": ""}
+        error = {}
     return CheckOutcome(name=check.name, description=check.description, weight=check.weight,
                         status=status, message=message, requires=tuple(check.requires),
-                        **advice)
+                        **advice, **error)
 
 
-def score_question(qid, outcomes, notes=()):
-    """Points for `qid` from its check outcomes: weighted share of QUESTION_POINTS[qid]."""
+def score_question(qid, outcomes, notes=(), **facts):
+    """Points for `qid` from its check outcomes: weighted share of QUESTION_POINTS[qid].
+    `facts` are QuestionResult's data fields (file, missing, timed_out, measures...)."""
     max_points = QUESTION_POINTS[qid]
     outcomes = at_scale_advice(apply_requirements(outcomes))
     total = sum(o.weight for o in outcomes)
     earned = sum(o.weight * o.fraction for o in outcomes)
     points = round(max_points * earned / total, 2) if total else 0.0
-    return QuestionResult(qid, points, max_points, list(outcomes), list(notes))
+    return QuestionResult(qid, points, max_points, list(outcomes), list(notes), **facts)
 
 
 def apply_requirements(outcomes):
@@ -133,6 +185,7 @@ def apply_requirements(outcomes):
             raise KeyError(f"check {outcome.name!r} requires unknown checks {unknown}")
         if missing and outcome.status in (PASSED, PARTIAL):
             outcome = replace(outcome, status=UNEARNED, fraction=0.0, hint="", diagnosis="",
+                              diagnosis_title="",
                               message="this counts only when these checks pass too: "
                                       + "; ".join(missing))
         counted.append(outcome)

@@ -3,18 +3,24 @@
 Everything a student hands in is untrusted data. Files are read into memory with size
 limits; symbolic links are never followed (a link could point at another student's work
 or at the answer key); zip members are never extracted to disk, and are read with a cap
-on the bytes actually decompressed (zip bombs lie about their sizes). Which file is which
-chapter is decided by fcnet.chapter_files (the chapter id in a notebook's metadata first,
+on the bytes actually decompressed (zip bombs lie about their sizes). A submission may
+hold many candidates (copies of a notebook, `best_model (k).npz`): the model is chosen by
+its name before anything is read, a notebook is read once to learn its chapter and then
+dropped, so only the chosen files stay in memory, and all reads for one student together
+stop at MAX_STUDENT_BYTES (`HeldBytes` bounds what a batch holds at once). Which file is
+which chapter is decided by fcnet.chapter_files (the chapter id in a notebook's metadata first,
 its file name second), the same rules carry-forward uses. Notebooks are parsed as JSON
 (autograder/notebook_reading.py) and only their definitions are kept; no student code
 runs in the grader. `read_submission` never raises: whatever fails for one student
 becomes a note in that student's feedback.
 """
+import hashlib
 import io
 import os
 import re
 import stat
 import struct
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -35,9 +41,14 @@ MAX_ZIP_MEMBERS = 10000
 MAX_ZIP_BYTES = 2 ** 29         # a zip with a false UTF-8 name is repaired in memory up to this
 MAX_DEPTH = 3              # folders below the student's folder searched for files
 MAX_CANDIDATES = 60        # notebook and model files considered per submission
+MAX_STUDENT_BYTES = 2 ** 30   # read or decompressed for one student, all files together
+# What reading one student may hold at once: a repaired zip's copy, the chosen notebooks
+# and model, and the one candidate being read. A batch holds at most MAX_BATCH_BYTES.
+READING_BYTES = MAX_ZIP_BYTES + 2 * MAX_MODEL_BYTES + len(CHAPTERS) * MAX_NOTEBOOK_BYTES
+MAX_BATCH_BYTES = 3 * 2 ** 30
 
-__all__ = ["Chapter", "MODEL_FILE", "Submission", "UsageError", "chapters_of", "discover",
-           "read_chapter", "read_files", "read_submission"]
+__all__ = ["Chapter", "HeldBytes", "MODEL_FILE", "Submission", "UsageError", "chapters_of",
+           "discover", "read_chapter", "read_files", "read_submission"]
 
 
 class UsageError(Exception):
@@ -121,12 +132,23 @@ def _read_folder(submission):
                 oddities.setdefault(entry.name, f"could not be examined ({err.strerror})")
     for name, why in sorted(oddities.items()):
         submission.notes.append(f"{name} {why} and was ignored")
-    found = []
+    found, reads, hashed = [], {}, 0
     for depth, path in sorted(paths)[:MAX_CANDIDATES]:
-        candidate = _folder_candidate(submission, depth, path)
-        if candidate is not None:
-            found.append(candidate)
-    _match(submission, found, len(paths))
+        rel = path.relative_to(submission.path).as_posix()
+        try:
+            mtime = path.stat().st_mtime
+        except OSError as err:
+            submission.notes.append(f"{rel} could not be read ({err.strerror or err}) and "
+                                    f"was ignored")
+            continue
+        candidate = Candidate(rel, mtime, depth)
+        reads[id(candidate)] = (lambda cap, path=path, rel=rel:
+                                _folder_bytes(submission, path, rel, cap))
+        if is_model_name(path.name) and hashed < MAX_STUDENT_BYTES:
+            candidate.fingerprint, size = _file_digest(path)
+            hashed += size
+        found.append(candidate)
+    _match(submission, found, len(paths), reads)
 
 
 def _sort_entry(entry, depth, stack, paths, oddities):
@@ -146,22 +168,38 @@ def _sort_entry(entry, depth, stack, paths, oddities):
             oddities.setdefault(entry.name, "is not a regular file")
 
 
-def _folder_candidate(submission, depth, path):
-    """A Candidate for one file of the student's folder, or None (with a note)."""
-    rel = path.relative_to(submission.path).as_posix()
+_OVER = object()  # a read found more bytes than it was allowed
+
+
+def _folder_bytes(submission, path, rel, cap):
+    """At most `cap` bytes of one file of the student's folder, _OVER when it holds more,
+    or None (with a note) when it cannot be read."""
     try:
-        candidate = Candidate(rel, path.stat().st_mtime, depth)
-        if not is_checkpoint(rel):
-            candidate.data = _read_capped(path, _limit(path.name))
+        data = _read_capped(path, cap)
     except OSError as err:  # vanished, permission denied, I/O error, a FIFO...
         submission.notes.append(f"{rel} could not be read ({err.strerror or err}) and "
                                 f"was ignored")
         return None
-    if not is_checkpoint(rel) and candidate.data is None:
-        submission.notes.append(f"{rel} is larger than {_limit(path.name) // 2 ** 20} MB "
-                                f"and was ignored")
-        return None
-    return candidate
+    return _OVER if data is None else data
+
+
+def _file_digest(path, chunk=2 ** 20):
+    """(a hash of a model file's bytes, the bytes read), read a chunk at a time, so that
+    identical copies count as one; (None, bytes read) when it is over the model cap or
+    cannot be read (the copy then counts as a different one in the notes)."""
+    digest, size = hashlib.sha256(), 0
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        with os.fdopen(os.open(path, flags), "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODEL_BYTES:
+                return None, 0
+            while block := f.read(chunk):
+                digest.update(block)
+                size += len(block)
+    except OSError:
+        return None, size
+    return digest.hexdigest(), size
 
 
 def _read_capped(path, limit):
@@ -260,31 +298,38 @@ def _read_zip(submission):
             submission.notes.append(f"the zip holds {names.count(name)} entries named {name} "
                                     f"(unzip would keep the last one); each was considered "
                                     f"as a copy of its chapter")
-        found = []
+        found, reads = [], {}
         for depth, name, info in sorted(members, key=lambda m: m[:2])[:MAX_CANDIDATES]:
             candidate = Candidate(name, _zip_time(info), depth - 1)
-            if not is_checkpoint(name):
-                candidate.data = _read_member(submission, archive, name, info)
-                if candidate.data is None:
-                    continue
+            if is_model_name(PurePosixPath(name).name):  # as the zip states it: notes only
+                candidate.fingerprint = ("crc32", info.CRC, info.file_size)
+            reads[id(candidate)] = (lambda cap, name=name, info=info:
+                                    _member_bytes(submission, archive, name, info, cap))
             found.append(candidate)
-        _match(submission, found, len(members))
+        _match(submission, found, len(members), reads)
 
 
-def _read_member(submission, archive, name, info):
-    """The bytes of one zip member, or None (with a note) when it cannot be used."""
+def _member_bytes(submission, archive, name, info, cap):
+    """At most `cap` bytes of one zip member, _OVER when it holds more, or None (with a
+    note) when it cannot be used."""
     if info.flag_bits & 0x1:
         submission.notes.append(f"{name} is encrypted and was ignored")
         return None
-    limit = _limit(PurePosixPath(name).name)
     try:
         with archive.open(info) as member:
-            data = member.read(limit + 1)
+            data = member.read(cap + 1)
     except Exception as err:  # corrupt member, unsupported compression...
         submission.notes.append(f"{name} could not be read from the zip "
                                 f"({describe_error(err)})")
         return None
-    if len(data) > limit:
+    return _OVER if len(data) > cap else data
+
+
+def _read_member(submission, archive, name, info):
+    """The bytes of one zip member within its file cap, or None (with a note)."""
+    limit = _limit(PurePosixPath(name).name)
+    data = _member_bytes(submission, archive, name, info, limit)
+    if data is _OVER:
         submission.notes.append(f"{name} is larger than {limit // 2 ** 20} MB and was ignored")
         return None
     return data
@@ -310,14 +355,66 @@ def _searched_folder(name):
     return name == CHECKPOINT_FOLDER or not (name.startswith(".") or name == "__MACOSX")
 
 
-def _match(submission, found, total):
-    """Decide which file is which chapter (fcnet.chapter_files's rules) and keep those."""
+class _Allowance:
+    """What one student's reads may still take: each file its own cap (_limit), all of
+    them together MAX_STUDENT_BYTES. Reading a file again (a chosen notebook, read once
+    to learn its chapter) is not counted twice."""
+
+    def __init__(self, submission):
+        self.submission, self.left, self.sizes = submission, MAX_STUDENT_BYTES, {}
+
+    def read(self, key, path, read):
+        """The bytes `read(cap)` gives for the file at `path`, or None (with a note)."""
+        limit = _limit(PurePosixPath(path).name)
+        if key in self.sizes:
+            data = read(self.sizes[key])
+            return None if data is _OVER else data  # it changed since: left out
+        cap = min(limit, self.left)
+        data = read(cap) if cap > 0 else _OVER
+        if data is None:
+            return None
+        self.left -= cap + 1 if data is _OVER else len(data)
+        if data is not _OVER:
+            self.sizes[key] = len(data)
+            return data
+        if cap == limit:
+            self.submission.notes.append(f"{path} is larger than {limit // 2 ** 20} MB and "
+                                         f"was ignored")
+        else:
+            self.submission.notes.append(f"{path} was not read: the submission's files hold "
+                                         f"more than {MAX_STUDENT_BYTES // 2 ** 20} MB in all")
+        return None
+
+
+def _match(submission, found, total, reads):
+    """Decide which file is which chapter (fcnet.chapter_files's rules) and keep those.
+
+    `reads` maps id(candidate) to its read(cap). A notebook is read to
+    learn its chapter (its metadata), hashed and dropped; a model is chosen by its name
+    unread. Only each chosen file is then read and kept; one that cannot be used gives
+    way to the next copy. So one candidate at most is in memory besides the chosen ones.
+    """
     if total > MAX_CANDIDATES:
         submission.notes.append(f"the submission holds {total} notebooks; only the "
                                 f"{MAX_CANDIDATES} nearest the top were looked at")
+    allowance = _Allowance(submission)
+
+    def read(candidate):
+        return allowance.read(id(candidate), candidate.path, reads[id(candidate)])
+
+    usable = []
     for candidate in found:
-        identify(candidate)
-    choices = choose(found, by_time=False)  # times do not survive every route
+        if is_notebook_name(candidate.name) and not is_checkpoint(candidate.path):
+            candidate.data = read(candidate)
+            if candidate.data is None:
+                continue
+            identify(candidate)
+            candidate.fingerprint = hashlib.sha256(candidate.data).hexdigest()
+            candidate.data = None
+        else:
+            identify(candidate)
+        usable.append(candidate)
+    choices = _choose_and_read(usable, read)
     submission.used = {}
     for stem in [*CHAPTERS, MODEL_FILE]:
         if stem in choices:
@@ -326,7 +423,49 @@ def _match(submission, found, total):
             submission.files[name] = choice.chosen.data
             submission.used[name] = choice.chosen.path
             submission.notes.extend(choice.notes())
-    submission.notes.extend(checkpoint_notes(found, choices))
+    submission.notes.extend(checkpoint_notes(usable, choices))
+
+
+def _choose_and_read(candidates, read):
+    """{stem: Choice} whose chosen files are read; a chosen file that cannot be read is
+    left out and the choice made again."""
+    while True:
+        choices = choose(candidates, by_time=False)  # times do not survive every route
+        for choice in choices.values():
+            chosen = choice.chosen
+            if chosen.data is None:
+                chosen.data = read(chosen)
+                if chosen.data is None:
+                    candidates = [c for c in candidates if c is not chosen]
+                    break
+        else:
+            return choices
+
+
+class HeldBytes:
+    """Submission files held in memory by one batch at once: at most `limit` bytes, or a
+    single reservation larger than that when nothing else is held. A student reserves
+    READING_BYTES before reading, keeps what the chosen files take while graded, and
+    releases it afterwards. Each student reserves once, so none waits holding bytes."""
+
+    def __init__(self, limit=MAX_BATCH_BYTES):
+        self.limit, self.held = limit, 0
+        self._changed = threading.Condition()
+
+    def reserve(self, size):
+        with self._changed:
+            self._changed.wait_for(lambda: self.held == 0 or self.held + size <= self.limit)
+            self.held += size
+        return size
+
+    def release(self, size):
+        with self._changed:
+            self.held -= size
+            self._changed.notify_all()
+
+
+def held_bytes(submission):
+    return sum(len(data) for data in submission.files.values() if data)
 
 
 def chapters_of(submission):

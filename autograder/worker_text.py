@@ -3,16 +3,20 @@
 The worker of `two_layer_net` and `training` holds the answer key's layers (compiled in
 its memory), and the student's code runs beside them: anything it reads there, it could
 write into an exception message, a note or a string output. So for these questions no
-text of the worker reaches the feedback. The grader keeps only categories it can check
-(a known exception type, a line of a chapter it holds itself, a name it asked for) and
-writes the words:
+free text of the worker reaches the feedback. The grader keeps only categories it can
+check (a known exception type, a line of a chapter it holds itself, a name it asked for,
+one of Python's own messages whose names all occur in the chapter the student handed in
+or in the probes) and writes the words:
 
     "TwoLayerNet is not defined in 04_two_layer_net.ipynb"
+    "TypeError: TwoLayerNet.__init__() got an unexpected keyword argument 'hidden_dim'"
     "ValueError was raised (...)"
     "04_two_layer_net.ipynb: `self.params = {}` failed and was skipped (NameError)"
 """
 import builtins
+import functools
 import re
+from pathlib import Path
 
 from .worker_runtime import short_text
 
@@ -23,13 +27,35 @@ KNOWN_ERRORS = frozenset(
      if isinstance(obj, type) and issubclass(obj, BaseException)]
     + ["LinAlgError", "AxisError", "ComplexWarning", "UFuncTypeError"])
 _UNKNOWN_ERROR = "an exception of a class defined in the notebook"
-_HIDDEN = ("its own text is not shown for this question, which runs your code on the "
-           "answer key's layers")
+_HIDDEN = ("its message is not shown for this question, which runs your code on the "
+           "answer key's layers; only Python's own messages about your names are")
+# Python's own messages that a decoupled question's feedback may quote: their words are
+# fixed, their slots hold names (each must occur in the student's own chapter code, which
+# was handed in before grading, so no slot can carry anything read in the worker) or one
+# digit. Any other message is withheld.
+_SHOWN = [re.compile(p) for p in (
+    r"(?P<n1>[\w.]+)\(\) got an unexpected keyword argument '(?P<n2>\w+)'",
+    r"(?P<n1>[\w.]+)\(\) got multiple values for argument '(?P<n2>\w+)'",
+    r"(?P<n1>[\w.]+)\(\) missing \d required (positional|keyword-only) arguments?: "
+    r"(?P<n2>'\w+'(, '\w+')*(,? and '\w+')?)",
+    r"(?P<n1>[\w.]+)\(\) takes (from \d to )?\d positional arguments? but \d (was|were) "
+    r"given",
+    r"name '(?P<n1>\w+)' is not defined",
+    r"'(?P<n1>\w+)' object has no attribute '(?P<n2>\w+)'",
+    r"'(?P<n1>\w+)' object is not (callable|subscriptable|iterable)",
+)]
 # Plausible result arrays: the probes return at most 2-D arrays of modest size; a shape
 # is also text (a message may quote it), so anything else is refused.
 MAX_NDIM, MAX_DIM = 4, 100_000
 # Words a string output of these questions may keep (TwoLayerNet's parameter names).
 WORDS = frozenset({"W1", "b1", "W2", "b2"})
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_names():
+    from . import probes
+
+    return frozenset(re.findall(r"\w+", Path(probes.__file__).read_text(encoding="utf-8")))
 
 
 class FixedTexts:
@@ -43,6 +69,10 @@ class FixedTexts:
         self.lines = {f"{s}.ipynb": ch.code.splitlines() for s, ch in chapters.items()
                       if not ch.error and isinstance(ch.code, str)}
         self.needs = {t.key: tuple(t.needs) for t in tasks}
+        code = ch.code if (ch := chapters.get(stem)) is not None and \
+            isinstance(ch.code, str) else ""
+        # Names the student wrote, and names the grader's probes pass (keyword arguments).
+        self.names = frozenset(re.findall(r"\w+", code)) | _probe_names()
 
     @staticmethod
     def error_name(name):
@@ -61,7 +91,24 @@ class FixedTexts:
         if status == "not implemented":
             return "still raises NotImplementedError"
         name = self.error_name(header.get("error")) or _UNKNOWN_ERROR
-        return f"{name} was raised ({_HIDDEN})"
+        shown = self.shown_message(header)
+        return f"{name}: {shown}" if shown else f"{name} was raised ({_HIDDEN})"
+
+    def shown_message(self, header):
+        """The exception's message when it is one of Python's own (_SHOWN) about names
+        the student's chapter defines or uses; else "" (withheld)."""
+        if header.get("status") != "error" or not self.error_name(header.get("error")) \
+                or self.error_name(header.get("error")) == _UNKNOWN_ERROR:
+            return ""
+        message = str(header.get("message", ""))
+        prefix = f"{header.get('error')}: "
+        message = message[len(prefix):] if message.startswith(prefix) else message
+        for pattern in _SHOWN:
+            found = pattern.fullmatch(message)
+            if found and all(set(re.findall(r"\w+", slot)) <= self.names
+                             for slot in found.groupdict().values() if slot):
+                return message
+        return ""
 
     def notes(self, failures):
         """Notes from the worker's categories of failed statements; unknown files or

@@ -40,8 +40,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import lms_submissions as lms  # noqa: E402  (the tests' attack submissions, reused)
-from lms_submissions import (EXIT, LOOP_IN_BARE_EXCEPT, MEMORY_BOMB, PATCH_NUMPY,  # noqa: E402
-                             RELAY_READ, RELAY_WRITE, SEARCH_ANSWER_KEY, STAR_LAYERS)
+from lms_submissions import (EXIT, FORGED_FRAME, LOOP_IN_BARE_EXCEPT,  # noqa: E402
+                             MEMORY_BOMB, PATCH_NUMPY, RELAY_READ, RELAY_WRITE,
+                             SEARCH_ANSWER_KEY, STAR_LAYERS)
 
 ASSIGNMENT = "two_layer_net"
 ZIP = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
@@ -195,7 +196,27 @@ ATTACKS = {
     "huge_return_value": ({"01_affine_layer": [_fn("affine_forward", AFFINE_ARGS + """\
     return np.zeros((x.shape[0], w.shape[1], 2000, 2000)), (x, w, b)""")]},
                           {"affine_forward"}),
+    # a class body writes its own result frame: a float16 W1 of 256 MB in 0.25 MB; the
+    # forger has no TwoLayerNet of its own, so any point it earns is the frame's
+    "forged_huge_result_frame": ({"04_two_layer_net": [
+        lms._text("class TwoLayerNet", "class _HonestNet"), lms._add(FORGED_FRAME)]},
+        {"two_layer_net", "training"}),
+    # MODEL_COPIES files "best_model (k).npz" of 256 MiB of zeros beside the good model
+    # (the latest download is used: it is not a valid model, so best_model scores 0)
+    "model_copies_in_one_upload": ({}, {"best_model"}),
 }
+MODEL_COPIES = 12   # 3 GiB when every copy is read (issue 20's upload had 60)
+
+
+def _model_copies(folder):
+    """Sparse files: no disk used here; the routes read, copy or zip them as zeros."""
+    for k in range(1, MODEL_COPIES + 1):
+        with open(Path(folder) / f"best_model ({k}).npz", "wb") as f:
+            f.truncate(256 * 2 ** 20)
+
+
+# attack -> what to add to its folder after the notebooks are written
+EXTRA_FILES = {"model_copies_in_one_upload": _model_copies}
 # Honest submissions: (kind of lms_submissions.make_submission, notebooks, with the model)
 HONEST = {"honest_solution": ("solution", "solution", True),
           "honest_no_model": ("solution", "solution", False),
@@ -251,6 +272,8 @@ def build_batch(folder, notebooks, model, with_model_for=None):
     for name, (edits, _) in ATTACKS.items():
         lms.EDITS[f"bench:{name}"] = edits
         lms.make_submission(folder / name, f"bench:{name}", notebooks["solution"], model)
+        if name in EXTRA_FILES:
+            EXTRA_FILES[name](folder / name)
     lms.make_submission(folder / BASELINE, "zeros", notebooks["solution"], model)
     for name, (kind, source, with_model) in HONEST.items():
         lms.make_submission(folder / name, kind, notebooks[source],
@@ -296,7 +319,7 @@ def route_otter(batch, work, timeout):
         for student in students[start:start + 2]:
             upload = work / "uploads" / f"{student}.zip"
             upload.parent.mkdir(exist_ok=True)
-            with zipfile.ZipFile(upload, "w") as archive:
+            with zipfile.ZipFile(upload, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in sorted((batch / student).iterdir()):
                     archive.write(path, f"{ASSIGNMENT}/{path.name}")
             out = work / "otter" / student

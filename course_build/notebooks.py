@@ -195,8 +195,10 @@ def nbgrader_metadata(**fields):
 
 def test_cell_metadata(qid, points):
     """The metadata of question `qid`'s locked autograder test cell, `test_<qid>`."""
+    from autograder.nbgrader_bridge import test_cell_id
+
     return nbgrader_metadata(grade=True, solution=False, locked=True,
-                             grade_id=f"test_{qid}", points=points)
+                             grade_id=test_cell_id(qid), points=points)
 
 
 def test_cell_source(qid, points):

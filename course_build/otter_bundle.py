@@ -30,6 +30,7 @@ import zipfile
 from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
+from fcnet.imports import GRADING_PACKAGES
 
 from .requirements import PinError, pinned_closure, read_pins
 
@@ -278,6 +279,7 @@ def imported_distributions(package_dirs):
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     top.add(node.module.split(".")[0])
     ours = set(PACKAGES.values())
+    top |= set(GRADING_PACKAGES)  # what the sandbox offers a submission (scipy too)
     mapping = importlib.metadata.packages_distributions()
     dists = set()
     for module in sorted(top - ours - set(sys.stdlib_module_names)):

@@ -27,7 +27,7 @@ RELEASE_DIR = Path("_build/student-release")
 
 # What a student's own machine needs, pinned to this repository's versions. (Jupyter itself
 # is left to the student: JupyterLab, Notebook or VS Code all work with ipykernel.)
-STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "tqdm", "nbformat", "ipykernel", "otter-grader")
+STUDENT_REQUIREMENTS = ("numpy", "scipy", "matplotlib", "tqdm", "nbformat", "ipykernel", "otter-grader")
 # What `pip install git+...` asks for: unpinned, so that Colab keeps its own numpy etc.
 PACKAGE_DEPENDENCIES = ("numpy", "matplotlib", "tqdm", "nbformat", "otter-grader")
 

@@ -209,6 +209,33 @@ def _text(old, new):
 
 STAR_LAYERS = "from answer_key.layers import *"
 
+# A class body (it runs when the chapter loads, before any probe) that writes its own
+# result frame for TwoLayerNet's init: a compressed .npz declaring a float16 W1 of shape
+# (10000, 12800), 256 MB at the grader's decode cap in a quarter of a megabyte. It finds
+# the worker's result channel as any code there can: in the closure of the function
+# that sends results.
+FORGED_FRAME = """\
+class _ForgedFrame:
+    import gc, io, json, struct, zipfile
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("W1.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(
+                member, {"descr": "<f2", "fortran_order": False, "shape": (10000, 12800)})
+            for _ in range(10000 * 12800 * 2 // 2 ** 20 + 1):
+                member.write(bytes(2 ** 20)[:10000 * 12800 * 2 - _ * 2 ** 20])
+    for key in ("tln_init_probe@tln_init_case", "tln_init_float32_probe@tln_init_case"):
+        head = json.dumps({"kind": "result", "key": key, "status": "ok",
+                           "scalars": {"param_names": "W1 W2 b1 b2"}}).encode()
+        body = struct.pack("<Q", len(head)) + head + blob.getvalue()
+        for thing in gc.get_objects():
+            if getattr(thing, "__name__", None) == "send" and \\
+                    getattr(thing, "__closure__", None):
+                for cell in thing.__closure__:
+                    if hasattr(cell.cell_contents, "write"):
+                        cell.cell_contents.write(struct.pack("<Q", len(body)) + body)
+"""
+
 # {kind: {stem: [edit of a NotebookNode, ...]}}
 EDITS = {
     "import_key": {

@@ -75,7 +75,10 @@ def test_the_report_numbers_are_those_of_grades_json(graded):
                     grades["students"][s]["questions"][row["question"]]["checks"]
                     if c["name"] == row["check"]]
         passed = sum(c["status"] == "passed" for c in outcomes)
-        assert (row["passed"], row["failed"]) == (passed, len(outcomes) - passed)
+        unanswered = sum(c["status"] == "not answered" for c in outcomes)
+        assert (row["passed"], row["not_answered"], row["failed"]) == \
+            (passed, unanswered, len(outcomes) - passed - unanswered)
+        assert sum(h["failed"] for h in row["hints"]) == row["failed"]
     rates = [row["pass_rate"] for row in report["checks"]]
     assert rates == sorted(rates), "checks are not ordered from most to least failed"
 
@@ -148,6 +151,11 @@ def test_grading_health_names_every_problem_with_its_feedback(graded):
         return {row["student"]: row for row in health[kind]}
 
     assert "relu_backward" in listed("timeouts")[plan.timeout]["items"]
+    # Students who handed in the starter notebooks: not answered, never a mistake.
+    for stub in plan.stubs:
+        assert sorted(listed("not_answered")[stub]["items"]) == sorted(QUESTIONS)
+    clustered = {s for c in _json(out, "report.json")["mistakes"] for s in c["students"]}
+    assert not clustered & set(plan.stubs)
     assert set(listed("timeouts")) == {plan.timeout}
     missing = listed("missing")
     for student, files in plan.missing.items():

@@ -102,6 +102,11 @@ def test_autograde_fills_the_test_cells_from_the_graded_files(tmp_path, monkeypa
     nb = _source("05_solver")
     cell = next(c for c in nb.cells if _meta(c).get("grade_id") == "test_sgd")
     assert graded_question(cell) == "sgd"
+    # The question comes from the cell's nbgrader grade_id, never from its text.
+    relabelled = nbformat.v4.new_code_cell(source.replace("sgd", "training"),
+                                           metadata=dict(cell.metadata))
+    assert graded_question(relabelled) == "sgd"
+    assert graded_question(nbformat.v4.new_code_cell(source)) is None
     check = {"name": "values", "description": "values", "weight": 1.0, "status": "failed",
              "fraction": 0.0, "message": "off by 2", "hint": "look at the step"}
     graded = {"sandbox": "sandbox: a test line", "internal_errors": [],

@@ -3,11 +3,11 @@
 A right letter earns its share, a wrong one cancels a right one (see judge_inline).
 """
 from answer_key import inline_questions
-from fcnet.checking import Check, CheckFailed
+from fcnet.checking import Check
 from fcnet.public_checks import INLINE_OPTIONS
 
 from .. import probes
-from ..scoring import PartialCredit
+from ..scoring import NotAnswered, PartialCredit
 
 QUESTIONS = ("inline_q1", "inline_q2", "inline_q3")
 
@@ -23,7 +23,7 @@ def judge_inline(case, out):
     """Credit for each right letter, minus one for each wrong one, never below zero."""
     qid = case["qid"]
     if not out.get("answered"):
-        raise CheckFailed(f"{qid} is not answered yet")
+        raise NotAnswered(f"{qid} is not answered yet")
     chosen = set(str(out.get("letters", "")))
     correct = set(getattr(inline_questions, qid))
     options = set(INLINE_OPTIONS[qid])

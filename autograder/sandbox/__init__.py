@@ -9,7 +9,8 @@ The contract every grading route relies on
   missing or cannot start a sandbox here: the message says how to install bubblewrap;
 - "unprivileged-user": only when running as root (e.g. Gradescope's image): a separate
   process per task running as an unprivileged uid (65534 and below, one per concurrent
-  session), clean environment, private folder, the same limits and caps (host.py);
+  session) in its own mount, IPC, PID, network and UTS namespaces (read-only filesystem,
+  private tmpfs folders), clean environment, the same limits and caps (host.py);
   unavailable when not root, or when that uid cannot run the interpreter and import
   numpy and fcnet (an interpreter under /root/ is bound onto a readable folder where the
   kernel lets root do so; else make it readable). Files the worker must not read must be
@@ -22,7 +23,7 @@ The contract every grading route relies on
 None; `python -m autograder` maps `--no-sandbox` to "process". Every sandbox has
 `.description`: one line naming the isolation and the caps in force, which is each
 route's first line of output. The worker needs nothing but the Python
-runtime, numpy, fcnet and tqdm (read through a library folder), and gets its code and its
+runtime, numpy, scipy, fcnet and tqdm (read through a library folder), and gets its code and its
 job over a pipe; it never reads the grader's files.
 
 A sandbox hands out sessions: `with sandbox.session() as s: run = s.run(job_body,
@@ -42,7 +43,7 @@ import os
 import shutil
 
 from ..points import DEFAULT_MEMORY_MB
-from .confine import MemoryCap, SandboxUnavailable
+from .confine import MemoryCap, SandboxUnavailable, remove_stale_folders
 from .supervisor import Limits, WorkerRun
 
 __all__ = ["ISOLATIONS", "Limits", "SandboxUnavailable", "WorkerRun",
@@ -61,6 +62,7 @@ def open_sandbox(isolation="bubblewrap", memory_mb=DEFAULT_MEMORY_MB):
     """The sandbox of the requested isolation (see the module docstring)."""
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {isolation!r}")
+    remove_stale_folders()  # of a grader killed before it could clean up
     memory = MemoryCap((int(memory_mb) + SANDBOX_EXTRA_MB) * 2 ** 20)
     if isolation == "best":
         return _best(memory, memory_mb)

@@ -3,8 +3,9 @@
 The worker's view of the filesystem (everything read-only except /tmp):
     /usr, /lib*, /bin, /sbin      system libraries (as on the host; Python needs libc)
     <python prefix>               the interpreter, libpython and the standard library only;
-                                  its site-packages is an empty read-only bind
-    /opt/grader/lib/{numpy, numpy.libs, fcnet, tqdm}
+                                  every site-packages and dist-packages folder (of /usr,
+                                  /usr/local and the prefix) is an empty read-only bind
+    /opt/grader/lib/{numpy, scipy, fcnet, tqdm, and their .libs}
                                   the only importable packages
     /opt/grader/shared            the batch's large case inputs (confine.SharedFolder)
     /proc                         this sandbox's own
@@ -21,8 +22,8 @@ virtualenv, the submissions, the output folder, home directories.
 
 Run as root, bubblewrap's process limit would not apply (root is exempt), so the
 launcher (confine.py) first bind-mounts the paths above onto a staging folder in a
-private mount namespace, drops to the unprivileged user `nobody`, and only then starts
-bubblewrap.
+private mount namespace, drops to an unprivileged uid claimed machine-wide for this
+sandbox (confine.WORKER_UIDS: `nobody` when it is free), and only then starts bubblewrap.
 """
 import importlib.util
 import os
@@ -30,16 +31,18 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .confine import SharedFolder, launch_command
+from .confine import SharedFolder, claim_any_uid, grader_folder, launch_command
 from .sessions import ForkServerSession
 
 SANDBOX_LIB = "/opt/grader/lib"
 SANDBOX_SHARED = "/opt/grader/shared"
-LIB_PACKAGES = ("numpy", "fcnet", "tqdm")
+# What a submission may import besides the standard library: fcnet.imports.GRADING_PACKAGES
+# (plus tqdm, which fcnet's solver uses). A package's bundled libraries ("numpy.libs")
+# come with it.
+LIB_PACKAGES = ("numpy", "scipy", "fcnet", "tqdm")
 NOBODY = 65534
 TMPFS_BYTES = 64 * 2 ** 20
 DEV_TMPFS_BYTES = 64 * 1024
@@ -65,18 +68,19 @@ def _package_dir(name):
 
 
 def worker_packages():
-    """{name in the worker's lib folder: host folder} for numpy (+ its libs), fcnet, tqdm."""
+    """{name in the worker's lib folder: host folder} for LIB_PACKAGES (+ their libs)."""
     found = {name: _package_dir(name) for name in LIB_PACKAGES}
-    libs = found["numpy"].parent / "numpy.libs"
-    if libs.is_dir():
-        found["numpy.libs"] = libs.resolve()
+    for name in LIB_PACKAGES:
+        libs = found[name].parent / f"{name}.libs"
+        if libs.is_dir():
+            found[f"{name}.libs"] = libs.resolve()
     return found
 
 
 def python_runtime():
-    """(interpreter, [paths the interpreter needs], site-packages folders to hide)."""
+    """(interpreter, [paths the interpreter needs], package folders to hide)."""
     exe = Path(os.path.realpath(sys.executable))
-    paths, hide = {exe}, set()
+    paths = {exe}
     # The base installation's standard library (in a virtualenv, sysconfig's platstdlib
     # points into the venv, which must stay invisible), and its compiled modules.
     stdlib = Path(os.__file__).resolve().parent
@@ -84,8 +88,6 @@ def python_runtime():
     for folder in (stdlib, dynload):
         if folder.is_dir():
             paths.add(folder)
-            if (folder / "site-packages").is_dir():
-                hide.add(folder / "site-packages")
     if sysconfig.get_config_var("Py_ENABLE_SHARED"):
         libdir = sysconfig.get_config_var("LIBDIR")
         soname = sysconfig.get_config_var("INSTSONAME") or sysconfig.get_config_var("LDLIBRARY")
@@ -93,7 +95,27 @@ def python_runtime():
             paths.add(Path(libdir) / soname)
     paths = {p for p in paths if not _under(p, Path("/usr"))
              and not any(p != q and _under(p, q) for q in paths)}
-    return exe, sorted(paths), sorted(hide)
+    hide = [p for p in package_folders()
+            if _under(p, Path("/usr")) or any(_under(p, q) for q in paths)]
+    return exe, sorted(paths), hide
+
+
+def package_folders(roots=None):
+    """Every folder of installed Python packages under `roots` (default: /usr, /usr/local
+    and the interpreter's prefixes), resolved. A worker sees /usr and the interpreter's
+    prefix, and a course installed into the system interpreter (as Gradescope's image
+    installs it) puts `answer_key` and `autograder` in one of these folders: each is
+    covered by an empty read-only folder, and the worker imports only its own binds."""
+    if roots is None:
+        roots = {"/usr", "/usr/local", sys.base_prefix, sys.prefix,
+                 sysconfig.get_config_var("prefix") or sys.base_prefix}
+    found = set()
+    for root in roots:
+        for pattern in ("lib*/python*/site-packages", "lib*/python*/dist-packages"):
+            for folder in Path(root).glob(pattern):
+                if folder.is_dir():
+                    found.add(folder.resolve())
+    return sorted(found)
 
 
 def _under(path, root):
@@ -137,7 +159,9 @@ class BubblewrapSandbox:
         self.bwrap, self.memory, self.disable_userns = bwrap, memory, disable_userns
         self.exe, runtime_paths, hide = python_runtime()
         self.as_root = os.geteuid() == 0
-        self.empty = Path(tempfile.mkdtemp(prefix="autograder-empty-"))
+        # As root, bubblewrap runs as a worker uid claimed machine-wide (confine.WORKER_UIDS)
+        self.uid, self._claim = claim_any_uid() if self.as_root else (None, None)
+        self.empty = grader_folder("empty")
         os.chmod(self.empty, 0o555)
         # (host source, sandbox destination) of every read-only bind
         self.binds = [(p, p) for p in runtime_paths]
@@ -151,7 +175,7 @@ class BubblewrapSandbox:
                                       text=True).stdout.strip() or "bubblewrap"
 
     def _make_stage(self):
-        stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        stage = grader_folder("stage")
         os.chmod(stage, 0o755)
         for i, (src, _) in enumerate(self.binds):
             point = stage / str(i)
@@ -170,11 +194,15 @@ class BubblewrapSandbox:
         steps.append("--disable-userns" if self.disable_userns else
                      "WITHOUT --disable-userns (not supported here)")
         if self.as_root:
-            steps.append("dropped to user nobody")
+            steps.append("dropped to user nobody" if self.uid == NOBODY else
+                         f"dropped to unprivileged uid {self.uid}")
         return f"{self.version} ({', '.join(steps)})"
 
     def close(self):
         self.shared.close()
+        if self._claim is not None:
+            os.close(self._claim)  # releases the uid
+            self._claim = None
         for folder in (self.stage, self.empty):
             if folder is not None:
                 os.chmod(folder, 0o755)
@@ -209,7 +237,7 @@ class BubblewrapSandbox:
         binds = [(src, self.stage / str(i)) for i, (src, _) in enumerate(self.binds)] \
             if self.stage is not None else ()
         return launch_command(argv, cgroup=group and group.procs, binds=binds,
-                              uid=NOBODY if self.as_root else None)
+                              uid=self.uid)
 
     def after_task(self, token):
         pass

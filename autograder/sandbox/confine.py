@@ -13,13 +13,23 @@ joins the cgroup, bind-mounts staged paths in a private mount namespace (root on
 drops to an unprivileged uid, in that order, before it execs the real command. Joining
 before the exec means nothing of the worker ever runs outside the cgroup.
 """
+import fcntl
 import json
 import os
+import shutil
+import stat
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Unprivileged uids for workers started as root: nobody first, then the ones below it
+# (Debian reserves 65000-65533; they need no passwd entry). Each grader claims the uids
+# it uses machine-wide (a lock per uid in a root-only folder), whatever its isolation, so
+# that killing a uid's processes never reaches another grader's worker.
+WORKER_UIDS = tuple(range(65534, 65534 - 64, -1))
+UID_LOCKS = Path("/run/autograder-worker-uids")  # root-only: a worker cannot hold a lock
 
 
 class SandboxUnavailable(RuntimeError):
@@ -27,41 +37,132 @@ class SandboxUnavailable(RuntimeError):
 
 # Runs as the grader's user (root when it drops privileges): see the module docstring.
 LAUNCHER = r"""
-import ctypes, json, os, sys
+import ctypes, json, os, signal, sys
 spec = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
 def check(result, what):
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
+def mount(source, target, kind, flags, data=None):
+    check(libc.mount(source and source.encode(), target.encode(), kind and kind.encode(),
+                     flags, data and data.encode()), f"mount {kind or source} on {target}")
+BIND, REC, RDONLY, REMOUNT, NOSUID, NODEV = 4096, 16384, 1, 32, 2, 4
+def read_only_bind(source, point):
+    mount(source, point, None, BIND | REC)
+    mount(None, point, None, REMOUNT | BIND | RDONLY)
 if spec["cgroup"]:
     with open(spec["cgroup"], "w") as procs:
         procs.write(str(os.getpid()))
-if spec["binds"]:
-    check(libc.unshare(0x00020000), "unshare(CLONE_NEWNS)")
-    check(libc.mount(b"none", b"/", None, 16384 | 262144, None), "make / private")
+private = spec["private"]
+if spec["binds"] or private:
+    # mount, IPC, network, UTS, PID: nothing a worker leaves in them outlives it
+    flags = 0x00020000 | (0x08000000 | 0x40000000 | 0x04000000 | 0x20000000 if private else 0)
+    check(libc.unshare(flags), "unshare")
+    mount("none", "/", None, REC | 262144)  # MS_PRIVATE: no mount reaches the host
     for source, point in spec["binds"]:
-        check(libc.mount(source.encode(), point.encode(), None, 4096 | 16384, None),
-              f"bind {source}")
-if spec["uid"] is not None:
-    os.setgroups([])
-    os.setgid(spec["uid"])
-    os.setuid(spec["uid"])
-if spec["cwd"]:
-    os.chdir(spec["cwd"])
-os.execv(spec["argv"][0], spec["argv"])
+        if private:
+            read_only_bind(source, point)
+        else:
+            mount(source, point, None, BIND | REC)
+if private:
+    keep = [(os.open(path, os.O_PATH), path) for path in private["keep"]]
+    # The whole tree read-only (mount_setattr, MOUNT_ATTR_RDONLY, AT_RECURSIVE) ...
+    attr = (ctypes.c_uint64 * 4)(1, 0, 0, 0)
+    check(libc.syscall(442, -100, b"/", 0x8000, ctypes.byref(attr), 32), "read-only /")
+    # ... but for fresh, empty, size-capped folders where programs expect to write.
+    for folder in private["tmpfs"]:
+        if os.path.isdir(folder):
+            mount("tmpfs", folder, "tmpfs", NOSUID | NODEV,
+                  f"size={private['tmpfs_bytes']},mode=1777")
+    if os.path.isdir("/dev/mqueue"):
+        mount("mqueue", "/dev/mqueue", "mqueue", NOSUID | NODEV)  # this IPC namespace's
+    for fd, path in keep:  # the grader's folders the worker reads, hidden by the tmpfs
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        read_only_bind(f"/proc/self/fd/{fd}", path)
+        os.close(fd)
+def become_worker():
+    if spec["uid"] is not None:
+        os.setgroups([])
+        os.setgid(spec["uid"])
+        os.setuid(spec["uid"])
+    if spec["cwd"]:
+        os.chdir(spec["cwd"])
+    os.execv(spec["argv"][0], spec["argv"])
+if not private:
+    become_worker()
+# In a new PID namespace: a child is its init (PID 1), which starts the worker, waits
+# for it and exits with it, and the kernel then kills whatever the worker left running.
+import resource
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+status_r, status_w = os.pipe()
+init = os.fork()
+if init == 0:
+    os.close(status_r)
+    mount("proc", "/proc", "proc", NOSUID | NODEV | 8)  # this namespace's processes only
+    worker = os.fork()
+    if worker == 0:
+        os.close(status_w)
+        become_worker()
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == worker:
+            os.write(status_w, str(status).encode())
+            os._exit(0)
+os.close(status_w)
+_, status = os.waitpid(init, 0)
+reported = os.read(status_r, 64)
+status = int(reported) if reported else status
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 """
 
 
-def launch_command(argv, cgroup=None, binds=(), uid=None, cwd=None):
+def launch_command(argv, cgroup=None, binds=(), uid=None, cwd=None, private=None):
     """`argv`, or the launcher running it after joining `cgroup` (a cgroup.procs path),
-    binding `binds` [(source, staged mount point)] and becoming `uid`."""
-    if cgroup is None and not binds and uid is None:
+    binding `binds` [(source, staged mount point)] and becoming `uid`.
+
+    With `private` (root only; {"tmpfs": folders, "tmpfs_bytes": size, "keep": folders})
+    the worker gets its own mount, IPC, network, UTS and PID namespaces: the binds are
+    read-only, the whole filesystem is read-only but for a fresh tmpfs on each of
+    `tmpfs` (and a fresh /dev/mqueue), on which the `keep` folders are bound read-only
+    again, and an init process ends everything left in the namespace with the worker."""
+    if cgroup is None and not binds and uid is None and not private:
         return list(argv)
     spec = {"cgroup": cgroup and str(cgroup), "binds": [[str(s), str(p)] for s, p in binds],
-            "uid": uid, "cwd": cwd and str(cwd), "argv": [str(a) for a in argv]}
+            "uid": uid, "cwd": cwd and str(cwd), "argv": [str(a) for a in argv],
+            "private": private}
     # The grader's own interpreter runs the launcher (argv may name a staged one).
     return [os.path.realpath(sys.executable), "-I", "-S", "-c", LAUNCHER, json.dumps(spec)]
+
+
+def claim_uid(uid, folder=None):
+    """An open, exclusively locked file that claims `uid` for this grader, or None when
+    another grader holds it. The folder is root's alone, so no worker can squat a lock."""
+    folder = Path(folder or UID_LOCKS)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise SandboxUnavailable(f"{folder} must be a folder of the grader's user, mode 700")
+    fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def claim_any_uid():
+    """(uid, the open file that claims it) for the first free uid of WORKER_UIDS."""
+    for uid in WORKER_UIDS:
+        claim = claim_uid(uid)
+        if claim is not None:
+            return uid, claim
+    raise SandboxUnavailable(f"all {len(WORKER_UIDS)} worker uids are in use by other "
+                             f"graders on this machine; grade fewer batches at once")
 
 
 class MemoryCap:
@@ -171,6 +272,57 @@ def _writable(folder, version):
                           f"delegate a cgroup)"
 
 
+def grader_folder(kind):
+    """A fresh folder /tmp/autograder-<kind>-<pid>.<start time>-XXXX of this grader.
+
+    The name says which process owns it, so that a later grader can remove the folders
+    of one that was killed (SIGKILL leaves them behind): `remove_stale_folders`."""
+    return Path(tempfile.mkdtemp(prefix=f"autograder-{kind}-{_owner_tag(os.getpid())}-"))
+
+
+def _owner_tag(pid):
+    """"<pid>.<start time in clock ticks since boot>" (a pid alone may be reused)."""
+    with open(f"/proc/{pid}/stat") as status:
+        return f"{pid}.{status.read().rsplit(')', 1)[1].split()[19]}"
+
+
+def remove_stale_folders(folder=None):
+    """Remove this user's /tmp/autograder-* folders whose owning grader no longer runs;
+    return the paths removed. Folders of a live grader, of another user, links and names
+    without an owner are left alone."""
+    removed = []
+    for entry in sorted(Path(folder or tempfile.gettempdir()).glob("autograder-*-*.*-*")):
+        owner = entry.name.split("-")[2]
+        pid = owner.split(".")[0]
+        try:
+            if not pid.isdigit() or _owner_tag(int(pid)) == owner:
+                continue  # a live grader's (or not one of ours)
+        except (OSError, IndexError):
+            pass  # no such process: stale
+        try:
+            info = os.lstat(entry)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        _remove_tree(entry)
+        removed.append(entry)
+    return removed
+
+
+def _remove_tree(folder):
+    """rmtree that also enters the read-only folders the sandboxes make (mode 0555)."""
+    def writable_and_retry(function, path, _):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            function(path)
+        except OSError:
+            pass
+    os.chmod(folder, 0o700)
+    shutil.rmtree(folder, onerror=writable_and_retry)
+
+
 class SharedFolder:
     """A read-only folder of the batch's large case arrays, visible to every worker.
 
@@ -181,9 +333,7 @@ class SharedFolder:
     """
 
     def __init__(self, worker_path=None):
-        import tempfile
-
-        self.host = Path(tempfile.mkdtemp(prefix="autograder-shared-"))
+        self.host = grader_folder("shared")
         os.chmod(self.host, 0o755)
         self.worker_path = worker_path or str(self.host)
 
@@ -201,6 +351,4 @@ class SharedFolder:
         return f"{self.worker_path}/{name}.npy"
 
     def close(self):
-        import shutil
-
         shutil.rmtree(self.host, ignore_errors=True)

@@ -2,37 +2,36 @@
 
 `UnprivilegedUserSandbox` (only as root, e.g. Gradescope's image): each task runs as an
 unprivileged uid that no other session uses at the same time, in this grader or in any
-other grader on the machine (a lock per uid in a root-only folder, UID_LOCKS; so one
+other grader on the machine (a lock per uid in a root-only folder, confine.UID_LOCKS; so one
 student's fork bomb cannot use up another's process limit, and killing a uid's processes
-after a task never reaches another grader's worker), in a fresh private folder, with a clean
-environment and the worker's limits. After each task every process of that uid is
-killed; when the session closes, its files in the world-writable folders are removed.
-The grader's files must be unreadable to "other" users (the routes' bundles see to it);
-the worker needs only the interpreter, numpy, fcnet and tqdm, through a folder of links.
+after a task never reaches another grader's worker), with a clean environment and the
+worker's limits, in its own mount, IPC, PID, network and UTS namespaces set up by the
+launcher (confine.launch_command): a read-only filesystem but for private tmpfs folders
+where programs expect to write, installed package folders covered, numpy, scipy, fcnet
+and tqdm bound read-only into a library folder, and an init that ends the namespace with
+the worker. Nothing a task creates outlives it. After each task every process of that
+uid is killed as well; when the session closes, its files in the host's world-writable
+folders are removed. The grader's files must be unreadable to "other" users (the routes'
+bundles see to it).
 
-`ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user; it
-cannot hide files or the network, so it is for trusted code only.
+`ProcessSandbox` (`--no-sandbox`, never as root): the same, as the current user, with a
+folder of links; it cannot hide files or the network, so it is for trusted code only.
 """
-import fcntl
 import os
 import shutil
-import stat
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from ..worker_runtime import BOOTSTRAP
-from .bwrap import WORKER_ENV, worker_packages
-from .confine import SandboxUnavailable, SharedFolder, launch_command
+from .bwrap import TMPFS_BYTES, WORKER_ENV, package_folders, worker_packages
+from .confine import (WORKER_UIDS, SandboxUnavailable, SharedFolder, claim_any_uid,
+                      grader_folder, launch_command)
+from .confine import claim_uid as _claim_uid
 from .sessions import ProcessSession
 
-# Unprivileged uids for concurrent sessions: nobody first, then the ones below it
-# (Debian reserves 65000-65533; they need no passwd entry).
-WORKER_UIDS = tuple(range(65534, 65534 - 64, -1))
-UID_LOCKS = Path("/run/autograder-worker-uids")  # root-only: a worker cannot hold a lock
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock")
 
 
@@ -44,7 +43,7 @@ class _HostSandbox:
     def __init__(self, memory):
         self.memory = memory
         self.exe = Path(os.path.realpath(sys.executable))
-        self.lib_dir = Path(tempfile.mkdtemp(prefix="autograder-lib-"))
+        self.lib_dir = grader_folder("lib")
         os.chmod(self.lib_dir, 0o755)
         for name, src in worker_packages().items():
             (self.lib_dir / name).symlink_to(src, target_is_directory=True)
@@ -57,7 +56,7 @@ class _HostSandbox:
         self.shared.close()
 
     def _workdir(self, token, uid=None):
-        work = Path(tempfile.mkdtemp(prefix="autograder-work-"))
+        work = grader_folder("work")
         if uid is not None:
             os.chown(work, uid, uid)
         self.workdirs[token] = work
@@ -98,38 +97,80 @@ class UnprivilegedUserSandbox(_HostSandbox):
         self._free = list(WORKER_UIDS)
         self._claims = {}   # uid -> the open lock file that claims it machine-wide
         self._lock = threading.Lock()
-        self.binds, self.stage = (), None
+        self.stage = None
+        # The packages are bound, not linked: the course may sit in a folder other users
+        # cannot enter (a clone in /root or in a mode-700 temporary folder).
+        self.binds = []
+        for name, src in worker_packages().items():
+            (self.lib_dir / name).unlink()
+            (self.lib_dir / name).mkdir(mode=0o755)
+            self.binds.append((src, self.lib_dir / name))
+        # Installed packages of the host (a course installed into the system interpreter
+        # puts answer_key and autograder there): each covered by an empty folder.
+        self.empty = grader_folder("empty")
+        os.chmod(self.empty, 0o555)
+        self.binds += [(self.empty, folder) for folder in package_folders()]
+        self.namespaces, self.without = True, ""
         problem = self.self_test()
         if problem is not None:
             # The interpreter may sit where other users cannot read it (/root/...): with
             # CAP_SYS_ADMIN, the launcher binds its prefix onto a readable staging folder.
             self._stage_interpreter()
+            problem = self.self_test()
+        if problem is not None:
+            # Namespaces refused (a container's seccomp policy): the workers share the
+            # host's IPC, network and folders, cleaned after every task instead.
+            self.namespaces, self.without = False, _one_line(problem)
+            if self.self_test() is not None:
+                self._link_packages()  # nor can the launcher bind anything
             if self.self_test() is not None:
                 self.close()
                 raise SandboxUnavailable(
                     f"uid {WORKER_UIDS[0]} cannot start the interpreter and import numpy "
                     f"and fcnet ({problem}); make them readable by all users")
 
+    def _link_packages(self):
+        self.binds, self.stage = [], None
+        self.exe = Path(os.path.realpath(sys.executable))
+        for name, src in worker_packages().items():
+            (self.lib_dir / name).rmdir()
+            (self.lib_dir / name).symlink_to(src, target_is_directory=True)
+
     def _stage_interpreter(self):
         prefix = Path(os.path.realpath(sys.base_prefix))
-        self.stage = Path(tempfile.mkdtemp(prefix="autograder-stage-"))
+        self.stage = grader_folder("stage")
         os.chmod(self.stage, 0o755)
         (self.stage / "python").mkdir(mode=0o755)
-        self.binds = [(prefix, self.stage / "python")]
+        self.binds.append((prefix, self.stage / "python"))
+        self.binds += [(self.empty, self.stage / "python" / folder.relative_to(prefix))
+                       for folder in package_folders([prefix])]
         self.exe = self.stage / "python" / Path(os.path.realpath(sys.executable)).relative_to(prefix)
 
+    def private(self):
+        """The launcher's namespaces and folders for a worker (confine.launch_command),
+        or None where the kernel refuses them."""
+        if not self.namespaces:
+            return None
+        keep = [self.lib_dir, self.shared.host] + ([self.stage] if self.stage else [])
+        return {"tmpfs": [f for f in WORLD_WRITABLE if f != "/dev/mqueue"],
+                "tmpfs_bytes": TMPFS_BYTES, "keep": [str(k) for k in keep]}
+
     def self_test(self):
-        """None when the worker's uid can run the interpreter with numpy and fcnet."""
+        """None when the worker's uid can run the interpreter with numpy and fcnet, in
+        its own namespaces."""
         import subprocess
 
         probe = f"import sys; sys.path.insert(0, {self.lib!r}); import numpy, fcnet.solver"
-        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe],
-                              binds=self.binds, uid=WORKER_UIDS[0], cwd="/")
+        uid, claim = claim_any_uid()  # no other grader kills it meanwhile
+        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
+                              uid=uid, cwd="/", private=self.private())
         try:
             done = subprocess.run(argv, capture_output=True, timeout=60, env=dict(WORKER_ENV),
                                   stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as err:
             return str(err)
+        finally:
+            os.close(claim)
         if done.returncode:
             return done.stderr.decode(errors="replace").strip().splitlines()[-1:] or \
                 f"exit code {done.returncode}"
@@ -147,10 +188,15 @@ class UnprivilegedUserSandbox(_HostSandbox):
         probe = ("import json, sys\nfound = []\nfor path in json.load(sys.stdin):\n"
                  "    try:\n        open(path, 'rb').close()\n        found.append(path)\n"
                  "    except OSError:\n        pass\njson.dump(found, sys.stdout)\n")
-        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe],
-                              binds=self.binds, uid=WORKER_UIDS[0], cwd="/")
-        done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
-                              capture_output=True, timeout=120, env=dict(WORKER_ENV))
+        # The host's view (no private /tmp): what any process of that uid could read.
+        uid, claim = claim_any_uid()
+        argv = launch_command([str(self.exe), "-I", "-S", "-c", probe], binds=self.binds,
+                              uid=uid, cwd="/")
+        try:
+            done = subprocess.run(argv, input=json.dumps([str(p) for p in paths]).encode(),
+                                  capture_output=True, timeout=120, env=dict(WORKER_ENV))
+        finally:
+            os.close(claim)
         if done.returncode:
             raise SandboxUnavailable(f"could not check what uid {WORKER_UIDS[0]} can read: "
                                      f"{done.stderr.decode(errors='replace')[-300:]}")
@@ -158,13 +204,24 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def close(self):
         super().close()
-        if self.stage is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
+        for folder in (self.stage, getattr(self, "empty", None)):
+            if folder is not None:
+                os.chmod(folder, 0o755)
+                shutil.rmtree(folder, ignore_errors=True)
 
     def hardening(self):
-        return ("a separate process per task as an unprivileged user (uid 65534 and "
-                "below, one per concurrent student), clean environment, private folder; "
-                "no bubblewrap: files readable by every user and the network stay reachable")
+        if not self.namespaces:
+            return ("no bubblewrap: a separate process per task as an unprivileged user "
+                    "(uid 65534 and below, one per concurrent student), clean environment, "
+                    "private folder; WITHOUT private namespaces (" + self.without[:200] +
+                    "): after each task the uid's processes, SysV IPC objects and files in "
+                    "the world-writable folders are removed, but POSIX message queues, "
+                    "the network and files readable by every user stay reachable")
+        return ("no bubblewrap: a separate process per task as an unprivileged user (uid "
+                "65534 and below, one per concurrent student) in its own mount, IPC, PID, "
+                "network and UTS namespaces, a read-only filesystem but for a private "
+                f"/tmp ({TMPFS_BYTES // 2 ** 20} MB), clean environment; files readable by "
+                "every user stay readable")
 
     def session(self):
         with self._lock:
@@ -186,15 +243,19 @@ class UnprivilegedUserSandbox(_HostSandbox):
 
     def command(self, mode, group=None, token=None):
         uid = int(token.split(":")[0])
-        work = self._workdir(token, uid)
+        work = "/tmp" if self.namespaces else self._workdir(token, uid)  # /tmp: its own
         env = {**WORKER_ENV, "HOME": str(work), "TMPDIR": str(work)}
-        argv = launch_command(self._argv(), cgroup=group and group.procs,
-                              binds=self.binds, uid=uid, cwd=work)
+        argv = launch_command(self._argv(), cgroup=group and group.procs, binds=self.binds,
+                              uid=uid, cwd=work, private=self.private())
         return argv, {"env": env}
 
     def after_task(self, token):
-        _kill_uid(int(token.split(":")[0]))
-        shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
+        uid = int(token.split(":")[0])
+        _kill_uid(uid)
+        if not self.namespaces:  # else all of this ended with the worker's namespaces
+            _remove_sysv_ipc_of(uid)
+            _remove_files_of(uid)
+            shutil.rmtree(self.workdirs.pop(token, ""), ignore_errors=True)
 
 
 class _UidSession(ProcessSession):
@@ -267,21 +328,28 @@ def _kill_marked(marker):
         time.sleep(0.05)
 
 
-def _claim_uid(uid, folder=None):
-    """An open, exclusively locked file that claims `uid` for this grader, or None when
-    another grader holds it. The folder is root's alone, so no worker can squat a lock."""
-    folder = Path(folder or UID_LOCKS)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    info = os.lstat(folder)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
-        raise SandboxUnavailable(f"{folder} must be a folder of the grader's user, mode 700")
-    fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
+def _one_line(problem):
+    text = problem if isinstance(problem, str) else " ".join(map(str, problem))
+    return " ".join(text.split())
+
+
+def _remove_sysv_ipc_of(uid):
+    """Remove the SysV shared-memory segments, queues and semaphores that `uid` owns or
+    created (they outlive their process)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, remove in (("shm", libc.shmctl), ("msg", libc.msgctl), ("sem", libc.semctl)):
+        try:
+            header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        columns = header.split()
+        for row in rows:
+            fields = dict(zip(columns, row.split()))
+            if str(uid) in (fields.get("uid"), fields.get("cuid")):
+                ident = int(fields[columns[1]])
+                remove(ident, 0, 0) if kind == "sem" else remove(ident, 0, None)  # IPC_RMID
 
 
 def _remove_files_of(uid):

@@ -115,10 +115,16 @@ class Candidate:
     stem: str = None           # chapter id (MODEL_FILE for the model), set by identify
     by: str = ""               # "metadata" or "file name"
     readable: bool = True      # parses as JSON (notebooks)
+    fingerprint: object = None  # stands for the contents when `data` is not kept (a hash)
 
     @property
     def name(self):
         return PurePosixPath(self.path.replace("\\", "/")).name
+
+    @property
+    def contents(self):
+        """What tells identical copies apart: the fingerprint, else the data, else None."""
+        return self.fingerprint if self.fingerprint is not None else self.data
 
 
 def identify(candidate):
@@ -223,11 +229,11 @@ def choose(candidates, by_time=True):
     choices = {}
     for stem, group in groups.items():
         ordered = sorted(group, key=lambda c: _order(c, by_time))
-        chosen, others, seen = ordered[0], [], {ordered[0].data}
+        chosen, others, seen = ordered[0], [], {ordered[0].contents}
         for candidate in ordered[1:]:
-            if candidate.data is not None and candidate.data in seen:
+            if candidate.contents is not None and candidate.contents in seen:
                 continue  # an identical copy is not a different one
-            seen.add(candidate.data)
+            seen.add(candidate.contents)
             others.append(candidate)
         choices[stem] = Choice(stem, chosen, others, by_time)
     return choices

@@ -4,6 +4,7 @@
 case there is one line calling `run_public_check`, so the checks themselves live in one
 place (`fcnet.public_checks`) and the test files are generated from it.
 """
+from .imports import foreign_packages, refusal
 from .public_checks import checks_for
 
 
@@ -22,6 +23,9 @@ def run_public_check(qid, name, **values):
         raise AssertionError(
             f"[NOT IMPLEMENTED] {qid}: {', '.join(unset)} is not defined yet (or is None). "
             f"Write that part and run its cell, then check again.")
+    foreign = foreign_packages(values.values())
+    if foreign:
+        raise AssertionError(refusal(qid, foreign))
     result = check.run(values)
     if not result.passed:
         raise AssertionError(str(result))

@@ -1,0 +1,119 @@
+"""What each probe must return: the shape of every array it reports, from its case.
+
+A result frame is written in the worker, where the student's code runs, so it is hostile
+data: a class body can write its own, declaring a float16 W1 of shape (10000, 12800)
+(256 MB, a quarter of a megabyte compressed) that the judges would then turn into float64
+several times over. The grader therefore reads each array's .npy header first
+(worker_runtime.decode_frame) and decodes the array only when `admits` says so: a real
+number type of at most 8 bytes, and at most a few times the elements of the shape this
+table declares. A wrong but honest answer (transposed, unflattened, a column for a
+vector) stays within that and is judged as before, with its diagnosis; a far larger one
+is not read, and the check says what was returned and what the case needs.
+
+One entry per sandboxed probe (autograder/probes.py), keyed by the probe's name:
+{output name: expected shape}. Outputs that are not arrays (ints, strings) are not
+listed, and an array under a name the probe does not return is never decoded.
+"""
+import numpy as np
+
+from .probes import PARAM_NAMES
+
+SLACK_FACTOR, SLACK_ELEMENTS = 4, 4096   # what an honest wrong shape may still hold
+MAX_ITEMSIZE = 8                         # float64 / int64; no longdouble, no complex
+
+
+def _shape(case, key):
+    return tuple(np.shape(case[key]))
+
+
+def _same(case, **outputs):
+    """{output: the shape of case[input]} for outputs that keep an input's shape."""
+    return {name: _shape(case, key) for name, key in outputs.items()}
+
+
+def _params(d, h, c, suffix=""):
+    shapes = {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
+    return {key + suffix: shapes[key] for key in PARAM_NAMES}
+
+
+def _affine_forward(case):
+    n, m = len(case["x"]), _shape(case, "w")[1]
+    return {"out": (n, m), **_same(case, x_after="x", w_after="w", b_after="b")}
+
+
+def _affine_backward(case):
+    return _same(case, dx="x", dw="w", db="b", dout_after="dout", x_after="x",
+                 w_after="w", b_after="b")
+
+
+def _loss(case):
+    return {"loss": (), **_same(case, dx="x", x_after="x", y_after="y")}
+
+
+def _net(case):
+    return _params(int(case["D"]), int(case["H"]), int(case["C"]))
+
+
+def _scores(case):
+    n = len(case["X"])
+    return {"scores": (n, int(case["C"])), **_same(case, X_after="X"),
+            **_params(int(case["D"]), int(case["H"]), int(case["C"]), "_after")}
+
+
+def _sgd_step(case):
+    return {f"{name}_{kind}": _shape(case, f"w_{kind}")
+            for name in ("next_w", "dw_after") for kind in ("matrix", "vector")}
+
+
+def _training(case):
+    d, h = int(case["D"]), int(case["hidden_dim"])
+    return {**_params(d, h, 10, "_init"), **_params(d, h, 10)}
+
+
+RESULT_SHAPES = {
+    "affine_forward_probe": _affine_forward,
+    "affine_backward_probe": _affine_backward,
+    "relu_forward_probe": lambda case: _same(case, out="x", x_after="x"),
+    "relu_backward_probe": lambda case: _same(case, dx="x", dout_after="dout", x_after="x"),
+    "softmax_loss_probe": _loss,
+    "svm_loss_probe": _loss,
+    "tln_init_probe": _net,
+    "tln_init_float32_probe": _net,
+    "tln_scores_probe": _scores,
+    "tln_loss_probe": lambda case: {"loss": (), "loss_reg": ()},
+    "tln_grads_probe": lambda case: {"d" + key: shape for key, shape in _net(case).items()},
+    "sgd_step_probe": _sgd_step,
+    "sgd_default_probe": lambda case: {f"next_w_{key}": _shape(case, "w_matrix")
+                                       for key in ("omitted", "none", "empty")},
+    "training_probe": _training,
+    "inline_probe": lambda case: {},
+}
+
+
+def expected_shapes(probe, case):
+    """{output name: shape} the probe `probe` returns on `case`; KeyError for a probe
+    this table does not declare (a test keeps it complete)."""
+    return RESULT_SHAPES[probe](case)
+
+
+def admits(expected, name, shape, dtype):
+    """Whether array `name`, declared (in its .npy header) as `shape` and `dtype`, may be
+    decoded for a probe that returns `expected` ({name: shape})."""
+    if name not in expected:
+        return False
+    if dtype.kind not in "biuf" or dtype.itemsize > MAX_ITEMSIZE:
+        return False
+    size = int(np.prod(shape, dtype=np.int64))
+    return size <= SLACK_FACTOR * int(np.prod(expected[name], dtype=np.int64)) + SLACK_ELEMENTS
+
+
+class Refused:
+    """An array left undecoded: what its header declared (the check reports it)."""
+
+    def __init__(self, name, shape, dtype, expected):
+        self.name, self.shape, self.dtype, self.expected = name, tuple(shape), dtype, expected
+
+    def message(self):
+        needed = f"shape {self.expected}" if self.expected is not None else "no such array"
+        return (f"the result {self.name!r} was declared as {self.dtype} of shape "
+                f"{self.shape}; this case needs {needed}, so it was not read")
