@@ -89,7 +89,7 @@ def _load_course_data(num_train, num_val):
 
 
 def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=100,
-          lr_decay=0.95, num_train=9000, seed=0):
+          lr_decay=0.95, num_train=9000, seed=0, update_rule="sgd"):
     """Train the answer key's TwoLayerNet with the course's Solver; return the solver."""
     from answer_key.classifiers.fc_net import TwoLayerNet
     from answer_key.solver import Solver
@@ -99,7 +99,8 @@ def train(hidden_dim=50, learning_rate=1e-4, reg=0.0, num_epochs=5, batch_size=1
                     y_train=data["y_train"][:num_train])
     np.random.seed(seed)
     model = TwoLayerNet(hidden_dim=hidden_dim, reg=reg, dtype=np.float32)
-    solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": learning_rate},
+    solver = Solver(model, data, update_rule=update_rule,
+                    optim_config={"learning_rate": learning_rate},
                     lr_decay=lr_decay, num_epochs=num_epochs, batch_size=batch_size,
                     num_val_samples=None, verbose=False, seed=seed)
     # A learning rate that is far too large overflows; the figure shows the divergence.
@@ -135,6 +136,28 @@ def sweep(learning_rates=(3e-4, 1e-3, 3e-3, 1e-2), regs=(0.0, 0.1, 0.5, 2.0)):
             acc[i, j] = train(hidden_dim=50, learning_rate=lr, reg=reg, num_epochs=2,
                               num_train=QUICK_TRAIN).best_val_acc
     return learning_rates, regs, acc
+
+
+@lru_cache(maxsize=None)
+def update_ratios(learning_rates=(1e-4, 1e-3, 1e-2)):
+    """{learning rate: ratios}: for every SGD step of a grid-search run (two epochs on
+    QUICK_TRAIN images, as in `sweep`), the size of W1's update relative to W1 itself,
+    ||eta dW1|| / ||W1||, measured before the step."""
+    from answer_key.optim import sgd
+    ratios = {}
+    for lr in learning_rates:
+        seen = []
+
+        def recording_sgd(w, dw, config=None):
+            if w.ndim == 2 and w.shape[0] == 3 * 32 * 32:  # W1, the first layer
+                step = config["learning_rate"] * np.linalg.norm(dw)
+                seen.append(float(step / np.linalg.norm(w)))
+            return sgd(w, dw, config)
+
+        train(hidden_dim=50, learning_rate=lr, reg=0.0, num_epochs=2, num_train=QUICK_TRAIN,
+              update_rule=recording_sgd)
+        ratios[lr] = np.array(seen)
+    return ratios
 
 
 @lru_cache(maxsize=None)

@@ -19,7 +19,7 @@ import functools
 import course_runs  # isort: skip
 # (the pages also call poor_solver and tuned_solver through this module)
 from course_runs import (QUICK_TRAIN, course_data, pixel_variances, poor_solver, sweep,
-                         train, tuned_solver)
+                         train, tuned_solver, update_ratios)
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -113,9 +113,13 @@ def activations():
         axes[1, col].plot(z, df, color=BACKWARD, lw=2)
         axes[1, col].set_ylim(-0.08, 1.12)
         axes[1, col].set_xlabel("input z")
-        axes[1, col].fill_between(z, -0.08, 1.12, where=df < VANISHING, color="#bbbbbb",
-                                  alpha=0.35, lw=0, label=f"derivative < {VANISHING:g}")
-        axes[1, col].legend(loc="upper left", fontsize=9, frameon=False)
+        if np.any(df < VANISHING):
+            axes[1, col].fill_between(z, -0.08, 1.12, where=df < VANISHING, color="#bbbbbb",
+                                      alpha=0.35, lw=0, label=f"derivative < {VANISHING:g}")
+            axes[1, col].legend(loc="upper left", fontsize=9, frameon=False)
+        else:  # no band to shade, so no legend entry for one
+            axes[1, col].text(0.03, 0.6, f"derivative ≥ {VANISHING:g} everywhere",
+                              transform=axes[1, col].transAxes, va="center", fontsize=9)
     axes[0, 0].set_ylabel("f(z)")
     axes[1, 0].set_ylabel("f′(z)")
     fig.tight_layout()
@@ -149,7 +153,9 @@ def softmax_probabilities():
     for k in range(3):
         right.plot(t, probs[:, k], lw=2, ls=STYLES[k],
                    label=f"class {k} (score {base[k]:g}·t)")
-    right.axhline(1 / 3, color="#999999", ls="--", lw=1)
+    # A thin solid grey line: the class curves already use solid, dashed and dotted.
+    right.axhline(1 / 3, color="#999999", ls="-", lw=0.8, zorder=0)
+    right.text(3, 1 / 3 + 0.015, "1/3", color="#777777", ha="right", va="bottom", fontsize=9)
     right.set(xlabel="scale t of all scores", ylabel="probability", ylim=(0, 1),
               title="All scores scaled by t")
     right.legend(frameon=False, fontsize=9)
@@ -232,7 +238,7 @@ def sweep_heatmap():
     ax.set_xticks(range(len(regs)), [f"{r:g}" for r in regs])
     ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set(xlabel="regularisation strength reg", ylabel="learning rate",
-           title=f"Validation accuracy after 2 epochs\n"
+           title=f"Best validation accuracy within 2 epochs\n"
                  f"(the first {QUICK_TRAIN:,} of {source.count()})")
     for i in range(len(lrs)):
         for j in range(len(regs)):
@@ -241,6 +247,31 @@ def sweep_heatmap():
     i, j = np.unravel_index(np.argmax(acc), acc.shape)
     ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
     fig.colorbar(im, ax=ax, label="validation accuracy")
+    fig.tight_layout()
+    return fig
+
+
+# CS231n's rule of thumb for the update-to-weight ratio: about 1e-3 (cs231n.github.io,
+# "Neural Networks Part 3", ratio of weights:updates). Drawn as a reference line.
+RATIO_RULE_OF_THUMB = 1e-3
+
+
+@figure(uses_data=True)
+def update_ratio():
+    """Chapter 6: ||eta dW1|| / ||W1|| per step for three learning rates (log scale)."""
+    ratios = update_ratios()
+    _, source = course_data()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for k, (lr, ratio) in enumerate(ratios.items()):
+        ax.semilogy(np.arange(1, len(ratio) + 1), ratio, lw=2, ls=STYLES[k],
+                    label=f"learning rate {lr:g}")
+    ax.axhline(RATIO_RULE_OF_THUMB, color="#999999", lw=0.8, zorder=0)
+    ax.text(1, RATIO_RULE_OF_THUMB * 1.15, f"rule of thumb, {RATIO_RULE_OF_THUMB:g}",
+            color="#777777", fontsize=9, va="bottom")
+    ax.set(xlabel="iteration (SGD step)", ylabel="‖η dW1‖ / ‖W1‖",
+           title=f"Update-to-weight ratio of the first layer, 2 epochs\n"
+                 f"(the first {QUICK_TRAIN:,} of {source.count()})")
+    ax.legend(frameon=False, fontsize=9, loc="center right")
     fig.tight_layout()
     return fig
 

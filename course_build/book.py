@@ -204,6 +204,7 @@ def _run_instructor_sphinx(root, toc):
         "latex_individualpages": False,
         "nitpicky": True,
         "hide_solutions": False,
+        "course_strip_solutions": False,
         "course_edition": "instructor",
         "nb_execution_cache_path": str(root / CACHE_DIR),
     }

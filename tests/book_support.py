@@ -194,3 +194,63 @@ def find_fragments(folder, fragments=None):
         text = squash(readable_text(path))
         hits += [(path, origin) for key, origin in fragments.items() if key in text]
     return hits
+
+
+# ------------------------------------------------------------------ answers in prose
+
+MIN_PROSE = 30  # letters and digits; shorter lines ("$dx = 0$.") are too generic to count
+
+
+def letters(text):
+    """Only the letters and digits of `text`: markup, math delimiters and layout vanish, so
+    a line of MyST source is found in the page's rendered text and in any copy of it."""
+    return re.sub(r"[^0-9A-Za-z]+", "", text)
+
+
+def _prose_fragments(lines, origin):
+    found = {}
+    for number, line in lines:
+        key = letters(line)
+        if len(key) >= MIN_PROSE:
+            found[key] = f"{origin}:{number}: {line.strip()[:60]}"
+    return found
+
+
+@lru_cache(maxsize=1)
+def answer_prose():
+    """{letters of a line: "file:line: text"} for every answer written in prose: the body
+    of each chapter's {solution} blocks, the answer key's inline-question lines, and the
+    exercise sources' `solution-only` cells (the inline questions' explanations)."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from course_book import solution_blocks
+    found = {}
+    for page in sorted((ROOT / "book").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for start, end in solution_blocks(text):
+            body = [(n + 1, lines[n]) for n in range(start + 1, end - 1)
+                    if not lines[n].lstrip().startswith((":", "```"))]
+            found.update(_prose_fragments(body, page.relative_to(ROOT)))
+    key = ANSWER_KEY / "inline_questions.py"
+    for number, line in enumerate(key.read_text(encoding="utf-8").splitlines(), 1):
+        if re.match(r"inline_q\d+\s*=", line):
+            found[letters(line)] = f"{key.relative_to(ROOT)}:{number}: {line.strip()}"
+    for source in sorted((ROOT / "exercises" / "source").glob("*.py")):
+        cells = re.split(r"^# %%", source.read_text(encoding="utf-8"), flags=re.M)
+        for cell in cells:
+            if cell.startswith(' [markdown] tags=["solution-only"]'):
+                lines = [line.lstrip("# ") for line in cell.splitlines()[1:]]
+                found.update(_prose_fragments(enumerate(lines, 1), source.relative_to(ROOT)))
+    return found
+
+
+def find_answer_prose(folder):
+    """[(file, origin)] for every line of answer_prose() found in a file under folder."""
+    fragments = answer_prose()
+    hits = []
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or path.suffix not in TEXT_SUFFIXES or "mathjax" in path.parts:
+            continue
+        text = letters(readable_text(path))
+        hits += [(path, origin) for key, origin in fragments.items() if key in text]
+    return hits

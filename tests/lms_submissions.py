@@ -249,7 +249,7 @@ EDITS = {
         "05_solver": [_drop("sgd"), _add("from answer_key.optim import sgd")],
         "06_tuning": [_text("inline_q2 = {'A', 'C'}",
                             "from answer_key.inline_questions import inline_q2"),
-                      _text("inline_q3 = {'A', 'D'}",
+                      _text("inline_q3 = {'C', 'F'}",
                             "from answer_key.inline_questions import inline_q3")],
     },
     "hostile": {

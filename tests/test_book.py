@@ -12,7 +12,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from book_support import ROOT, answer_key_fragments, built_book, find_fragments
+from book_support import (ROOT, answer_key_fragments, answer_prose, built_book,
+                          find_answer_prose, find_fragments, readable_text)
 from fcnet.chapters import CHAPTERS
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
@@ -171,6 +172,25 @@ def test_every_chapter_and_exercise_page_exists(book):
 
 
 @pytest.mark.slow
+def test_pages_and_boxes_are_numbered_once(book):
+    """An exercise page is section N.k of its chapter, titled "Exercise: ..." rather than
+    "N.k. Chapter N: ..."; the pen-and-paper problems are "Problem N.k" and the notebook
+    exercise is one unnumbered "Exercise" box (issue 21)."""
+    for number, stem in enumerate(CHAPTERS, 1):
+        title = " ".join(article(book / "exercises" / f"{stem}.html").find("h1").get_text(
+            " ").replace("#", "").split())
+        assert re.match(rf"{number}\.\d+\. Exercise: ", title) and "Chapter" not in title, title
+        page = soup(book / "book" / f"{stem}.html")
+        titles = [" ".join(t.get_text().split())
+                  for t in page.select("div.exercise p.admonition-title")]
+        problems = [t for t in titles if t.startswith("Problem")]
+        assert len(problems) >= 2 and all(re.match(rf"Problem {number}\.\d+", t)
+                                          for t in problems), titles
+        assert sum(t.startswith("Exercise") for t in titles) == 1, titles
+        assert not any(re.match(r"Exercise \d", t) for t in titles), titles
+
+
+@pytest.mark.slow
 def test_exercise_pages_open_their_own_notebook_in_colab(book):
     url = CONFIG["repository"]["url"].rstrip("/")
     for stem in CHAPTERS:
@@ -200,6 +220,74 @@ def test_no_answer_key_code_anywhere_in_the_student_book(book):
         f"  {path.relative_to(book)}: {origin}" for path, origin in hits[:20])
 
 
+def test_solution_stripper_removes_whole_blocks_and_nothing_else(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "book" / "_ext"))
+    import course_book
+    text = ("Before.\n\n````{solution} p-x\n:class: dropdown\n\n```{math}\nx\n```\n\n"
+            "The answer is 42.\n````\n\nBetween.\n\n:::{solution} p-y\nAlso 7.\n:::\n"
+            "After.\n```{solution} p-z\nLeft open to the end.\n")
+    assert course_book.strip_solutions(text) == "Before.\n\n\nBetween.\n\nAfter.\n"
+    assert course_book.strip_solutions("No solution here.\n") == "No solution here.\n"
+
+
+def test_answer_detector_finds_every_kind_of_answer_in_the_sources():
+    """It can fail: it finds the {solution} prose, the inline keys and their explanations."""
+    origins = {origin.split(":")[0] for origin in answer_prose().values()}
+    assert {f"book/{stem}.md" for stem in CHAPTERS} <= origins
+    assert {"solutions/answer_key/inline_questions.py", "exercises/source/02_relu.py",
+            "exercises/source/06_tuning.py"} <= origins
+    found = {origin.split(":")[0] for _, origin in find_answer_prose(ROOT / "book")}
+    assert {f"book/{stem}.md" for stem in CHAPTERS} <= found
+
+
+@pytest.mark.slow
+def test_nothing_the_student_book_serves_holds_an_answer(book):
+    """Every file of the student book (pages, the ".md" and ".ipynb" downloads under
+    _sources/, the search index) is free of {solution} blocks, of their prose, and of
+    the inline questions' keys and explanations (issue 21)."""
+    answer_prose()
+    downloads = sorted((book / "_sources").rglob("*.*"))
+    assert {p.relative_to(book).as_posix() for p in downloads} >= {
+        f"_sources/book/{stem}{suffix}" for stem in CHAPTERS for suffix in (".md", ".ipynb")}
+    import course_book  # book/_ext, on the path since answer_prose()
+    for path in downloads:
+        text = readable_text(path)  # a notebook's cell sources
+        assert not course_book.solution_blocks(text), f"{path.relative_to(book)}: {{solution}}"
+    for page in book.rglob("*.html"):
+        assert not soup(page).select("div.solution"), page.relative_to(book)
+    hits = find_answer_prose(book)
+    assert not hits, "an answer in the student book:\n" + "\n".join(
+        f"  {path.relative_to(book)}: {origin}" for path, origin in hits[:20])
+    # The downloads are the pages' own text, only without the solutions.
+    chapter = (book / "_sources" / "book" / "02_relu.md").read_text(encoding="utf-8")
+    assert "{exercise}" in chapter and ":label: p-relu-dead" in chapter
+
+
+@pytest.mark.slow
+def test_the_book_never_states_inline_question_3s_key(book):
+    """Inline question 3's run appears only in its exercise, and no page states its
+    diagnosis: not the key's letters, not the run's numbers (issue 21)."""
+    from answer_key.inline_questions import inline_q3
+    from fcnet.recorded_runs import BAD_RUN
+    letters = sorted(inline_q3)
+    key_forms = [" and ".join(letters), ", ".join(letters), "".join(letters),
+                 ", ".join(f'"{x}"' for x in letters), ", ".join(f"'{x}'" for x in letters)]
+    run_numbers = [f"{BAD_RUN.train_acc_history[-1]:.0%}", f"{BAD_RUN.train_acc_history[-1]:.1%}",
+                   f"{BAD_RUN.train_acc_history[-1]}"]
+    for path in sorted(book.rglob("*")):
+        if not path.is_file() or path.suffix not in {".html", ".md", ".ipynb", ".js"} \
+                or "_static" in path.parts:
+            continue
+        text = " ".join(readable_text(path).split())
+        for form in key_forms:
+            assert f"{{{form}}}" not in text, f"{path.relative_to(book)} states {form}"
+            assert not re.search(rf"question 3\W.{{0,200}}\b{form}\b", text), path
+        if "exercises" in path.parts:  # the question itself
+            continue
+        assert "BAD_RUN" not in text and "recorded_runs" not in text, path
+        assert not any(number in text for number in run_numbers), path
+
+
 @pytest.mark.slow
 def test_chapters_show_stub_and_check_output_but_no_errors(book):
     for stem in CHAPTERS:
@@ -208,6 +296,8 @@ def test_chapters_show_stub_and_check_output_but_no_errors(book):
         assert "raise NotImplementedError" in text, stem
         assert "grader.check" in text, stem
         assert "Traceback" not in text and "Error in" not in text, stem
+        # A notebook has loaded `data` before any check needs it (issue 21).
+        assert "data is not defined" not in text, stem
         assert page.select("div.exercise"), stem
         # The solution blocks exist in the sources but never reach the student book.
         assert not page.select("div.solution"), stem
@@ -298,6 +388,11 @@ def test_bibliography_lists_the_cited_works_and_citations_link_to_it(book):
     links = [a for page in book.rglob("book/*.html")
              for a in article(page).select("a[href*='references.html#']")]
     assert links, "no citation links to the bibliography"
+    # Entries are labelled as the text cites them, and no TeX shows through (issue 21).
+    labels = [" ".join(e.select_one("span.label").get_text().split()) for e in entries]
+    assert "[Krizhevsky, 2009]" in labels and "[Glorot and Bengio, 2010]" in labels, labels
+    listing = article(book / "book" / "references.html").get_text()
+    assert "$" not in listing and "O(1/k²)" in listing
 
 
 @pytest.mark.slow

@@ -151,7 +151,11 @@ def test_the_activations_figure_draws_that_data(figures):
         np.testing.assert_array_equal(axes[col].get_lines()[0].get_ydata(), f)
         np.testing.assert_array_equal(axes[3 + col].get_lines()[0].get_ydata(), df)
         labels = axes[3 + col].get_legend_handles_labels()[1]
-        assert labels == [f"derivative < {figures.VANISHING:g}"]
+        texts = [t.get_text() for t in axes[3 + col].texts]
+        if np.any(df < figures.VANISHING):
+            assert labels == [f"derivative < {figures.VANISHING:g}"] and not texts
+        else:  # no shaded band, so no legend entry for one (issue 21)
+            assert labels == [] and texts == [f"derivative ≥ {figures.VANISHING:g} everywhere"]
 
 
 def test_inline_q1_key_follows_the_figures_rule(figures):
@@ -257,6 +261,63 @@ def test_inline_questions_say_a_wrong_choice_costs_points():
         assert "Each wrong option you choose takes one share away again" in text(path)
 
 
+def test_the_book_counts_every_inline_question():
+    from fcnet.chapters import CHAPTERS
+    count = sum(qid.startswith("inline_q") for qids in CHAPTERS.values() for qid in qids)
+    assert count == 3
+    words = {2: "two", 3: "three", 4: "four"}
+    assert f"The {words[count]} inline questions are scored" in text(BOOK / "intro.md")
+    for path in BOOK.glob("*.md"):
+        assert not re.search(r"\b(one|two|four) inline questions\b", text(path), re.I), path
+    assert "answer inline questions 2 and 3" in text(BOOK / "06_tuning.md")
+
+
+def _record_bad_run():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import record_bad_run
+        return record_bad_run
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+def test_inline_q3_diagnoses_a_run_the_book_never_trains(figures):
+    """Inline question 3 asks for the diagnosis of a recorded run (issue 21): the book's
+    own runs, which its chapters diagnose, must all be other runs."""
+    sys.path.insert(0, str(BOOK))
+    try:
+        import course_runs
+    finally:
+        sys.path.remove(str(BOOK))
+    q3 = _record_bad_run().SETTINGS
+    defaults = {"hidden_dim": 50, "reg": 0.0, "num_train": 9000, "num_epochs": 5,
+                "learning_rate": 1e-4}
+    for name, run in (("POOR", course_runs.POOR), ("TUNED", course_runs.TUNED)):
+        run = {**defaults, **run}
+        assert any(run[k] != q3[k] for k in defaults), f"the book trains inline q3's run ({name})"
+    # The grid search's runs: 50 hidden units, two epochs on QUICK_TRAIN images.
+    assert (50, 2, course_runs.QUICK_TRAIN) != (q3["hidden_dim"], q3["num_epochs"],
+                                                q3["num_train"])
+
+
+def test_inline_q3_explanation_states_the_recorded_curves():
+    """The key's explanation quotes the recorded run's numbers, and nothing else does."""
+    from fcnet.recorded_runs import BAD_RUN
+    loss = np.array(BAD_RUN.loss_history)
+    train, val = BAD_RUN.train_acc_history, BAD_RUN.val_acc_history
+    epochs = [chunk.mean() for chunk in np.array_split(loss, len(train) - 1)]
+    assert len(train) - 1 == _record_bad_run().SETTINGS["num_epochs"] == 15
+    body = text(SOURCES / "06_tuning.py")
+    assert "trained for 15 epochs" in body
+    assert f"falls from {epochs[0]:.2f} in the first epoch to {epochs[-1]:.2f} in the fifteenth" \
+        in body
+    assert f"Training accuracy climbs to {train[-1]:.0%}" in body
+    stall = min(range(len(val)), key=lambda e: (max(val) - val[e] > 0.005, e))
+    assert stall == 11 and "from the eleventh epoch on" in body
+    assert f"near {np.mean(val[stall:]):.0%}" in body
+    assert train[-1] - val[-1] > 0.5 and "grows to more than 50 points" in body
+
+
 def test_standard_error_of_a_1000_image_accuracy():
     """Notebook 6: an accuracy near 50% measured on the 1,000 test images of
     get_CIFAR10_data has a standard error of sqrt(0.5 * 0.5 / 1000), about 1.6 points."""
@@ -352,6 +413,80 @@ def test_whitening_statements_hold_on_cifar10(cifar10_archive, figures):
     assert "about $10^8$ times the smallest" in body
     assert "almost four orders of magnitude" in body
     assert "between about 0.2 and 1" in body
+    # He's scale on whitened inputs: a hidden unit's variance starts at 2/K times the sum
+    # of the K whitened variances, i.e. twice their mean (issue 21).
+    assert 0.4 <= 2 * whitened.mean() <= 2
+    assert "with a variance between about $0.2$ and $1$" in body
+    assert "between about $0.4$ and $2$" in body
+
+
+def test_gradient_check_practical_numbers():
+    """Chapters 1 and 2: float64 against float32 on a small affine layer, the threshold of
+    the affine checks, and the worked kink (issue 21)."""
+    from math import erf, sqrt
+
+    from answer_key.layers import affine_backward, affine_forward
+    from fcnet.gradient_check import eval_numerical_gradient_array, rel_error
+    errors = {}
+    for dtype in (np.float64, np.float32):
+        rng = np.random.default_rng(0)
+        x, w, b, dout = (rng.normal(size=shape).astype(dtype)
+                         for shape in ((4, 5), (5, 3), (3,), (4, 3)))
+        dw = affine_backward(dout, affine_forward(x, w, b)[1])[1]
+        numeric = eval_numerical_gradient_array(lambda v: affine_forward(x, v, b)[0], w, dout)
+        errors[dtype] = rel_error(dw, numeric)
+    assert f"{errors[np.float64]:.0e}" == "9e-10" and round(errors[np.float32], 2) == 0.14
+    checks = (SOURCES.parent / "fcnet" / "public_checks.py").read_text(encoding="utf-8")
+    assert '_numeric_judge(("dx", "dw", "db"), 1e-8)' in checks  # the affine_backward check
+    chapter1 = text(BOOK / "01_affine_layer.md")
+    assert "is $9 \\times 10^{-10}$ in `float64` and $0.14$ in `float32`" in chapter1
+    assert "accept at most $10^{-8}$" in chapter1
+    # The kink: x = 3e-6 and delta = 1e-5 straddle zero.
+    x, delta = 3e-6, 1e-5
+    numeric = (max(x + delta, 0) - max(x - delta, 0)) / (2 * delta)
+    assert round(numeric, 2) == 0.65 and round(abs(numeric - 1) / (numeric + 1), 2) == 0.21
+    share = erf(delta / sqrt(2))  # P(|x| < delta) for a standard normal x
+    assert round(share * 1e6) == 8
+    chapter2 = text(BOOK / "02_relu.md")
+    assert "= 0.65$, the true one is $1$" in chapter2 and "0.35 / 1.65 \\approx 0.21" in chapter2
+    assert "about 8 in a million" in chapter2
+
+
+def test_initialisation_scale_numbers_hold_on_cifar10(cifar10_archive, figures):
+    """Chapter 4: the pixel variance, and the hidden units' spread at the default scale."""
+    from answer_key.classifiers.fc_net import TwoLayerNet
+    data, _ = figures.course_data()
+    X = data["X_train"].reshape(len(data["X_train"]), -1).astype(np.float64)
+    variance = X.var(axis=0).mean()
+    assert round(variance, -1) == 3980
+    np.random.seed(0)
+    net = TwoLayerNet(hidden_dim=50)
+    assert net.params["W1"].std() == pytest.approx(1e-3, rel=0.01)  # the default scale
+    hidden = X[:2000] @ net.params["W1"]
+    assert round(hidden.std(), 1) == round(np.sqrt(3072 * 3980) * 1e-3, 1) == 3.5
+    assert round(np.sqrt(2 * 3980)) == 89
+    body = text(BOOK / "04_two_layer_net.md")
+    for phrase in ("a pixel variance of about 3,980", "`weight_scale` $= 10^{-3}$",
+                   "\\approx 3.5$", "\\sqrt{2 \\cdot 3980} \\approx 89$"):
+        assert phrase in body, phrase
+
+
+def test_update_to_weight_ratio_statements_hold_on_cifar10(cifar10_archive, figures):
+    """Chapter 6's update-to-weight ratio paragraph, measured again on the same runs."""
+    ratios = figures.update_ratios()
+    slow, best, fast = (ratios[lr] for lr in (1e-4, 1e-3, 1e-2))
+    assert 4e-4 <= slow.min() and slow.max() < 8e-4
+    assert round(best[0], 3) == 0.005 and 0.015 < best[-1] < 0.025
+    assert np.argmax(fast > 1) + 1 == 6
+    run = figures.train(hidden_dim=50, learning_rate=1e-2, reg=0.0, num_epochs=2,
+                        num_train=figures.QUICK_TRAIN)
+    assert np.argmax(~np.isfinite(run.loss_history)) + 1 == 41
+    assert figures.RATIO_RULE_OF_THUMB == 1e-3
+    body = text(BOOK / "06_tuning.md")
+    for phrase in ("by 0.04% to 0.08% of its size", "starts near $5 \\times 10^{-3}$",
+                   "grows to about $2 \\times 10^{-2}$", "passes 1 at step 6",
+                   "from step 41 the loss is NaN", "a ratio of about $10^{-3}$"):
+        assert phrase in body, phrase
 
 
 # ----------------------------------------------------------------- a textbook's apparatus
@@ -389,9 +524,19 @@ def test_notation_page_follows_the_intro_and_lists_every_symbol_the_chapters_def
     assert toc["parts"][0]["chapters"][0]["file"] == "book/notation"
     notation = (BOOK / "notation.md").read_text(encoding="utf-8")
     for symbol in (r"$N$", r"$D$", r"$H$", r"$C$", r"$K$", r"$s$", r"$p$", r"$a$", r"$h$",
-                   r"$\eta$", r"$\lambda$", r"$\mu$", r"$\gamma_i$", r"$\epsilon$",
+                   r"$\eta$", r"$\lambda$", r"$\mu$", r"$\gamma_\ell$", r"$\epsilon$",
                    r"$\tau$", r"$\delta$", r"$\alpha$", r"$\Delta$", r"$v$", r"$V_1$"):
         assert f"| {symbol} |" in notation or f"| {symbol}," in notation, symbol
+
+
+def test_chapters_follow_the_notation_pages_rules():
+    """i counts examples only, layers compute XW + b, and the backward pass of the affine
+    layer is not said to need b (issue 21)."""
+    for path in BOOK.glob("[0-9][0-9]_*.md"):
+        body = text(path)
+        assert not re.search(r"\\gamma_i\b|\bu_i\b|\\gamma_\{i", body), path
+        assert not re.search(r"\bW ?x ?\+ ?b\b", body), path
+    assert "needs only $x$ and $W$" in text(BOOK / "01_affine_layer.md")
 
 
 def test_every_cited_key_is_in_the_bibliography():

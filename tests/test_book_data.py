@@ -29,7 +29,8 @@ from fcnet import data_utils
 UNREACHABLE = "http://127.0.0.1:9/cifar-10-python.tar.gz"  # port 9: nothing listens
 # The figures that show images or a trained net: the ones a synthetic build must mark.
 DATA_FIGURES = {"fig-learning-rates", "fig-first-run", "fig-first-layer-weights",
-                "fig-tuned-run", "fig-sweep", "fig-augmentation", "fig-whitening"}
+                "fig-tuned-run", "fig-sweep", "fig-update-ratio", "fig-augmentation",
+                "fig-whitening"}
 
 
 def tiny_archive(path):

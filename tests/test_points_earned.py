@@ -194,8 +194,8 @@ def test_every_gradient_check_requires_its_at_scale_check():
 # The right options, written out from the questions in exercises/source/02_relu.py and
 # 06_tuning.py, never read from answer_key: a wrong key fails here. Change them only
 # together with the question's text.
-PINNED = {"inline_q1": {"A", "C"}, "inline_q2": {"A", "C"}, "inline_q3": {"A", "D"}}
-OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
+PINNED = {"inline_q1": {"A", "C"}, "inline_q2": {"A", "C"}, "inline_q3": {"C", "F"}}
+OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDEF"}
 
 
 @pytest.mark.parametrize("qid", sorted(PINNED))

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from book_support import ROOT, find_fragments, fragments_of
+from book_support import ROOT, find_answer_prose, find_fragments, fragments_of
 from course_build import student_release
 from fcnet.chapters import CHAPTERS
 
@@ -80,6 +80,13 @@ def test_release_holds_exactly_what_students_need(release):
 def test_release_has_no_answer_key_code(release):
     hits = find_fragments(release)
     assert not hits, "answer-key code in the release:\n" + "\n".join(
+        f"  {p.relative_to(release)}: {origin}" for p, origin in hits[:20])
+
+
+def test_release_has_no_answer_in_prose(release):
+    """No problem's solution, inline-question key or key's explanation (issue 21)."""
+    hits = find_answer_prose(release)
+    assert not hits, "an answer in the release:\n" + "\n".join(
         f"  {p.relative_to(release)}: {origin}" for p, origin in hits[:20])
 
 

@@ -9,22 +9,85 @@ chapters use to show the same link in their text. It also marks every page of th
 instructor edition, and of a `--synthetic-data` build, with a banner; adds to the caption
 of every figure computed from synthetic images a sentence saying so (the figure cell's
 text output carries the mark, see book/figures.py); lets the reader's colour scheme choose
-light or dark mode; and leaves out scripts that only cause browser errors
+light or dark mode; labels the bibliography's entries by author and year, as the text
+cites them (`AuthorYearStyle`); and leaves out scripts that only cause browser errors
 (`drop_thebe_scripts`).
 
     ```{colab-button} 01_affine_layer
     ```
+
+In the student edition the `{solution}` blocks are taken out of every source before Sphinx
+parses it (`strip_solutions`), not merely hidden in the HTML: the executed notebook that the
+page's ".ipynb" download serves and the search index are built from the stripped text, and
+the ".md" copies under `_sources/` (which Sphinx copies from the original files) are
+rewritten with it when the build finishes.
 """
-from pathlib import PurePosixPath
+import json
+import re
+from pathlib import Path, PurePosixPath
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.plugin import register_plugin
 
 from course_build.book import SYNTHETIC_BANNER, SYNTHETIC_CAPTION, SYNTHETIC_MARK, data_mode
 from fcnet.chapters import CHAPTERS
 
 # The folders whose pages belong to a chapter, named by the file stem.
 CHAPTER_FOLDERS = ("book", "exercises", "solutions/notebooks")
+
+
+# The opening line of a MyST {solution} directive: a fence of 3+ backticks or colons.
+SOLUTION_OPENING = re.compile(r"^[ \t]*(?P<fence>`{3,}|:{3,})\{solution\}")
+
+
+def solution_blocks(text):
+    """[(first line, last line + 1)] of every {solution} directive in MyST text. A block
+    ends at the first later line that is a bare fence of its character, at least as long
+    (CommonMark's rule, so shorter fences nested inside it do not end it)."""
+    lines = text.splitlines(keepends=True)
+    blocks, start = [], 0
+    while start < len(lines):
+        opening = SOLUTION_OPENING.match(lines[start])
+        if not opening:
+            start += 1
+            continue
+        fence = opening["fence"]
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = start + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        blocks.append((start, min(end + 1, len(lines))))
+        start = end + 1
+    return blocks
+
+
+def strip_solutions(text):
+    """MyST text without its {solution} blocks (a block left open runs to the end)."""
+    lines = text.splitlines(keepends=True)
+    for start, end in reversed(solution_blocks(text)):
+        del lines[start:end]
+    return "".join(lines)
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """Bibliography labels in the form the text cites: "Krizhevsky, 2009", "Glorot and
+    Bengio, 2010", "He et al., 2015" (pybtex's default, alpha, gives "[Kri09]")."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            last = [" ".join(person.last_names) for person in people] or ["Anonymous"]
+            names = (last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2
+                     else f"{last[0]} et al.")
+            yield f"{names}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearStyle(PlainStyle):
+    """pybtex's plain style (sorted by author, then year) with author-year labels."""
+    default_label_style = AuthorYearLabels
 
 
 def chapter_stem(pagename):
@@ -112,6 +175,56 @@ def mark_synthetic_figures(app, doctree):
             figure += nodes.caption("", "", nodes.inline("", SYNTHETIC_CAPTION))
 
 
+def student_edition(config):
+    return (config.course_strip_solutions and config.course_edition == "student"
+            and config.hide_solutions)
+
+
+def drop_solutions_from_source(app, docname, source):
+    """Student edition: parse every MyST page without its {solution} blocks."""
+    if student_edition(app.config) and app.env.doc2path(docname).endswith(".md"):
+        source[0] = strip_solutions(source[0])
+
+
+# The first heading of a chapter notebook, "# Chapter 1: The affine layer", as it appears
+# in the notebook's JSON text.
+NOTEBOOK_HEADING = re.compile(r'"# Chapter \d+: ')
+
+
+def retitle_notebook_pages(app, docname, source):
+    """An exercise (or solution) notebook is a section of its chapter in the book, which
+    numbers it ("1.8."): its heading says "Exercise: The affine layer" there instead of
+    repeating "Chapter 1: " (the notebook itself, in Colab, keeps its own title)."""
+    folder = PurePosixPath(docname).parent.as_posix()
+    if folder in ("exercises", "solutions/notebooks") and chapter_stem(docname):
+        word = "Exercise" if folder == "exercises" else "Solution"
+        source[0] = NOTEBOOK_HEADING.sub(f'"# {word}: ', source[0], count=1)
+
+
+def strip_copied_sources(app, exception):
+    """Student edition: the downloads of a page under `_sources/`, its ".md" (which Sphinx
+    copies from the original file) and its executed ".ipynb", are rewritten without their
+    {solution} blocks. The notebook is already built from the stripped text; rewriting it
+    too keeps a notebook left over from an older build from serving one."""
+    if exception is not None or not student_edition(app.config) or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    for copy in sorted(sources.rglob("*")) if sources.is_dir() else ():
+        if copy.suffix == ".md":
+            text = copy.read_text(encoding="utf-8")
+            if solution_blocks(text):
+                copy.write_text(strip_solutions(text), encoding="utf-8")
+        elif copy.suffix == ".ipynb":
+            notebook = json.loads(copy.read_text(encoding="utf-8"))
+            cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "markdown"]
+            texts = ["".join(c["source"]) for c in cells]
+            if any(solution_blocks(text) for text in texts):
+                for cell, text in zip(cells, texts):
+                    cell["source"] = strip_solutions(text)
+                copy.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n",
+                                encoding="utf-8")
+
+
 def rewrite_bibliographies(app, env):
     """sphinxcontrib-bibtex lists the works cited on any page, but rewrites the page of the
     bibliography only when that page itself changed, so a warm build would keep an old
@@ -178,6 +291,8 @@ class ColabButton(Directive):
 
 
 def setup(app):
+    # _config.yml chooses it: bibtex_default_style: course_author_year.
+    register_plugin("pybtex.style.formatting", "course_author_year", AuthorYearStyle)
     app.add_node(colab_button, html=(visit_colab_button, None),
                  latex=(skip_node, None), text=(skip_node, None))
     app.add_directive("colab-button", ColabButton)
@@ -187,9 +302,15 @@ def setup(app):
     app.connect("html-page-context", follow_colour_scheme, priority=600)
     app.connect("html-page-context", banners, priority=600)
     app.connect("doctree-read", mark_synthetic_figures)
+    app.connect("source-read", drop_solutions_from_source)
+    app.connect("source-read", retitle_notebook_pages)
+    app.connect("build-finished", strip_copied_sources)
     app.connect("env-updated", rewrite_bibliographies)
     # "student" or "instructor"; course_build's book step sets it for the instructor edition.
     app.add_config_value("course_edition", "student", "html")
+    # Whether the sources are parsed without their {solution} blocks (the student edition).
+    # An "env" value: a build whose saved pages were read otherwise reads them all again.
+    app.add_config_value("course_strip_solutions", True, "env")
     # "cifar10" or "synthetic": what the figures are computed from ($COURSE_BOOK_DATA,
     # which `python -m course_build book --synthetic-data` sets for Sphinx and the kernels).
     app.add_config_value("course_data", data_mode(), "env")

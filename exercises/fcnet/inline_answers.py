@@ -1,8 +1,8 @@
 """Reading an inline answer: which option letters a student chose.
 
 A chapter asks a multiple-choice question in a cell such as `inline_q1 = set()`; the
-student fills in the letters, `inline_q1 = {"A", "C"}`. A list, a tuple or one string
-("A, C" or "A C") is read the same way, and lower case counts as upper case.
+student fills in the letters, `inline_q1 = {"B", "D"}`. A list, a tuple or one string
+("B, D" or "B D") is read the same way, and lower case counts as upper case.
 
 This is the one reader of inline answers: the public check behind `grader.check`
 (fcnet.public_checks), the hidden check's probe (fcnet.probes) and the grader's
@@ -10,7 +10,7 @@ reading of a notebook's `set(...)` answers (autograder/notebook_reading.py) all 
 """
 
 # The letters each inline question offers.
-INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDE"}
+INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDEF"}
 
 
 def chosen_letters(answer):

@@ -152,10 +152,10 @@ grader.check("inline_q2")
 # %% [markdown]
 # ## Inline question 3: reading a badly tuned run
 #
-# The curves below come from a real run on CIFAR-10: a two-layer network with 50 hidden
-# units, trained for five epochs with settings nobody tuned. The run was recorded once, so
-# you do not have to wait for it. Read the curves as chapter 5 taught: the shape of the
-# loss curve, the level of the two accuracy curves, and the gap between them.
+# The curves below come from a real run on CIFAR-10: a two-layer network trained for 15
+# epochs with settings nobody tuned. The run was recorded once, so you do not have to
+# wait for it, and the book does not show it. Read the curves as chapter 5 taught: the
+# shape of the loss curve, the level of the two accuracy curves, and the gap between them.
 
 # %%
 from fcnet.recorded_runs import BAD_RUN
@@ -166,14 +166,16 @@ plot_solver_history(BAD_RUN);
 # Which statements do these curves support? Choose **every** option that applies: each
 # wrong choice cancels a right one.
 #
-# - **A.** The learning rate is too small: after five epochs the loss is still falling at
-#   about the pace it started with, almost in a straight line.
+# - **A.** The learning rate is too small: the loss has hardly moved from where it
+#   started, about 2.3.
 # - **B.** The learning rate is too large: the loss jumps around and climbs.
-# - **C.** The network overfits: its training accuracy is far above its validation
+# - **C.** The network overfits: its training accuracy ends far above its validation
 #   accuracy.
 # - **D.** The network underfits: training and validation accuracy are both low and close
-#   together, so more hidden units or longer training should help.
+#   together, so more hidden units should help.
 # - **E.** The network learns nothing: its accuracy stays at chance level, 10%.
+# - **F.** A stronger regularisation, or more training images, should narrow the gap
+#   between the two accuracy curves.
 #
 # Answer with a set of capital letters, for example `inline_q3 = {"B"}`.
 
@@ -184,14 +186,15 @@ plot_solver_history(BAD_RUN);
 grader.check("inline_q3")
 
 # %% [markdown] tags=["solution-only"]
-# **Why A and D.** The mean loss falls by about the same amount in every epoch, from 2.29
-# to 2.02, and is still falling at the end: a step size that is too small, since a healthy
-# run falls steeply first and then levels off (A). The loss never climbs, so the steps are
-# not too large (B). Training and validation accuracy end within about two points of each
-# other, near 27%: far above chance (not E), and with no sign of overfitting (not C). The
-# network does not even fit its training images well, so it has room for more capacity
-# and more training (D). The check in this notebook only verifies the format of the
-# answer; the autograder scores the letters.
+# **Why C and F.** The mean training loss falls from 2.15 in the first epoch to 0.42 in
+# the fifteenth and never climbs: the steps are neither too small (not A) nor too large
+# (not B). Training accuracy climbs to 91%, while validation accuracy stops rising near
+# 34% from the eleventh epoch on: the network memorises its training images, and the gap
+# between the curves grows to more than 50 points (C). Both accuracies are far above
+# chance (not E), and a network that fits 91% of its training images is not short of
+# capacity (not D). A gap like this is what more training data and a stronger L2 penalty
+# narrow, as in inline question 2 (F). The check in this notebook only verifies the format
+# of the answer; the autograder scores the letters.
 
 # %% [markdown]
 # ## The end, and a beginning

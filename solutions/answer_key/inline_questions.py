@@ -13,4 +13,5 @@ inline_q1 = {"A", "C"}
 inline_q2 = {"A", "C"}
 
 # Chapter 6: what do the curves of the recorded run (fcnet.recorded_runs.BAD_RUN) show?
-inline_q3 = {"A", "D"}
+# tests/test_grading_disclosed.py checks each option against the recorded curves.
+inline_q3 = {"C", "F"}
