@@ -161,10 +161,18 @@ def publish_resolves(tmp_path):
 
 
 def student_clone_url(tmp_path):
-    """The clone URL is the public repository the build publishes to (_config.yml)."""
-    from course_build.notebooks import repository
+    """The page writes the placeholder repository; the book shows the one the build
+    publishes to (_config.yml), and an adopter's URL replaces it, folder name included."""
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from course_book import name_the_student_repository
+    from course_build.notebooks import DEFAULT_REPOSITORY_URL, repository
+
+    page = (ROOT / "book" / "for_students.md").read_text(encoding="utf-8")
     url, _ = repository(ROOT)
-    assert url + ".git" == "https://github.com/fcnet-course/fcnet-student.git"
+    assert f"git clone {url}.git" in name_the_student_repository(page, url)
+    adopted = name_the_student_repository(page, "https://github.com/uni/nn-course/")
+    assert "git clone https://github.com/uni/nn-course.git" in adopted
+    assert "cd nn-course\n" in adopted and DEFAULT_REPOSITORY_URL not in adopted
 
 
 def student_setup(tmp_path):

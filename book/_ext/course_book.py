@@ -33,6 +33,7 @@ from pybtex.style.labels import BaseLabelStyle
 from pybtex.plugin import register_plugin
 
 from course_build.book import SYNTHETIC_BANNER, SYNTHETIC_CAPTION, SYNTHETIC_MARK, data_mode
+from course_build.notebooks import DEFAULT_REPOSITORY_URL
 from fcnet.chapters import CHAPTERS
 
 # The folders whose pages belong to a chapter, named by the file stem.
@@ -186,6 +187,23 @@ def drop_solutions_from_source(app, docname, source):
         source[0] = strip_solutions(source[0])
 
 
+def name_the_student_repository(text, url):
+    """`text` with the placeholder student repository (and the folder its clone makes)
+    replaced by `url`, the repository an adopting course set in _config.yml."""
+    url = url.rstrip("/")
+    if url == DEFAULT_REPOSITORY_URL:
+        return text
+    old_name, new_name = (u.rsplit("/", 1)[-1] for u in (DEFAULT_REPOSITORY_URL, url))
+    text = text.replace(DEFAULT_REPOSITORY_URL, url)
+    return re.sub(rf"\bcd {re.escape(old_name)}\b", f"cd {new_name}", text)
+
+
+def use_the_configured_repository(app, docname, source):
+    """Pages write the placeholder repository; the book shows the one _config.yml names."""
+    source[0] = name_the_student_repository(source[0],
+                                            app.config.html_theme_options["repository_url"])
+
+
 # The first heading of a chapter notebook, "# Chapter 1: The affine layer", as it appears
 # in the notebook's JSON text.
 NOTEBOOK_HEADING = re.compile(r'"# Chapter \d+: ')
@@ -304,6 +322,7 @@ def setup(app):
     app.connect("doctree-read", mark_synthetic_figures)
     app.connect("source-read", drop_solutions_from_source)
     app.connect("source-read", retitle_notebook_pages)
+    app.connect("source-read", use_the_configured_repository)
     app.connect("build-finished", strip_copied_sources)
     app.connect("env-updated", rewrite_bibliographies)
     # "student" or "instructor"; course_build's book step sets it for the instructor edition.
