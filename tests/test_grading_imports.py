@@ -64,7 +64,7 @@ def test_a_package_grading_does_not_offer_is_refused_by_the_public_check():
     softmax_loss = _definition(FOREIGN_SOFTMAX, "softmax_loss")
     assert foreign_packages([softmax_loss]) == ["torch"]
     with pytest.raises(AssertionError, match=r"NOT AVAILABLE WHEN GRADED.*uses torch"):
-        run_public_check("softmax_loss", "seed_values", softmax_loss=softmax_loss)
+        run_public_check("softmax_loss", "loss", softmax_loss=softmax_loss)
 
 
 def test_the_display_modules_are_one_list():
