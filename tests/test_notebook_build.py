@@ -339,9 +339,20 @@ def test_student_notebooks_hold_no_solution_code(tmp_path):
 
 
 def test_public_test_files_run_the_checks_through_otter(tmp_path):
+    import inspect
+
+    import numpy as np
+
     from otter.test_files import ExceptionTestFile
 
     import answer_key.layers as key
+
+    def as_notebook_code(source, name="affine_forward"):
+        """`source` defined as a notebook cell defines it (module __main__): the public
+        checks refuse functions imported from packages that grading does not offer."""
+        namespace = {"__name__": "__main__", "np": np}
+        exec(source, namespace)
+        return namespace[name]
 
     text = public_tests.render_test_file(
         "affine_forward", [c for c in public_tests.CHECKS if c.qid == "affine_forward"])
@@ -350,21 +361,26 @@ def test_public_test_files_run_the_checks_through_otter(tmp_path):
     path.write_text(text)
     test_file = ExceptionTestFile.from_file(str(path))
 
-    test_file.run({"affine_forward": key.affine_forward})
+    test_file.run({"affine_forward": as_notebook_code(inspect.getsource(key.affine_forward))})
     assert test_file.passed_all
 
-    def stub(x, w, b):
-        raise NotImplementedError
-
-    test_file.run({"affine_forward": stub})
+    test_file.run({"affine_forward": as_notebook_code(
+        "def affine_forward(x, w, b):\n    raise NotImplementedError\n")})
     assert not test_file.passed_all and "NOT IMPLEMENTED" in test_file.summary()
 
     # A mistake the diagnosis recognises is named; any other wrong answer gets the hint.
-    test_file.run({"affine_forward": lambda x, w, b: (x.reshape(len(x), -1) @ w, None)})
+    test_file.run({"affine_forward": as_notebook_code(
+        "def affine_forward(x, w, b):\n    return x.reshape(len(x), -1) @ w, None\n")})
     assert not test_file.passed_all and "Diagnosis: Your output is exactly the right one " \
         "minus b" in " ".join(test_file.summary().split())
-    test_file.run({"affine_forward": lambda x, w, b: (2 * x.reshape(len(x), -1) @ w + b, None)})
+    test_file.run({"affine_forward": as_notebook_code(
+        "def affine_forward(x, w, b):\n    return 2 * x.reshape(len(x), -1) @ w + b, None\n")})
     assert not test_file.passed_all and "Hint:" in test_file.summary()
+
+    # A function imported from a package that grading does not offer is refused, as in
+    # grading: here the answer key's own module.
+    test_file.run({"affine_forward": key.affine_forward})
+    assert not test_file.passed_all and "NOT AVAILABLE WHEN GRADED" in test_file.summary()
 
     test_file.run({})
     assert not test_file.passed_all and "not defined yet" in test_file.summary()
