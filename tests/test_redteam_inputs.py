@@ -400,7 +400,8 @@ def test_every_probe_declares_the_shapes_the_answer_key_returns(qid):
     CIFAR-10 and minutes, is declared from the same parameter shapes)."""
     import numpy as np
 
-    from autograder import grading, hidden_checks, probes, result_shapes
+    from autograder import grading, hidden_checks, result_shapes
+    from fcnet import probes
     from test_diagnosis import reference_namespace
 
     cases = hidden_checks.make_cases(qid, 7)
