@@ -8,6 +8,7 @@ notebooks (course_build.answers, student mode), and the check output from otter'
 """
 import os
 import tempfile
+import types
 
 import numpy as np
 
@@ -50,15 +51,33 @@ def grader_check(qid, ns):
             os.chdir(here)
 
 
+def as_notebook_code(objects, ns):
+    """`objects` ({name: function, class or value}) as a notebook cell defines them: in
+    module __main__, with the notebook's globals `ns`. grader.check refuses code imported
+    from a package that grading does not offer, such as the answer key's own modules."""
+    defined = {}
+    for name, obj in objects.items():
+        if isinstance(obj, types.FunctionType):
+            obj = types.FunctionType(obj.__code__, ns, obj.__name__, obj.__defaults__,
+                                     obj.__closure__)
+            obj.__module__ = "__main__"
+        elif isinstance(obj, type):
+            obj = type(obj.__name__, (obj,), {"__module__": "__main__", "__doc__": obj.__doc__})
+        defined[name] = obj
+    return defined
+
+
 def answer_namespace():
     """The answer key's names, as a finished notebook would define them."""
     import answer_key.inline_questions
     import answer_key.layers
     import answer_key.optim
     from answer_key.classifiers.fc_net import TwoLayerNet
-    ns = {"np": np, "TwoLayerNet": TwoLayerNet}
+    ns, found = {"np": np}, {"TwoLayerNet": TwoLayerNet}
     for module in (answer_key.layers, answer_key.optim, answer_key.inline_questions):
-        ns.update({k: v for k, v in vars(module).items() if not k.startswith("_")})
+        found.update({k: v for k, v in vars(module).items()
+                      if not k.startswith("_") and not isinstance(v, types.ModuleType)})
+    ns.update(as_notebook_code(found, ns))
     return ns
 
 

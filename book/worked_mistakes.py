@@ -77,5 +77,5 @@ def attempt(mistake):
     """A finished notebook's names, with one function replaced by an attempt that makes
     `mistake` (a name of fcnet.mistakes)."""
     ns = excerpts.answer_namespace()
-    ns.update(ATTEMPTS[mistake](ns))
+    ns.update(excerpts.as_notebook_code(ATTEMPTS[mistake](ns), ns))
     return ns
