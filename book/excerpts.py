@@ -55,6 +55,10 @@ def as_notebook_code(objects, ns):
     """`objects` ({name: function, class or value}) as a notebook cell defines them: in
     module __main__, with the notebook's globals `ns`. grader.check refuses code imported
     from a package that grading does not offer, such as the answer key's own modules."""
+    import builtins
+
+    ns.setdefault("__builtins__", builtins)
+    ns.setdefault("__name__", "__main__")
     defined = {}
     for name, obj in objects.items():
         if isinstance(obj, types.FunctionType):
