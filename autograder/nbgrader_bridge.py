@@ -100,7 +100,7 @@ def name_chapters(notebooks=None, **_):
     notebooks.sort()
 
 
-def handed_out_forms(source):
+def handed_out_forms(source, grade_id):
     """The sources a locked test cell legitimately has in what students hand in.
 
     nbgrader keeps each locked cell's source, hidden tests included, in its gradebook, and
@@ -114,7 +114,8 @@ def handed_out_forms(source):
     cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade": True}})
     released, _ = ClearHiddenTests().preprocess_cell(cell, {}, 0)
     forms = {released.source.strip()}
-    qid = graded_question(nbformat.v4.new_code_cell(source))
+    qid = graded_question(nbformat.v4.new_code_cell(
+        source, metadata={"nbgrader": {"grade_id": grade_id}}))
     if qid is not None:
         forms.add(f'grader.check("{qid}")')
     return forms
@@ -140,7 +141,7 @@ def _restore_handed_out_cells_class():
                 except MissingEntry:
                     source_cell = None
                 if source_cell is not None and source_cell.locked and \
-                        cell.source.strip() in handed_out_forms(source_cell.source):
+                        cell.source.strip() in handed_out_forms(source_cell.source, grade_id):
                     cell.source = source_cell.source
             return super().preprocess_cell(cell, resources, cell_index)
 
