@@ -1,38 +1,23 @@
-"""How each question is graded, declared once: the engine, the CLI, the routes and the
-reports ask these traits and never name a question.
-
-    decoupled      its student code runs on the answer key's layers (in a session of its
-                   own, last; no text of its worker reaches the feedback verbatim)
-    data_file      graded from this submitted data file by the grader, never run
-    needs_cifar    grading it needs the CIFAR-10 archive
-    measure        the number its probe measures that the class report plots
-    scale          (no points below, full points from) of that measure
+"""How each question is graded, declared once, in its module (`TRAITS`, see
+fcnet.questions.traits): the engine, the CLI, the routes and the reports ask these traits
+and never name a question. A question module without TRAITS is plain code.
 """
-from dataclasses import dataclass
-
 from fcnet.chapter_files import MODEL_FILE
 from fcnet.chapters import QUESTION_IDS
+from fcnet.questions import MODULES
+from fcnet.questions.traits import Traits
 
 from .points import BEST_MODEL_FULL, BEST_MODEL_ZERO
 
-
-@dataclass(frozen=True)
-class Traits:
-    decoupled: bool = False
-    data_file: str = ""
-    needs_cifar: bool = False
-    measure: str = ""
-    measure_label: str = ""
-    scale: tuple = ()
-
-
-TRAITS = {
-    "two_layer_net": Traits(decoupled=True),
-    "training": Traits(decoupled=True, needs_cifar=True),
+# The traits of the questions not yet moved to fcnet/questions/.
+_NOT_YET_MOVED = {
     "best_model": Traits(data_file=MODEL_FILE, needs_cifar=True, measure="accuracy_test",
                          measure_label="test accuracy of best_model.npz",
                          scale=(BEST_MODEL_ZERO, BEST_MODEL_FULL)),
 }
+
+TRAITS = {**{module.ID: getattr(module, "TRAITS", Traits()) for module in MODULES},
+          **_NOT_YET_MOVED}
 if set(TRAITS) - set(QUESTION_IDS):
     raise ValueError(f"traits of unknown questions {set(TRAITS) - set(QUESTION_IDS)}")
 

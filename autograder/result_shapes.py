@@ -17,7 +17,6 @@ listed, and an array under a name the probe does not return is never decoded.
 import numpy as np
 
 from fcnet import questions
-from fcnet.probes import PARAM_NAMES
 
 SLACK_FACTOR, SLACK_ELEMENTS = 4, 4096   # what an honest wrong shape may still hold
 MAX_ITEMSIZE = 8                         # float64 / int64; no longdouble, no complex
@@ -30,11 +29,6 @@ def _shape(case, key):
 def _same(case, **outputs):
     """{output: the shape of case[input]} for outputs that keep an input's shape."""
     return {name: _shape(case, key) for name, key in outputs.items()}
-
-
-def _params(d, h, c, suffix=""):
-    shapes = {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
-    return {key + suffix: shapes[key] for key in PARAM_NAMES}
 
 
 def _affine_forward(case):
@@ -51,40 +45,11 @@ def _loss(case):
     return {"loss": (), **_same(case, dx="x", x_after="x", y_after="y")}
 
 
-def _net(case):
-    return _params(int(case["D"]), int(case["H"]), int(case["C"]))
-
-
-def _scores(case):
-    n = len(case["X"])
-    return {"scores": (n, int(case["C"])), **_same(case, X_after="X"),
-            **_params(int(case["D"]), int(case["H"]), int(case["C"]), "_after")}
-
-
-def _sgd_step(case):
-    return {f"{name}_{kind}": _shape(case, f"w_{kind}")
-            for name in ("next_w", "dw_after") for kind in ("matrix", "vector")}
-
-
-def _training(case):
-    d, h = int(case["D"]), int(case["hidden_dim"])
-    return {**_params(d, h, 10, "_init"), **_params(d, h, 10)}
-
-
 RESULT_SHAPES = {
     "affine_forward_probe": _affine_forward,
     "affine_backward_probe": _affine_backward,
     "softmax_loss_probe": _loss,
     "svm_loss_probe": _loss,
-    "tln_init_probe": _net,
-    "tln_init_float32_probe": _net,
-    "tln_scores_probe": _scores,
-    "tln_loss_probe": lambda case: {"loss": (), "loss_reg": ()},
-    "tln_grads_probe": lambda case: {"d" + key: shape for key, shape in _net(case).items()},
-    "sgd_step_probe": _sgd_step,
-    "sgd_default_probe": lambda case: {f"next_w_{key}": _shape(case, "w_matrix")
-                                       for key in ("omitted", "none", "empty")},
-    "training_probe": _training,
     "inline_probe": lambda case: {},
 }
 

@@ -99,13 +99,13 @@ def test_cases_and_probe_seeds_come_from_one_rule():
 
     from autograder.seeds import derived_seed
 
-    from fcnet.checks import two_layer_net
+    from fcnet.questions import two_layer_net
 
     text = b"20240611:two_layer_net:two_layer_net.net"
     assert derived_seed(20240611, "two_layer_net", "two_layer_net.net") == \
         int.from_bytes(hashlib.sha256(text).digest()[:8], "little")
     cases = hidden_checks.make_cases("two_layer_net", 20240611)
-    drawn = two_layer_net.tln_net_case(np.random.default_rng(
+    drawn = two_layer_net.net_case(np.random.default_rng(
         derived_seed(20240611, "two_layer_net", "two_layer_net.net")))
     assert _fingerprint(cases["two_layer_net.net"]) == _fingerprint(drawn)
     for task in grading.probe_tasks("two_layer_net", 20240611):

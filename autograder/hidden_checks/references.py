@@ -19,7 +19,6 @@ from fcnet import questions
 from fcnet.judging import case_digest
 from fcnet.checks.losses import LOG_GUARD
 from fcnet.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
-from fcnet.probes import PARAM_NAMES
 
 _memo = {}
 _memo_lock = threading.Lock()
@@ -66,28 +65,6 @@ def _loss(fn, numeric=True):
     return compute
 
 
-def _net(case, reg):
-    model = ReferenceNet(input_dim=case["D"], hidden_dim=case["H"], num_classes=case["C"],
-                         reg=reg)
-    model.params = {key: np.array(case[key], copy=True) for key in PARAM_NAMES}
-    return model
-
-
-def _two_layer_net(case, numeric=True):
-    X, y, reg = case["X"], case["y"], float(case["reg"])
-    loss_reg, grads = _net(case, reg).loss(X, y)
-    found = {"d" + key: grads[key] for key in PARAM_NAMES}
-    if numeric:
-        plain = _net(case, 0.0)
-        found.update(scores=plain.loss(X), loss=float(plain.loss(X, y)[0]),
-                     loss_reg=float(loss_reg))
-        model = _net(case, reg)
-        for key in PARAM_NAMES:
-            found[f"d{key}_numeric"] = eval_numerical_gradient(
-                lambda _: model.loss(X, y)[0], model.params[key], verbose=False)
-    return found
-
-
 # Case id -> the answer key's values for a case of that id. Ids not listed (sgd, whose
 # right step is arithmetic on the case; init; training, best_model and the inline
 # questions, judged from data the grader keeps) need none.
@@ -102,9 +79,6 @@ REFERENCES = {
     "softmax_loss.at_scale": _loss(softmax_loss, numeric=False),
     "svm_loss.small": _loss(svm_loss),
     "svm_loss.at_scale": _loss(svm_loss, numeric=False),
-    "two_layer_net.net": _two_layer_net,
-    "two_layer_net.net_no_reg": _two_layer_net,
-    "two_layer_net.at_scale": lambda case: _two_layer_net(case, numeric=False),
 }
 
 

@@ -12,8 +12,8 @@ real training run on the data the grader hands out:
   well; but weights prepared in advance, for images in their usual order, classify the
   scrambled ones no better than chance.
 
-`grader.check("training")` runs the same training on the notebook's `data`, with images
-and an order drawn from a published seed.
+The training question's `grader.check` runs the same training on the notebook's `data`,
+with images and an order drawn from a published seed.
 """
 import numpy as np
 
@@ -30,7 +30,7 @@ GRADED_TRAINING = {"num_train": 2000, "num_val": 500, "num_eval": 1000,
 TRAINING_LOSS_RATIO = 0.95   # the training loss must end below this share of its start
 TRAINING_LEARNS = 0.15       # held-out accuracy showing the network learns at all
 TRAINING_THRESHOLD = 0.22    # held-out accuracy for all of the question's points
-PUBLIC_SEED = 0              # the seed of grader.check("training")'s draw (the grader's is secret)
+PUBLIC_SEED = 0              # the seed of the public check's draw (the grader's is secret)
 
 
 def draw_run(rng, num_images, input_dim=3 * 32 * 32):

@@ -20,23 +20,45 @@ Two differences remain, each for a reason:
 import json
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from . import checks, probes
+from .chapters import QUESTION_IDS
 from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
 from .inline_answers import INLINE_OPTIONS, chosen_letters
+from .questions import MODULES, training
+from .questions.traits import Traits
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
 
+
+def _in_course_order():
+    """Every question's module, in course order; a question not yet moved to
+    fcnet/questions/ stands in with the one name it grades, its id."""
+    moved = {module.ID: module for module in MODULES}
+    return [moved.get(qid) or SimpleNamespace(ID=qid, GRADES=(qid,)) for qid in QUESTION_IDS]
+
+
+def _callees(module, earlier):
+    """The ids of the questions in `earlier` whose code `module`'s code calls: those that
+    grade a name it reads (GRADES) or calls (CALLS), and in turn the ones those call."""
+    names = {*module.GRADES, *getattr(module, "CALLS", ())}
+    found = set()
+    for callee in (m for m in earlier if names & set(m.GRADES)):
+        found |= {callee.ID, *_callees(callee, earlier[:earlier.index(callee)])}
+    return tuple(qid for qid in QUESTION_IDS if qid in found)
+
+
 # The questions a decoupled question's code calls, by question: their checks decide
 # whether a failure of the decoupled question can be blamed on it.
-LAYER_QUESTIONS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
-                   "softmax_loss")
-CALLS = {"two_layer_net": LAYER_QUESTIONS,
-         "training": LAYER_QUESTIONS + ("two_layer_net", "sgd")}
+_QUESTIONS = _in_course_order()
+CALLS = {module.ID: _callees(module, _QUESTIONS[:index])
+         for index, module in enumerate(_QUESTIONS)
+         if getattr(module, "TRAITS", Traits()).decoupled}
 
 
 @lru_cache(maxsize=1)
@@ -143,15 +165,15 @@ def _no_case(rng):
 
 
 NOTEBOOK_CHECKS = [
-    Check("training", "val_accuracy", "the trained solver reaches 36% validation accuracy",
+    Check(training.ID, "val_accuracy", "the trained solver reaches 36% validation accuracy",
           "check the learning rate, the number of epochs and that update_rule is your sgd",
-          ("solver",), "training.solver", _no_case, _training_probe, _training_judge),
-    Check("training", "graded_run", "the graded run: your TwoLayerNet and sgd trained on "
+          ("solver",), f"{training.ID}.solver", _no_case, _training_probe, _training_judge),
+    Check(training.ID, "graded_run", "the graded run: your TwoLayerNet and sgd trained on "
           f"{GRADED_TRAINING['num_train']:,} images reach {TRAINING_THRESHOLD:.0%} on "
           f"{GRADED_TRAINING['num_eval']:,} held-out ones",
           "check that sgd keeps the learning rate it is given from step to step, and that "
           "loss returns fresh gradients on every call",
-          ("TwoLayerNet", "sgd", "data"), "training.graded_run", _no_case, graded_run_probe,
+          (*training.GRADES, "data"), f"{training.ID}.graded_run", _no_case, graded_run_probe,
           graded_run_judge),
     Check("best_model", "val_accuracy", f"best_model reaches {BEST_MODEL_FULL:.0%} on the "
           f"validation images, counted at most {BEST_MODEL_VIEW_MARGIN * 100:.0f} points above "

@@ -11,20 +11,26 @@ A question module holds everything about its question, in one place:
     CHECKS      its checks (fcnet.checking.Check): each one's case maker, seeded by an
                 explicit case id; its probe (how the student's code is called, with the
                 shapes it returns); its judge, weight and requirements; its views, and
-                the question's known mistakes and their words (MISTAKES)
+                the question's known mistakes and their words (MISTAKES). A question
+                judged on data only the grader holds has its checks in the grader
+                (CHECKS = []) and declares its probe here all the same
+    probes      the functions decorated with fcnet.probing.returns (the shapes of what
+                they report): the grader's worker finds every probe by its name
     REFERENCES  {case id: (key, case) -> right values}: how the answer key `key` (a
                 namespace of its layers, TwoLayerNet and inline answers) gives the right
                 values of a case. The grader calls them on the hidden cases, the build
                 on the public ones, which it ships to the notebooks as data.
     TRAITS      how the grader treats it, when not as plain code (fcnet.questions.traits)
+    CALLS       the names of other questions' code its own code calls in the notebook,
+                when it is decoupled (fcnet.public_checks blames a failure on them)
 
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
 """
-from . import relu_backward, relu_forward
+from . import relu_backward, relu_forward, sgd, training, two_layer_net
 
-MODULES = (relu_forward, relu_backward)
+MODULES = (relu_forward, relu_backward, two_layer_net, sgd, training)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 
@@ -35,8 +41,11 @@ def checks():
 
 
 def probes():
-    """{probe name: probe} of every check."""
-    return {check.probe.__name__: check.probe for check in checks()}
+    """{probe name: probe} of every question: the functions each module defines with
+    fcnet.probing.returns (a question whose checks are the grader's has them too)."""
+    return {value.__name__: value for module in MODULES for value in vars(module).values()
+            if callable(value) and hasattr(value, "result_shapes")
+            and value.__module__ == module.__name__}
 
 
 def references():
