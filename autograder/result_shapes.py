@@ -10,9 +10,10 @@ table declares. A wrong but honest answer (transposed, unflattened, a column for
 vector) stays within that and is judged as before, with its diagnosis; a far larger one
 is not read, and the check says what was returned and what the case needs.
 
-One entry per sandboxed probe (fcnet/probes.py), keyed by the probe's name:
-{output name: expected shape}. Outputs that are not arrays (ints, strings) are not
-listed, and an array under a name the probe does not return is never decoded.
+One entry per sandboxed probe, keyed by the probe's name: {output name: expected
+shape}; a question module's probes declare theirs (fcnet.probing.returns). Outputs
+that are not arrays (ints, strings) are not listed, and an array under a name the
+probe does not return is never decoded.
 """
 import numpy as np
 

@@ -13,12 +13,11 @@ import numpy as np
 
 from fcnet.checking import CheckFailed
 from fcnet.graded_training import draw_run, scramble
+from fcnet.questions.training import NUM_CLASSES
 
 from . import data
 from .points import TRAINING, TRAINING_LEARNS, TRAINING_LOSS_RATIO, TRAINING_THRESHOLD
 
-PARAM_NAMES = ("W1", "b1", "W2", "b2")
-NUM_CLASSES = 10
 NUM_IMAGES = 50_000     # every CIFAR-10 training image may be drawn
 
 

@@ -15,6 +15,7 @@ or in the probes) and writes the words:
 """
 import builtins
 import functools
+import inspect
 import re
 from pathlib import Path
 
@@ -53,9 +54,35 @@ WORDS = frozenset({"W1", "b1", "W2", "b2"})
 
 @functools.lru_cache(maxsize=1)
 def _probe_names():
-    from fcnet import probes
+    """The names in the probes' source: fcnet/probes.py, and each question module's
+    probes with the helpers of their module they call (a keyword argument a probe passes
+    may appear in Python's own message)."""
+    from fcnet import probes, questions
 
-    return frozenset(re.findall(r"\w+", Path(probes.__file__).read_text(encoding="utf-8")))
+    texts, seen = [Path(probes.__file__).read_text(encoding="utf-8")], set()
+    for probe in questions.probes().values():
+        texts += _sources(probe, seen)
+    return frozenset(re.findall(r"\w+", "\n".join(texts)))
+
+
+def _sources(func, seen):
+    """The source of `func` and of the functions of its module it calls, each once."""
+    if func in seen:
+        return []
+    seen.add(func)
+    module = inspect.getmodule(func)
+    found = [inspect.getsource(func)]
+    for name in _names_used(func.__code__):
+        helper = getattr(module, name, None)
+        if inspect.isfunction(helper) and helper.__module__ == module.__name__:
+            found += _sources(helper, seen)
+    return found
+
+
+def _names_used(code):
+    """The global names a code object and the code nested in it (comprehensions) use."""
+    nested = (c for c in code.co_consts if inspect.iscode(c))
+    return {*code.co_names, *(name for c in nested for name in _names_used(c))}
 
 
 class FixedTexts:

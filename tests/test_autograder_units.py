@@ -499,3 +499,38 @@ def test_feedback_file_names_are_bounded_plain_and_unique(tmp_path):
     for name in names.values():
         assert len(name.encode()) < 100 and "/" not in name and not name.startswith(".")
         (tmp_path / (name + ".html")).write_text("ok")
+
+
+def test_the_training_probe_returns_the_shapes_it_declares():
+    """training's checks are the grader's, but its probe and shapes are its module's: on
+    a tiny run (no CIFAR-10 needed) the answer key's outputs have the declared shapes."""
+    from answer_key import optim
+    from answer_key.classifiers.fc_net import TwoLayerNet
+    from autograder import result_shapes
+    from fcnet.questions import training
+
+    rng = np.random.default_rng(0)
+    case = {"X_train": rng.standard_normal((40, 3, 2, 2)), "y_train": rng.integers(0, 10, 40),
+            "X_val": rng.standard_normal((10, 3, 2, 2)), "y_val": rng.integers(0, 10, 10),
+            "D": 12, "hidden_dim": 7, "weight_scale": 1e-2, "reg": 0.0,
+            "learning_rate": 1e-2, "lr_decay": 1.0, "num_epochs": 1, "batch_size": 20,
+            "np_seed": 3}
+    ns = {"TwoLayerNet": TwoLayerNet, "sgd": optim.sgd}
+    out = probes.training_probe(ns, case)
+    arrays = {k: v.shape for k, v in out.items() if isinstance(v, np.ndarray)}
+    assert arrays == result_shapes.expected_shapes("training_probe", case)
+    assert probes.training_probe is training.training_probe
+    assert out["iterations"] == 2
+
+
+def test_each_questions_traits_are_declared_in_its_module():
+    """autograder/question_traits.py reads TRAITS from the question modules; a module
+    without TRAITS is plain code."""
+    from autograder import question_traits
+    from fcnet import questions
+    from fcnet.questions.traits import Traits
+
+    for module in questions.MODULES:
+        assert question_traits.traits(module.ID) == getattr(module, "TRAITS", Traits())
+    assert grading.DECOUPLED == {"two_layer_net", "training"}
+    assert question_traits.questions_where("needs_cifar") == ("training", "best_model")

@@ -139,6 +139,15 @@ def test_a_correct_net_on_a_wrong_layer_is_blocked_not_failed():
     assert grading.grade_in_process("two_layer_net", ns).points == 15
 
 
+def test_a_decoupled_question_is_blamed_on_the_questions_its_code_calls():
+    """CALLS comes from the question modules: the net's layers (two_layer_net's CALLS),
+    and for training the questions grading the names it reads, with theirs in turn."""
+    layers = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
+              "softmax_loss")
+    assert public_checks.CALLS == {"two_layer_net": layers,
+                                   "training": layers + ("two_layer_net", "sgd")}
+
+
 def test_crash_in_student_code_is_reported_not_raised():
     ns = reference_namespace()
     ns["relu_forward"] = lambda x: 1 / 0
