@@ -10,6 +10,7 @@ import numpy as np
 
 from ..probing import PARAM_NAMES, returns
 from .traits import Traits
+from .two_layer_net import param_shapes
 
 ID = "training"
 CHAPTER = "05_solver"
@@ -22,9 +23,7 @@ NUM_CLASSES = 10
 # ------------------------------------------------------------------------- probe
 
 def _param_shapes(case, suffix=""):
-    d, h = int(case["D"]), int(case["hidden_dim"])
-    shapes = {"W1": (d, h), "b1": (h,), "W2": (h, NUM_CLASSES), "b2": (NUM_CLASSES,)}
-    return {key + suffix: shapes[key] for key in PARAM_NAMES}
+    return param_shapes({"D": case["D"], "H": case["hidden_dim"], "C": NUM_CLASSES}, suffix)
 
 
 @returns(lambda case: {**_param_shapes(case, "_init"), **_param_shapes(case)})
