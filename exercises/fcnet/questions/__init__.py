@@ -41,11 +41,12 @@ def checks():
 
 
 def probes():
-    """{probe name: probe} of every question: the functions each module defines with
-    fcnet.probing.returns (a question whose checks are the grader's has them too)."""
-    return {value.__name__: value for module in MODULES for value in vars(module).values()
-            if callable(value) and hasattr(value, "result_shapes")
-            and value.__module__ == module.__name__}
+    """{probe name: probe} of every question: its checks' probes, and the functions its
+    module declares with fcnet.probing.returns (a question whose checks are the
+    grader's declares its probe all the same)."""
+    declared = {value.__name__: value for module in MODULES for value in vars(module).values()
+                if callable(value) and hasattr(value, "result_shapes")}
+    return {**declared, **{check.probe.__name__: check.probe for check in checks()}}
 
 
 def references():
