@@ -537,6 +537,7 @@ def test_each_questions_traits_are_declared_in_its_module():
     from fcnet.questions.traits import Traits
 
     for module in questions.MODULES:
-        assert question_traits.traits(module.ID) == getattr(module, "TRAITS", Traits())
+        assert question_traits.TRAITS.get(module.ID, Traits()) == \
+            getattr(module, "TRAITS", Traits())
     assert grading.DECOUPLED == {"two_layer_net", "training"}
     assert question_traits.questions_where("needs_cifar") == ("training", "best_model")
