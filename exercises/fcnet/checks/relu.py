@@ -7,8 +7,8 @@ import numpy as np
 from .. import probes
 from ..checking import Check, expect_close
 from ..diagnosis import View
-from .judging import (AT_SCALE_HINT, away_from_zero, close, dtype_view, expected,
-                      input_views, judge_gradient, unchanged, with_dtype)
+from .judging import (AT_SCALE_HINT, across_decades, away_from_zero, close, dtype_view,
+                      expected, input_views, judge_gradient, unchanged, with_dtype)
 
 # ------------------------------------------------------------------------- cases
 
@@ -30,8 +30,12 @@ def relu_backward_case(rng):
 
 
 def relu_backward_case_at_scale(rng):
-    """500,000 entries: a numeric gradient takes a million forward passes."""
-    x = away_from_zero(rng, (500, 1000))
+    """500,000 entries of every size from 1e-300 to 100, either sign. Entry by entry a
+    numeric gradient takes a million forward passes; all entries at once it takes two,
+    but then one step h serves every entry, and it is wrong for those smaller than h
+    (the kink lies inside the step) or far larger (x + h rounds to x). The mask x > 0 is
+    exact for all of them."""
+    x = across_decades(rng, (500, 1000), -300, 2)
     return {"x": x, "dout": rng.standard_normal(x.shape)}
 
 
@@ -119,7 +123,7 @@ CHECKS = [
           probe=probes.relu_backward_probe, judge=judge_relu_backward_unmodified, weight=1,
           requires=("dx", "at_scale"), views=relu_backward_views),
     Check(qid="relu_backward", name="at_scale",
-          description="dx for an input of 500 x 1000 entries",
+          description="dx for 500 x 1000 inputs of every size from 1e-300 to 100",
           hint=AT_SCALE_HINT,
           needs=_RB, case_id="relu_backward.at_scale", make_case=relu_backward_case_at_scale,
           probe=probes.relu_backward_probe, judge=judge_gradient("dx"), weight=1,
