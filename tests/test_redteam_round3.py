@@ -265,3 +265,44 @@ def test_a_complex_step_gradient_by_columns_fails_the_loss_at_scale_checks(qid, 
     check, case = _at_scale(qid)
     with np.errstate(all="ignore"):
         assert not _passes(check, case, _complex_step(rows, case["x"], case["y"]))
+
+
+@pytest.mark.slow
+def test_a_vectorised_numeric_gradient_earns_no_gradient_points_through_otter(tmp_path):
+    """The same submission on Gradescope's route (python -m autograder.otter_bridge run,
+    a 20 s limit per question: affine_backward's attack needs about an hour)."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    import nbformat
+
+    from autograder.points import QUESTION_POINTS
+    from autograder_support import REPO, notebook
+    from lms_submissions import replace_definition
+
+    upload = tmp_path / "numeric.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        for stem, definitions in VECTORISED_NUMERIC.items():
+            nb = notebook(stem, "solution")
+            for name, source in definitions.items():
+                replace_definition(nb, name, source)
+            archive.writestr(f"two_layer_net/{stem}.ipynb", nbformat.writes(nb))
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    out = tmp_path / "out"
+    env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20",
+           "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = subprocess.run([sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
+                          "-a", str(bundle), "-o", str(out)], env=env, capture_output=True,
+                         text=True, timeout=1800)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    scores = {t["name"]: t.get("score") for t in
+              json.loads((out / "results.json").read_text())["tests"]}
+    print(scores)
+    for qid in ("affine_forward", "relu_forward"):  # graded, and the forward passes count
+        assert scores[qid] == QUESTION_POINTS[qid], (qid, scores[qid])
+    assert scores["affine_backward"] == scores["relu_backward"] == 0
+    # the losses keep only their "loss" check: 2 of the 8 and 6 weights
+    assert scores["softmax_loss"] == pytest.approx(QUESTION_POINTS["softmax_loss"] * 2 / 8)
+    assert scores["svm_loss"] == pytest.approx(QUESTION_POINTS["svm_loss"] * 2 / 6, abs=0.01)
