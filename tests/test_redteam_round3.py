@@ -306,3 +306,31 @@ def test_a_vectorised_numeric_gradient_earns_no_gradient_points_through_otter(tm
     # the losses keep only their "loss" check: 2 of the 8 and 6 weights
     assert scores["softmax_loss"] == pytest.approx(QUESTION_POINTS["softmax_loss"] * 2 / 8)
     assert scores["svm_loss"] == pytest.approx(QUESTION_POINTS["svm_loss"] * 2 / 6, abs=0.01)
+
+
+@pytest.mark.slow
+def test_a_vectorised_numeric_gradient_earns_no_gradient_points_through_nbgrader(tmp_path):
+    """The same submission through `nbgrader autograde` (the course's nbgrader route)."""
+    import zipfile
+
+    import nbformat
+
+    from autograder.points import QUESTION_POINTS
+    from autograder_support import notebook
+    from lms_submissions import replace_definition
+    from test_colab import _nbgrader
+
+    upload = tmp_path / "numeric.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        for stem, definitions in VECTORISED_NUMERIC.items():
+            nb = notebook(stem, "solution")
+            for name, source in definitions.items():
+                replace_definition(nb, name, source)
+            archive.writestr(f"two_layer_net/{stem}.ipynb", nbformat.writes(nb))
+    scores = _nbgrader(upload, tmp_path)
+    print(scores)
+    for qid in ("affine_forward", "relu_forward"):  # graded, and the forward passes count
+        assert scores[qid] == QUESTION_POINTS[qid], (qid, scores[qid])
+    assert scores["affine_backward"] == scores["relu_backward"] == 0
+    assert scores["softmax_loss"] == pytest.approx(QUESTION_POINTS["softmax_loss"] * 2 / 8)
+    assert scores["svm_loss"] == pytest.approx(QUESTION_POINTS["svm_loss"] * 2 / 6, abs=0.01)
