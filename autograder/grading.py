@@ -112,7 +112,7 @@ def reference_layers():
     from answer_key import layer_utils, layers
 
     found = {}
-    for name in probes.REFERENCE_NAMES:
+    for name in probes.LAYER_NAMES:
         found[name] = getattr(layers, name, None) or getattr(layer_utils, name)
     return found
 

@@ -77,4 +77,4 @@ def diagnosis_of(check, case, outputs):
 
 def error_diagnosis(check, message):
     """Diagnosis of a hidden check whose probe raised `message`, or None."""
-    return diagnose_error(check.qid, message)
+    return diagnose_error(check, message)

@@ -16,6 +16,7 @@ listed, and an array under a name the probe does not return is never decoded.
 """
 import numpy as np
 
+from fcnet import questions
 from fcnet.probes import PARAM_NAMES
 
 SLACK_FACTOR, SLACK_ELEMENTS = 4, 4096   # what an honest wrong shape may still hold
@@ -73,8 +74,6 @@ def _training(case):
 RESULT_SHAPES = {
     "affine_forward_probe": _affine_forward,
     "affine_backward_probe": _affine_backward,
-    "relu_forward_probe": lambda case: _same(case, out="x", x_after="x"),
-    "relu_backward_probe": lambda case: _same(case, dx="x", dout_after="dout", x_after="x"),
     "softmax_loss_probe": _loss,
     "svm_loss_probe": _loss,
     "tln_init_probe": _net,
@@ -88,6 +87,10 @@ RESULT_SHAPES = {
     "training_probe": _training,
     "inline_probe": lambda case: {},
 }
+
+
+RESULT_SHAPES.update({name: probe.result_shapes
+                      for name, probe in questions.probes().items()})
 
 
 def expected_shapes(probe, case):

@@ -196,7 +196,7 @@ def at_scale_advice(outcomes):
     """`outcomes` where a failed at-scale check blames a numeric gradient only when the
     small gradient checks that require it pass: when one of them fails on its own, the
     gradient is simply wrong, and the at-scale check says so instead."""
-    from fcnet.checks.judging import AT_SCALE_HINT, AT_SCALE_WRONG_HINT
+    from fcnet.judging import AT_SCALE_HINT, AT_SCALE_WRONG_HINT
 
     def wrong_on_small_cases(name):
         return any(name in o.requires and o.status in (FAILED, ERROR, PARTIAL)

@@ -161,7 +161,7 @@ def test_the_reference_source_defines_the_reference_layers():
     exec(compile(grading.reference_source(), "<reference>", "exec"), namespace)
     x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)
     assert np.array_equal(namespace["affine_relu_forward"](x, w, b)[0], np.full((2, 4), 3.0))
-    assert set(probes.REFERENCE_NAMES) <= set(namespace)
+    assert set(probes.LAYER_NAMES) <= set(namespace)
 
 
 # ----------------------------------------------------------------------------- best_model.npz

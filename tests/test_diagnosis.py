@@ -13,10 +13,10 @@ from answer_key import inline_questions, layer_utils, layers, optim
 from answer_key.classifiers.fc_net import TwoLayerNet
 from autograder import grading, hidden_checks
 from autograder import mistakes as grader_mistakes
-from fcnet.checks.judging import AT_SCALE_WRONG_HINT
+from fcnet.judging import AT_SCALE_WRONG_HINT
 from autograder.scoring import PASSED
 from diagnosis_corpus import CORPUS, EQUIVALENT
-from fcnet import mistakes, public_checks
+from fcnet import public_checks, questions
 from fcnet.diagnosis import Diagnosis
 
 CODE_QUESTIONS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
@@ -68,7 +68,7 @@ def explanations(name):
     generic relation "<role>_<relation>")."""
     from fcnet.diagnosis import GENERIC
 
-    found = {m.explanation for m in (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)
+    found = {m.explanation for m in questions.catalogue()
              if m.name == name}
     for relation, _, text in GENERIC:
         if name.endswith("_" + relation):
@@ -87,7 +87,7 @@ def test_the_corpus_covers_every_code_question_with_at_least_40_mistakes():
     assert len({e.id for e in CORPUS}) == len(CORPUS)
     from fcnet.diagnosis import GENERIC
 
-    known = {m.name for m in mistakes.MISTAKES} | {m.name for m in mistakes.ERROR_MISTAKES}
+    known = {m.name for m in questions.catalogue()}
     known |= {f"{role}_{name}" for role in ("dx", "dw", "db", "dW", "out", "loss")
               for name, _, _ in GENERIC}
     for entry in CORPUS:
@@ -206,7 +206,7 @@ def test_diagnosis_is_plain_data_in_the_grades():
 def _all_advice_texts(corpus_runs):
     from fcnet.diagnosis import GENERIC
 
-    texts = [m.explanation for m in (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)]
+    texts = [m.explanation for m in questions.catalogue()]
     texts += [text for _, _, text in GENERIC]
     texts += [c.hint for c in (*public_checks.CHECKS, *hidden_checks.CHECKS)]
     for _, public, hidden in corpus_runs.values():
@@ -231,11 +231,12 @@ def test_the_shipped_diagnosis_modules_hold_no_answer_key_line():
     answer-key line may appear in them unless students already get it elsewhere."""
     from book_support import ANSWER_KEY, MIN_FRAGMENT, ROOT, _solution_lines, squash
 
-    ours = {"diagnosis.py", "mistakes.py"}
     package = ROOT / "exercises" / "fcnet"
+    ours = {package / "diagnosis.py", package / "mistakes.py",
+            *package.glob("questions/*.py")}
     elsewhere = squash("\n".join(p.read_text(encoding="utf-8")
-                                 for p in sorted(package.rglob("*.py")) if p.name not in ours))
-    shipped = squash("\n".join((package / name).read_text(encoding="utf-8") for name in ours))
+                                 for p in sorted(package.rglob("*.py")) if p not in ours))
+    shipped = squash("\n".join(path.read_text(encoding="utf-8") for path in sorted(ours)))
     lines = [line for path in sorted(ANSWER_KEY.rglob("*.py")) for line in _solution_lines(path)]
     keys = {squash(line.split("#", 1)[0]) for line in lines}
     leaked = [k for k in keys if len(k) >= MIN_FRAGMENT and k in shipped and k not in elsewhere]
@@ -302,7 +303,7 @@ def test_the_built_book_prints_each_worked_diagnosis(cifar):
         page = BeautifulSoup((html / "book" / f"{stem}.html").read_text(encoding="utf-8"),
                              "html.parser").get_text()
         words = " ".join(page.split())
-        shown = [m for m in mistakes.MISTAKES
+        shown = [m for m in questions.catalogue()
                  if m.name == mistake and "Diagnosis: " + m.explanation in words]
         assert shown, f"{stem}: no diagnosis {mistake} on the page"
 
@@ -330,8 +331,9 @@ def test_a_failing_diagnosis_leaves_the_general_hint(monkeypatch):
     def broken(view):
         raise RuntimeError("a bug in a relation")
 
-    monkeypatch.setattr(mistakes, "MISTAKES", tuple(
-        type(m)(m.qid, m.role, m.name, m.explanation, broken) for m in mistakes.MISTAKES))
+    from fcnet import diagnosis
+
+    monkeypatch.setattr(diagnosis, "_matching", lambda *args: broken(None))
     ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
     db_check = next(c for c in public_checks.checks_for("affine_backward") if c.name == "db")
     result = public_checks.run_check(db_check, ns)
@@ -368,7 +370,7 @@ def test_every_route_shows_the_diagnosis_in_its_feedback():
 
     ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
     result = grading.grade_in_process("affine_backward", ns)
-    explanation = next(m.explanation for m in mistakes.MISTAKES if m.name == "db_averaged")
+    explanation = next(m.explanation for m in questions.catalogue() if m.name == "db_averaged")
     page = report.feedback_markdown("alice", {"affine_backward": result}, [],
                                     questions=("affine_backward",))
     assert explanation.split(":")[0] in page
@@ -385,7 +387,7 @@ def test_the_at_scale_hint_blames_a_numeric_gradient_only_when_the_small_checks_
         corpus_runs):
     """A plain wrong gradient fails its small gradient checks and the at-scale one: the
     at-scale check then says the gradient is wrong, not that it is too slow."""
-    from fcnet.checks.judging import AT_SCALE_HINT
+    from fcnet.judging import AT_SCALE_HINT
     from autograder.scoring import UNEARNED
 
     wrong = 0

@@ -61,12 +61,12 @@ def _sections(markdown):
 
 
 def test_pages_show_no_internal_id(results):
-    from fcnet.mistakes import MISTAKES
+    from fcnet import questions
 
     html = report.feedback_html("ada", results, [], QUESTIONS)
     markdown = report.feedback_markdown("ada", results, [], QUESTIONS)
     assert any(c.diagnosis == "db_averaged" for c in results["affine_backward"].checks)
-    ids = {m.name for m in MISTAKES} | {c.name for r in results.values() for c in r.checks
+    ids = {m.name for m in questions.catalogue()} | {c.name for r in results.values() for c in r.checks
                                         if "_" in c.name}
     for page in (html, markdown.replace("\\_", "_")):
         shown = [i for i in ids if re.search(rf"\b{re.escape(i)}\b", page)]

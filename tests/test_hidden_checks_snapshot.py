@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 
-from fcnet.checks.judging import case_digest
+from fcnet.judging import case_digest
 
 SNAPSHOT = Path(__file__).with_name("hidden_checks_snapshot.json")
 # These questions' cases are CIFAR-10 images; the rest are drawn from the seed alone.

@@ -19,7 +19,7 @@ from answer_key import inline_questions, layer_utils, layers, optim
 from answer_key.classifiers.fc_net import TwoLayerNet
 from autograder import grading
 from diagnosis_corpus import CORPUS, Wrong, _tln
-from fcnet import mistakes, public_checks
+from fcnet import public_checks, questions
 from fcnet.layer_utils import make_affine_relu
 
 CODE_QUESTIONS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
@@ -98,7 +98,7 @@ def public_results(qid, ns):
 
 def test_every_diagnosis_of_the_catalogue_has_a_mistake_here():
     named = {n for e in ALL for n in (e.expect or ())}
-    catalogue = {m.name for m in (*mistakes.MISTAKES, *mistakes.ERROR_MISTAKES)}
+    catalogue = {m.name for m in questions.catalogue()}
     assert catalogue <= named, sorted(catalogue - named)
     assert {e.qid for e in ALL} == set(CODE_QUESTIONS)
 

@@ -541,7 +541,7 @@ def _numeric_gradients(root, student, skip):
 @pytest.mark.slow
 def test_backward_passes_written_as_numeric_gradients_earn_no_gradient_points(sandbox,
                                                                               tmp_path):
-    from fcnet.checks.judging import AT_SCALE_HINT
+    from fcnet.judging import AT_SCALE_HINT
     from autograder_support import checks_of
 
     subs = tmp_path / "subs"

@@ -1,5 +1,5 @@
 """The right values of every case, computed from the answer key: what the judges compare
-the student's outputs with (fcnet.checks.judging.expected).
+the student's outputs with (fcnet.judging.expected).
 
 `expected_values(case_id, case)` gives them for one case. The grader calls it on the
 hidden cases at grading time (memoised: every student of a run is graded on the same
@@ -7,13 +7,16 @@ cases); the build calls it on the public cases and ships the result to the noteb
 data (course_build.public_tests), so that the two sides compare with the same values.
 """
 import threading
+from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 
 from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
-from answer_key.layers import (affine_backward, affine_forward, relu_backward, relu_forward,
+from answer_key.layers import (affine_backward, affine_forward,
                                softmax_loss, svm_loss)
-from fcnet.checks.judging import case_digest
+from fcnet import questions
+from fcnet.judging import case_digest
 from fcnet.checks.losses import LOG_GUARD
 from fcnet.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
 from fcnet.probes import PARAM_NAMES
@@ -37,18 +40,6 @@ def _affine_backward(case, numeric=True):
                 return affine_forward(*args)[0]
             found[name + "_numeric"] = eval_numerical_gradient_array(
                 f, [x, w, b][index].copy(), dout)
-    return found
-
-
-def _relu_out(case):
-    return {"out": relu_forward(case["x"])[0]}
-
-
-def _relu_backward(case, numeric=True):
-    found = {"dx": relu_backward(case["dout"], case["x"])}
-    if numeric:
-        found["dx_numeric"] = eval_numerical_gradient_array(
-            lambda v: relu_forward(v)[0], case["x"].copy(), case["dout"])
     return found
 
 
@@ -106,10 +97,6 @@ REFERENCES = {
     "affine_forward.float32": _affine_out,
     "affine_backward.small": _affine_backward,
     "affine_backward.at_scale": lambda case: _affine_backward(case, numeric=False),
-    "relu_forward.values": _relu_out,
-    "relu_forward.float32": _relu_out,
-    "relu_backward.small": _relu_backward,
-    "relu_backward.at_scale": lambda case: _relu_backward(case, numeric=False),
     "softmax_loss.small": _loss(softmax_loss),
     "softmax_loss.large": _loss(softmax_loss, numeric=False),
     "softmax_loss.at_scale": _loss(softmax_loss, numeric=False),
@@ -119,6 +106,18 @@ REFERENCES = {
     "two_layer_net.net_no_reg": _two_layer_net,
     "two_layer_net.at_scale": lambda case: _two_layer_net(case, numeric=False),
 }
+
+
+def answer_key():
+    """The answer key as the questions' REFERENCES read it: its layers, its TwoLayerNet."""
+    from answer_key import layers
+
+    public = {name: getattr(layers, name) for name in dir(layers) if not name.startswith("_")}
+    return SimpleNamespace(**public, TwoLayerNet=ReferenceNet)
+
+
+REFERENCES.update({case_id: partial(compute, answer_key())
+                   for case_id, compute in questions.references().items()})
 
 
 def expected_values(case_id, case):

@@ -56,6 +56,9 @@ class Check:
     views: Callable = None
     # False: graded only (an at-scale case, too large to ship to the notebook).
     public: bool = True
+    # The question's known mistakes (fcnet.diagnosis.Mistake and ErrorMistake), which
+    # name the cause of a failure; declared in the question's module.
+    mistakes: tuple = ()
 
     def run(self, ns, case, expected=None):
         """Run probe and judge on `case` in this process; return a CheckResult.
@@ -70,7 +73,7 @@ class Check:
             return CheckResult(self, "not implemented", str(err) or "not implemented yet")
         except Exception as err:  # the student's code crashed: report it, don't propagate
             message = f"{type(err).__name__}: {err}"
-            return CheckResult(self, "error", message, diagnose_error(self.qid, message))
+            return CheckResult(self, "error", message, diagnose_error(self, message))
         try:
             self.judge(judged, outputs)
         except NotAnswered as err:

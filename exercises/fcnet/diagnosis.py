@@ -182,8 +182,7 @@ def diagnose(check, case, outputs, views, extra=None):
     A diagnosis is returned only when repairing the diagnosed outputs makes the judge
     pass; a failure with a cause no mistake explains keeps the check's general hint.
     """
-    from .mistakes import MISTAKES
-
+    MISTAKES = _catalogue(check, Mistake)
     try:
         found = []
         for view in views:
@@ -205,11 +204,19 @@ def diagnose(check, case, outputs, views, extra=None):
     return None
 
 
-def diagnose_error(qid, message):
+def diagnose_error(check, message):
     """The Diagnosis of an error message (the student's code raised), or None."""
-    from .mistakes import ERROR_MISTAKES
-
-    for mistake in ERROR_MISTAKES:
-        if mistake.qid == qid and mistake.matches(str(message)):
+    for mistake in _catalogue(check, ErrorMistake):
+        if mistake.qid == check.qid and mistake.matches(str(message)):
             return Diagnosis(mistake.name, mistake.explanation)
     return None
+
+
+def _catalogue(check, kind):
+    """The mistakes of `kind` declared with `check`'s question."""
+    declared = tuple(m for m in check.mistakes if isinstance(m, kind))
+    if check.mistakes:
+        return declared
+    from . import mistakes  # questions not yet in fcnet.questions
+
+    return mistakes.MISTAKES if kind is Mistake else mistakes.ERROR_MISTAKES

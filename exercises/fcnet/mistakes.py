@@ -55,44 +55,6 @@ def _db_not_summed(view):
     return dout is not None and close(view.got, dout, view.tol)
 
 
-def _keeps_negatives(view):
-    x = as_array(view.context.get("x"))
-    return x is not None and close(view.got, x - as_array(view.expected), view.tol)
-
-
-def _changed_only_negatives_to_zero(view):
-    """x_after differs from x exactly where x < 0, and is 0 there."""
-    before, after = as_array(view.expected), as_array(view.got)
-    if before is None or after is None or before.shape != after.shape:
-        return False
-    changed = after != before
-    return bool(np.any(changed)) and np.all(before[changed] < 0) and \
-        np.all(after[changed] == 0)
-
-
-def _relu_grad_everywhere(view):
-    dout = view.context.get("dout")
-    return dout is not None and close(view.got, dout, view.tol)
-
-
-def _relu_mask_inverted(view):
-    dout = view.context.get("dout")
-    return dout is not None and close(view.got, as_array(dout) - as_array(view.expected),
-                                      view.tol)
-
-
-def _relu_mask_only(view):
-    """dx is 1 where the gradient flows and 0 elsewhere: the mask without dout."""
-    expected = as_array(view.expected)
-    return expected is not None and close(view.got, (expected != 0).astype(float), view.tol)
-
-
-def _dout_zeroed_in_place(view):
-    dx = view.context.get("dx")
-    return dx is not None and not close(view.got, view.expected, 0) and \
-        close(view.got, dx, view.tol)
-
-
 # ----------------------------------------------------------------------------- losses
 
 def _large_scores(view):
@@ -231,6 +193,27 @@ _UNCHANGED = ("The course's functions leave the arrays they are given unchanged 
               "grading section of the chapter states this rule): the caller, or another "
               "layer, may still need them.")
 
+
+def input_modified_rule(qid, role, writes, fix="Compute into a new array (or into a copy "
+                                                "you make first)."):
+    """The mistake of a function that writes into an array it is given: `writes` says
+    which ("Your relu_forward writes into x"), `fix` what to do instead."""
+    return Mistake(qid, role, "input_modified",
+                   f"{writes}, so the caller's array has changed after the call. "
+                   f"{_UNCHANGED} {fix}", _came_back)
+
+
+def dtype_changed_rule(qid, what):
+    """The mistake of a layer `what` that returns float64 for float32 inputs."""
+    return Mistake(qid, "dtype", "dtype_changed",
+                   f"Your {what} returns float64 values for float32 inputs: some array in it "
+                   f"is made without a dtype (a fresh array of zeros, or a conversion to "
+                   f"Python's float), and numpy then computes in float64. The course's layers "
+                   f"keep their inputs' dtype (the grading section of the chapter states this "
+                   f"rule), because chapter 5 trains in float32. Build the result from the "
+                   f"inputs themselves, or give new arrays the inputs' dtype.", _dtype_changed)
+
+
 # One rule per (question, role of the view that shows it): an input written into, a dtype
 # not kept. Its own name, so that points lost to a rule always say which rule.
 _RULES = (
@@ -241,17 +224,10 @@ _RULES = (
       for qid, what, inputs in (
           ("affine_forward", "affine_forward", "x, w or b"),
           ("affine_backward", "affine_backward", "dout or the cached x, w, b"),
-          ("relu_backward", "relu_backward", "the cached x"),
           ("softmax_loss", "softmax_loss", "the scores x or the labels y"),
           ("svm_loss", "svm_loss", "the scores x or the labels y"),
           ("two_layer_net", "loss", "X or a parameter array"),
           ("sgd", "sgd", "dw"))],
-    Mistake("relu_forward", "x_after", "input_modified",
-            f"Your relu_forward writes into x, so the caller's array has changed after the "
-            f"call. {_UNCHANGED} Build the output as a new array.", _came_back),
-    Mistake("relu_backward", "dout_after", "input_modified",
-            f"Your relu_backward writes into dout, so the caller's array has changed after "
-            f"the call. {_UNCHANGED} Build dx as a new array.", _came_back),
     *[Mistake(qid, "dtype", "dtype_changed",
               f"Your {what} returns float64 values for float32 inputs: some array in it is "
               f"made without a dtype (a fresh array of zeros, or a conversion to Python's "
@@ -259,7 +235,7 @@ _RULES = (
               f"inputs' dtype (the grading section of the chapter states this rule), "
               f"because chapter 5 trains in float32. Build the result from the inputs "
               f"themselves, or give new arrays the inputs' dtype.", _dtype_changed)
-      for qid, what in (("affine_forward", "affine_forward"), ("relu_forward", "relu_forward"))],
+      for qid, what in (("affine_forward", "affine_forward"),)],
     Mistake("two_layer_net", "dtype", "dtype_changed",
             "With dtype=np.float32 some of your parameters are not float32. Convert every "
             "parameter, the biases too, to the dtype argument (chapter 5 trains in float32).",
@@ -312,31 +288,6 @@ MISTAKES = (
             "Your dx is exactly 1/N of the right value: it is divided by the number of "
             "examples. Each example's dx depends on its own row of dout only.",
             lambda v: scaled(v, 1 / _n(v))),
-    # relu_forward
-    Mistake("relu_forward", "out", "relu_keeps_negatives",
-            "Your output keeps the negative entries and zeroes the positive ones: the "
-            "comparison is the wrong way round. Keep the entries above zero.",
-            _keeps_negatives),
-    Mistake("relu_forward", "x_after", "relu_in_place",
-            "Your relu_forward sets the negative entries of x to zero in place, so the "
-            "caller's array (and the cache) change. Build the output as a new array.",
-            _changed_only_negatives_to_zero),
-    # relu_backward
-    Mistake("relu_backward", "dx", "relu_gradient_everywhere",
-            "Your dx is dout unchanged: the gradient also flows where the input was "
-            "negative. Let it through only where the forward input x was positive. (Taking "
-            "the mask from the forward output is fine, since out > 0 exactly where x > 0; "
-            "but out >= 0 is true everywhere.)", _relu_grad_everywhere),
-    Mistake("relu_backward", "dx", "relu_mask_inverted",
-            "Your dx lets the gradient through where the input was negative and blocks it "
-            "where it was positive: the mask is inverted.", _relu_mask_inverted),
-    Mistake("relu_backward", "dx", "relu_dout_ignored",
-            "Your dx is 1 where the input was positive and 0 elsewhere: that is the "
-            "derivative of the ReLU alone. Multiply it by the upstream gradient dout "
-            "(the chain rule).", _relu_mask_only),
-    Mistake("relu_backward", "dout_after", "relu_dout_in_place",
-            "Your relu_backward zeroes entries of dout in place and returns it, so the "
-            "caller's dout changes. Build dx as a new array.", _dout_zeroed_in_place),
     # softmax_loss
     Mistake("softmax_loss", "dx", "softmax_global_max_shift",
             "With large scores your dx is right on the rows that hold the largest scores "

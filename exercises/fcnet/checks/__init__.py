@@ -14,14 +14,13 @@ come from:
 Checks with `public=False` (the at-scale cases, too large to ship) run only in grading.
 No answer-key code is here: the right values reach the judges under case["expected"].
 
-    judging.py        what the judges share (reading outputs, comparing, drawing inputs)
     affine_layer.py   chapter 1: affine_forward, affine_backward
-    relu.py           chapter 2: relu_forward, relu_backward
     losses.py         chapter 3: softmax_loss, svm_loss
     two_layer_net.py  chapter 4: TwoLayerNet
     sgd.py            chapter 5: sgd
 """
-from . import affine_layer, losses, relu, sgd, two_layer_net
+from .. import questions
+from . import affine_layer, losses, sgd, two_layer_net
 
-CHECKS = [*affine_layer.CHECKS, *relu.CHECKS, *losses.CHECKS, *two_layer_net.CHECKS,
+CHECKS = [*affine_layer.CHECKS, *questions.checks(), *losses.CHECKS, *two_layer_net.CHECKS,
           *sgd.CHECKS]

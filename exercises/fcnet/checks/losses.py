@@ -4,8 +4,8 @@ import numpy as np
 from .. import probes
 from ..checking import Check, CheckFailed, expect_close
 from ..diagnosis import View
-from .judging import (AT_SCALE_HINT, across_decades, array, expected, input_views,
-                      judge_gradient, labels, relative_error, scalar, unchanged)
+from ..judging import (AT_SCALE_HINT, across_decades, array, expected, input_views,
+                       judge_gradient, labels, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- cases
 

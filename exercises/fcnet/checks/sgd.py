@@ -4,7 +4,7 @@ import numpy as np
 from .. import probes
 from ..checking import Check, CheckFailed
 from ..diagnosis import View
-from .judging import close, input_views, unchanged
+from ..judging import close, input_views, unchanged
 
 # ------------------------------------------------------------------------- sgd
 

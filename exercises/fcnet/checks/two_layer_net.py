@@ -9,7 +9,7 @@ import numpy as np
 from .. import probes
 from ..checking import Check, CheckFailed, expect_shape
 from ..diagnosis import View
-from .judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
+from ..judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
                       judge_gradient, labels, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- initialisation

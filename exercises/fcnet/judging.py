@@ -10,7 +10,7 @@ import hashlib
 
 import numpy as np
 
-from fcnet.checking import CheckFailed, expect_close, expect_shape
+from .checking import CheckFailed, expect_close, expect_shape
 
 
 def case_digest(case):
@@ -152,13 +152,13 @@ def relative_error(value, expected):
 def input_views(case, out, pairs):
     """Each input array as the call left it, next to the array the call was given: the
     course's functions leave their inputs unchanged (each chapter's grading section)."""
-    from ..diagnosis import View
+    from .diagnosis import View
     return [View(after, "input", out.get(after), case[before], tol=0) for after, before in pairs]
 
 
 def dtype_view(key, value, expected, dtype):
     """outputs[key], which must keep its inputs' dtype, with the conversion as repair."""
-    from ..diagnosis import View
+    from .diagnosis import View
     ok = isinstance(value, np.ndarray) and value.dtype == dtype
     fix = value.astype(dtype) if isinstance(value, np.ndarray) and not ok else expected
     return View(key, "dtype", value, expected, {"dtype": np.dtype(dtype)}, tol=1e-4, ok=ok,

@@ -1,0 +1,60 @@
+"""The course's questions, one module each, in the order the chapters ask them.
+
+A question module holds everything about its question, in one place:
+
+    ID          the question id (grader.check(ID), the points table, the exports)
+    CHAPTER     the notebook stem of the chapter that asks it
+    POINTS      its points
+    GRADES      the names it reads from the student's notebook
+    LAYER       True for a layer a TwoLayerNet calls (graded on the answer key's copy of
+                it when the network is graded: decoupling)
+    CHECKS      its checks (fcnet.checking.Check): each one's case maker, seeded by an
+                explicit case id; its probe (how the student's code is called, with the
+                shapes it returns); its judge, weight and requirements; its views, and
+                the question's known mistakes and their words (MISTAKES)
+    REFERENCES  {case id: (key, case) -> right values}: how the answer key `key` (a
+                namespace of its layers, TwoLayerNet and inline answers) gives the right
+                values of a case. The grader calls them on the hidden cases, the build
+                on the public ones, which it ships to the notebooks as data.
+    TRAITS      how the grader treats it, when not as plain code (fcnet.questions.traits)
+
+Everything else is derived from the modules: the chapters, the points table, the
+hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
+adding a module here and one line to MODULES.
+"""
+from . import relu_backward, relu_forward
+
+MODULES = (relu_forward, relu_backward)
+
+QUESTIONS = {module.ID: module for module in MODULES}
+
+
+def checks():
+    """Every check of every question, question by question."""
+    return [check for module in MODULES for check in module.CHECKS]
+
+
+def probes():
+    """{probe name: probe} of every check."""
+    return {check.probe.__name__: check.probe for check in checks()}
+
+
+def references():
+    """{case id: (key, case) -> right values} of every question."""
+    return {case_id: compute for module in MODULES
+            for case_id, compute in getattr(module, "REFERENCES", {}).items()}
+
+
+def layer_names():
+    """The names of the layers a TwoLayerNet calls: decoupled grading binds these to the
+    answer key's layers."""
+    return tuple(name for module in MODULES if getattr(module, "LAYER", False)
+                 for name in module.GRADES)
+
+
+def catalogue():
+    """Every known mistake of every question (fcnet.diagnosis.Mistake, ErrorMistake)."""
+    from .. import mistakes as not_yet_moved
+
+    return (*[m for module in MODULES for m in module.MISTAKES],
+            *not_yet_moved.MISTAKES, *not_yet_moved.ERROR_MISTAKES)
