@@ -39,7 +39,7 @@ def affine_backward_case_at_scale(rng):
 
     Backpropagation takes milliseconds. A numeric gradient needs two forward passes per
     feature for dx and per row of w for dw, even when it perturbs a whole column of the
-    batch at once (the examples are independent): about half an hour, and feeding the
+    batch at once (the examples are independent): over an hour, and feeding the
     perturbations through as one batch of rows is as slow
     (benchmarks/numeric_gradients_at_scale.py). A wide case, rather than a tall one,
     because the number of features is what a numeric gradient pays for.
