@@ -366,20 +366,21 @@ def test_every_route_shows_the_diagnosis_in_its_feedback():
     print the hint, which is the diagnosis's explanation."""
     import json
 
-    from autograder import lms_bridge, otter_bridge, report
+    from autograder.reports.results import feedback_markdown
+    from autograder.routes import lms_grading, otter_route
 
     ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
     result = grading.grade_in_process("affine_backward", ns)
     explanation = next(m.explanation for m in questions.catalogue() if m.name == "db_averaged")
-    page = report.feedback_markdown("alice", {"affine_backward": result}, [],
+    page = feedback_markdown("alice", {"affine_backward": result}, [],
                                     questions=("affine_backward",))
     assert explanation.split(":")[0] in page
     data = json.loads(json.dumps(result.as_dict()))
-    assert explanation in lms_bridge.report(data)
-    graded = otter_bridge.GradedSubmission({"results": {"affine_backward": data}})
-    graded.seal = otter_bridge._seal(dict(graded))
+    assert explanation in lms_grading.report(data)
+    graded = otter_route.GradedSubmission({"results": {"affine_backward": data}})
+    graded.seal = otter_route._seal(dict(graded))
     with pytest.raises(AssertionError) as raised:
-        otter_bridge.hidden_check(graded, "affine_backward", "db")
+        otter_route.hidden_check(graded, "affine_backward", "db")
     assert f"Hint: {explanation}" in str(raised.value)
 
 

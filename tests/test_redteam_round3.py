@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from autograder import exports
+from autograder.reports import lms_exports
 
 
 def _grades_json(folder, submissions):
@@ -33,8 +33,8 @@ def test_the_plain_export_refuses_two_grades_for_one_student(tmp_path, id_column
     other = dict(ALICE, email=alice_id) if id_column == "email" else ALICE
     _grades_json(tmp_path, {"Alice Adams (1001)": (10, [ALICE]),
                             "Alice Adams (1001) + Bo Li (1003)": (0, [other, BO])})
-    with pytest.raises(exports.ExportError) as refused:
-        exports.export(tmp_path, "plain", id_column=id_column)
+    with pytest.raises(lms_exports.ExportError) as refused:
+        lms_exports.export(tmp_path, "plain", id_column=id_column)
     assert "Alice Adams (1001) + Bo Li (1003)" in str(refused.value)
     assert not (tmp_path / "plain_grades.csv").exists()
 
