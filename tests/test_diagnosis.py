@@ -217,7 +217,8 @@ def _all_advice_texts(corpus_runs):
 def test_no_hint_or_diagnosis_holds_answer_key_or_hidden_check_code(corpus_runs):
     from book_support import ROOT, answer_key_fragments, fragments_of, squash
 
-    hidden = fragments_of(sorted((ROOT / "autograder").glob("*.py")))
+    hidden = fragments_of(sorted(p for pattern in ("*.py", "routes/*.py", "reports/*.py")
+                                 for p in (ROOT / "autograder").glob(pattern)))
     fragments = {**answer_key_fragments(), **hidden}
     assert len(fragments) > 70  # the detector has something to look for
     for text in _all_advice_texts(corpus_runs):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from fcnet.chapters import CHAPTERS, QUESTION_IDS, chapter_of
 
-STARTER = Path(__file__).resolve().parents[1] / "exercises"
+STARTER = Path(__file__).resolve().parents[2] / "exercises"
 NOISE = 25          # copydetect's noise threshold: shorter matches (in tokens) never count
 GUARANTEE = 30      # matches this long are always found (copydetect's window)
 THRESHOLD = 0.5     # pairs scoring at least this are flagged

@@ -109,7 +109,7 @@ def protected_paths(extra=()):
 def _refuse_if_readable(sandbox, extra):
     """Raise SandboxUnavailable when the worker's uid can read a protected file."""
     from ..sandbox import SandboxUnavailable
-    from .sandbox.host import WORKER_UIDS
+    from ..sandbox.host import WORKER_UIDS
 
     tops = [p for p in protected_paths(extra) if p.exists()]
     readable = sandbox.readable_files(_files_below(tops)[:MAX_PROTECTED_FILES])
