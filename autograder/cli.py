@@ -368,8 +368,8 @@ def _similarity(args, out=None, report=True):
 def _export(args, out=None, fmt=None):
     out = out or args.out
     try:
-        path, warnings = lms_exports.export(out, fmt or args.format, args.scale, args.id_column,
-                                        args.assignment, args.roster)
+        path, warnings = lms_exports.export(out, fmt or args.format, args.scale,
+                                            args.id_column, args.assignment, args.roster)
     except lms_exports.ExportError as err:
         return _fail(str(err))
     for warning in warnings:

@@ -24,9 +24,9 @@ import numpy as np
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
 from . import grading, hidden_checks, result_shapes
-from .reports.results import write_all
 from .layouts import submitters
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from .reports.results import write_all
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
 from .question_traits import traits
