@@ -115,12 +115,12 @@ def test_cases_and_probe_seeds_come_from_one_rule():
 
 def test_cases_are_seeded_by_explicit_ids_never_by_function_names(monkeypatch):
     """Renaming a case function or a probe changes no student's inputs."""
-    from fcnet.checks import affine_layer
+    from fcnet.questions import affine_backward
 
     before = hidden_checks.make_cases("affine_backward", 7)
     seeds = [t.np_seed for t in grading.probe_tasks("affine_backward", 7)]
-    monkeypatch.setattr(affine_layer.affine_backward_case, "__name__", "renamed_case")
-    monkeypatch.setattr(probes.affine_backward_probe, "__name__", "renamed_probe")
+    monkeypatch.setattr(affine_backward.affine_backward_case, "__name__", "renamed_case")
+    monkeypatch.setattr(affine_backward.affine_backward_probe, "__name__", "renamed_probe")
     after = hidden_checks.make_cases("affine_backward", 7)
     assert before.keys() == after.keys()
     assert all(_fingerprint(before[k]) == _fingerprint(after[k]) for k in before)
