@@ -134,6 +134,10 @@ def _db_not_summed(view):
     return dout is not None and close(view.got, dout, view.tol)
 
 
+# What Python says when a cache of another layout is taken apart.
+_unpacking_failed = re.compile(r"unpack|not subscriptable|not iterable|tuple index").search
+
+
 MISTAKES = (
     Mistake(ID, "db", "db_averaged",
             "Your db is exactly 1/N of the right value: you averaged dout over the N "
@@ -168,8 +172,8 @@ MISTAKES = (
             lambda v: scaled(v, 1 / _n(v))),
     ErrorMistake(ID, "cache_unusable",
                  "affine_backward cannot unpack the cache: affine_forward must return "
-                 "(x, w, b) as its cache, and affine_backward must take it apart in the same "
-                 "order.", re.compile(r"unpack|not subscriptable|not iterable|tuple index").search),
+                 "(x, w, b) as its cache, and affine_backward must take it apart in the "
+                 "same order.", _unpacking_failed),
     input_modified_rule(ID, "input", "Your affine_backward writes into an array it is given "
                         "(dout or the cached x, w, b)"),
 )
