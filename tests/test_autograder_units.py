@@ -60,6 +60,23 @@ def test_probes_import_nothing_but_numpy_and_fcnet():
     assert imported <= {"numpy", "fcnet", "contextlib", "types"}
 
 
+def test_question_modules_import_nothing_but_numpy_fcnet_and_the_standard_library():
+    """The probes of fcnet/questions/ run in the worker too (probes.py imports them)."""
+    import sys
+
+    from fcnet import questions
+
+    allowed = {"numpy", "fcnet", *sys.stdlib_module_names}
+    for module in questions.MODULES:
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {"fcnet" if node.level else node.module.split(".")[0]
+                     for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert imported <= allowed, (module.__name__, sorted(imported - allowed))
+        assert "numpy" in imported and "fcnet" in imported  # the test reads real imports
+
+
 def _answer_key_namespace():
     from answer_key import inline_questions, layers, optim
     from answer_key.classifiers.fc_net import TwoLayerNet
