@@ -507,10 +507,10 @@ def test_other_questions_keep_worker_text_within_the_budget():
 
 
 def test_feedback_file_names_are_bounded_plain_and_unique(tmp_path):
-    from autograder import report
+    from autograder.reports.results import feedback_names
 
     ids = ["alice", "a" * 251, "ALICE", "x/../y", ".hidden", "bob\udcff", "Alice Adams (1001)"]
-    names = report.feedback_names(ids)
+    names = feedback_names(ids)
     assert names["alice"] == "alice" and names["Alice Adams (1001)"] == "Alice Adams (1001)"
     assert len({n.lower() for n in names.values()}) == len(ids)
     for name in names.values():
