@@ -32,14 +32,6 @@ def _same(case, **outputs):
     return {name: _shape(case, key) for name, key in outputs.items()}
 
 
-def _affine_forward(case):
-    n, m = len(case["x"]), _shape(case, "w")[1]
-    return {"out": (n, m), **_same(case, x_after="x", w_after="w", b_after="b")}
-
-
-def _affine_backward(case):
-    return _same(case, dx="x", dw="w", db="b", dout_after="dout", x_after="x",
-                 w_after="w", b_after="b")
 
 
 def _loss(case):
@@ -47,8 +39,6 @@ def _loss(case):
 
 
 RESULT_SHAPES = {
-    "affine_forward_probe": _affine_forward,
-    "affine_backward_probe": _affine_backward,
     "softmax_loss_probe": _loss,
     "svm_loss_probe": _loss,
     "inline_probe": lambda case: {},

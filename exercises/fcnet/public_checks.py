@@ -30,7 +30,8 @@ from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
 from .inline_answers import INLINE_OPTIONS, chosen_letters
-from .questions import MODULES, training
+from .questions import (MODULES, affine_backward, affine_forward, relu_backward,
+                        relu_forward, training)
 from .questions.traits import Traits
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
@@ -247,8 +248,8 @@ def _failing_callee(qid, ns):
 
 # Forward and backward passes that must fit together: the backward pass reads the cache
 # the forward pass returns (the checks call each with the cache the docstrings specify).
-LAYER_PAIRS = (("affine_forward", "affine_backward", "affine_backward.small"),
-               ("relu_forward", "relu_backward", "relu_backward.small"))
+LAYER_PAIRS = ((affine_forward.ID, affine_backward.ID, "affine_backward.small"),
+               (relu_forward.ID, relu_backward.ID, "relu_backward.small"))
 
 
 def _fit_together(forward, backward, case, expected):

@@ -28,9 +28,11 @@ Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
 """
-from . import relu_backward, relu_forward, sgd, training, two_layer_net
+from . import (affine_backward, affine_forward, relu_backward, relu_forward, sgd, training,
+               two_layer_net)
 
-MODULES = (relu_forward, relu_backward, two_layer_net, sgd, training)
+MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, two_layer_net, sgd,
+           training)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 
