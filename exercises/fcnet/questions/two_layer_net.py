@@ -14,6 +14,7 @@ from ..judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_
                        judge_gradient, labels, relative_error, scalar, unchanged)
 from ..mistakes import dtype_changed_rule, input_modified_rule
 from ..probing import PARAM_NAMES, copies, pair, returns, same_shapes
+from . import affine_backward, affine_forward, relu_backward, relu_forward
 from .traits import Traits
 
 ID = "two_layer_net"
@@ -24,8 +25,8 @@ TRAITS = Traits(decoupled=True)
 # The layers the student's TwoLayerNet calls in the notebook (chapter 4 reads them from
 # chapters 1 to 3): a failure of the net is blamed on one of them when it fails its own
 # check (fcnet.public_checks).
-CALLS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
-         "softmax_loss")
+CALLS = (*affine_forward.GRADES, *affine_backward.GRADES, *relu_forward.GRADES,
+         *relu_backward.GRADES, "softmax_loss")
 
 
 # ------------------------------------------------------------------------- probes
