@@ -1,40 +1,28 @@
 """How each question is graded, declared once: the engine, the CLI, the routes and the
 reports ask these traits and never name a question.
 
-    decoupled      its student code runs on the answer key's layers (in a session of its
-                   own, last; no text of its worker reaches the feedback verbatim)
-    data_file      graded from this submitted data file by the grader, never run
-    needs_cifar    grading it needs the CIFAR-10 archive
-    measure        the number its probe measures that the class report plots
-    scale          (no points below, full points from) of that measure
+A question module declares its traits (TRAITS, an fcnet.questions.traits.Traits, whose
+docstring says what each one means); the questions not yet moved there are declared
+below. A scale is declared as the names of two constants of autograder/points.py, the
+one place an instructor edits numbers: `traits` gives their values.
 """
-from dataclasses import dataclass
+from dataclasses import replace
 
-from fcnet.chapter_files import MODEL_FILE
 from fcnet.chapters import QUESTION_IDS
+from fcnet.questions import MODULES
+from fcnet.questions.traits import Traits
 
-from .points import BEST_MODEL_FULL, BEST_MODEL_ZERO
-
-
-@dataclass(frozen=True)
-class Traits:
-    decoupled: bool = False
-    data_file: str = ""
-    needs_cifar: bool = False
-    measure: str = ""
-    measure_label: str = ""
-    scale: tuple = ()
-
+from . import points
 
 TRAITS = {
     "two_layer_net": Traits(decoupled=True),
     "training": Traits(decoupled=True, needs_cifar=True),
-    "best_model": Traits(data_file=MODEL_FILE, needs_cifar=True, measure="accuracy_test",
-                         measure_label="test accuracy of best_model.npz",
-                         scale=(BEST_MODEL_ZERO, BEST_MODEL_FULL)),
+    **{module.ID: module.TRAITS for module in MODULES if hasattr(module, "TRAITS")},
 }
 if set(TRAITS) - set(QUESTION_IDS):
     raise ValueError(f"traits of unknown questions {set(TRAITS) - set(QUESTION_IDS)}")
+if any(not hasattr(points, name) for t in TRAITS.values() for name in t.scale):
+    raise ValueError("a scale names a constant autograder/points.py does not define")
 
 
 # Words for the measures the probes return (QuestionResult.measures), for feedback pages.
@@ -50,7 +38,9 @@ def measure_words(key):
 
 
 def traits(qid):
-    return TRAITS.get(qid, Traits())
+    """Question `qid`'s Traits, its scale in numbers (autograder/points.py)."""
+    found = TRAITS.get(qid, Traits())
+    return replace(found, scale=tuple(getattr(points, name) for name in found.scale))
 
 
 def questions_where(trait, questions=QUESTION_IDS):

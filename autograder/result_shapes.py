@@ -85,7 +85,6 @@ RESULT_SHAPES = {
     "sgd_default_probe": lambda case: {f"next_w_{key}": _shape(case, "w_matrix")
                                        for key in ("omitted", "none", "empty")},
     "training_probe": _training,
-    "inline_probe": lambda case: {},
 }
 
 

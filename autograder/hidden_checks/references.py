@@ -89,8 +89,8 @@ def _two_layer_net(case, numeric=True):
 
 
 # Case id -> the answer key's values for a case of that id. Ids not listed (sgd, whose
-# right step is arithmetic on the case; init; training, best_model and the inline
-# questions, judged from data the grader keeps) need none.
+# right step is arithmetic on the case; init; training and best_model, judged from data
+# the grader keeps) need none. The moved questions' own come from fcnet.questions.
 REFERENCES = {
     "affine_forward.2d": _affine_out,
     "affine_forward.nd": _affine_out,
@@ -109,10 +109,12 @@ REFERENCES = {
 
 
 def answer_key():
-    """The answer key as the questions' REFERENCES read it: its layers, its TwoLayerNet."""
-    from answer_key import layers
+    """The answer key as the questions' REFERENCES read it: its layers, its TwoLayerNet
+    and its inline answers (inline_q1, ...: sets of letters)."""
+    from answer_key import inline_questions, layers
 
-    public = {name: getattr(layers, name) for name in dir(layers) if not name.startswith("_")}
+    public = {name: getattr(module, name) for module in (layers, inline_questions)
+              for name in dir(module) if not name.startswith("_")}
     return SimpleNamespace(**public, TwoLayerNet=ReferenceNet)
 
 

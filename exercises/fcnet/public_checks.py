@@ -23,11 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, probes
+from . import checks, questions
 from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
-from .inline_answers import INLINE_OPTIONS, chosen_letters
+from .questions import best_model
+from .questions._inline import inline_probe
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
 
@@ -59,6 +60,10 @@ def public_cases():
 
 # ---------------------------------------------------------------- not in fcnet.checks
 
+# The letters each multiple-choice question offers (its module's OPTIONS).
+INLINE_OPTIONS = questions.options()
+
+
 def _inline_format_judge(case, out):
     qid = str(case["qid"])
     if not out.get("answered"):
@@ -73,7 +78,7 @@ def _inline_format_check(qid):
     return Check(qid, "format", f"{qid} is a set of option letters (only its format is "
                  "checked here; whether the letters are right is graded later)",
                  "answer with a set of capital letters, such as {\"B\"}", (qid,),
-                 f"{qid}.format", lambda rng: {"qid": qid}, probes.inline_probe,
+                 f"{qid}.format", lambda rng: {"qid": qid}, inline_probe,
                  _inline_format_judge)
 
 
@@ -153,12 +158,12 @@ NOTEBOOK_CHECKS = [
           "loss returns fresh gradients on every call",
           ("TwoLayerNet", "sgd", "data"), "training.graded_run", _no_case, graded_run_probe,
           graded_run_judge),
-    Check("best_model", "val_accuracy", f"best_model reaches {BEST_MODEL_FULL:.0%} on the "
+    Check(best_model.ID, "val_accuracy", f"best_model reaches {BEST_MODEL_FULL:.0%} on the "
           f"validation images, counted at most {BEST_MODEL_VIEW_MARGIN * 100:.0f} points above "
           "its accuracy on their mirror images and on 1,000 training images",
           "tune the learning rate, hidden size, regularisation and number of epochs on the "
           "validation set",
-          ("best_model", "data"), "best_model.validation", _no_case, _best_model_probe,
+          ("best_model", "data"), f"{best_model.ID}.validation", _no_case, _best_model_probe,
           _best_model_judge),
     *[_inline_format_check(qid) for qid in INLINE_OPTIONS],
 ]

@@ -17,14 +17,20 @@ A question module holds everything about its question, in one place:
                 values of a case. The grader calls them on the hidden cases, the build
                 on the public ones, which it ships to the notebooks as data.
     TRAITS      how the grader treats it, when not as plain code (fcnet.questions.traits)
+    OPTIONS     the option letters a multiple-choice (inline) question offers
+
+A question graded on data only the grader holds (best_model) keeps its check grader-side
+(autograder/hidden_checks/), which names it by its ID; its CHECKS are empty, and its
+module holds the rest (its probe, its traits).
+Modules whose names start with "_" hold what several questions share (_inline.py).
 
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
 """
-from . import relu_backward, relu_forward
+from . import best_model, inline_q1, inline_q2, inline_q3, relu_backward, relu_forward
 
-MODULES = (relu_forward, relu_backward)
+MODULES = (relu_forward, relu_backward, inline_q1, best_model, inline_q2, inline_q3)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 
@@ -43,6 +49,11 @@ def references():
     """{case id: (key, case) -> right values} of every question."""
     return {case_id: compute for module in MODULES
             for case_id, compute in getattr(module, "REFERENCES", {}).items()}
+
+
+def options():
+    """{question id: the option letters it offers} of the multiple-choice questions."""
+    return {module.ID: module.OPTIONS for module in MODULES if hasattr(module, "OPTIONS")}
 
 
 def layer_names():
