@@ -274,7 +274,8 @@ def test_no_report_feedback_or_export_module_reads_a_notes_text():
 
 def test_engine_cli_routes_and_reports_name_no_question():
     """What a question needs (its data file, CIFAR-10, the answer key's layers, a measured
-    number) is a trait declared in autograder/question_traits.py; the machinery asks it."""
+    number) is a trait, declared in the question's module (fcnet.questions.traits) or in
+    autograder/question_traits.py, which the machinery asks."""
     from fcnet.chapters import QUESTION_IDS
 
     for name in ("engine", "cli", "grading", "otter_bridge", "nbgrader_bridge", "lms_bridge",

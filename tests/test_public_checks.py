@@ -41,10 +41,18 @@ def test_stubs_report_not_implemented(check):
 
 def test_the_public_checks_are_the_graders_checks():
     """Same Check objects (probe, judge, views, words): only the case and where the right
-    values come from differ. Only the at-scale checks, too large to ship, are missing."""
+    values come from differ. Only the at-scale checks, too large to ship, are missing, and
+    the inline questions' answer checks, whose right letters never ship (the notebook
+    checks their format alone)."""
     from autograder import hidden_checks
+    from fcnet import questions
 
-    code = {c.qid for c in checks.CHECKS}
+    inline = set(questions.options())
+    assert {c.qid for c in checks.CHECKS if not c.public} - {
+        c.qid for c in checks.CHECKS if c.public} == inline
+    assert [(c.qid, c.name) for c in hidden_checks.CHECKS if c.qid in inline] == \
+        [(qid, "answer") for qid in questions.options()]
+    code = {c.qid for c in checks.CHECKS if c.public}
     public = [c for c in CHECKS if c.qid in code]
     hidden = [c for c in hidden_checks.CHECKS if c.qid in code]
     assert public == [c for c in hidden if c.public]
