@@ -61,6 +61,21 @@ def test_the_public_checks_are_the_graders_checks():
         {"dx_at_scale", "dw_at_scale", "db_at_scale", "at_scale", "grads_at_scale"}
 
 
+def test_the_inline_answers_never_ship():
+    """An inline question's answer check runs in grading only, where the right letters
+    come from the answer key: no public case carries them, and grader.check checks the
+    answer's format alone."""
+    from fcnet import questions
+
+    inline = questions.options()
+    assert list(inline) == ["inline_q1", "inline_q2", "inline_q3"]
+    assert not [case_id for case_id in public_checks.public_cases()
+                if case_id.split(".")[0] in inline]
+    for qid in inline:
+        assert not any(c.public for c in questions.QUESTIONS[qid].CHECKS), qid
+        assert [c.name for c in checks_for(qid)] == ["format"], qid
+
+
 def test_the_shipped_values_are_the_answer_keys_on_the_public_cases():
     """public_cases.npz holds, per case id, the case and the answer key's values: those
     the grader would compute on that case. It names its source and says not to edit it."""
