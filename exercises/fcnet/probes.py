@@ -9,7 +9,7 @@ import numpy as np
 from fcnet import probing, questions
 from fcnet.probing import PARAM_NAMES, copies, pair, triple  # noqa: F401
 # A grader-side check's probe (autograder/hidden_checks/tuning.py), which the registry
-# does not list: its question declares no CHECKS.
+# does not list: its question's CHECKS are empty.
 from fcnet.questions.best_model import best_model_probe  # noqa: F401
 
 LAYER_NAMES = questions.layer_names() + (
