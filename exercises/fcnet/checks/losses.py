@@ -4,8 +4,8 @@ import numpy as np
 from .. import probes
 from ..checking import Check, CheckFailed, expect_close
 from ..diagnosis import View
-from ..judging import (AT_SCALE_HINT, array, expected, input_views, judge_gradient, labels,
-                      relative_error, scalar, unchanged)
+from ..judging import (AT_SCALE_HINT, across_decades, array, expected, input_views,
+                       judge_gradient, labels, relative_error, scalar, unchanged)
 
 # ------------------------------------------------------------------------- cases
 
@@ -22,11 +22,36 @@ def loss_case_large(rng):
     return {"x": offsets + 2.0 * rng.standard_normal((n, c)), "y": labels(rng, n, c)}
 
 
-def loss_case_at_scale(rng):
-    """40,000 examples of 10 classes, CIFAR-10's: a numeric gradient takes 800,000 loss
-    evaluations. (The course's data never has more than 10 classes, so neither does this
-    case: np.choose, for one, accepts at most 64.)"""
-    return {"x": 2.0 * rng.standard_normal((40000, 10)), "y": labels(rng, 40000, 10)}
+# The at-scale cases keep CIFAR-10's 10 classes, as the course's data does (np.choose, for
+# one, accepts at most 64). With so few classes a numeric gradient that perturbs one class
+# of every example at once (the examples are independent) needs only 20 loss evaluations,
+# as fast as backpropagation; so these cases stop it by precision instead. Only dx is
+# judged on them (benchmarks/numeric_gradients_at_scale.py measures both).
+
+def softmax_case_at_scale(rng):
+    """40,000 examples of 10 classes; in half of them the correct class scores between
+    1e12 and 1e15 below the others (a confidently wrong classifier). There the loss is
+    that large, and a difference of two such losses has rounding errors of about
+    1e-4 to 1e-1, which any step of a numeric gradient either keeps or trades for a
+    truncation error; the probabilities minus one-hot are exact to rounding."""
+    n, c = 40000, 10
+    x, y = 2.0 * rng.standard_normal((n, c)), labels(rng, n, c)
+    wrong = np.flatnonzero(rng.random(n) < 0.5)
+    x[wrong, y[wrong]] = -(10.0 ** rng.uniform(12, 15, size=len(wrong)))
+    return {"x": x, "y": y}
+
+
+def svm_case_at_scale(rng):
+    """40,000 examples of 10 classes whose margins s_j - s_y + 1 have every size from
+    1e-12 to 10, either sign. The hinge's kink lies inside any step h larger than the
+    smallest margins, and a smaller step loses the derivative to rounding in margins
+    of size 10. Counting the positive margins is exact: 1e-12 is hundreds of times the
+    rounding of the scores, so every order of the subtraction agrees on each sign."""
+    n, c = 40000, 10
+    y, correct = labels(rng, n, c), 2.0 * rng.standard_normal(n)
+    x = correct[:, None] - 1.0 + across_decades(rng, (n, c), -12, 1)
+    x[np.arange(n), y] = correct
+    return {"x": x, "y": y}
 
 
 # ------------------------------------------------------------------------- judges
@@ -36,7 +61,8 @@ def loss_case_at_scale(rng):
 # A small constant guarding the log is accepted: adding up to LOG_GUARD to a probability
 # before its log, or clipping it at LOG_GUARD, lowers the loss by at most
 # mean(log(1 + LOG_GUARD / p)) over the correct classes' probabilities p. The cases keep
-# every p far above 1e-12 (scores of a row within about 15 of each other).
+# every p far above 1e-12 (scores of a row within about 15 of each other), except the
+# softmax at-scale case, whose loss is not judged.
 LOG_GUARD = 1e-10
 
 
@@ -114,9 +140,10 @@ CHECKS = [
           judge=judge_loss_unmodified, weight=1,
           requires=("loss", "gradient", "at_scale"), views=loss_views),
     Check(qid="softmax_loss", name="at_scale",
-          description="dx for 40000 examples of 10 classes",
+          description="dx for 40000 examples of 10 classes, half of them with the correct "
+                      "class scored 1e12 or more below the others",
           hint=AT_SCALE_HINT,
-          needs=_SOFTMAX, case_id="softmax_loss.at_scale", make_case=loss_case_at_scale,
+          needs=_SOFTMAX, case_id="softmax_loss.at_scale", make_case=softmax_case_at_scale,
           probe=probes.softmax_loss_probe,
           judge=judge_gradient("dx"), weight=1, public=False, views=loss_views),
     Check(qid="svm_loss", name="loss",
@@ -139,9 +166,10 @@ CHECKS = [
           judge=judge_loss_unmodified, weight=1,
           requires=("loss", "gradient", "at_scale"), views=loss_views),
     Check(qid="svm_loss", name="at_scale",
-          description="dx for 40000 examples of 10 classes",
+          description="dx for 40000 examples of 10 classes, with margins of every size "
+                      "from 1e-12 to 10",
           hint=AT_SCALE_HINT,
-          needs=_SVM, case_id="svm_loss.at_scale", make_case=loss_case_at_scale,
+          needs=_SVM, case_id="svm_loss.at_scale", make_case=svm_case_at_scale,
           probe=probes.svm_loss_probe,
           judge=judge_gradient("dx"), weight=1, public=False, views=loss_views),
 ]
