@@ -13,34 +13,15 @@ from types import SimpleNamespace
 import numpy as np
 
 from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
-from answer_key.layers import (affine_backward, affine_forward,
-                               softmax_loss, svm_loss)
+from answer_key.layers import softmax_loss, svm_loss
 from fcnet import questions
 from fcnet.judging import case_digest
 from fcnet.checks.losses import LOG_GUARD
-from fcnet.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
+from fcnet.gradient_check import eval_numerical_gradient
 from fcnet.probes import PARAM_NAMES
 
 _memo = {}
 _memo_lock = threading.Lock()
-
-
-def _affine_out(case):
-    return {"out": affine_forward(case["x"], case["w"], case["b"])[0]}
-
-
-def _affine_backward(case, numeric=True):
-    x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
-    found = dict(zip(("dx", "dw", "db"), affine_backward(dout, (x, w, b))))
-    if numeric:
-        for name, index in (("dx", 0), ("dw", 1), ("db", 2)):
-            def f(v, index=index):
-                args = [x, w, b]
-                args[index] = v
-                return affine_forward(*args)[0]
-            found[name + "_numeric"] = eval_numerical_gradient_array(
-                f, [x, w, b][index].copy(), dout)
-    return found
 
 
 def _guard_slack(softmax, y, dx):
@@ -92,11 +73,6 @@ def _two_layer_net(case, numeric=True):
 # right step is arithmetic on the case; init; training and best_model, judged from data
 # the grader keeps) need none. The moved questions' own come from fcnet.questions.
 REFERENCES = {
-    "affine_forward.2d": _affine_out,
-    "affine_forward.nd": _affine_out,
-    "affine_forward.float32": _affine_out,
-    "affine_backward.small": _affine_backward,
-    "affine_backward.at_scale": lambda case: _affine_backward(case, numeric=False),
     "softmax_loss.small": _loss(softmax_loss),
     "softmax_loss.large": _loss(softmax_loss, numeric=False),
     "softmax_loss.at_scale": _loss(softmax_loss, numeric=False),

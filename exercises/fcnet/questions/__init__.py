@@ -28,9 +28,11 @@ Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
 """
-from . import best_model, inline_q1, inline_q2, inline_q3, relu_backward, relu_forward
+from . import (affine_backward, affine_forward, best_model, inline_q1, inline_q2, inline_q3,
+               relu_backward, relu_forward)
 
-MODULES = (relu_forward, relu_backward, inline_q1, best_model, inline_q2, inline_q3)
+MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, inline_q1, best_model,
+           inline_q2, inline_q3)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 
