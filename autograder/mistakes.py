@@ -4,8 +4,8 @@ fcnet.diagnosis names the mistake behind a failed check from the check's views (
 output next to its right value, declared with the check in fcnet.checks): the same in
 the notebook and in the grader. A few mistakes can only be recognised by running the
 answer key on changed inputs (flattening in the wrong order, an SVM margin other than
-1): their tests are here, in GRADER_TESTS, and their words in fcnet.mistakes with every
-other mistake's.
+1): their tests are here, in GRADER_TESTS, and their words with their question's other
+mistakes (its module in fcnet.questions, or fcnet.mistakes for a question not yet moved).
 """
 import numpy as np
 

@@ -47,10 +47,6 @@ def _affine_backward(case):
                  w_after="w", b_after="b")
 
 
-def _loss(case):
-    return {"loss": (), **_same(case, dx="x", x_after="x", y_after="y")}
-
-
 def _net(case):
     return _params(int(case["D"]), int(case["H"]), int(case["C"]))
 
@@ -74,8 +70,6 @@ def _training(case):
 RESULT_SHAPES = {
     "affine_forward_probe": _affine_forward,
     "affine_backward_probe": _affine_backward,
-    "softmax_loss_probe": _loss,
-    "svm_loss_probe": _loss,
     "tln_init_probe": _net,
     "tln_init_float32_probe": _net,
     "tln_scores_probe": _scores,

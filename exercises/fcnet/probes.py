@@ -11,8 +11,7 @@ from fcnet.inline_answers import chosen_letters
 from fcnet.probing import PARAM_NAMES, copies, pair, triple  # noqa: F401
 
 LAYER_NAMES = questions.layer_names() + (
-    "affine_forward", "affine_backward", "affine_relu_forward", "affine_relu_backward",
-    "softmax_loss", "svm_loss")
+    "affine_forward", "affine_backward", "affine_relu_forward", "affine_relu_backward")
 globals().update(questions.probes())
 
 
@@ -54,20 +53,6 @@ def affine_backward_probe(ns, case):
         route = 1
     return {"dx": dx, "dw": dw, "db": db, "dout_after": dout, "x_after": x, "w_after": w,
             "b_after": b, "own_cache": route}
-
-
-def _loss_probe(ns, case, name):
-    x, y = copies(case, "x", "y")
-    loss, dx = pair(ns[name](x, y), name)
-    return {"loss": np.asarray(loss, dtype=np.float64), "dx": dx, "x_after": x, "y_after": y}
-
-
-def softmax_loss_probe(ns, case):
-    return _loss_probe(ns, case, "softmax_loss")
-
-
-def svm_loss_probe(ns, case):
-    return _loss_probe(ns, case, "svm_loss")
 
 
 # ------------------------------------------------------------------------- two-layer net

@@ -28,13 +28,14 @@ from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
 from .inline_answers import INLINE_OPTIONS, chosen_letters
+from .questions import softmax_loss
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
 
 # The questions a decoupled question's code calls, by question: their checks decide
 # whether a failure of the decoupled question can be blamed on it.
 LAYER_QUESTIONS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
-                   "softmax_loss")
+                   softmax_loss.ID)
 CALLS = {"two_layer_net": LAYER_QUESTIONS,
          "training": LAYER_QUESTIONS + ("two_layer_net", "sgd")}
 
