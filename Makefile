@@ -1,7 +1,8 @@
 # Two commands for a fresh machine (see README):
 #   make all    build everything: notebooks, graders' bundles, the book, the student release
 #   make test   run the whole test suite
-# and, for course staff, make test-fast: the tests marked neither slow nor cifar (CONTRIBUTING.md).
+# and, for course staff, make test-fast: the tests marked neither slow, cifar nor sandbox
+# (CONTRIBUTING.md).
 # Both create or reuse .venv/ from the pinned requirements.txt and this project's own install.
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ test: venv
 	$(PY) -m pytest $(PYTEST_FLAGS)
 
 test-fast: venv
-	$(PY) -m pytest -m "not slow and not cifar" $(PYTEST_FLAGS)
+	$(PY) -m pytest -m "not slow and not cifar and not sandbox" $(PYTEST_FLAGS)
 
 venv: $(VENV)/.installed
 

@@ -79,8 +79,11 @@ def sandbox():
 
 def pytest_collection_modifyitems(items):
     """A test that asks for CIFAR-10 (the `cifar` or `cifar10_archive` fixture) carries the
-    `cifar` marker, declared or not, so `make test-fast` (-m "not slow and not cifar")
-    leaves it out."""
+    `cifar` marker, and one that grades in the bubblewrap sandbox (the `sandbox` fixture)
+    the `sandbox` marker, declared or not, so that `make test-fast` leaves them out."""
     for item in items:
-        if {"cifar", "cifar10_archive"} & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if {"cifar", "cifar10_archive"} & fixtures:
             item.add_marker(pytest.mark.cifar)
+        if "sandbox" in fixtures:
+            item.add_marker(pytest.mark.sandbox)

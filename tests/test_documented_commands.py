@@ -203,7 +203,7 @@ COMMANDS = {
     # README, docs/adopting.md, CONTRIBUTING.md
     "make all": ("dry", dry_make("all", shows="-m course_build all")),
     "make test": ("dry", dry_make("test", shows="-m pytest")),
-    "make test-fast": ("dry", dry_make("test-fast", shows="-m pytest -m \"not slow and not cifar\"")),
+    "make test-fast": ("dry", dry_make("test-fast", shows="-m pytest -m \"not slow and not cifar and not sandbox\"")),
     "git status --porcelain": ("run", git_status),
     ".venv/bin/python -m course_build publish --to git@github.com:your-university/nn-course.git":
         ("help", publish_resolves),
