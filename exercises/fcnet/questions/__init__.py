@@ -21,6 +21,10 @@ A question module holds everything about its question, in one place:
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
+
+A module whose name starts with an underscore is not a question: it holds what several
+questions of a chapter share (_losses.py: the probe body, cases, judges and views of
+softmax_loss and svm_loss), and is not in MODULES.
 """
 from . import relu_backward, relu_forward, softmax_loss, svm_loss
 
