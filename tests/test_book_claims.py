@@ -211,6 +211,30 @@ def test_grading_thresholds_in_the_text_are_the_graded_ones():
         assert f"{middle:.0%}" in body and f"{QUESTION_POINTS['best_model'] // 2} " in body
 
 
+def test_the_at_scale_cases_are_as_the_grading_sections_say():
+    """Chapters 2 and 3 state the ranges of the hidden at-scale cases (where a numeric
+    gradient cannot be exact); the cases must span exactly those."""
+    from autograder import hidden_checks
+    relu_text, loss_text = text(SHARED / "grading_relu.md"), text(SHARED / "grading_losses.md")
+    assert "half a million inputs of every size from $10^{-300}$ to $100$" in relu_text
+    assert "SVM margins as close as $10^{-12}$ to the hinge" in loss_text
+    assert "correct class scores $10^{12}$ or more below the others" in loss_text
+    for seed in (0, 1):
+        x = hidden_checks.make_cases("relu_backward", seed)["relu_backward.at_scale"]["x"]
+        sizes = np.log10(np.abs(x))
+        assert x.size == 500_000 and -300 <= sizes.min() < -299 and 1.9 < sizes.max() <= 2
+        svm = hidden_checks.make_cases("svm_loss", seed)["svm_loss.at_scale"]
+        rows = np.arange(len(svm["y"]))
+        margins = svm["x"] - svm["x"][rows, svm["y"]][:, None] + 1
+        margins = np.log10(np.abs(margins[np.arange(10) != svm["y"][:, None]]))
+        assert -12.01 <= margins.min() < -11.9 and 0.9 < margins.max() <= 1.01
+        soft = hidden_checks.make_cases("softmax_loss", seed)["softmax_loss.at_scale"]
+        x, y = soft["x"], soft["y"]
+        below = x.max(axis=1) - x[np.arange(len(y)), y]
+        far = below >= 1e12
+        assert 0.45 < far.mean() < 0.55 and below[~far].max() < 100 and below.max() <= 1.01e15
+
+
 # benchmarks/best_model_baseline.py's measurements that chapter 6 gives for the scale:
 # chapter 5's untuned run over seeds 0-7 (lowest and highest test accuracy), the two
 # 10-epoch settings, the answer key's search (best validation, test), the course's recipe.

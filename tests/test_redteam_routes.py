@@ -452,8 +452,9 @@ def test_no_inline_result_is_visible_on_gradescope_before_grades_are_published(t
 # 6. Backward passes written as numeric gradients (fcnet.gradient_check inside the
 #    student's backward) passed every gradient check: 47 points with no backpropagation.
 #    Each gradient question now has an at-scale check (a case far too large for a numeric
-#    gradient within the time limit, judged against the answer key's own gradients), and
-#    its gradient checks count only when that one passes (Check.requires).
+#    gradient within the time limit, or with inputs no single step suits; judged against
+#    the answer key's own gradients), and its gradient checks count only when that one
+#    passes (Check.requires). The column-at-a-time variant: tests/test_redteam_round3.py.
 
 NUMERIC = ("from fcnet.gradient_check import eval_numerical_gradient_array as _nga, "
            "eval_numerical_gradient as _ng\n")

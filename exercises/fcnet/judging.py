@@ -127,11 +127,14 @@ def judge_gradient(*names, tol=1e-6):
 
 
 # The words of every at-scale check: the check exists so that a backward pass written as a
-# numeric gradient (two forward passes per entry) earns none of its question's gradient
-# points; the gradient checks of the small cases require it.
+# numeric gradient earns none of its question's gradient points (the gradient checks of
+# the small cases require it). Its case is too large for one (two forward passes per
+# entry), or, where perturbing a whole column at once is fast, its inputs span sizes no
+# single step suits (each case's docstring says which).
 AT_SCALE_HINT = ("compute the gradient with array operations, as the forward pass does "
-                 "(backpropagation); a numeric gradient needs two forward passes per entry "
-                 "and cannot finish at this size within the time limit")
+                 "(backpropagation); a numeric gradient cannot pass this check: at this "
+                 "size it cannot finish within the time limit, or its step is too large or "
+                 "too small for some of these inputs")
 # ... and its words when a gradient check of the small cases fails too (scoring.py): the
 # gradient is wrong, whatever its speed.
 AT_SCALE_WRONG_HINT = ("the checks above that count only with this one fail on small "
@@ -168,6 +171,15 @@ def away_from_zero(rng, shape, dtype=np.float64):
     """Values at least 0.05 from 0, so a ReLU's kink is never within a numeric step."""
     magnitude = 0.05 + np.abs(rng.standard_normal(shape))
     return (rng.choice([-1.0, 1.0], size=shape) * magnitude).astype(dtype)
+
+
+def across_decades(rng, shape, smallest, largest):
+    """Values of either sign whose sizes spread evenly over the decades from 10**smallest
+    to 10**largest (log-uniform), never 0. No single step h of a numeric gradient suits
+    them all: values smaller than h put a kink inside the step, and values more than
+    about 1e9 times h lose the step to rounding."""
+    sizes = 10.0 ** rng.uniform(smallest, largest, size=shape)
+    return rng.choice([-1.0, 1.0], size=shape) * sizes
 
 
 def labels(rng, n, c):

@@ -35,10 +35,17 @@ def affine_backward_case(rng):
 
 
 def affine_backward_case_at_scale(rng):
-    """A layer of realistic size: 200 x 300 inputs, 300 x 300 weights (150,300 entries to
-    differentiate: hours as a numeric gradient, milliseconds by backpropagation)."""
-    return {"x": rng.standard_normal((200, 300)), "w": rng.standard_normal((300, 300)),
-            "b": rng.standard_normal(300), "dout": rng.standard_normal((200, 300))}
+    """A wide layer: two examples of 300 x 1000 = 300,000 features each, into 3 outputs.
+
+    Backpropagation takes milliseconds. A numeric gradient needs two forward passes per
+    feature for dx and per row of w for dw, even when it perturbs a whole column of the
+    batch at once (the examples are independent): over an hour, and feeding the
+    perturbations through as one batch of rows is as slow
+    (benchmarks/numeric_gradients_at_scale.py). A wide case, rather than a tall one,
+    because the number of features is what a numeric gradient pays for.
+    """
+    return {"x": rng.standard_normal((2, 300, 1000)), "w": rng.standard_normal((300_000, 3)),
+            "b": rng.standard_normal(3), "dout": rng.standard_normal((2, 3))}
 
 
 # ------------------------------------------------------------------------- judges
@@ -169,7 +176,7 @@ CHECKS = [
           views=affine_backward_views),
     # One at-scale check per gradient, so that one wrong gradient costs only its own points.
     *[Check(qid="affine_backward", name=f"{name}_at_scale",
-            description=f"{name} for a 200 x 300 input and 300 x 300 weights",
+            description=f"{name} for 2 inputs of 300 x 1000 features and 3 outputs",
             hint=AT_SCALE_HINT,
             needs=_AB, case_id="affine_backward.at_scale",
             make_case=affine_backward_case_at_scale, probe=probes.affine_backward_probe,

@@ -4,8 +4,8 @@ from functools import partial
 import numpy as np
 
 from ..checking import Check
-from ..judging import (AT_SCALE_HINT, away_from_zero, expected, input_views,
-                              judge_gradient, unchanged)
+from ..judging import (AT_SCALE_HINT, across_decades, away_from_zero, expected,
+                       input_views, judge_gradient, unchanged)
 from ..diagnosis import Mistake, View, as_array, close
 from ..gradient_check import eval_numerical_gradient_array
 from ..mistakes import input_modified_rule
@@ -53,8 +53,12 @@ def small_case(rng):
 
 
 def case_at_scale(rng):
-    """500,000 entries: a numeric gradient takes a million forward passes."""
-    x = away_from_zero(rng, (500, 1000))
+    """500,000 entries of every size from 1e-300 to 100, either sign. Entry by entry a
+    numeric gradient takes a million forward passes; all entries at once it takes two,
+    but then one step h serves every entry, and it is wrong for those smaller than h
+    (the kink lies inside the step) or far larger (x + h rounds to x). The mask x > 0 is
+    exact for all of them."""
+    x = across_decades(rng, (500, 1000), -300, 2)
     return {"x": x, "dout": rng.standard_normal(x.shape)}
 
 
@@ -153,7 +157,8 @@ CHECKS = [
                 "new array",
            case_id="relu_backward.small", make_case=small_case, judge=judge_unmodified,
            weight=1, requires=("dx", "at_scale")),
-    _check(name="at_scale", description="dx for an input of 500 x 1000 entries",
+    _check(name="at_scale",
+           description="dx for 500 x 1000 inputs of every size from 1e-300 to 100",
            hint=AT_SCALE_HINT, case_id="relu_backward.at_scale", make_case=case_at_scale,
            judge=judge_gradient("dx"), weight=1, public=False),
 ]

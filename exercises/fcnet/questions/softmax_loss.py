@@ -9,8 +9,8 @@ from ..diagnosis import Mistake, as_array, close, differs_by, scaled
 from ..judging import AT_SCALE_HINT, array, expected, judge_gradient, labels, scalar
 from ..mistakes import _n, input_modified_rule
 from ..probing import returns
-from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_case_at_scale,
-                      loss_is_off, loss_probe, loss_shapes, loss_views, onehot, right_loss)
+from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_is_off,
+                      loss_probe, loss_shapes, loss_views, onehot, right_loss)
 
 ID = "softmax_loss"
 CHAPTER = "03_losses"
@@ -21,7 +21,8 @@ LAYER = True
 # A small constant guarding the log is accepted: adding up to LOG_GUARD to a probability
 # before its log, or clipping it at LOG_GUARD, lowers the loss by at most
 # mean(log(1 + LOG_GUARD / p)) over the correct classes' probabilities p. The cases keep
-# every p far above 1e-12 (scores of a row within about 15 of each other).
+# every p far above 1e-12 (scores of a row within about 15 of each other), except the
+# at-scale case, whose loss is not judged.
 LOG_GUARD = 1e-10
 
 
@@ -40,6 +41,19 @@ def case_large(rng):
     n, c = int(rng.integers(3, 17)), int(rng.integers(3, 12))
     offsets = rng.permutation(np.where(np.arange(n) % 2 == 0, 1000.0, -1000.0))[:, None]
     return {"x": offsets + 2.0 * rng.standard_normal((n, c)), "y": labels(rng, n, c)}
+
+
+def case_at_scale(rng):
+    """40,000 examples of 10 classes; in half of them the correct class scores between
+    1e12 and 1e15 below the others (a confidently wrong classifier). There the loss is
+    that large, and a difference of two such losses has rounding errors of about
+    1e-4 to 1e-1, which any step of a numeric gradient either keeps or trades for a
+    truncation error; the probabilities minus one-hot are exact to rounding."""
+    n, c = 40000, 10
+    x, y = 2.0 * rng.standard_normal((n, c)), labels(rng, n, c)
+    wrong = np.flatnonzero(rng.random(n) < 0.5)
+    x[wrong, y[wrong]] = -(10.0 ** rng.uniform(12, 15, size=len(wrong)))
+    return {"x": x, "y": y}
 
 
 def guard_slack(y, dx):
@@ -167,7 +181,9 @@ CHECKS = [
            hint="shift the scores into a new array (x - max) instead of subtracting in place",
            case_id="softmax_loss.small", make_case=loss_case, judge=judge_loss_unmodified,
            weight=1, requires=("loss", "gradient", "at_scale")),
-    _check(name="at_scale", description="dx for 40000 examples of 10 classes",
-           hint=AT_SCALE_HINT, case_id="softmax_loss.at_scale", make_case=loss_case_at_scale,
+    _check(name="at_scale",
+           description="dx for 40000 examples of 10 classes, half of them with the correct "
+                       "class scored 1e12 or more below the others",
+           hint=AT_SCALE_HINT, case_id="softmax_loss.at_scale", make_case=case_at_scale,
            judge=judge_gradient("dx"), weight=1, public=False),
 ]

@@ -2,13 +2,15 @@
 for the labels y (N,) with margin 1, averaged over the N examples."""
 from functools import partial
 
+import numpy as np
+
 from ..checking import Check
 from ..diagnosis import Mistake, as_array, close, differs_by, nonzero, scaled
-from ..judging import AT_SCALE_HINT, judge_gradient
+from ..judging import AT_SCALE_HINT, across_decades, judge_gradient, labels
 from ..mistakes import _n, input_modified_rule
 from ..probing import returns
-from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_case_at_scale,
-                      loss_probe, loss_shapes, loss_views, onehot, right_loss)
+from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_probe,
+                      loss_shapes, loss_views, onehot, right_loss)
 
 ID = "svm_loss"
 CHAPTER = "03_losses"
@@ -25,6 +27,19 @@ def svm_loss_probe(ns, case):
 
 
 # ------------------------------------------------------------------------- cases
+
+def case_at_scale(rng):
+    """40,000 examples of 10 classes whose margins s_j - s_y + 1 have every size from
+    1e-12 to 10, either sign. The hinge's kink lies inside any step h larger than the
+    smallest margins, and a smaller step loses the derivative to rounding in margins
+    of size 10. Counting the positive margins is exact: 1e-12 is hundreds of times the
+    rounding of the scores, so every order of the subtraction agrees on each sign."""
+    n, c = 40000, 10
+    y, correct = labels(rng, n, c), 2.0 * rng.standard_normal(n)
+    x = correct[:, None] - 1.0 + across_decades(rng, (n, c), -12, 1)
+    x[np.arange(n), y] = correct
+    return {"x": x, "y": y}
+
 
 def _right(key, case, numeric=True):
     return right_loss(key.svm_loss, case, numeric)
@@ -108,7 +123,9 @@ CHECKS = [
            hint="compute margins in a new array instead of writing into x",
            case_id="svm_loss.small", make_case=loss_case, judge=judge_loss_unmodified,
            weight=1, requires=("loss", "gradient", "at_scale")),
-    _check(name="at_scale", description="dx for 40000 examples of 10 classes",
-           hint=AT_SCALE_HINT, case_id="svm_loss.at_scale", make_case=loss_case_at_scale,
+    _check(name="at_scale",
+           description="dx for 40000 examples of 10 classes, with margins of every size "
+                       "from 1e-12 to 10",
+           hint=AT_SCALE_HINT, case_id="svm_loss.at_scale", make_case=case_at_scale,
            judge=judge_gradient("dx"), weight=1, public=False),
 ]
