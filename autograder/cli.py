@@ -12,9 +12,10 @@ from pathlib import Path
 
 from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
-from . import exports
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, QUESTION_POINTS
 from .question_traits import questions_where
+from .reports import lms_exports
+
 
 def _wrapped(text, width=88):
     import textwrap
@@ -134,7 +135,7 @@ def build_parser():
     grade.add_argument("--similarity", action="store_true",
                        help="also screen the submissions for similar code (see the "
                             "similarity command); the class report links to it")
-    grade.add_argument("--export", choices=exports.FORMATS,
+    grade.add_argument("--export", choices=lms_exports.FORMATS,
                        help="also write the grades for an LMS (see the export command)")
     _export_options(grade)
     _similarity_options(grade)
@@ -142,17 +143,17 @@ def build_parser():
     _add_similarity(commands)
     export = commands.add_parser(
         "export", help="write the grades of a finished run for an LMS",
-        description=exports.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=lms_exports.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("out", metavar="OUT", type=Path, help="the --out folder of a run")
-    export.add_argument("--format", required=True, choices=exports.FORMATS)
+    export.add_argument("--format", required=True, choices=lms_exports.FORMATS)
     _export_options(export)
     return parser
 
 
 def _export_options(parser):
-    parser.add_argument("--scale", choices=exports.SCALES, default="points",
+    parser.add_argument("--scale", choices=lms_exports.SCALES, default="points",
                         help="grades as total points or as a percentage (default: points)")
-    parser.add_argument("--id-column", choices=exports.ID_COLUMNS, default="id",
+    parser.add_argument("--id-column", choices=lms_exports.ID_COLUMNS, default="id",
                         help="plain format: name of the student id column (default: id)")
     parser.add_argument("--assignment", default="Two-layer net",
                         help="canvas format: the assignment's column name (default: "
@@ -172,7 +173,7 @@ def _add_report(commands):
 
 
 def _add_similarity(commands):
-    from . import similarity
+    from .reports import similarity
 
     screen = commands.add_parser(
         "similarity", help="screen submissions for code that looks copied",
@@ -186,7 +187,7 @@ def _add_similarity(commands):
 
 
 def _similarity_options(parser):
-    from . import similarity
+    from .reports import similarity
 
     parser.add_argument("--threshold", type=float, default=similarity.THRESHOLD,
                         help="flag pairs scoring at least this (default: %(default)s)")
@@ -327,7 +328,7 @@ def _check_class_options(args):
 
 
 def _report(args, out=None):
-    from .class_report import ReportError, write
+    from .reports.class_report import ReportError, write
 
     out = out or args.out
     try:
@@ -339,7 +340,7 @@ def _report(args, out=None):
 
 
 def _similarity(args, out=None, report=True):
-    from . import similarity
+    from .reports import similarity
     from .submissions import UsageError
 
     out = out or args.out
@@ -367,9 +368,9 @@ def _similarity(args, out=None, report=True):
 def _export(args, out=None, fmt=None):
     out = out or args.out
     try:
-        path, warnings = exports.export(out, fmt or args.format, args.scale, args.id_column,
-                                        args.assignment, args.roster)
-    except exports.ExportError as err:
+        path, warnings = lms_exports.export(out, fmt or args.format, args.scale,
+                                            args.id_column, args.assignment, args.roster)
+    except lms_exports.ExportError as err:
         return _fail(str(err))
     for warning in warnings:
         print(f"autograder: warning: {warning}", file=sys.stderr)

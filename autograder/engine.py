@@ -23,9 +23,10 @@ import numpy as np
 
 from fcnet.chapters import QUESTION_IDS, chapter_of
 
-from . import grading, hidden_checks, report, result_shapes
+from . import grading, hidden_checks, result_shapes
 from .layouts import submitters
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from .reports.results import write_all
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
 from .question_traits import traits
@@ -96,7 +97,7 @@ def grade(submissions_dir, out_dir, settings=None, announce=print):
     # Keep the question order of the registry in every student's results.
     for entry in outcome.grades.values():
         entry["results"] = {q: entry["results"][q] for q in settings.questions}
-    report.write_all(out_dir, outcome.grades, outcome.sandbox_line, settings.questions)
+    write_all(out_dir, outcome.grades, outcome.sandbox_line, settings.questions)
     return outcome
 
 

@@ -9,7 +9,7 @@ the decoupling (probes.decoupled); the judging (`judge_question`) and the scorin
 
 The in-process route runs student code in the calling process, next to the answer key:
 use it only on trusted code (the tests use it on the answer key). The otter-grader and
-nbgrader bundles do not: they grade through the sandboxed engine (autograder.lms_bridge).
+nbgrader bundles do not: they grade through the sandboxed engine (autograder.routes.lms_grading).
 
     from autograder.grading import grade_in_process
     result = grade_in_process("affine_forward", globals())

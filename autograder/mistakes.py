@@ -5,7 +5,7 @@ output next to its right value, declared with the check in fcnet.checks): the sa
 the notebook and in the grader. A few mistakes can only be recognised by running the
 answer key on changed inputs (flattening in the wrong order, an SVM margin other than
 1): their tests are here, in GRADER_TESTS, and their words with their question's other
-mistakes (its module in fcnet.questions, or fcnet.mistakes for a question not yet moved).
+mistakes (in its module in fcnet/questions/, or in fcnet.mistakes until it moves there).
 """
 import numpy as np
 

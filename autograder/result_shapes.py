@@ -37,16 +37,6 @@ def _params(d, h, c, suffix=""):
     return {key + suffix: shapes[key] for key in PARAM_NAMES}
 
 
-def _affine_forward(case):
-    n, m = len(case["x"]), _shape(case, "w")[1]
-    return {"out": (n, m), **_same(case, x_after="x", w_after="w", b_after="b")}
-
-
-def _affine_backward(case):
-    return _same(case, dx="x", dw="w", db="b", dout_after="dout", x_after="x",
-                 w_after="w", b_after="b")
-
-
 def _net(case):
     return _params(int(case["D"]), int(case["H"]), int(case["C"]))
 
@@ -68,8 +58,6 @@ def _training(case):
 
 
 RESULT_SHAPES = {
-    "affine_forward_probe": _affine_forward,
-    "affine_backward_probe": _affine_backward,
     "tln_init_probe": _net,
     "tln_init_float32_probe": _net,
     "tln_scores_probe": _scores,

@@ -66,7 +66,8 @@ def train(data, settings, seed):
 
 def grade(path):
     """(grader's points, graded accuracy, {view: accuracy}) of a saved best_model.npz."""
-    from autograder import grading, hidden_checks, probes
+    from autograder import grading, hidden_checks
+    from fcnet import probes
     from autograder.best_model import graded_accuracy, load_params
     from autograder.points import COURSE_SEED
 

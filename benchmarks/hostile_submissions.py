@@ -400,7 +400,7 @@ def main(argv=None):
     parser.add_argument("--keep", help="keep the batch and the outputs in this folder")
     args = parser.parse_args(argv)
     from autograder_support import cached_model
-    from autograder.lms_bridge import open_route_sandbox
+    from autograder.routes.lms_grading import open_route_sandbox
 
     model_params = cached_model(REPO / ".pytest_cache" / "d" / "autograder-models", "good",
                                 lms.good_model_params)

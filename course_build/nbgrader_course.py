@@ -15,7 +15,7 @@ cell becomes a locked autograder test cell worth the question's points from
 kernel, before submitting), and between `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS`
 one call names the question. `nbgrader autograde` runs no kernel: it grades the submitted
 files through the sandboxed engine of `python -m autograder` and fills in those cells'
-outputs (see autograder/nbgrader_bridge.py).
+outputs (see autograder/routes/nbgrader_route.py).
 """
 from pathlib import Path
 
@@ -72,7 +72,7 @@ c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 # line, each check's result and hint, and the points, which nbgrader records.
 # (nbgrader would skip this whole file on an error and run with its defaults: stop instead.)
 try:
-    from autograder.nbgrader_bridge import autograde_preprocessors, sanitize_preprocessors
+    from autograder.routes.nbgrader_route import autograde_preprocessors, sanitize_preprocessors
 except ImportError as err:
     raise SystemExit(f"nbgrader_config.py: {{err}}. Run nbgrader with the course's Python "
                      "environment (pip install -e . in the course repository).")
@@ -83,7 +83,7 @@ c.Autograde.autograde_preprocessors = autograde_preprocessors()
 c.Autograde.sanitize_preprocessors = sanitize_preprocessors()
 # nbgrader finds notebooks by file name; this also grades `Copy of 01_affine_layer.ipynb`,
 # `01_affine_layer (1).ipynb` or a renamed chapter (found by the chapter id in its metadata).
-c.Autograde.pre_convert_hook = "autograder.nbgrader_bridge.name_chapters"
+c.Autograde.pre_convert_hook = "autograder.routes.nbgrader_route.name_chapters"
 
 '''
 

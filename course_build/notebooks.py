@@ -195,7 +195,7 @@ def nbgrader_metadata(**fields):
 
 def test_cell_metadata(qid, points):
     """The metadata of question `qid`'s locked autograder test cell, `test_<qid>`."""
-    from autograder.nbgrader_bridge import test_cell_id
+    from autograder.routes.nbgrader_route import test_cell_id
 
     return nbgrader_metadata(grade=True, solution=False, locked=True,
                              grade_id=test_cell_id(qid), points=points)
@@ -210,7 +210,7 @@ def test_cell_source(qid, points):
         from fcnet.public_checks import run_question
         _ = run_question("{qid}", globals(), show=True)
         {BEGIN_HIDDEN}
-        from autograder.nbgrader_bridge import hidden_score
+        from autograder.routes.nbgrader_route import hidden_score
         hidden_score("{qid}")
         {END_HIDDEN}''')
 

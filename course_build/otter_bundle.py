@@ -15,9 +15,9 @@ A submission covers the whole assignment: the six chapter notebooks and best_mod
 uploaded as one zip (or as separate files on Gradescope). otter grades one file per
 submission, so what it executes is `grade_two_layer_net.py`, which grades every chapter
 notebook it finds in the submission once, with the sandboxed engine of `python -m
-autograder` (autograder.lms_bridge): student code runs only in sandboxed workers, never in
-otter's kernel, next to the answer key. The test files then report each question's
-checks and points from that plain-data result, through `autograder.otter_bridge`.
+autograder` (autograder.routes.lms_grading): student code runs only in sandboxed workers,
+never in otter's kernel, next to the answer key. The test files then report each question's
+checks and points from that plain-data result, through `autograder.routes.otter_route`.
 """
 import ast
 import importlib.metadata
@@ -41,7 +41,7 @@ PACKAGES = {"exercises/fcnet": "fcnet", "solutions/answer_key": "answer_key",
             "autograder": "autograder"}
 SKIP_DIRS = {"__pycache__", "dist", ".ipynb_checkpoints", ".pytest_cache"}
 # Modules of those packages that grading on Gradescope never imports (another route's).
-SKIP_FILES = {"nbgrader_bridge.py"}
+SKIP_FILES = {"nbgrader_route.py"}
 PYTHON_VERSION = "{}.{}".format(*sys.version_info[:2])  # the version the pins are tested on
 # Prefix of the fresh folder the Gradescope pre-step moves the uploads into (see RUN_EXTRA).
 UPLOAD_FOLDER = "uploaded"
@@ -142,7 +142,7 @@ def _restore_bundle(source):
 
 _replaced = _restore_bundle(os.path.join(os.path.dirname(os.getcwd()), "source", "files"))
 
-from autograder.otter_bridge import load_submission  # noqa: E402
+from autograder.routes.otter_route import load_submission  # noqa: E402
 
 fcnet_submission = load_submission(".")
 if _replaced:
@@ -204,7 +204,7 @@ class OtterBuildError(RuntimeError):
 
 def driver_source():
     """The driver otter executes, with the bundle's package and entry names filled in."""
-    from autograder.otter_bridge import BUNDLE_ENTRIES, SET_ASIDE
+    from autograder.routes.otter_route import BUNDLE_ENTRIES, SET_ASIDE
 
     return DRIVER.format(packages=tuple(PACKAGES.values()), entries=BUNDLE_ENTRIES,
                          aside=SET_ASIDE)
@@ -227,12 +227,12 @@ def test_file_source(qid, hidden, max_points):
         "",
         "Each test case reports one hidden check of the grading the driver ran through the",
         "sandboxed engine of `python -m autograder`. The checks share the question's points",
-        "by weight, and otter_bridge sets the question's score to exactly the points",
+        "by weight, and otter_route sets the question's score to exactly the points",
         "`python -m autograder` gives (partial credit included).",
         '"""',
         "from otter.test_files import test_case",
         "",
-        "from autograder.otter_bridge import hidden_check",
+        "from autograder.routes.otter_route import hidden_check",
         "",
         "OK_FORMAT = False",
         "",

@@ -4,7 +4,8 @@
 
 The page is a real one: a few of the course's functions, some right and some with
 mistakes students make, graded in this process by the grader's own checks (the in-process
-route: the code below is ours, not a student's) and written by report.write_feedback.
+route: the code below is ours, not a student's) and written by
+autograder.reports.results.write_feedback.
 It needs Chromium at /usr/bin/chromium (or CHROMIUM) and Playwright.
 """
 import os
@@ -52,11 +53,11 @@ def graded_results():
 def main():
     from playwright.sync_api import sync_playwright
 
-    from autograder import report
+    from autograder.reports.results import write_feedback
 
     questions, results = graded_results()
     with tempfile.TemporaryDirectory() as folder:
-        report.write_feedback(folder, "ada_lovelace", results, [], questions)
+        write_feedback(folder, "ada_lovelace", results, [], questions)
         page_url = (Path(folder) / "ada_lovelace.html").as_uri()
         chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
         with sync_playwright() as p:

@@ -388,7 +388,7 @@ def save_model(params, path):
 
 def route_sandbox():
     """(kind, description) of the isolation the LMS routes choose on this machine."""
-    from autograder.lms_bridge import open_route_sandbox
+    from autograder.routes.lms_grading import open_route_sandbox
 
     sandbox = open_route_sandbox()
     try:

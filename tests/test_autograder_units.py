@@ -88,6 +88,23 @@ def test_probes_import_nothing_but_numpy_and_fcnet():
     assert imported <= {"numpy", "fcnet", "contextlib", "types"}
 
 
+def test_question_modules_import_nothing_but_numpy_fcnet_and_the_standard_library():
+    """The probes of fcnet/questions/ run in the worker too (probes.py imports them)."""
+    import sys
+
+    from fcnet import questions
+
+    allowed = {"numpy", "fcnet", *sys.stdlib_module_names}
+    for module in questions.MODULES:
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {"fcnet" if node.level else node.module.split(".")[0]
+                     for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert imported <= allowed, (module.__name__, sorted(imported - allowed))
+        assert "numpy" in imported and "fcnet" in imported  # the test reads real imports
+
+
 def _answer_key_namespace():
     from answer_key import inline_questions, layers, optim
     from answer_key.classifiers.fc_net import TwoLayerNet
@@ -143,12 +160,12 @@ def test_cases_and_probe_seeds_come_from_one_rule():
 
 def test_cases_are_seeded_by_explicit_ids_never_by_function_names(monkeypatch):
     """Renaming a case function or a probe changes no student's inputs."""
-    from fcnet.checks import affine_layer
+    from fcnet.questions import affine_backward
 
     before = hidden_checks.make_cases("affine_backward", 7)
     seeds = [t.np_seed for t in grading.probe_tasks("affine_backward", 7)]
-    monkeypatch.setattr(affine_layer.affine_backward_case, "__name__", "renamed_case")
-    monkeypatch.setattr(probes.affine_backward_probe, "__name__", "renamed_probe")
+    monkeypatch.setattr(affine_backward.affine_backward_case, "__name__", "renamed_case")
+    monkeypatch.setattr(affine_backward.affine_backward_probe, "__name__", "renamed_probe")
     after = hidden_checks.make_cases("affine_backward", 7)
     assert before.keys() == after.keys()
     assert all(_fingerprint(before[k]) == _fingerprint(after[k]) for k in before)
@@ -518,10 +535,10 @@ def test_other_questions_keep_worker_text_within_the_budget():
 
 
 def test_feedback_file_names_are_bounded_plain_and_unique(tmp_path):
-    from autograder import report
+    from autograder.reports.results import feedback_names
 
     ids = ["alice", "a" * 251, "ALICE", "x/../y", ".hidden", "bob\udcff", "Alice Adams (1001)"]
-    names = report.feedback_names(ids)
+    names = feedback_names(ids)
     assert names["alice"] == "alice" and names["Alice Adams (1001)"] == "Alice Adams (1001)"
     assert len({n.lower() for n in names.values()}) == len(ids)
     for name in names.values():

@@ -382,7 +382,7 @@ def test_every_student_gets_a_row_and_a_feedback_page(batch):
     assert rows[0] == ["student", *QUESTIONS, "total"] and len(rows) == len(expected) + 1
     document = json.loads((out / "grades.json").read_text(encoding="utf-8"))
     assert set(document["grades"]) == set(expected)
-    from autograder.report import feedback_names
+    from autograder.reports.results import feedback_names
 
     names = feedback_names(expected)  # a formula or odd id gets a plain file name
     assert len(set(names.values())) == len(expected)

@@ -465,10 +465,10 @@ def test_gradient_check_practical_numbers():
     import inspect
 
     from fcnet import judging
-    from fcnet.checks import affine_layer
+    from fcnet.questions import affine_backward
     assert inspect.signature(judging.judge_gradient).parameters["tol"].default == 1e-6
     for name in ("dx", "dw", "db"):
-        assert f'judge=judge_gradient("{name}"),' in inspect.getsource(affine_layer)
+        assert f'judge=judge_gradient("{name}"),' in inspect.getsource(affine_backward)
     numeric = np.array([2.0, -0.001])
     for off, passes in ((1.9e-6, True), (2.1e-6, False)):  # 2 * 1e-6 is the bound
         try:

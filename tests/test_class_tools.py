@@ -6,7 +6,8 @@ import json
 import nbformat
 import pytest
 
-from autograder import class_report, exports, report, similarity
+from autograder.reports import class_report, lms_exports, similarity
+from autograder.reports.results import write_all
 from autograder.scoring import CheckOutcome, score_question
 
 from autograder_support import notebook, write_submission
@@ -98,7 +99,7 @@ def _grades(tmp_path, students):
             results[qid] = score_question(qid, outcomes)
         results["best_model"].measures = {"accuracy_test": 0.4512}
         grades[student] = {"results": results, "notes": [HOSTILE_ID], "seconds": {}}
-    report.write_all(tmp_path, grades, "test", ("affine_forward", "best_model"))
+    write_all(tmp_path, grades, "test", ("affine_forward", "best_model"))
     return grades
 
 
@@ -138,14 +139,14 @@ def _rows(path):
 
 def test_plain_export_in_points_and_percent(tmp_path):
     _run(tmp_path)
-    path, warnings = exports.export(tmp_path, "plain", "percent", "email")
+    path, warnings = lms_exports.export(tmp_path, "plain", "percent", "email")
     rows = _rows(path)
     assert rows[0] == ["email", "grade"]
     assert rows[1] == ["alice@uni.edu", "75"]
     assert rows[2][0].startswith("'=")  # never a formula in a spreadsheet
     assert warnings and "not email" in warnings[0]
     assert rows[3] == ["bob@uni.edu", "100"]  # a Gradescope submitter: their own email
-    rows = _rows(exports.export(tmp_path, "plain", "points", "id")[0])
+    rows = _rows(lms_exports.export(tmp_path, "plain", "points", "id")[0])
     assert rows[3] == ["1002", "20"]
 
 
@@ -159,8 +160,8 @@ def test_canvas_export_matches_the_roster(tmp_path):
         writer.writerow(["Adams, Alice", "11", "1001", "alice@uni.edu", "A", ""])
         writer.writerow(["Brown, Bob", "12", "1002", "bbrown", "A", ""])
         writer.writerow(["Cole, Cy", "13", "1003", "ccole", "B", ""])
-    path, warnings = exports.export(tmp_path, "canvas", "points", assignment="Two-layer net",
-                                    roster=roster)
+    path, warnings = lms_exports.export(tmp_path, "canvas", "points",
+                                        assignment="Two-layer net", roster=roster)
     rows = _rows(path)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "Two-layer net"]
@@ -169,8 +170,8 @@ def test_canvas_export_matches_the_roster(tmp_path):
     assert ["Brown, Bob", "12", "1002", "bbrown", "A", "20"] in rows  # by its sid
     assert any("not in the Canvas roster" in w for w in warnings)
     assert any("Cole, Cy" in w for w in warnings)
-    with pytest.raises(exports.ExportError):
-        exports.export(tmp_path, "canvas", roster=tmp_path / "grades.json")
+    with pytest.raises(lms_exports.ExportError):
+        lms_exports.export(tmp_path, "canvas", roster=tmp_path / "grades.json")
 
 
 def _cli(*args):

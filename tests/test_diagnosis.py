@@ -217,7 +217,8 @@ def _all_advice_texts(corpus_runs):
 def test_no_hint_or_diagnosis_holds_answer_key_or_hidden_check_code(corpus_runs):
     from book_support import ROOT, answer_key_fragments, fragments_of, squash
 
-    hidden = fragments_of(sorted((ROOT / "autograder").glob("*.py")))
+    hidden = fragments_of(sorted(p for pattern in ("*.py", "routes/*.py", "reports/*.py")
+                                 for p in (ROOT / "autograder").glob(pattern)))
     fragments = {**answer_key_fragments(), **hidden}
     assert len(fragments) > 70  # the detector has something to look for
     for text in _all_advice_texts(corpus_runs):
@@ -366,20 +367,21 @@ def test_every_route_shows_the_diagnosis_in_its_feedback():
     print the hint, which is the diagnosis's explanation."""
     import json
 
-    from autograder import lms_bridge, otter_bridge, report
+    from autograder.reports.results import feedback_markdown
+    from autograder.routes import lms_grading, otter_route
 
     ns = student_namespace(next(e for e in CORPUS if e.id == "ab_db_mean"))
     result = grading.grade_in_process("affine_backward", ns)
     explanation = next(m.explanation for m in questions.catalogue() if m.name == "db_averaged")
-    page = report.feedback_markdown("alice", {"affine_backward": result}, [],
+    page = feedback_markdown("alice", {"affine_backward": result}, [],
                                     questions=("affine_backward",))
     assert explanation.split(":")[0] in page
     data = json.loads(json.dumps(result.as_dict()))
-    assert explanation in lms_bridge.report(data)
-    graded = otter_bridge.GradedSubmission({"results": {"affine_backward": data}})
-    graded.seal = otter_bridge._seal(dict(graded))
+    assert explanation in lms_grading.report(data)
+    graded = otter_route.GradedSubmission({"results": {"affine_backward": data}})
+    graded.seal = otter_route._seal(dict(graded))
     with pytest.raises(AssertionError) as raised:
-        otter_bridge.hidden_check(graded, "affine_backward", "db")
+        otter_route.hidden_check(graded, "affine_backward", "db")
     assert f"Hint: {explanation}" in str(raised.value)
 
 

@@ -217,9 +217,9 @@ COMMANDS = {
     "export CIFAR10_ARCHIVE=/path/to/cifar-10-python.tar.gz":
         ("placeholder", course_reads("CIFAR10_ARCHIVE")),
     "export CIFAR10_MD5=<md5 of that file>": ("placeholder", course_reads("CIFAR10_MD5")),
-    "python -m autograder.otter_bridge run alice.zip -a "
+    "python -m autograder.routes.otter_route run alice.zip -a "
     "autograder/dist/otter/two_layer_net-autograder.zip -o results/":
-        ("help", helps(["python", "-m", "autograder.otter_bridge", "run"], ["-a", "-o"],
+        ("help", helps(["python", "-m", "autograder.routes.otter_route", "run"], ["-a", "-o"],
                        ["autograder/dist/otter/two_layer_net-autograder.zip"])),
     "cp -r autograder/dist/nbgrader ~/fcnet-course && cd ~/fcnet-course":
         ("run", nbgrader_on_the_hub),

@@ -1,7 +1,7 @@
 """The feedback page and the class report read results as data.
 
 Fast tests, in process: results come from the grader's own checks run on wrong code
-(ours, so the in-process route is safe), then go through report.write_all and
+(ours, so the in-process route is safe), then go through results.write_all and
 class_report.summarize exactly as a grading run's do.
 """
 import ast
@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import class_report, report
+from autograder.reports import class_report
+from autograder.reports.results import bounded, feedback_html, feedback_markdown, write_all
 from autograder.grading import grade_in_process
 from autograder.scoring import NOT_DONE, UNEARNED
 from autograder_support import REPO
@@ -63,8 +64,8 @@ def _sections(markdown):
 def test_pages_show_no_internal_id(results):
     from fcnet import questions
 
-    html = report.feedback_html("ada", results, [], QUESTIONS)
-    markdown = report.feedback_markdown("ada", results, [], QUESTIONS)
+    html = feedback_html("ada", results, [], QUESTIONS)
+    markdown = feedback_markdown("ada", results, [], QUESTIONS)
     assert any(c.diagnosis == "db_averaged" for c in results["affine_backward"].checks)
     ids = {m.name for m in questions.catalogue()} | {c.name for r in results.values() for c in r.checks
                                         if "_" in c.name}
@@ -87,15 +88,15 @@ def test_each_hint_appears_once_per_question():
     hints = {c.hint for c in failing}
     assert len(failing) > len(hints), "the case needs one hint on several failed checks"
     results = {"affine_backward": result}
-    for page in (report.feedback_markdown("ada", results, [], ("affine_backward",)),
-                 report.feedback_html("ada", results, [], ("affine_backward",))):
+    for page in (feedback_markdown("ada", results, [], ("affine_backward",)),
+                 feedback_html("ada", results, [], ("affine_backward",))):
         for hint in hints:
             words = re.escape(hint.split(",")[0][:30]).replace("_", r"\\?_")
             assert len(re.findall(words, page)) == 1, hint
 
 
 def test_status_reads_by_symbol_word_and_colour(results):
-    html = report.feedback_html("ada", results, [], QUESTIONS)
+    html = feedback_html("ada", results, [], QUESTIONS)
     statuses = {c.status for r in results.values() for c in r.checks}
     assert {"passed", "failed", UNEARNED, NOT_DONE, "error"} <= statuses
     for style, symbol, word in (("pass", "✓", "passed"), ("fail", "✗", "failed"),
@@ -110,8 +111,8 @@ def test_the_students_error_is_shown_bounded_and_escaped(results):
     check = results["softmax_loss"].checks[0]
     assert (check.error_type, check.status) == ("ValueError", "error")
     assert check.error_message.startswith("<script>alert(1)</script> scores")
-    html = report.feedback_html("ada", results, [], QUESTIONS)
-    markdown = report.feedback_markdown("ada", results, [], QUESTIONS)
+    html = feedback_html("ada", results, [], QUESTIONS)
+    markdown = feedback_markdown("ada", results, [], QUESTIONS)
     assert "ValueError: &lt;script&gt;alert(1)&lt;/script&gt; scores &amp; labels" in html
     assert "<script" not in html and "<script" not in markdown
     assert "**Your code raised an error:** ValueError: &lt;script&gt;" in markdown
@@ -120,11 +121,11 @@ def test_the_students_error_is_shown_bounded_and_escaped(results):
 
 def test_long_texts_end_at_a_sentence_or_word():
     text = "The first sentence is short. " + "word " * 200
-    cut = report.bounded(text, 100)
+    cut = bounded(text, 100)
     assert len(cut) <= 102 and cut.endswith("\u2026")
     assert cut.startswith("The first sentence is short.")
-    assert report.bounded("x" * 50 + " tail", 30).endswith("\u2026")
-    assert report.bounded("short", 30) == "short"
+    assert bounded("x" * 50 + " tail", 30).endswith("\u2026")
+    assert bounded("short", 30) == "short"
 
 
 def test_a_damaged_chapter_is_named_once(results):
@@ -134,8 +135,8 @@ def test_a_damaged_chapter_is_named_once(results):
            "column 12); it may be damaged: re-download it or restore it from a checkpoint")
     damaged = {**results, **{q: not_done(q, why, file="03_losses.ipynb", unreadable=why)
                              for q in ("softmax_loss", "svm_loss")}}
-    for page in (report.feedback_markdown("ada", damaged, [why], QUESTIONS),
-                 report.feedback_html("ada", damaged, [why], QUESTIONS)):
+    for page in (feedback_markdown("ada", damaged, [why], QUESTIONS),
+                 feedback_html("ada", damaged, [why], QUESTIONS)):
         assert page.count("Unterminated string starting at line 1") == 1
         assert page.count("About your submission") == 3  # the heading and two pointers
 
@@ -145,8 +146,8 @@ def test_a_note_several_questions_carry_is_shown_once(results):
     for qid in ("affine_forward", "relu_backward"):
         results[qid].notes.append(damaged)
     try:
-        markdown = report.feedback_markdown("ada", results, [], QUESTIONS)
-        html = report.feedback_html("ada", results, [], QUESTIONS)
+        markdown = feedback_markdown("ada", results, [], QUESTIONS)
+        html = feedback_html("ada", results, [], QUESTIONS)
     finally:
         for qid in ("affine_forward", "relu_backward"):
             results[qid].notes.remove(damaged)
@@ -159,7 +160,7 @@ def test_a_note_several_questions_carry_is_shown_once(results):
 
 def _run(tmp_path, students):
     grades = {s: {"results": dict(r), "notes": [], "seconds": {}} for s, r in students.items()}
-    report.write_all(tmp_path, grades, "test", QUESTIONS)
+    write_all(tmp_path, grades, "test", QUESTIONS)
     return class_report.summarize(*class_report.load(tmp_path))
 
 
@@ -191,8 +192,8 @@ def test_the_check_table_pairs_each_hint_with_its_failures(tmp_path, results):
 
 # ----------------------------------------------------------------------------- no prose parsing
 
-READERS = ["autograder/report.py", "autograder/class_report.py",
-           "autograder/class_figures.py", "autograder/exports.py"]
+READERS = ["autograder/reports/results.py", "autograder/reports/class_report.py",
+           "autograder/reports/class_figures.py", "autograder/reports/lms_exports.py"]
 _STRING_READS = {"search", "match", "fullmatch", "findall", "finditer", "startswith",
                  "endswith", "find", "rfind", "index", "split", "partition", "count",
                  "lower", "upper", "strip", "replace", "sub"}
@@ -261,12 +262,12 @@ def test_no_report_feedback_or_export_module_reads_a_notes_text():
     for path in READERS:
         source = (REPO / path).read_text(encoding="utf-8")
         assert not note_text_reads(source), path
-    tree = ast.parse((REPO / "autograder/class_report.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "autograder/reports/class_report.py").read_text(encoding="utf-8"))
     imports = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
                for a in n.names}
     assert "re" not in imports, "the class report reads data, it does not match text"
     for template in ("feedback.md.j2", "feedback.html.j2", "class_report.html.j2"):
-        text = (REPO / "autograder/templates" / template).read_text(encoding="utf-8")
+        text = (REPO / "autograder/reports/templates" / template).read_text(encoding="utf-8")
         tags = re.findall(r"{%-?\s*(.*?)\s*-?%}", text)
         assert not [t for t in tags if "note" in t and not re.fullmatch(
             r"(for note in [\w.]*notes|if [\w.]*notes)", t)], template
@@ -277,13 +278,15 @@ def test_engine_cli_routes_and_reports_name_no_question():
     number) is a trait declared in autograder/question_traits.py; the machinery asks it."""
     from fcnet.chapters import QUESTION_IDS
 
-    for name in ("engine", "cli", "grading", "otter_bridge", "nbgrader_bridge", "lms_bridge",
-                 "report", "class_report", "class_figures", "exports", "rendering"):
+    for name in ("engine", "cli", "grading",
+                 "routes/otter_route", "routes/nbgrader_route", "routes/lms_grading",
+                 "reports/results", "reports/class_report", "reports/class_figures",
+                 "reports/lms_exports", "reports/rendering"):
         tree = ast.parse((REPO / "autograder" / f"{name}.py").read_text(encoding="utf-8"))
         named = {n.value for n in ast.walk(tree)
                  if isinstance(n, ast.Constant) and n.value in QUESTION_IDS}
         assert not named, (name, named)
-    for template in (REPO / "autograder" / "templates").glob("*.j2"):
+    for template in (REPO / "autograder" / "reports" / "templates").glob("*.j2"):
         text = template.read_text(encoding="utf-8")
         assert not [q for q in QUESTION_IDS if re.search(rf"\b{q}\b", text)], template
 
@@ -330,7 +333,7 @@ def test_an_empty_inline_answer_is_not_answered_not_a_mistake(tmp_path):
     wrong = grade_in_process("inline_q1", {"inline_q1": "Z"})
     grades = {s: {"results": {"inline_q1": r}, "notes": [], "seconds": {}}
               for s, r in (("stub_1", empty), ("stub_2", empty), ("w", wrong))}
-    report.write_all(tmp_path, grades, "test", ("inline_q1",))
+    write_all(tmp_path, grades, "test", ("inline_q1",))
     summary = class_report.summarize(*class_report.load(tmp_path))
     assert [c["students"] for c in summary["mistakes"]] == [["w"]]
     assert {r["student"] for r in summary["health"]["not_answered"]} == {"stub_1", "stub_2"}

@@ -84,7 +84,7 @@ def test_config_sets_the_students_stub_and_the_grading_pipeline():
     text = (COURSE / "nbgrader_config.py").read_text()
     assert "# YOUR CODE HERE\\nraise NotImplementedError" in text
     assert "autograde_preprocessors()" in text
-    from autograder.nbgrader_bridge import autograde_preprocessors
+    from autograder.routes.nbgrader_route import autograde_preprocessors
 
     names = [step.__name__ for step in autograde_preprocessors()]
     assert "SandboxedGrading" in names and "Execute" not in names
@@ -93,7 +93,7 @@ def test_config_sets_the_students_stub_and_the_grading_pipeline():
 
 def test_autograde_fills_the_test_cells_from_the_graded_files(tmp_path, monkeypatch):
     """No kernel: the test cells get the report and the points of the plain-data result."""
-    from autograder.nbgrader_bridge import (_sandboxed_grading_class, fill_outputs,
+    from autograder.routes.nbgrader_route import (_sandboxed_grading_class, fill_outputs,
                                             graded_question, hidden_part)
 
     source = "visible()\n### BEGIN HIDDEN TESTS\nhidden_score('sgd')\n### END HIDDEN TESTS"
@@ -150,7 +150,7 @@ def _sanitize_warnings(root, stem, nb):
     the notebook it leaves."""
     import logging
 
-    from autograder.nbgrader_bridge import sanitize_preprocessors
+    from autograder.routes.nbgrader_route import sanitize_preprocessors
     from nbgrader.preprocessors import OverwriteCells
 
     (restore,) = [step for step in sanitize_preprocessors() if issubclass(step, OverwriteCells)]
@@ -243,7 +243,9 @@ def course(cifar, tmp_path_factory, request):
                               work / "good.npz")
     (hostile / "autograder").mkdir()  # a package named like the grader's, next to the notebooks
     (hostile / "autograder" / "__init__.py").write_text("")
-    (hostile / "autograder" / "nbgrader_bridge.py").write_text(
+    (hostile / "autograder" / "routes").mkdir()
+    (hostile / "autograder" / "routes" / "__init__.py").write_text("")
+    (hostile / "autograder" / "routes" / "nbgrader_route.py").write_text(
         "def hidden_score(*args, **kwargs):\n    return 1000.0\n")
 
     nbgrader("autograde", ASSIGNMENT, "--create")

@@ -245,7 +245,7 @@ def test_nbgrader_mode_writes_solution_and_test_cells(fake_key):
     assert 'run_question("sgd"' in test.source and notebooks.check_cell_qids(test.source) is None
     public, hidden = test.source.split("### BEGIN HIDDEN TESTS\n")
     assert "autograder" not in public
-    assert hidden == ('from autograder.nbgrader_bridge import hidden_score\n'
+    assert hidden == ('from autograder.routes.nbgrader_route import hidden_score\n'
                       'hidden_score("sgd")\n### END HIDDEN TESTS')
     assert nb.metadata["fcnet"]["kind"] == "nbgrader-source"
     assert [c.id for c in nb.cells] == [f"99_toy-nbg-{i:02d}" for i in range(5)]

@@ -69,7 +69,7 @@ def test_zip_has_otters_layout_and_the_course_packages(bundle):
         driver.index("from autograder")
     # nothing generated, cached or belonging to another route rides along
     assert not [n for n in names if "__pycache__" in n or "/dist/" in n or n.endswith(".pyc")
-                or n.endswith(".ipynb") or n.endswith("nbgrader_bridge.py")]
+                or n.endswith(".ipynb") or n.endswith("nbgrader_route.py")]
     config = json.loads((folder / "otter_config.json").read_text())
     assert config["lang"] == "python"
     assert "python /autograder/source/run_otter.py" in (folder / "run_autograder").read_text()
@@ -166,41 +166,41 @@ def test_gradescope_prestep_moves_loose_uploads_into_a_folder(bundle, tmp_path):
 
 
 def _sealed(points):
-    from autograder import otter_bridge
+    from autograder.routes import otter_route
 
     graded = {"results": {"sgd": {"qid": "sgd", "points": points, "max_points": 1,
                                   "notes": [], "checks": []}}}
-    result = otter_bridge.GradedSubmission(graded)
-    result.seal = otter_bridge._seal(graded)
+    result = otter_route.GradedSubmission(graded)
+    result.seal = otter_route._seal(graded)
     return result
 
 
 def test_only_a_result_sealed_by_this_run_is_scored():
     """A GradedSubmission built by anything but load_submission (an uploaded notebook
     that otter executed instead of the driver), or changed after grading, scores nothing."""
-    from autograder import otter_bridge
+    from autograder.routes import otter_route
 
-    forged = otter_bridge.GradedSubmission(dict(_sealed(1)))  # same data, no seal
+    forged = otter_route.GradedSubmission(dict(_sealed(1)))  # same data, no seal
     with pytest.raises(AssertionError, match="not made by this grading run"):
-        otter_bridge._require(forged)
+        otter_route._require(forged)
     tampered = _sealed(0)
     tampered["results"]["sgd"]["points"] = 99
     with pytest.raises(AssertionError, match="not made by this grading run"):
-        otter_bridge._require(tampered)
-    assert otter_bridge._require(_sealed(1)) is not None
+        otter_route._require(tampered)
+    assert otter_route._require(_sealed(1)) is not None
 
 
 @pytest.mark.parametrize("points, expected", [(-3, 0.0), (1e9, None), (float("nan"), 0.0),
                                               (float("inf"), 0.0), ("x", 0.0), (None, 0.0)])
 def test_scores_are_clamped_to_the_questions_points(points, expected):
-    from autograder import otter_bridge
+    from autograder.routes import otter_route
 
-    clamped = otter_bridge._clamped("sgd", points)
+    clamped = otter_route._clamped("sgd", points)
     assert clamped == (QUESTION_POINTS["sgd"] if expected is None else expected)
 
 
 def test_stage_upload_puts_the_upload_in_one_folder_without_hidden_files(tmp_path):
-    from autograder import otter_bridge
+    from autograder.routes import otter_route
 
     upload = tmp_path / "mallory.zip"
     with zipfile.ZipFile(upload, "w") as archive:
@@ -210,18 +210,18 @@ def test_stage_upload_puts_the_upload_in_one_folder_without_hidden_files(tmp_pat
         archive.writestr("../escape.py", "")
         archive.writestr("two_layer_net/01_affine_layer.ipynb", "{}")
         archive.writestr("two_layer_net/.keep", "")
-    staged = otter_bridge.stage_upload(upload, tmp_path / "staged.zip")
+    staged = otter_route.stage_upload(upload, tmp_path / "staged.zip")
     staged = tmp_path / "staged.zip"
     assert sorted(zipfile.ZipFile(staged).namelist()) == [
-        otter_bridge.UPLOAD_REPORT, "upload/forge.ipynb", "upload/two_layer_net/.keep",
+        otter_route.UPLOAD_REPORT, "upload/forge.ipynb", "upload/two_layer_net/.keep",
         "upload/two_layer_net/01_affine_layer.ipynb"]
     folder = tmp_path / "folder"
     (folder / "sub").mkdir(parents=True)
     (folder / ".OTTER_LOG").write_bytes(b"pickle")
     (folder / "sub" / "a.ipynb").write_text("{}")
-    otter_bridge.stage_upload(folder, tmp_path / "staged2.zip")
+    otter_route.stage_upload(folder, tmp_path / "staged2.zip")
     assert zipfile.ZipFile(tmp_path / "staged2.zip").namelist() == [
-        "upload/sub/a.ipynb", otter_bridge.UPLOAD_REPORT]
+        "upload/sub/a.ipynb", otter_route.UPLOAD_REPORT]
 
 
 def test_the_driver_puts_back_the_bundles_packages_before_importing_them(bundle, tmp_path):
@@ -229,14 +229,17 @@ def test_the_driver_puts_back_the_bundles_packages_before_importing_them(bundle,
     `autograder/` over the bundle's: the driver must undo that first."""
     folder, _ = bundle
     driver = (folder / "files" / "grade_two_layer_net.py").read_text()
-    prologue = driver.split("from autograder.otter_bridge import")[0]
+    prologue = driver.split("from autograder.routes.otter_route import")[0]
     source = tmp_path / "ag" / "source" / "files"
     submission = tmp_path / "ag" / "submission"
     for name in ("fcnet", "answer_key", "autograder"):
         (source / name).mkdir(parents=True)
         (source / name / "__init__.py").write_text(f"ORIGINAL = {name!r}\n")
         shutil.copytree(source / name, submission / name)
-    (submission / "autograder" / "otter_bridge.py").write_text("def hidden_check(*a):\n    pass\n")
+    (submission / "autograder" / "routes").mkdir()
+    (submission / "autograder" / "routes" / "__init__.py").write_text("")
+    (submission / "autograder" / "routes" / "otter_route.py").write_text(
+        "def hidden_check(*a):\n    pass\n")
     (submission / "numpy").mkdir()
     (submission / "numpy" / "__init__.py").write_text("raise SystemExit('fake numpy')\n")
     (submission / "two_layer_net").mkdir()
@@ -275,13 +278,13 @@ def _zip_folder(folder, target, extra=None):
 
 # An upload whose top level holds a package named like the grader's, whose checks all pass
 # (beside the untouched notebooks, which earn nothing).
-SHADOW = {"autograder/__init__.py": "",
-          "autograder/otter_bridge.py": "def load_submission(folder='.'):\n    return None\n"
-                                        "def hidden_check(*args, **kwargs):\n    return None\n"}
+SHADOW = {"autograder/__init__.py": "", "autograder/routes/__init__.py": "",
+          "autograder/routes/otter_route.py": "def load_submission(folder='.'):\n    return None\n"
+                                              "def hidden_check(*args, **kwargs):\n    return None\n"}
 ENGINE_ONLY = ("zeros",)    # the all-zero answers, graded by python -m autograder only
 
 
-# Graded the supported way, `python -m autograder.otter_bridge run` (the upload is put in
+# Graded the supported way, `python -m autograder.routes.otter_route run` (the upload is put in
 # a folder of its own first); the others with a raw `otter run`, which the driver's own
 # defences must hold.
 STAGED = ("flat",)
@@ -297,7 +300,7 @@ def _flat_zip(folder, target):
 
 def _otter_run(submission, out, env, staged=False):
     out.mkdir()
-    command = [sys.executable, "-m", "autograder.otter_bridge", "run", str(submission),
+    command = [sys.executable, "-m", "autograder.routes.otter_route", "run", str(submission),
                "-a", str(ZIP), "-o", str(out)] if staged else \
         [str(BIN / "otter"), "run", "-a", str(ZIP), "-o", str(out), "--no-logo",
          str(submission)]
@@ -371,7 +374,7 @@ def test_solution_gets_full_marks(graded):
 @pytest.mark.cifar
 def test_an_honest_flat_zip_graded_the_supported_way_gets_full_marks(graded):
     """Notebooks at the top of the zip: a raw `otter run` refuses them (several notebooks),
-    `python -m autograder.otter_bridge run` grades them."""
+    `python -m autograder.routes.otter_route run` grades them."""
     otter, _, _, logs = graded
     assert otter["flat"] == {qid: QUESTION_POINTS[qid] for qid in QUESTION_IDS}, \
         logs["flat"][-3000:]

@@ -32,10 +32,10 @@ def test_every_subpackage_is_listed():
 
 
 def test_the_templates_are_package_data():
-    patterns = _config()["package-data"]["autograder.templates"]
-    templates = sorted(p.name for p in (ROOT / "autograder" / "templates").iterdir())
-    assert templates, "autograder/templates is empty"
-    folder = ROOT / "autograder" / "templates"
+    patterns = _config()["package-data"]["autograder.reports.templates"]
+    templates = sorted(p.name for p in (ROOT / "autograder" / "reports" / "templates").iterdir())
+    assert templates, "autograder/reports/templates is empty"
+    folder = ROOT / "autograder" / "reports" / "templates"
     matched = {p.name for pattern in patterns for p in folder.glob(pattern)}
     assert set(templates) <= matched, set(templates) - matched
 
@@ -70,7 +70,7 @@ def test_a_clean_build_prints_no_setuptools_warning(tmp_path):
     import zipfile
     (wheel,) = (tmp_path / "wheel").glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert any(n.startswith("autograder/templates/") and n.endswith(".j2") for n in names)
+    assert any(n.startswith("autograder/reports/templates/") and n.endswith(".j2") for n in names)
     assert any(n.startswith("fcnet/public_tests/") for n in names)
 
 

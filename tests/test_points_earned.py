@@ -7,7 +7,8 @@ returned config) count only when the value checks they name in `requires` pass.
 import numpy as np
 import pytest
 
-from autograder import grading, hidden_checks, report
+from autograder import grading, hidden_checks
+from autograder.reports.results import csv_cell
 from autograder.points import QUESTION_POINTS
 from autograder.scoring import (FAILED, PASSED, UNEARNED, CheckOutcome, apply_requirements,
                                 score_question)
@@ -215,9 +216,9 @@ def test_the_pinned_inline_answer_and_only_it_earns_full_marks(qid):
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
 def test_a_formula_like_csv_cell_is_escaped(text):
-    assert report.csv_cell(text) == "'" + text
+    assert csv_cell(text) == "'" + text
 
 
 @pytest.mark.parametrize("text", ["alice", "bob-smith", "1", "'quoted", ""])
 def test_an_ordinary_csv_cell_is_unchanged(text):
-    assert report.csv_cell(text) == text
+    assert csv_cell(text) == text

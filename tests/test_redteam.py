@@ -144,13 +144,13 @@ def test_a_student_who_takes_anothers_gradescope_name_is_told_apart(tmp_path):
 
 # ----------------------------------------------------------------------------------------
 # 3. nbgrader's pre-convert hook crashes on a renamed chapter (found while attacking the
-# nbgrader route): autograder/nbgrader_bridge.py:name_chapters calls os.utime but the
+# nbgrader route): autograder/routes/nbgrader_route.py:name_chapters calls os.utime but the
 # module never imports os. nbgrader logs the NameError and skips the hook, so the copy
 # "Copy of 01_affine_layer.ipynb" (the case the hook exists for) is not graded: the honest
 # student gets 0 for chapter 1. (tests/test_submission_layouts.py's hook test fails too.)
 
 def test_the_nbgrader_hook_handles_a_renamed_chapter(tmp_path):
-    from autograder.nbgrader_bridge import name_chapters
+    from autograder.routes.nbgrader_route import name_chapters
 
     folder = tmp_path / "submitted" / "bob" / "two_layer_net"
     folder.mkdir(parents=True)
@@ -164,16 +164,16 @@ def test_the_nbgrader_hook_handles_a_renamed_chapter(tmp_path):
 # ----------------------------------------------------------------------------------------
 # 4. The student id goes unescaped into the Markdown feedback heading.
 #
-# report.feedback_markdown escapes every note, message and hint with _md, but writes
+# results.feedback_markdown escapes every note, message and hint with _md, but writes
 # "# Feedback for {student}" raw. A folder/zip name (or a Gradescope name: _safe_id keeps
 # [ ] ( ) ! and spaces) such as "x](https://evil.example/track.png)" turns the heading
 # into a link or image when the feedback is rendered (an LMS, GitHub, a Markdown viewer).
 
 def test_the_student_id_is_escaped_in_markdown_feedback():
-    from autograder import report
+    from autograder.reports.results import feedback_markdown
 
     student = "![x](https://evil.example/pixel.png) <img src=x onerror=alert(1)>"
-    text = report.feedback_markdown(student, {}, [], questions=())
+    text = feedback_markdown(student, {}, [], questions=())
     heading = text.splitlines()[0]
     assert "](" not in heading.replace("\\]", "") and "<img" not in heading
 
@@ -233,17 +233,17 @@ def test_a_model_fit_to_the_graded_test_labels_earns_no_more_than_an_honest_fit(
 # grade_two_layer_net.py). An upload holding one top-level notebook is therefore executed
 # in otter's kernel, where answer_key and autograder are importable, and the bundle's
 # tests read *its* `fcnet_submission`: a GradedSubmission it builds with every check
-# "passed" scores 100/100 with every chapter a stub (and otter_bridge._set_question_score
+# "passed" scores 100/100 with every chapter a stub (and otter_route._set_question_score
 # passes any number to TestFile.update_score, which does not clamp it). On Gradescope
 # run_autograder moves uploads into uploaded/ first; `otter run` (route 2) does not.
 #
-# Fixed in depth: `python -m autograder.otter_bridge run` (the supported way to run otter
+# Fixed in depth: `python -m autograder.routes.otter_route run` (the supported way to run otter
 # on your own machine) puts the upload in a folder of its own before otter sees it, as
 # run_autograder does; and the test files accept only a result sealed by this run's
 # driver, with scores clamped, so even a raw `otter run` that executes the forged
 # notebook scores nothing.
 
-FORGE_NOTEBOOK = '''from autograder.otter_bridge import GradedSubmission
+FORGE_NOTEBOOK = '''from autograder.routes.otter_route import GradedSubmission
 from autograder import hidden_checks
 from autograder.points import QUESTION_POINTS
 fcnet_submission = GradedSubmission({"results": {q: {"qid": q, "points": QUESTION_POINTS[q],
@@ -259,7 +259,7 @@ def _otter_command(route, upload, bundle, out):
     if route == "otter run":
         return [str(Path(sys.executable).parent / "otter"), "run", "-a", str(bundle),
                 "-o", str(out), "--no-logo", str(upload)]
-    return [sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
+    return [sys.executable, "-m", "autograder.routes.otter_route", "run", str(upload),
             "-a", str(bundle), "-o", str(out)]
 
 
@@ -377,9 +377,9 @@ def test_gradescope_pre_step_stops_grading_when_a_move_fails(tmp_path):
 # ----------------------------------------------------------------------------------------
 # 8. A student id of 251+ characters stops the batch's feedback.
 #
-# report.write_feedback writes feedback/<student>.md and .html with the id as it is. A
+# results.write_feedback writes feedback/<student>.md and .html with the id as it is. A
 # folder or zip name of 251 to 255 bytes (legal; LMS downloads prefix long names) makes
-# "<id>.html" longer than NAME_MAX: OSError escapes report.write_all, the grader ends with
+# "<id>.html" longer than NAME_MAX: OSError escapes results.write_all, the grader ends with
 # a traceback, and every student sorted after that id gets no feedback file.
 
 def test_a_long_student_id_does_not_stop_the_batch_feedback(sandbox, tmp_path):
@@ -405,7 +405,7 @@ def test_a_long_student_id_does_not_stop_the_batch_feedback(sandbox, tmp_path):
 #
 # Nothing in the bundle runs before otter reads the log, so a raw `otter run` on an
 # untrusted upload cannot be made safe: README and SECURITY.md say to run otter on your
-# own machine through `python -m autograder.otter_bridge run`, which drops top-level
+# own machine through `python -m autograder.routes.otter_route run`, which drops top-level
 # hidden files and puts the rest in a folder of its own first (run_autograder does the
 # same on Gradescope, failing closed; see the pre-step tests above).
 

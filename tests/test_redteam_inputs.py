@@ -29,7 +29,8 @@ import zlib
 
 import pytest
 
-from autograder import lms_bridge, submissions
+from autograder import submissions
+from autograder.routes import lms_grading
 from autograder.points import QUESTION_POINTS
 from autograder.submissions import Submission, read_submission
 
@@ -124,10 +125,10 @@ def test_a_folder_of_model_copies_is_read_once(tmp_path, monkeypatch):
     assert [s for s in sizes if s >= submissions.MAX_MODEL_BYTES] == [
         submissions.MAX_MODEL_BYTES]
     staged = [(source.rsplit("/", 1)[-1], size) for source, _, size
-              in lms_bridge._staged_files(folder, tmp_path / "staged", ())]
+              in lms_grading._staged_files(folder, tmp_path / "staged", ())]
     assert staged[0][0] == "01_affine_layer.ipynb"
     assert staged[1][0] == f"best_model ({COPIES}).npz"  # the engine's choice first
-    copied = lms_bridge.stage_submission(folder, tmp_path / "staged")
+    copied = lms_grading.stage_submission(folder, tmp_path / "staged")
     assert copied < COPIES
     assert sum(p.stat().st_size for p in (tmp_path / "staged").iterdir()) \
         <= submissions.MAX_STUDENT_BYTES
@@ -137,12 +138,12 @@ def test_otter_stages_the_engines_choice_of_model_not_every_copy(hostile_zip, tm
     """The otter route stages the upload before grading: the copies of the model come
     last, the one the engine grades first, and the rest are left out unread (the whole
     upload was refused before, costing the notebooks' points too)."""
-    from autograder import otter_bridge
+    from autograder.routes import otter_route
 
-    report = otter_bridge.stage_upload(hostile_zip, tmp_path / "staged.zip")
+    report = otter_route.stage_upload(hostile_zip, tmp_path / "staged.zip")
     assert report["refused"] is None
     names = zipfile.ZipFile(tmp_path / "staged.zip").namelist()
-    staged = f"{otter_bridge.STAGED_FOLDER}/two_layer_net"
+    staged = f"{otter_route.STAGED_FOLDER}/two_layer_net"
     assert f"{staged}/01_affine_layer.ipynb" in names
     assert [n for n in names if "best_model" in n] == [f"{staged}/best_model ({COPIES}).npz"]
     assert any(n.startswith("some copies of the model were not staged") for n in
@@ -267,12 +268,12 @@ def _csv(path):
 
 
 def test_a_display_name_never_takes_a_classmates_canvas_row(gradescope_run, tmp_path):
-    from autograder import exports
+    from autograder.reports import lms_exports
 
     _, out = gradescope_run
     roster = tmp_path / "roster.csv"
     roster.write_text(CANVAS_ROSTER)
-    path, warnings = exports.export(out, "canvas", roster=roster)
+    path, warnings = lms_exports.export(out, "canvas", roster=roster)
     rows = _csv(path)
     alice = [r for r in rows if r[0] == "Adams, Alice"]
     mallory = [r for r in rows if r[0] == "Mallory, Zoe"]
@@ -283,10 +284,10 @@ def test_a_display_name_never_takes_a_classmates_canvas_row(gradescope_run, tmp_
 
 
 def test_the_plain_export_uses_each_submitters_email(gradescope_run):
-    from autograder import exports
+    from autograder.reports import lms_exports
 
     _, out = gradescope_run
-    rows = _csv(exports.export(out, "plain", id_column="email")[0])
+    rows = _csv(lms_exports.export(out, "plain", id_column="email")[0])
     full = QUESTION_POINTS["affine_forward"]
     assert sorted(rows[1:]) == [["aadams@uni.edu", f"{full:g}"], ["zmallory@uni.edu", "0"]]
 
@@ -295,7 +296,7 @@ def test_two_submissions_for_one_roster_row_are_refused_naming_both(gradescope_r
                                                                     tmp_path):
     """Alice is also in a second submission (a group upload): which grade counts is the
     instructor's call, so nothing is written and both submissions are named."""
-    from autograder import exports
+    from autograder.reports import lms_exports
 
     _, out = gradescope_run
     document = json.loads((out / "grades.json").read_text())
@@ -307,8 +308,8 @@ def test_two_submissions_for_one_roster_row_are_refused_naming_both(gradescope_r
     (tmp_path / "grades.json").write_text(json.dumps(document))
     roster = tmp_path / "roster.csv"
     roster.write_text(CANVAS_ROSTER)
-    with pytest.raises(exports.ExportError) as refused:
-        exports.export(tmp_path, "canvas", roster=roster)
+    with pytest.raises(lms_exports.ExportError) as refused:
+        lms_exports.export(tmp_path, "canvas", roster=roster)
     assert "'Adams, Alice'" in str(refused.value)
     assert alice in str(refused.value) and "Alice Adams (1001) + Bo Li (1003)" \
         in str(refused.value)
@@ -436,7 +437,7 @@ def test_a_forged_frame_costs_the_grader_what_the_case_does(sandbox, tmp_path):
 
 
 def test_a_forged_frame_is_refused_on_the_otter_and_nbgrader_routes(sandbox, tmp_path):
-    """Both routes grade through lms_bridge.grade_submission (the otter bundle's tests and
+    """Both routes grade through lms_grading.grade_submission (the otter bundle's tests and
     nbgrader's autograde step call it), in the process that holds their test code: the
     same check applies there, and that process stays small."""
     import autograder_support as support
@@ -451,8 +452,8 @@ def test_a_forged_frame_is_refused_on_the_otter_and_nbgrader_routes(sandbox, tmp
     # its parent's high-water mark. Writing 5 to clear_refs resets VmHWM to this process.
     probe = ("import json, re, sys\n"
              "open('/proc/self/clear_refs', 'w').write('5')\n"
-             "from autograder import lms_bridge\n"
-             "graded = lms_bridge.grade_submission(sys.argv[1], questions=('two_layer_net',),"
+             "from autograder.routes import lms_grading\n"
+             "graded = lms_grading.grade_submission(sys.argv[1], questions=('two_layer_net',),"
              " announce=lambda line: None)\n"
              "status = open('/proc/self/status').read()\n"
              "peak = int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) * 1024\n"

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from autograder import exports
+from autograder.reports import lms_exports
 
 
 def _grades_json(folder, submissions):
@@ -34,8 +34,8 @@ def test_the_plain_export_refuses_two_grades_for_one_student(tmp_path, id_column
     other = dict(ALICE, email=alice_id) if id_column == "email" else ALICE
     _grades_json(tmp_path, {"Alice Adams (1001)": (10, [ALICE]),
                             "Alice Adams (1001) + Bo Li (1003)": (0, [other, BO])})
-    with pytest.raises(exports.ExportError) as refused:
-        exports.export(tmp_path, "plain", id_column=id_column)
+    with pytest.raises(lms_exports.ExportError) as refused:
+        lms_exports.export(tmp_path, "plain", id_column=id_column)
     assert "Alice Adams (1001) + Bo Li (1003)" in str(refused.value)
     assert not (tmp_path / "plain_grades.csv").exists()
 
@@ -269,8 +269,8 @@ def test_a_complex_step_gradient_by_columns_fails_the_loss_at_scale_checks(qid, 
 
 @pytest.mark.slow
 def test_a_vectorised_numeric_gradient_earns_no_gradient_points_through_otter(tmp_path):
-    """The same submission on Gradescope's route (python -m autograder.otter_bridge run,
-    a 20 s limit per question: affine_backward's attack needs about an hour)."""
+    """The same submission on Gradescope's route (python -m autograder.routes.otter_route
+    run, a 20 s limit per question: affine_backward's attack needs about an hour)."""
     import os
     import subprocess
     import sys
@@ -293,9 +293,9 @@ def test_a_vectorised_numeric_gradient_earns_no_gradient_points_through_otter(tm
     out = tmp_path / "out"
     env = {**os.environ, "FCNET_GRADING_TIMEOUT": "20",
            "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
-    run = subprocess.run([sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
-                          "-a", str(bundle), "-o", str(out)], env=env, capture_output=True,
-                         text=True, timeout=1800)
+    run = subprocess.run([sys.executable, "-m", "autograder.routes.otter_route", "run",
+                          str(upload), "-a", str(bundle), "-o", str(out)],
+                         env=env, capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     scores = {t["name"]: t.get("score") for t in
               json.loads((out / "results.json").read_text())["tests"]}

@@ -1,7 +1,7 @@
 """Red-team findings on the otter and nbgrader routes (and the layouts python -m
 autograder shares with them): each test replays an attack that once worked and asserts
 the safe behaviour. The attacks were first built as a hostile student would, against the
-real commands (`nbgrader autograde`, `python -m autograder.otter_bridge run`).
+real commands (`nbgrader autograde`, `python -m autograder.routes.otter_route run`).
 """
 import csv
 import json
@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import lms_bridge
+from autograder.routes import lms_grading
 from autograder.points import QUESTION_POINTS
 
 from autograder_support import REPO, SOLUTIONS, grade_folder, write_submission
@@ -113,8 +113,8 @@ def test_python_m_autograder_gives_a_linked_nbgrader_submission_a_row(sandbox, t
 
 
 @pytest.mark.parametrize("layout", ["assignment", "student", "inside"])
-def test_the_nbgrader_bridge_refuses_a_linked_submitted_folder(tmp_path, layout):
-    from autograder.nbgrader_bridge import submitted_folder
+def test_the_nbgrader_route_refuses_a_linked_submitted_folder(tmp_path, layout):
+    from autograder.routes.nbgrader_route import submitted_folder
 
     root = tmp_path / "course"
     (root / "source" / ASSIGNMENT).mkdir(parents=True)
@@ -132,8 +132,8 @@ def test_the_nbgrader_bridge_refuses_a_linked_submitted_folder(tmp_path, layout)
         assert (folder, refusal) == (str(path.resolve()), None)
         return
     assert folder == str(path) and "symbolic link" in refusal
-    graded = lms_bridge.refused_submission("mallory", refusal)
-    assert lms_bridge.total(graded) == 0 and graded["notes"] == [refusal]
+    graded = lms_grading.refused_submission("mallory", refusal)
+    assert lms_grading.total(graded) == 0 and graded["notes"] == [refusal]
     assert set(graded["results"]) == set(QUESTION_POINTS)
 
 
@@ -201,11 +201,11 @@ def test_without_bubblewrap_a_non_root_route_refuses_unless_asked(no_bubblewrap,
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the instructor's own user
     folder = _key_importer(tmp_path, "mallory")
     with pytest.raises(SandboxUnavailable) as refused:
-        lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20)
+        lms_grading.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20)
     message = str(refused.value)
     assert "apt-get install bubblewrap" in message and "FCNET_NO_SANDBOX=1" in message
     monkeypatch.setenv("FCNET_NO_SANDBOX", "1")
-    sandbox = lms_bridge.open_route_sandbox()
+    sandbox = lms_grading.open_route_sandbox()
     try:
         assert sandbox.description.startswith("isolation: process")
         assert "WARNING" in sandbox.description
@@ -221,16 +221,16 @@ def test_without_bubblewrap_the_answer_key_import_earns_nothing_as_root(no_bubbl
     from autograder.sandbox import SandboxUnavailable
 
     if os.geteuid() != 0:  # the unprivileged-user isolation needs root: the refusal above
-        pytest.raises(SandboxUnavailable, lms_bridge.open_route_sandbox)
+        pytest.raises(SandboxUnavailable, lms_grading.open_route_sandbox)
         return
     folder = _key_importer(tmp_path, "mallory")
     try:
-        graded = lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20)
+        graded = lms_grading.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20)
     except SandboxUnavailable as refused:
         assert "chmod -R go-rwx" in str(refused) and "answer_key" in str(refused)
         return
     assert graded["sandbox"].startswith("isolation: unprivileged-user")
-    assert lms_bridge.total(graded) == 0, graded["results"]
+    assert lms_grading.total(graded) == 0, graded["results"]
 
 
 def _chmod_tree(top, private):
@@ -264,24 +264,24 @@ def test_the_route_grades_as_an_unprivileged_user_only_once_the_course_is_privat
     from autograder.sandbox import SandboxUnavailable
 
     if os.geteuid() != 0:
-        pytest.raises(SandboxUnavailable, lms_bridge.open_route_sandbox, [readable_course])
+        pytest.raises(SandboxUnavailable, lms_grading.open_route_sandbox, [readable_course])
         return
     # only the course counts here (the repository's own files are the test above's)
-    monkeypatch.setattr(lms_bridge, "protected_paths", lambda extra=(): list(map(Path, extra)))
+    monkeypatch.setattr(lms_grading, "protected_paths", lambda extra=(): list(map(Path, extra)))
     folder = _key_importer(tmp_path, "mallory", places=repr((str(readable_course),)))
     with pytest.raises(SandboxUnavailable, match="chmod -R go-rwx " + str(readable_course)):
-        lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20,
+        lms_grading.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20,
                                     protected=[readable_course])
     _chmod_tree(readable_course, private=True)  # chmod -R go-rwx
-    graded = lms_bridge.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20,
+    graded = lms_grading.grade_submission(folder, questions=KEY_QUESTIONS, timeout=20,
                                          protected=[readable_course])
     assert graded["sandbox"].startswith("isolation: unprivileged-user")
     assert "checked: the worker's user cannot read" in graded["sandbox"]
-    assert lms_bridge.total(graded) == 0, graded["results"]
+    assert lms_grading.total(graded) == 0, graded["results"]
 
 
 # ----------------------------------------------------------------------------------------
-# 3. `python -m autograder.otter_bridge run bomb.zip`: a 0.9 MB zip of 3 x 300 MB of
+# 3. `python -m autograder.routes.otter_route run bomb.zip`: a 0.9 MB zip of 3 x 300 MB of
 #    zeros was read whole into memory (1.4 GB peak). Staging now reads one file at a time
 #    with the engine's caps (autograder.submissions), and refuses an upload over them.
 
@@ -299,16 +299,16 @@ def _zeros_zip(path, members, mb, extra=()):
 
 
 def test_staging_leaves_out_a_file_over_the_engines_cap(tmp_path):
-    from autograder import otter_bridge
+    from autograder.routes import otter_route
     from autograder.submissions import MAX_NOTEBOOK_BYTES
 
     notebook = (SOLUTIONS / "01_affine_layer.ipynb").read_bytes()
     bomb = _zeros_zip(tmp_path / "bomb.zip", 2, MAX_NOTEBOOK_BYTES // 2 ** 20 + 1,
                       extra=[("two_layer_net/01_affine_layer.ipynb", notebook)])
     assert bomb.stat().st_size < 2 ** 20
-    report = otter_bridge.stage_upload(bomb, tmp_path / "staged.zip")
+    report = otter_route.stage_upload(bomb, tmp_path / "staged.zip")
     staged = zipfile.ZipFile(tmp_path / "staged.zip")
-    assert sorted(staged.namelist()) == [otter_bridge.UPLOAD_REPORT,
+    assert sorted(staged.namelist()) == [otter_route.UPLOAD_REPORT,
                                          "upload/two_layer_net/01_affine_layer.ipynb"]
     assert report["refused"] is None
     assert report["notes"] == [f"junk{i}.bin is larger than 20 MB and was ignored"
@@ -317,7 +317,8 @@ def test_staging_leaves_out_a_file_over_the_engines_cap(tmp_path):
 
 @pytest.mark.parametrize("bomb", ["entries", "total", "not_a_zip"])
 def test_staging_refuses_an_upload_over_the_caps_as_a_whole(tmp_path, bomb, monkeypatch):
-    from autograder import otter_bridge, submissions
+    from autograder import submissions
+    from autograder.routes import otter_route
 
     upload = tmp_path / "bomb.zip"
     if bomb == "entries":
@@ -335,9 +336,9 @@ def test_staging_refuses_an_upload_over_the_caps_as_a_whole(tmp_path, bomb, monk
         raw[header + 9] |= 0x08  # flag bit 11 (0x800): the name is UTF-8
         raw[header + 46:header + 48] = b"\xff\xfe"
         upload.write_bytes(bytes(raw))
-    report = otter_bridge.stage_upload(upload, tmp_path / "staged.zip")
+    report = otter_route.stage_upload(upload, tmp_path / "staged.zip")
     assert report["refused"] and report["refused"].startswith("the upload was not graded")
-    assert zipfile.ZipFile(tmp_path / "staged.zip").namelist() == [otter_bridge.UPLOAD_REPORT]
+    assert zipfile.ZipFile(tmp_path / "staged.zip").namelist() == [otter_route.UPLOAD_REPORT]
 
 
 def test_a_refused_upload_scores_zero_with_the_note_through_otter(tmp_path):
@@ -357,9 +358,9 @@ def test_a_refused_upload_scores_zero_with_the_note_through_otter(tmp_path):
     out = tmp_path / "results"
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "FCNET_GRADING_TIMEOUT": "20"}
-    run = subprocess.run([sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
-                          "-a", str(bundle), "-o", str(out)], env=env, capture_output=True,
-                         text=True, timeout=900)
+    run = subprocess.run([sys.executable, "-m", "autograder.routes.otter_route", "run",
+                          str(upload), "-a", str(bundle), "-o", str(out)],
+                         env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     assert "upload: the upload was not graded: the zip holds" in run.stdout
     tests = json.loads((out / "results.json").read_text())["tests"]
@@ -397,7 +398,7 @@ def test_a_nan_fraction_is_worth_nothing():
 #    upload (the public-tests box, the overall output) names an inline result.
 
 def _otter_results(tmp_path, name, relu):
-    """results.json of `python -m autograder.otter_bridge run` on an upload holding the
+    """results.json of `python -m autograder.routes.otter_route run` on an upload holding the
     chapter-2 notebook `relu` only."""
     bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
     upload = tmp_path / f"{name}.zip"
@@ -406,9 +407,9 @@ def _otter_results(tmp_path, name, relu):
     out = tmp_path / name
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "FCNET_GRADING_TIMEOUT": "20"}
-    run = subprocess.run([sys.executable, "-m", "autograder.otter_bridge", "run", str(upload),
-                          "-a", str(bundle), "-o", str(out)], env=env, capture_output=True,
-                         text=True, timeout=900)
+    run = subprocess.run([sys.executable, "-m", "autograder.routes.otter_route", "run",
+                          str(upload), "-a", str(bundle), "-o", str(out)],
+                         env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     return json.loads((out / "results.json").read_text())
 

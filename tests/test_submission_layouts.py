@@ -194,7 +194,7 @@ def test_thousands_of_notebooks_cannot_hide_the_real_ones_or_exhaust_memory(tmp_
 
 
 def test_the_nbgrader_hook_never_writes_through_a_students_link(tmp_path):
-    from autograder.nbgrader_bridge import name_chapters
+    from autograder.routes.nbgrader_route import name_chapters
 
     folder = tmp_path / "submitted" / "hal" / "two_layer_net"
     put(folder / "Copy of 01_affine_layer.ipynb", notebook_bytes("01_affine_layer"))

@@ -13,32 +13,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
-from answer_key.layers import affine_backward, affine_forward
 from fcnet import questions
 from fcnet.judging import case_digest
-from fcnet.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array
+from fcnet.gradient_check import eval_numerical_gradient
 from fcnet.probes import PARAM_NAMES
 
 _memo = {}
 _memo_lock = threading.Lock()
-
-
-def _affine_out(case):
-    return {"out": affine_forward(case["x"], case["w"], case["b"])[0]}
-
-
-def _affine_backward(case, numeric=True):
-    x, w, b, dout = case["x"], case["w"], case["b"], case["dout"]
-    found = dict(zip(("dx", "dw", "db"), affine_backward(dout, (x, w, b))))
-    if numeric:
-        for name, index in (("dx", 0), ("dw", 1), ("db", 2)):
-            def f(v, index=index):
-                args = [x, w, b]
-                args[index] = v
-                return affine_forward(*args)[0]
-            found[name + "_numeric"] = eval_numerical_gradient_array(
-                f, [x, w, b][index].copy(), dout)
-    return found
 
 
 def _net(case, reg):
@@ -67,11 +48,6 @@ def _two_layer_net(case, numeric=True):
 # right step is arithmetic on the case; init; training, best_model and the inline
 # questions, judged from data the grader keeps) need none.
 REFERENCES = {
-    "affine_forward.2d": _affine_out,
-    "affine_forward.nd": _affine_out,
-    "affine_forward.float32": _affine_out,
-    "affine_backward.small": _affine_backward,
-    "affine_backward.at_scale": lambda case: _affine_backward(case, numeric=False),
     "two_layer_net.net": _two_layer_net,
     "two_layer_net.net_no_reg": _two_layer_net,
     "two_layer_net.at_scale": lambda case: _two_layer_net(case, numeric=False),

@@ -4,7 +4,7 @@ Each mistake is recognised from the numbers alone: the student's output next to 
 one (a `View`, see fcnet.diagnosis) and the inputs of the check. A test here never
 computes a graded function: it relates arrays (a factor, a difference equal to a known
 term, a property such as "rows sum to 1"). A few mistakes need the answer key to be
-recognised (flattening in the wrong order); their test lives in the grader
+recognised (a network without its ReLU); their test lives in the grader
 (autograder/mistakes.py) and is None here, so their words stay in one place.
 
 (The questions moved to fcnet/questions/ declare their mistakes in their own modules; the
@@ -16,8 +16,7 @@ import re
 
 import numpy as np
 
-from .diagnosis import (ErrorMistake, Mistake, as_array, close, differs_by, scaled,
-                        reshapes_to_expected, transposed)
+from .diagnosis import ErrorMistake, Mistake, as_array, close, differs_by
 
 
 def _n(view):
@@ -29,25 +28,6 @@ def _penalty(view, names):
     params = view.context["params"]
     return sum(float(np.sum(np.square(np.asarray(params[k], dtype=np.float64))))
                for k in names)
-
-
-# ----------------------------------------------------------------------------- layers
-
-def _not_flattened_in_dw(view):
-    """dw built from the unflattened x: x.T has its example axis last, so the product
-    with dout comes out with x's feature axes reversed in front."""
-    got, expected = as_array(view.got), as_array(view.expected)
-    x = view.context.get("x")
-    if got is None or x is None or np.ndim(x) < 3 or got.ndim != np.ndim(x):
-        return False
-    back = np.transpose(got, tuple(range(got.ndim - 2, -1, -1)) + (got.ndim - 1,))
-    return back.size == expected.size and close(back.reshape(expected.shape), expected,
-                                                view.tol)
-
-
-def _db_not_summed(view):
-    dout = view.context.get("dout")
-    return dout is not None and close(view.got, dout, view.tol)
 
 
 # ----------------------------------------------------------------------------- two-layer net
@@ -160,18 +140,8 @@ _RULES = (
               f"array has changed after the call. {_UNCHANGED} Compute into a new array "
               f"(or into a copy you make first).", _came_back)
       for qid, what, inputs in (
-          ("affine_forward", "affine_forward", "x, w or b"),
-          ("affine_backward", "affine_backward", "dout or the cached x, w, b"),
           ("two_layer_net", "loss", "X or a parameter array"),
           ("sgd", "sgd", "dw"))],
-    *[Mistake(qid, "dtype", "dtype_changed",
-              f"Your {what} returns float64 values for float32 inputs: some array in it is "
-              f"made without a dtype (a fresh array of zeros, or a conversion to Python's "
-              f"float), and numpy then computes in float64. The course's layers keep their "
-              f"inputs' dtype (the grading section of the chapter states this rule), "
-              f"because chapter 5 trains in float32. Build the result from the inputs "
-              f"themselves, or give new arrays the inputs' dtype.", _dtype_changed)
-      for qid, what in (("affine_forward", "affine_forward"),)],
     Mistake("two_layer_net", "dtype", "dtype_changed",
             "With dtype=np.float32 some of your parameters are not float32. Convert every "
             "parameter, the biases too, to the dtype argument (chapter 5 trains in float32).",
@@ -180,50 +150,7 @@ _RULES = (
 
 # ----------------------------------------------------------------------------- catalogue
 
-_FLAT = ("flatten each example to one row of D values, in the order numpy's reshape "
-         "keeps them (row-major, the default)")
-
 MISTAKES = (
-    # affine_forward
-    Mistake("affine_forward", "out", "no_bias",
-            "Your output is exactly the right one minus b: the bias is never added. Add b "
-            "to every row of the product.", lambda v: differs_by(v, v.context["b"], -1.0)),
-    Mistake("affine_forward", "out", "flattened_in_wrong_order",
-            f"Your output matches a layer that flattens the inputs in another order. "
-            f"{_FLAT[0].upper() + _FLAT[1:]}; do not transpose x or ask reshape for "
-            f"Fortran order.", None),
-    # affine_backward
-    Mistake("affine_backward", "db", "db_averaged",
-            "Your db is exactly 1/N of the right value: you averaged dout over the N "
-            "examples instead of summing. Every example adds its own share to the bias "
-            "gradient, so sum over the examples (axis 0).", lambda v: scaled(v, 1 / _n(v))),
-    Mistake("affine_backward", "db", "db_not_summed",
-            "Your db is dout itself, one row per example. Sum dout over the examples "
-            "(axis 0) to get one value per output unit.", _db_not_summed),
-    Mistake("affine_backward", "dw", "dw_averaged",
-            "Your dw is exactly 1/N of the right value: it is divided by the number of "
-            "examples. The layer's gradient is a sum over the examples; any averaging "
-            "belongs to the loss, not to the layer.", lambda v: scaled(v, 1 / _n(v))),
-    Mistake("affine_backward", "dw", "dw_times_N",
-            "Your dw is exactly N times the right value: something multiplies it by the "
-            "number of examples. The upstream dout already carries every factor needed.",
-            lambda v: scaled(v, _n(v))),
-    Mistake("affine_backward", "dw", "dw_transposed",
-            "Your dw is the right matrix transposed: it has shape (M, D) instead of "
-            "(D, M). Put the flattened inputs, transposed, on the left of dout.",
-            transposed),
-    Mistake("affine_backward", "dw", "x_not_flattened_in_dw",
-            "Your dw is built from the unflattened x, so its axes come out in the wrong "
-            "order. Flatten x to shape (N, D) first, exactly as the forward pass does.",
-            _not_flattened_in_dw),
-    Mistake("affine_backward", "dx", "dx_not_reshaped",
-            "Your dx holds the right numbers but has the flattened shape (N, D). Reshape it "
-            "back to the original shape of x, which the cache gives you.",
-            reshapes_to_expected),
-    Mistake("affine_backward", "dx", "dx_averaged",
-            "Your dx is exactly 1/N of the right value: it is divided by the number of "
-            "examples. Each example's dx depends on its own row of dout only.",
-            lambda v: scaled(v, 1 / _n(v))),
     # two_layer_net
     Mistake("two_layer_net", "W", "wrong_weight_scale",
             "Your initial weights do not have standard deviation weight_scale. Multiply "
@@ -289,30 +216,7 @@ MISTAKES = (
     *_RULES,
 )
 
-def _unflattened_product(message):
-    """The error of x (N, d_1, ..., d_k) times w (D, M): numpy names D next to d_k, where
-    D is a multiple of d_k. (A product that fails for another reason, such as w
-    transposed, names other sizes.)"""
-    sizes = re.search(r"size (\d+) is different from (\d+)", message)
-    if sizes:
-        d, last = int(sizes.group(1)), int(sizes.group(2))
-        return "matmul" in message and d > last > 0 and d % last == 0
-    shapes = re.search(r"shapes \(([\d, ]+)\) and \((\d+),", message)
-    if shapes and "not aligned" in message:
-        x_shape = [int(v) for v in shapes.group(1).split(",") if v.strip()]
-        return len(x_shape) > 2 and int(np.prod(x_shape[1:])) == int(shapes.group(2))
-    return False
-
-
 ERROR_MISTAKES = (
-    ErrorMistake("affine_forward", "not_flattened",
-                 "Your layer multiplies x by w without flattening it, which fails for "
-                 f"examples of more than one dimension: {_FLAT}.",
-                 _unflattened_product),
-    ErrorMistake("affine_backward", "cache_unusable",
-                 "affine_backward cannot unpack the cache: affine_forward must return "
-                 "(x, w, b) as its cache, and affine_backward must take it apart in the same "
-                 "order.", re.compile(r"unpack|not subscriptable|not iterable|tuple index").search),
     ErrorMistake("sgd", "sgd_no_default_config",
                  "sgd fails when config is None or has no learning_rate. Start from an empty "
                  "dict when config is None and use the default 1e-2 when the rate is missing.",

@@ -11,48 +11,13 @@ from fcnet.inline_answers import chosen_letters
 from fcnet.probing import PARAM_NAMES, copies, pair, triple  # noqa: F401
 
 LAYER_NAMES = questions.layer_names() + (
-    "affine_forward", "affine_backward", "affine_relu_forward", "affine_relu_backward")
+    "affine_relu_forward", "affine_relu_backward")
 globals().update(questions.probes())
 
 
 def decoupled(ns, reference):
     """fcnet.probing.decoupled with the layers a TwoLayerNet calls."""
     return probing.decoupled(ns, reference, LAYER_NAMES)
-
-
-# ------------------------------------------------------------------------- layers
-
-def affine_forward_probe(ns, case):
-    """Call affine_forward(x, w, b); report out and the inputs as they are afterwards."""
-    x, w, b = copies(case, "x", "w", "b")
-    out, _ = pair(ns["affine_forward"](x, w, b), "affine_forward")
-    return {"out": out, "x_after": x, "w_after": w, "b_after": b}
-
-
-def affine_backward_probe(ns, case):
-    """Call affine_backward(dout, (x, w, b)), the cache the docstring specifies.
-
-    A backward written for another cache layout gets a second chance with the cache of
-    the student's own affine_forward; the forward's outputs are not graded here.
-    """
-    x, w, b, dout = copies(case, "x", "w", "b", "dout")
-    backward = ns["affine_backward"]
-    try:
-        dx, dw, db = triple(backward(dout, (x, w, b)), "affine_backward")
-        route = 0
-    except Exception as first_error:
-        forward = ns.get("affine_forward")
-        if forward is None:
-            raise
-        x, w, b, dout = copies(case, "x", "w", "b", "dout")
-        try:
-            _, cache = pair(forward(x.copy(), w.copy(), b.copy()), "affine_forward")
-            dx, dw, db = triple(backward(dout, cache), "affine_backward")
-        except Exception:
-            raise first_error from None
-        route = 1
-    return {"dx": dx, "dw": dw, "db": db, "dout_after": dout, "x_after": x, "w_after": w,
-            "b_after": b, "own_cache": route}
 
 
 # ------------------------------------------------------------------------- two-layer net

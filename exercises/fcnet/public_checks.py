@@ -28,13 +28,14 @@ from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
 from .inline_answers import INLINE_OPTIONS, chosen_letters
-from .questions import softmax_loss
+from .questions import (affine_backward, affine_forward, relu_backward, relu_forward,
+                        softmax_loss)
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
 
 # The questions a decoupled question's code calls, by question: their checks decide
 # whether a failure of the decoupled question can be blamed on it.
-LAYER_QUESTIONS = ("affine_forward", "affine_backward", "relu_forward", "relu_backward",
+LAYER_QUESTIONS = (affine_forward.ID, affine_backward.ID, relu_forward.ID, relu_backward.ID,
                    softmax_loss.ID)
 CALLS = {"two_layer_net": LAYER_QUESTIONS,
          "training": LAYER_QUESTIONS + ("two_layer_net", "sgd")}
@@ -226,8 +227,8 @@ def _failing_callee(qid, ns):
 
 # Forward and backward passes that must fit together: the backward pass reads the cache
 # the forward pass returns (the checks call each with the cache the docstrings specify).
-LAYER_PAIRS = (("affine_forward", "affine_backward", "affine_backward.small"),
-               ("relu_forward", "relu_backward", "relu_backward.small"))
+LAYER_PAIRS = ((affine_forward.ID, affine_backward.ID, "affine_backward.small"),
+               (relu_forward.ID, relu_backward.ID, "relu_backward.small"))
 
 
 def _fit_together(forward, backward, case, expected):

@@ -26,9 +26,11 @@ A module whose name starts with an underscore is not a question: it holds what s
 questions of a chapter share (_losses.py: the probe body, cases, judges and views of
 softmax_loss and svm_loss), and is not in MODULES.
 """
-from . import relu_backward, relu_forward, softmax_loss, svm_loss
+from . import (affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss,
+               svm_loss)
 
-MODULES = (relu_forward, relu_backward, softmax_loss, svm_loss)
+MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, softmax_loss,
+           svm_loss)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 

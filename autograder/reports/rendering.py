@@ -1,10 +1,10 @@
 """Rendering every page and text the grader writes: Jinja2 templates, one Markdown library.
 
-The templates live in autograder/templates/. Each output has one template:
+The templates live in autograder/reports/templates/. Each output has one template:
 
     feedback.md.j2      a student's feedback in Markdown (feedback/<id>.md)
     feedback.html.j2    the same page in HTML (feedback/<id>.html); both are rendered
-                        from report.feedback_page's data
+                        from results.feedback_page's data
     question.txt.j2     one question's result as plain text (nbgrader cells, otter)
     check.txt.j2        one failed check as plain text (otter's test case output)
     class_report.html.j2, similarity.html.j2   the instructor's pages
@@ -37,7 +37,7 @@ def environment():
 
 
 def render(template, **context):
-    """The text of `template` (a file name in autograder/templates/) with `context`."""
+    """The text of `template` (a file name in autograder/reports/templates/) with `context`."""
     return environment().get_template(template).render(**context)
 
 

@@ -4,8 +4,8 @@ Feedback shows, per question, the points, the named mistake in words, each hint 
 then every check with its outcome (symbol, word and colour), the reason a check failed
 (measured differences and shapes, never an expected value) and the student's own error.
 It never contains hidden-test or answer-key code, nor an internal id. Both pages are
-rendered from one set of data (`feedback_page`) by the templates in autograder/templates/
-(see autograder/rendering.py).
+rendered from one set of data (`feedback_page`) by the templates in
+autograder/reports/templates/ (see autograder/reports/rendering.py).
 
 grades.json holds, besides the points, everything the class report (class_report.py)
 reads: each student's notes, each question's check outcomes and notes; timings.json the
@@ -21,10 +21,10 @@ from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
 
-from .points import QUESTION_POINTS
-from .question_traits import measure_words
+from ..points import QUESTION_POINTS
+from ..question_traits import measure_words
 from .rendering import render
-from .scoring import CRASHED, ERROR, FAILED, NOT_DONE, PARTIAL, PASSED, UNEARNED
+from ..scoring import CRASHED, ERROR, FAILED, NOT_DONE, PARTIAL, PASSED, UNEARNED
 # A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
 # they are written as \udcxx rather than stopping the whole report.
 _ERRORS = "backslashreplace"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from fcnet.chapters import CHAPTERS, QUESTION_IDS, chapter_of
 
-STARTER = Path(__file__).resolve().parents[1] / "exercises"
+STARTER = Path(__file__).resolve().parents[2] / "exercises"
 NOISE = 25          # copydetect's noise threshold: shorter matches (in tokens) never count
 GUARANTEE = 30      # matches this long are always found (copydetect's window)
 THRESHOLD = 0.5     # pairs scoring at least this are flagged
@@ -64,7 +64,7 @@ class Screening:
 def screened_questions(starter=STARTER):
     """The questions whose answer is code the student writes: each name the question's
     checks need is a function or class of its chapter's starter notebook."""
-    from .hidden_checks import checks_for
+    from ..hidden_checks import checks_for
 
     found = []
     for qid in QUESTION_IDS:
@@ -78,7 +78,7 @@ def screened_questions(starter=STARTER):
 @functools.lru_cache(maxsize=32)
 def starter_code(stem, starter=STARTER):
     """The definitions of chapter `stem`'s starter notebook, as the grader reads them."""
-    from .notebook_reading import read_chapter
+    from ..notebook_reading import read_chapter
 
     path = Path(starter) / f"{stem}.ipynb"
     chapter = read_chapter(stem, path.read_bytes())
@@ -135,7 +135,7 @@ def _drop_docstring(node):
 
 
 def _names(qid):
-    from .hidden_checks import checks_for
+    from ..hidden_checks import checks_for
 
     return {name for check in checks_for(qid) for name in check.needs}
 
@@ -194,7 +194,7 @@ def _hashes(code):
 
 def read_class(submissions, questions):
     """{student: {qid: code}}: each student's own definitions per question, read as data."""
-    from .submissions import discover, read_submission
+    from ..submissions import discover, read_submission
 
     codes = {}
     for submission in discover(submissions):
@@ -293,7 +293,7 @@ def screen(submissions, out, starter=STARTER, common=None, threshold=THRESHOLD):
 
 
 def write(result, out):
-    from .report import csv_cell
+    from .results import csv_cell
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

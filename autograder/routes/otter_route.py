@@ -2,8 +2,8 @@
 
 otter executes `grade_two_layer_net.py` as the submission; it calls `load_submission`,
 which grades the student's chapter notebooks and best_model.npz once, through the
-sandboxed engine of `python -m autograder` (autograder.lms_bridge): student code runs
-only in sandboxed workers, never in otter's kernel. The plain-data result is left in the
+sandboxed engine of `python -m autograder` (autograder.routes.lms_grading): student code
+runs only in sandboxed workers, never in otter's kernel. The plain-data result is left in the
 global `fcnet_submission`. Each test case of `tests/<qid>.py` is then one call that
 reports its check from that result:
 
@@ -20,8 +20,8 @@ at run time (HMAC-SHA256 of its JSON), and a question's score is clamped to its 
 an uploaded notebook that otter executes instead of the driver, and that builds its own
 GradedSubmission, earns nothing. This is depth only (code in otter's kernel can reach the
 key); the defence is that otter never executes an upload: `run_autograder` moves every
-upload aside on Gradescope, and `python -m autograder.otter_bridge run` does the same
-before `otter run` (see `stage_upload`).
+upload aside on Gradescope, and `python -m autograder.routes.otter_route run` does the
+same before `otter run` (see `stage_upload`).
 """
 import hashlib
 import hmac
@@ -36,7 +36,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from . import lms_bridge
+from . import lms_grading
 
 # The bundle's own top-level entries in otter's submission folder (not the student's;
 # the driver checks that they are the bundle's before importing anything from them).
@@ -55,7 +55,7 @@ STAGED_FOLDER = "upload"
 
 
 class GradedSubmission(dict):
-    """The plain-data result of grading one submission (see lms_bridge.grade_submission)."""
+    """The plain-data result of grading one submission (see lms_grading.grade_submission)."""
 
 
 def _seal(graded):
@@ -94,17 +94,17 @@ def load_submission(folder="."):
     protect(folder)
     staging = upload_report(folder)
     if staging["refused"]:
-        graded = lms_bridge.refused_submission("submission", staging["refused"])
+        graded = lms_grading.refused_submission("submission", staging["refused"])
         _announce(graded["sandbox"])
     else:
-        graded = lms_bridge.grade_submission(folder, skip=BUNDLE_ENTRIES, announce=_announce,
+        graded = lms_grading.grade_submission(folder, skip=BUNDLE_ENTRIES, announce=_announce,
                                              protected=_protected(folder))
         graded["notes"] += staging["notes"]
     for note in graded["notes"]:
         print(f"note: {note}")
     for problem in graded["internal_errors"]:
         print(f"warning: {problem}")
-    print(f"graded: {lms_bridge.total(graded):g} points")
+    print(f"graded: {lms_grading.total(graded):g} points")
     result = GradedSubmission(graded)
     result.seal = _seal(graded)
     return result
@@ -134,7 +134,7 @@ def _require(graded):
 
 def _clamped(qid, points):
     """`points` within [0, the question's points]; anything not a finite number is 0."""
-    from .points import QUESTION_POINTS
+    from ..points import QUESTION_POINTS
 
     try:
         points = float(points)
@@ -172,7 +172,7 @@ def hidden_check(graded, qid, name):
                              "otter bundle (python -m course_build otter-zip)")
     if check["status"] == "passed":
         return
-    from .rendering import render
+    from ..reports.rendering import render
 
     raise AssertionError(render("check.txt.j2", check=check, notes=result["notes"]).rstrip("\n"))
 
@@ -245,7 +245,7 @@ _NO_ROOM = "some copies of the model were not staged"
 
 
 def _files(found, notes, room):
-    from .submissions import MAX_ZIP_MEMBERS, _limit, _read_capped
+    from ..submissions import MAX_ZIP_MEMBERS, _limit, _read_capped
 
     if len(found) > MAX_ZIP_MEMBERS:
         raise UploadRefused(f"the upload holds {len(found)} files, more than "
@@ -271,8 +271,8 @@ def _files(found, notes, room):
 
 
 def _zip_entries(upload, notes, room):
-    from .notebook_reading import describe_error
-    from .submissions import MAX_ZIP_MEMBERS, Submission, _read_member
+    from ..notebook_reading import describe_error
+    from ..submissions import MAX_ZIP_MEMBERS, Submission, _read_member
 
     reader = Submission("upload", upload)  # _read_member's notes go here
     try:
@@ -307,7 +307,7 @@ def stage_upload(upload, target):
     then scores zero, with that note). Returns {"refused": why or None, "notes": [...]}."""
     from fcnet.chapter_files import is_model_name
 
-    from .submissions import MAX_ZIP_BYTES
+    from ..submissions import MAX_ZIP_BYTES
 
     report, total = {"refused": None, "notes": []}, 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as staged:
@@ -366,7 +366,7 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.otter_bridge",
+        prog="python -m autograder.routes.otter_route",
         description="Grade one upload with the otter bundle, safely: the upload is put "
                     "in a folder of its own (hidden top-level files dropped) before otter "
                     "sees it, as run_autograder does on Gradescope.")

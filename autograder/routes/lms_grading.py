@@ -26,10 +26,10 @@ from pathlib import Path
 
 from fcnet.chapters import QUESTION_IDS
 
-from .points import DEFAULT_TIMEOUT
+from ..points import DEFAULT_TIMEOUT
 from fcnet.chapter_files import MODEL_FILE, is_model_name
 
-from .submissions import MAX_DEPTH, MAX_MODEL_BYTES, MAX_NOTEBOOK_BYTES, MAX_STUDENT_BYTES
+from ..submissions import MAX_DEPTH, MAX_MODEL_BYTES, MAX_NOTEBOOK_BYTES, MAX_STUDENT_BYTES
 
 # Files of a submission the engine can use: notebooks and the model, nothing else.
 _STAGED_SUFFIXES = {".ipynb": MAX_NOTEBOOK_BYTES, ".npz": MAX_MODEL_BYTES}
@@ -59,8 +59,8 @@ def open_route_sandbox(protected=()):
     Otherwise SandboxUnavailable says what to do. Its `.description` is the first line
     of each route's output.
     """
-    from .sandbox import SandboxUnavailable, open_sandbox
-    from .sandbox import INSTALL_HINT
+    from ..sandbox import SandboxUnavailable, open_sandbox
+    from ..sandbox import INSTALL_HINT
 
     try:
         return open_sandbox("bubblewrap")
@@ -108,8 +108,8 @@ def protected_paths(extra=()):
 
 def _refuse_if_readable(sandbox, extra):
     """Raise SandboxUnavailable when the worker's uid can read a protected file."""
-    from .sandbox import SandboxUnavailable
-    from .sandbox.host import WORKER_UIDS
+    from ..sandbox import SandboxUnavailable
+    from ..sandbox.host import WORKER_UIDS
 
     tops = [p for p in protected_paths(extra) if p.exists()]
     readable = sandbox.readable_files(_files_below(tops)[:MAX_PROTECTED_FILES])
@@ -209,7 +209,7 @@ def grade_submission(folder, student="submission", sandbox=None, timeout=None,
     `open_route_sandbox(protected)` and closed here. `announce` gets its description first.
     Returns `as_json` of the engine's outcome for this one student.
     """
-    from . import engine
+    from .. import engine
 
     timeout = default_timeout() if timeout is None else float(timeout)
     questions, no_data = _with_data(questions)
@@ -246,8 +246,8 @@ def refused_submission(student, why, questions=QUESTION_IDS):
 def _not_graded(qid, why, cause="machine"):
     """Zero for every check of `qid`: the machine failed (crashed), or the submission was
     refused (not answered: nothing that could be graded was handed in)."""
-    from .hidden_checks import checks_for
-    from .scoring import CRASHED, NOT_DONE, failed_outcome, score_question
+    from ..hidden_checks import checks_for
+    from ..scoring import CRASHED, NOT_DONE, failed_outcome, score_question
 
     status, message = (NOT_DONE, "not graded (see the note)") if cause == "refused" \
         else (CRASHED, why)
@@ -261,9 +261,9 @@ def _with_data(questions):
     training and best_model need CIFAR-10; without it they are reported as not graded (a
     problem of the grading machine, said so), and every other question is still graded.
     """
-    from . import data
+    from .. import data
 
-    from .question_traits import questions_where
+    from ..question_traits import questions_where
 
     needing = questions_where("needs_cifar", questions)
     if not needing:
@@ -295,10 +295,10 @@ def report(result):
     """The lines python -m autograder's feedback gives for one question, as plain text.
 
     `result` is one entry of `grade_submission(...)["results"]`. Rendered from
-    autograder/templates/question.txt.j2.
+    autograder/reports/templates/question.txt.j2.
     """
-    from .rendering import render
-    from .report import question_page
+    from ..reports.rendering import render
+    from ..reports.results import question_page
 
     return render("question.txt.j2", q=question_page(result, result.get("notes", []))
                   ).rstrip("\n")

@@ -3,7 +3,7 @@
 Each chapter's autograder test cell ends with a hidden part:
 
     ### BEGIN HIDDEN TESTS
-    from autograder.nbgrader_bridge import hidden_score
+    from autograder.routes.nbgrader_route import hidden_score
     hidden_score("affine_forward")
     ### END HIDDEN TESTS
 
@@ -11,8 +11,8 @@ Each chapter's autograder test cell ends with a hidden part:
 nbgrader's autograde pipeline with its Execute step replaced by `SandboxedGrading`,
 which starts no kernel at all: it grades the files the student handed in,
 submitted/<student>/<assignment>/, once per student, with the sandboxed engine of
-`python -m autograder` (autograder.lms_bridge), and writes each test cell's output
-itself: the isolation used (first line), the per-check report, and the points as the
+`python -m autograder` (autograder.routes.lms_grading), and writes each test cell's
+output itself: the isolation used (first line), the per-check report, and the points as the
 cell's result, which nbgrader records as partial credit. So no student code runs in
 nbgrader's process or in a kernel next to the answer key; it runs only in sandboxed
 workers, with the engine's per-question time limit. The students' own cells (training
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import lms_bridge
+from . import lms_grading
 
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 # A question's autograder test cell has the nbgrader grade_id TEST_CELL_PREFIX + its id.
@@ -35,17 +35,17 @@ BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 # the release's, not the student's.
 TEST_CELL_PREFIX = "test_"
 
-_graded = {}  # (resolved folder, student) -> lms_bridge.grade_submission(...) result
+_graded = {}  # (resolved folder, student) -> lms_grading.grade_submission(...) result
 
 
 def graded_folder(folder, student=None, announce=print, protected=()):
     """The plain-data grading of the submission in `folder` (graded once per process).
     `protected`: what a worker must not read besides the grader (see
-    lms_bridge.open_route_sandbox); the course folder, for `nbgrader autograde`."""
+    lms_grading.open_route_sandbox); the course folder, for `nbgrader autograde`."""
     folder = Path(folder).resolve()
     student = student or folder.parent.name or "submission"
     if (folder, student) not in _graded:
-        _graded[folder, student] = lms_bridge.grade_submission(
+        _graded[folder, student] = lms_grading.grade_submission(
             folder, student=student, announce=announce, protected=protected)
     return _graded[folder, student]
 
@@ -53,7 +53,7 @@ def graded_folder(folder, student=None, announce=print, protected=()):
 def cell_report(graded, qid):
     """(text, points) a test cell shows for question `qid`: the isolation line first."""
     result = graded["results"][qid]
-    lines = [graded["sandbox"], lms_bridge.report(result)]
+    lines = [graded["sandbox"], lms_grading.report(result)]
     if graded["internal_errors"]:
         lines += [f"grader warning: {e}" for e in graded["internal_errors"]]
     return "\n".join(lines) + "\n", float(result["points"])
@@ -80,7 +80,7 @@ def name_chapters(notebooks=None, **_):
     next to it, with the same bytes and time, and adds it to nbgrader's list `notebooks`.
     The student's own files are left as they are.
     """
-    from .submissions import Submission, read_files
+    from ..submissions import Submission, read_files
 
     if not notebooks:
         return
@@ -264,7 +264,7 @@ def _sandboxed_grading_class():
         def preprocess(self, nb, resources=None, km=None):
             from nbgrader.coursedir import CourseDirectory
 
-            from .sandbox import SandboxUnavailable
+            from ..sandbox import SandboxUnavailable
 
             folder, refusal = self._submitted_folder(resources)
             if folder is None:
@@ -272,7 +272,7 @@ def _sandboxed_grading_class():
             student = resources["nbgrader"]["student"]
             if refusal:
                 self.log.warning("%s: not graded: %s", student, refusal)
-                graded = lms_bridge.refused_submission(student, refusal)
+                graded = lms_grading.refused_submission(student, refusal)
             else:  # the course folder holds the sources, other students' work, the gradebook
                 course = CourseDirectory(config=self.config).root
                 try:

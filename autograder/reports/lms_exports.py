@@ -16,14 +16,14 @@ one whose SIS User ID, SIS Login ID or ID equals one of those, exactly (emails i
 case). Two submissions for one roster row are refused, naming both.
 
 Grades are the total points, or with scale="percent" the share of the maximum in percent.
-Every cell that could read as a spreadsheet formula is escaped (report.csv_cell).
+Every cell that could read as a spreadsheet formula is escaped (results.csv_cell).
 """
 import csv
 import json
 import re
 from pathlib import Path
 
-from .report import csv_cell
+from .results import csv_cell
 
 FORMATS = ("canvas", "plain")
 SCALES = ("points", "percent")
