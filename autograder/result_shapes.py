@@ -37,10 +37,6 @@ def _params(d, h, c, suffix=""):
     return {key + suffix: shapes[key] for key in PARAM_NAMES}
 
 
-def _loss(case):
-    return {"loss": (), **_same(case, dx="x", x_after="x", y_after="y")}
-
-
 def _net(case):
     return _params(int(case["D"]), int(case["H"]), int(case["C"]))
 
@@ -62,8 +58,6 @@ def _training(case):
 
 
 RESULT_SHAPES = {
-    "softmax_loss_probe": _loss,
-    "svm_loss_probe": _loss,
     "tln_init_probe": _net,
     "tln_init_float32_probe": _net,
     "tln_scores_probe": _scores,

@@ -29,6 +29,34 @@ def test_points_cover_every_question_once():
     assert sum(QUESTION_POINTS.values()) == 100
 
 
+def test_each_question_module_agrees_with_the_tables_it_replaces():
+    """Until the chapters and the points table are derived from fcnet.questions, a moved
+    question must say what they say: its chapter, its points, the names its checks read,
+    and its place in course order."""
+    from fcnet import questions
+    from fcnet.chapters import CHAPTERS
+
+    ids = [module.ID for module in questions.MODULES]
+    assert ids == [qid for qid in QUESTION_IDS if qid in ids]
+    for module in questions.MODULES:
+        assert module.ID in CHAPTERS[module.CHAPTER]
+        assert module.POINTS == QUESTION_POINTS[module.ID]
+        assert module.CHECKS and all(c.qid == module.ID and c.needs == module.GRADES and
+                                     c.case_id.startswith(module.ID + ".")
+                                     for c in module.CHECKS), module.ID
+        assert all(m.qid == module.ID for m in module.MISTAKES), module.ID
+        assert set(getattr(module, "REFERENCES", {})) <= {c.case_id for c in module.CHECKS}
+
+
+def test_the_question_module_test_can_fail(monkeypatch):
+    from fcnet import questions
+
+    module = questions.MODULES[-1]
+    monkeypatch.setattr(module, "POINTS", module.POINTS + 1)
+    with pytest.raises(AssertionError):
+        test_each_question_module_agrees_with_the_tables_it_replaces()
+
+
 def test_every_question_has_hidden_checks_with_named_probes():
     for qid in QUESTION_IDS:
         checks = hidden_checks.checks_for(qid)

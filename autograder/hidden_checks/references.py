@@ -13,38 +13,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
-from answer_key.layers import softmax_loss, svm_loss
 from fcnet import questions
 from fcnet.judging import case_digest
-from fcnet.checks.losses import LOG_GUARD
 from fcnet.gradient_check import eval_numerical_gradient
 from fcnet.probes import PARAM_NAMES
 
 _memo = {}
 _memo_lock = threading.Lock()
-
-
-def _guard_slack(softmax, y, dx):
-    """How much a guard of LOG_GUARD in the log can lower the softmax loss (0 for the
-    SVM): the judges accept a loss that much below the right one."""
-    if not softmax:
-        return 0.0
-    n = len(y)
-    p_correct = np.maximum(n * dx[np.arange(n), y] + 1.0, 1e-12)  # dx = (p - 1) / N there
-    return float(np.mean(np.log1p(LOG_GUARD / p_correct)))
-
-
-def _loss(fn, numeric=True):
-    def compute(case):
-        x, y = case["x"], case["y"]
-        loss, dx = fn(x.copy(), y)
-        found = {"loss": float(loss), "dx": dx,
-                 "guard_slack": _guard_slack(fn is softmax_loss, y, dx)}
-        if numeric:
-            found["dx_numeric"] = eval_numerical_gradient(lambda v: fn(v, y)[0], x.copy(),
-                                                          verbose=False)
-        return found
-    return compute
 
 
 def _net(case, reg):
@@ -73,11 +48,6 @@ def _two_layer_net(case, numeric=True):
 # right step is arithmetic on the case; init; training and best_model, judged from data
 # the grader keeps) need none. The moved questions' own come from fcnet.questions.
 REFERENCES = {
-    "softmax_loss.small": _loss(softmax_loss),
-    "softmax_loss.large": _loss(softmax_loss, numeric=False),
-    "softmax_loss.at_scale": _loss(softmax_loss, numeric=False),
-    "svm_loss.small": _loss(svm_loss),
-    "svm_loss.at_scale": _loss(svm_loss, numeric=False),
     "two_layer_net.net": _two_layer_net,
     "two_layer_net.net_no_reg": _two_layer_net,
     "two_layer_net.at_scale": lambda case: _two_layer_net(case, numeric=False),

@@ -13,29 +13,13 @@ from fcnet.probing import PARAM_NAMES, copies, pair, triple  # noqa: F401
 from fcnet.questions.best_model import best_model_probe  # noqa: F401
 
 LAYER_NAMES = questions.layer_names() + (
-    "affine_relu_forward", "affine_relu_backward", "softmax_loss", "svm_loss")
+    "affine_relu_forward", "affine_relu_backward")
 globals().update(questions.probes())
 
 
 def decoupled(ns, reference):
     """fcnet.probing.decoupled with the layers a TwoLayerNet calls."""
     return probing.decoupled(ns, reference, LAYER_NAMES)
-
-
-# ------------------------------------------------------------------------- losses
-
-def _loss_probe(ns, case, name):
-    x, y = copies(case, "x", "y")
-    loss, dx = pair(ns[name](x, y), name)
-    return {"loss": np.asarray(loss, dtype=np.float64), "dx": dx, "x_after": x, "y_after": y}
-
-
-def softmax_loss_probe(ns, case):
-    return _loss_probe(ns, case, "softmax_loss")
-
-
-def svm_loss_probe(ns, case):
-    return _loss_probe(ns, case, "svm_loss")
 
 
 # ------------------------------------------------------------------------- two-layer net

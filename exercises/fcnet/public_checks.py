@@ -28,7 +28,7 @@ from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
 from .questions import (affine_backward, affine_forward, best_model, relu_backward,
-                        relu_forward)
+                        relu_forward, softmax_loss)
 from .questions._inline import inline_probe
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
@@ -36,7 +36,7 @@ PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
 # The questions a decoupled question's code calls, by question: their checks decide
 # whether a failure of the decoupled question can be blamed on it.
 LAYER_QUESTIONS = (affine_forward.ID, affine_backward.ID, relu_forward.ID, relu_backward.ID,
-                   "softmax_loss")
+                   softmax_loss.ID)
 CALLS = {"two_layer_net": LAYER_QUESTIONS,
          "training": LAYER_QUESTIONS + ("two_layer_net", "sgd")}
 

@@ -14,11 +14,10 @@ come from:
 Checks with `public=False` (the at-scale cases, too large to ship) run only in grading.
 No answer-key code is here: the right values reach the judges under case["expected"].
 
-    losses.py         chapter 3: softmax_loss, svm_loss
     two_layer_net.py  chapter 4: TwoLayerNet
     sgd.py            chapter 5: sgd
 """
 from .. import questions
-from . import losses, sgd, two_layer_net
+from . import sgd, two_layer_net
 
-CHECKS = [*questions.checks(), *losses.CHECKS, *two_layer_net.CHECKS, *sgd.CHECKS]
+CHECKS = [*questions.checks(), *two_layer_net.CHECKS, *sgd.CHECKS]

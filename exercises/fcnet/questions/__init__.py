@@ -22,17 +22,20 @@ A question module holds everything about its question, in one place:
 A question graded on data only the grader holds (best_model) keeps its check grader-side
 (autograder/hidden_checks/), which names it by its ID; its CHECKS are empty, and its
 module holds the rest (its probe, its traits).
-Modules whose names start with "_" hold what several questions share (_inline.py).
-
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
+
+A module whose name starts with an underscore is not a question: it holds what several
+questions share (_losses.py: the probe body, cases, judges and views of softmax_loss and
+svm_loss; _inline.py: the multiple-choice questions' probe and judge), and is not in
+MODULES.
 """
 from . import (affine_backward, affine_forward, best_model, inline_q1, inline_q2, inline_q3,
-               relu_backward, relu_forward)
+               relu_backward, relu_forward, softmax_loss, svm_loss)
 
-MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, inline_q1, best_model,
-           inline_q2, inline_q3)
+MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, inline_q1,
+           softmax_loss, svm_loss, best_model, inline_q2, inline_q3)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 
