@@ -191,10 +191,9 @@ def best_model_case(rng):
 
 def judge_best_model(case, out):
     """Points on points.py's linear scale for graded_accuracy over GRADED_VIEWS."""
-    from fcnet.checking import CheckFailed
+    from fcnet.checking import CheckFailed, PartialCredit
 
     from .points import BEST_MODEL_FULL, BEST_MODEL_VIEW_MARGIN, BEST_MODEL_ZERO
-    from .scoring import PartialCredit
 
     by_view = {}
     for name in GRADED_VIEWS:

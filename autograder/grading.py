@@ -17,8 +17,9 @@ nbgrader bundles do not: they grade through the sandboxed engine (autograder.rou
     for outcome in result.checks: ...          # per-check status, message and hint
 
 `ns` is a namespace of definitions (a module's `__dict__`, a notebook's `globals()`). For
-"best_model" pass `best_model_path="best_model.npz"` instead; a question with the trait
-needs_cifar (the training run) needs CIFAR-10 (CIFAR10_ARCHIVE) and takes a few seconds.
+best_model (graded from a file) pass `best_model_path="best_model.npz"` instead; a
+question with the trait needs_cifar (the training run) needs CIFAR-10 (CIFAR10_ARCHIVE)
+and takes a few seconds.
 """
 import inspect
 from dataclasses import dataclass, field

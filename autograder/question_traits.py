@@ -1,25 +1,23 @@
-"""How each question is graded, declared once, in its module (`TRAITS`, see
-fcnet.questions.traits): the engine, the CLI, the routes and the reports ask these traits
-and never name a question. A question module without TRAITS is plain code.
+"""How each question is graded, declared once: the engine, the CLI, the routes and the
+reports ask these traits and never name a question.
+
+A question module declares its traits (TRAITS, an fcnet.questions.traits.Traits, whose
+docstring says what each one means); a module without TRAITS is plain code. A scale is declared as the names of two constants of autograder/points.py, the
+one place an instructor edits numbers: `traits` gives their values.
 """
-from fcnet.chapter_files import MODEL_FILE
+from dataclasses import replace
+
 from fcnet.chapters import QUESTION_IDS
 from fcnet.questions import MODULES
 from fcnet.questions.traits import Traits
 
-from .points import BEST_MODEL_FULL, BEST_MODEL_ZERO
+from . import points
 
-# The traits of the questions not yet moved to fcnet/questions/.
-_NOT_YET_MOVED = {
-    "best_model": Traits(data_file=MODEL_FILE, needs_cifar=True, measure="accuracy_test",
-                         measure_label="test accuracy of best_model.npz",
-                         scale=(BEST_MODEL_ZERO, BEST_MODEL_FULL)),
-}
-
-TRAITS = {**{module.ID: getattr(module, "TRAITS", Traits()) for module in MODULES},
-          **_NOT_YET_MOVED}
+TRAITS = {module.ID: getattr(module, "TRAITS", Traits()) for module in MODULES}
 if set(TRAITS) - set(QUESTION_IDS):
     raise ValueError(f"traits of unknown questions {set(TRAITS) - set(QUESTION_IDS)}")
+if any(not hasattr(points, name) for t in TRAITS.values() for name in t.scale):
+    raise ValueError("a scale names a constant autograder/points.py does not define")
 
 
 # Words for the measures the probes return (QuestionResult.measures), for feedback pages.
@@ -35,7 +33,9 @@ def measure_words(key):
 
 
 def traits(qid):
-    return TRAITS.get(qid, Traits())
+    """Question `qid`'s Traits, its scale in numbers (autograder/points.py)."""
+    found = TRAITS.get(qid, Traits())
+    return replace(found, scale=tuple(getattr(points, name) for name in found.scale))
 
 
 def questions_where(trait, questions=QUESTION_IDS):

@@ -10,10 +10,9 @@ table declares. A wrong but honest answer (transposed, unflattened, a column for
 vector) stays within that and is judged as before, with its diagnosis; a far larger one
 is not read, and the check says what was returned and what the case needs.
 
-One entry per sandboxed probe, keyed by the probe's name: {output name: expected
-shape}; a question module's probes declare theirs (fcnet.probing.returns). Outputs
-that are not arrays (ints, strings) are not listed, and an array under a name the
-probe does not return is never decoded.
+One entry per sandboxed probe (fcnet/probes.py), keyed by the probe's name:
+{output name: expected shape}. Outputs that are not arrays (ints, strings) are not
+listed, and an array under a name the probe does not return is never decoded.
 """
 import numpy as np
 
@@ -32,21 +31,8 @@ def _same(case, **outputs):
     return {name: _shape(case, key) for name, key in outputs.items()}
 
 
-
-
-def _loss(case):
-    return {"loss": (), **_same(case, dx="x", x_after="x", y_after="y")}
-
-
-RESULT_SHAPES = {
-    "softmax_loss_probe": _loss,
-    "svm_loss_probe": _loss,
-    "inline_probe": lambda case: {},
-}
-
-
-RESULT_SHAPES.update({name: probe.result_shapes
-                      for name, probe in questions.probes().items()})
+# Each question module's probes declare theirs (fcnet.probing.returns).
+RESULT_SHAPES = {name: probe.result_shapes for name, probe in questions.probes().items()}
 
 
 def expected_shapes(probe, case):

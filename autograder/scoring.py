@@ -6,24 +6,14 @@ with `score_question`, so the routes cannot disagree on arithmetic.
 """
 from dataclasses import dataclass, field, replace
 
-from fcnet.checking import CheckFailed
+from fcnet.checking import CheckFailed, NotAnswered, PartialCredit
 
 from .points import QUESTION_POINTS
 from .worker_runtime import short_text
 
-
-class PartialCredit(CheckFailed):
-    """A judge's verdict worth a share of the check's weight (0 <= fraction < 1)."""
-
-    def __init__(self, fraction, message):
-        super().__init__(message)
-        fraction = float(fraction)  # NaN compares false: min(1.0, nan) would be 1.0
-        self.fraction = max(0.0, min(1.0, fraction)) if fraction == fraction else 0.0
-
-
-class NotAnswered(CheckFailed):
-    """A judge's finding that there is nothing to judge (an empty inline answer): the
-    check is "not answered", like a stub, never a wrong answer."""
+# A judge's verdicts besides passing and CheckFailed (fcnet.checking, where the judges
+# of the question modules find them): PartialCredit, a share of the check's weight;
+# NotAnswered, nothing to judge (an empty inline answer), which scores like a stub.
 
 
 # Statuses of a check outcome, in the words the feedback uses.

@@ -67,15 +67,15 @@ def train(data, settings, seed):
 def grade(path):
     """(grader's points, graded accuracy, {view: accuracy}) of a saved best_model.npz."""
     from autograder import grading, hidden_checks
-    from fcnet import probes
     from autograder.best_model import graded_accuracy, load_params
     from autograder.points import COURSE_SEED
+    from fcnet.questions import best_model
 
-    result = grading.grade_in_process("best_model", best_model_path=path)
+    result = grading.grade_in_process(best_model.ID, best_model_path=path)
     # The same cases (and cached views) the grader just used, for the per-view numbers.
-    case = hidden_checks.make_cases("best_model", COURSE_SEED)["best_model_case"]
-    ns = {"best_model_params": load_params(Path(path).read_bytes())}
-    by_view = probes.best_model_probe(ns, case)
+    (case,) = hidden_checks.make_cases(best_model.ID, COURSE_SEED).values()
+    ns = {best_model.GRADES[0]: load_params(Path(path).read_bytes())}
+    by_view = best_model.best_model_probe(ns, case)
     by_view = {name[len("accuracy_"):]: value for name, value in by_view.items()}
     return result.points, graded_accuracy(by_view), by_view
 

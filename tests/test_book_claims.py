@@ -272,13 +272,17 @@ def test_best_model_scale_rewards_tuning_as_chapter_6_says():
 
 
 def test_inline_questions_say_a_wrong_choice_costs_points():
-    from autograder.hidden_checks import judge_inline
+    from autograder.hidden_checks import judging_case
     from autograder.scoring import PartialCredit
-    from answer_key.inline_questions import inline_q1
-    right, wrong = sorted(inline_q1), sorted(set("ABCDE") - set(inline_q1))
+    from answer_key import inline_questions
+    from fcnet.questions import inline_q1
+
+    (check,) = inline_q1.CHECKS   # its judge is fcnet/questions/_inline.py's judge_inline
+    right = sorted(inline_questions.inline_q1)
+    wrong = sorted(set(inline_q1.OPTIONS) - set(right))
     out = {"answered": True, "letters": right[0] + wrong[0]}
     with pytest.raises(PartialCredit) as raised:
-        judge_inline({"qid": "inline_q1"}, out)
+        check.judge(judging_case(check, check.make_case(None)), out)
     assert raised.value.fraction == 0   # one right and one wrong letter earn nothing
     for path in (STUDENT / "02_relu.ipynb", STUDENT / "06_tuning.ipynb",
                  BOOK / "02_relu.md", BOOK / "06_tuning.md"):

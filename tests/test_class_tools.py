@@ -200,3 +200,15 @@ def test_the_class_commands_refuse_misuse_with_one_line(tmp_path):
     (tmp_path / "grades.json").write_text(json.dumps({"max_points": {}, "grades": {}}))
     done = _cli("report", tmp_path)
     assert done.returncode == 2 and "older grader" in done.stderr
+
+
+def test_the_measured_scale_is_the_points_tables(tmp_path, monkeypatch):
+    """best_model's module names its scale's constants; the class report shows the values
+    autograder/points.py holds when it runs, so an instructor edits one place."""
+    from autograder import points
+
+    monkeypatch.setattr(points, "BEST_MODEL_FULL", 0.61)
+    _grades(tmp_path, {"bob": "passed"})
+    section = class_report.write(tmp_path)["measured"]["best_model"]
+    assert (section["no_points_below"], section["full_points_from"]) == \
+        (points.BEST_MODEL_ZERO, 0.61)

@@ -41,16 +41,39 @@ def test_stubs_report_not_implemented(check):
 
 def test_the_public_checks_are_the_graders_checks():
     """Same Check objects (probe, judge, views, words): only the case and where the right
-    values come from differ. Only the at-scale checks, too large to ship, are missing."""
+    values come from differ. Only the at-scale checks, too large to ship, are missing, and
+    the inline questions' answer checks, whose right letters never ship (the notebook
+    checks their format alone)."""
     from autograder import hidden_checks
+    from fcnet import questions
 
-    code = {c.qid for c in checks.CHECKS}
+    inline = set(questions.options())
+    assert {c.qid for c in checks.CHECKS if not c.public} - {
+        c.qid for c in checks.CHECKS if c.public} == inline
+    assert [(c.qid, c.name) for c in hidden_checks.CHECKS if c.qid in inline] == \
+        [(qid, "answer") for qid in questions.options()]
+    code = {c.qid for c in checks.CHECKS if c.public}
     public = [c for c in CHECKS if c.qid in code]
     hidden = [c for c in hidden_checks.CHECKS if c.qid in code]
     assert public == [c for c in hidden if c.public]
     assert all(a is b for a, b in zip(public, [c for c in hidden if c.public]))
     assert {c.name for c in hidden if not c.public} == \
         {"dx_at_scale", "dw_at_scale", "db_at_scale", "at_scale", "grads_at_scale"}
+
+
+def test_the_inline_answers_never_ship():
+    """An inline question's answer check runs in grading only, where the right letters
+    come from the answer key: no public case carries them, and grader.check checks the
+    answer's format alone."""
+    from fcnet import questions
+
+    inline = questions.options()
+    assert list(inline) == ["inline_q1", "inline_q2", "inline_q3"]
+    assert not [case_id for case_id in public_checks.public_cases()
+                if case_id.split(".")[0] in inline]
+    for qid in inline:
+        assert not any(c.public for c in questions.QUESTIONS[qid].CHECKS), qid
+        assert [c.name for c in checks_for(qid)] == ["format"], qid
 
 
 def test_the_shipped_values_are_the_answer_keys_on_the_public_cases():

@@ -1,14 +1,14 @@
 """The hidden checks: fresh inputs at grading time, judged against the answer key.
 
 The checks of the code questions are fcnet.checks, the very ones `grader.check` runs in
-the notebook on the public case; here each case is drawn fresh, seeded by the course
-seed, the question and the case's explicit id (autograder.seeds.derived_seed), and the
-judges compare with right values computed from the answer key in the grader
-(references.py). The questions judged from data the grader keeps are declared here:
+the notebook on the public case, and those of the inline questions, which run in grading
+only (fcnet/questions/); here each case is drawn fresh, seeded by the course seed, the
+question and the case's explicit id (autograder.seeds.derived_seed), and the judges
+compare with right values computed from the answer key in the grader (references.py).
+The questions judged from data the grader keeps are declared here:
 
     solver.py             chapter 5: training (a real run, scored on held-out images)
     tuning.py             chapter 6: best_model
-    inline_questions.py   inline_q1 (chapter 2), inline_q2 and inline_q3 (chapter 6)
 
 Weights are shares of the question's points (autograder/points.py). `requires` names the
 value checks of the same case that must pass for a check to earn points (see
@@ -19,15 +19,21 @@ messages never quote an expected value or any answer-key code.
 import numpy as np
 
 from fcnet import checks as shared_checks
+from fcnet import questions
 
 from ..seeds import derived_seed
-from . import inline_questions, solver, tuning
-from .inline_questions import judge_inline
+from . import solver, tuning
 from .references import judging_case
 
-__all__ = ["CHECKS", "checks_for", "make_cases", "judge_inline", "judging_case"]
+__all__ = ["CHECKS", "checks_for", "make_cases", "judging_case"]
 
-CHECKS = [*shared_checks.CHECKS, *solver.CHECKS, *tuning.CHECKS, *inline_questions.CHECKS]
+# In the order the snapshot of the hidden checks records (tests/hidden_checks_snapshot.json):
+# the code questions, the questions judged from data the grader keeps, then the inline
+# (multiple-choice) questions.
+_INLINE = set(questions.options())
+CHECKS = [*[c for c in shared_checks.CHECKS if c.qid not in _INLINE],
+          *solver.CHECKS, *tuning.CHECKS,
+          *[c for c in shared_checks.CHECKS if c.qid in _INLINE]]
 
 
 def checks_for(qid):

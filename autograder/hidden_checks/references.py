@@ -13,61 +13,28 @@ from types import SimpleNamespace
 import numpy as np
 
 from answer_key.classifiers.fc_net import TwoLayerNet as ReferenceNet
-from answer_key.layers import softmax_loss, svm_loss
 from fcnet import questions
 from fcnet.judging import case_digest
-from fcnet.checks.losses import LOG_GUARD
-from fcnet.gradient_check import eval_numerical_gradient
 
 _memo = {}
 _memo_lock = threading.Lock()
 
 
-def _guard_slack(softmax, y, dx):
-    """How much a guard of LOG_GUARD in the log can lower the softmax loss (0 for the
-    SVM): the judges accept a loss that much below the right one."""
-    if not softmax:
-        return 0.0
-    n = len(y)
-    p_correct = np.maximum(n * dx[np.arange(n), y] + 1.0, 1e-12)  # dx = (p - 1) / N there
-    return float(np.mean(np.log1p(LOG_GUARD / p_correct)))
-
-
-def _loss(fn, numeric=True):
-    def compute(case):
-        x, y = case["x"], case["y"]
-        loss, dx = fn(x.copy(), y)
-        found = {"loss": float(loss), "dx": dx,
-                 "guard_slack": _guard_slack(fn is softmax_loss, y, dx)}
-        if numeric:
-            found["dx_numeric"] = eval_numerical_gradient(lambda v: fn(v, y)[0], x.copy(),
-                                                          verbose=False)
-        return found
-    return compute
-
-
-# Case id -> the answer key's values for a case of that id. Ids not listed (sgd, whose
-# right step is arithmetic on the case; init; training, best_model and the inline
-# questions, judged from data the grader keeps) need none.
-REFERENCES = {
-    "softmax_loss.small": _loss(softmax_loss),
-    "softmax_loss.large": _loss(softmax_loss, numeric=False),
-    "softmax_loss.at_scale": _loss(softmax_loss, numeric=False),
-    "svm_loss.small": _loss(svm_loss),
-    "svm_loss.at_scale": _loss(svm_loss, numeric=False),
-}
-
-
+# Case id -> the answer key's values for a case of that id, from each question's
+# REFERENCES (fcnet.questions). Ids not listed (sgd, whose right step is arithmetic on the
+# case; init; training and best_model, judged from data the grader keeps) need none.
 def answer_key():
-    """The answer key as the questions' REFERENCES read it: its layers, its TwoLayerNet."""
-    from answer_key import layers
+    """The answer key as the questions' REFERENCES read it: its layers, its TwoLayerNet
+    and its inline answers (inline_q1, ...: sets of letters)."""
+    from answer_key import inline_questions, layers
 
-    public = {name: getattr(layers, name) for name in dir(layers) if not name.startswith("_")}
+    public = {name: getattr(module, name) for module in (layers, inline_questions)
+              for name in dir(module) if not name.startswith("_")}
     return SimpleNamespace(**public, TwoLayerNet=ReferenceNet)
 
 
-REFERENCES.update({case_id: partial(compute, answer_key())
-                   for case_id, compute in questions.references().items()})
+REFERENCES = {case_id: partial(compute, answer_key())
+              for case_id, compute in questions.references().items()}
 
 
 def expected_values(case_id, case):

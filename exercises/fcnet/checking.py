@@ -32,7 +32,17 @@ class CheckFailed(AssertionError):
 
 
 class NotAnswered(Exception):
-    """The student has not written this part yet (a stub, or an unanswered question)."""
+    """The student has not written this part yet (a stub, or an unanswered question).
+    Raised by a probe or a judge, it makes the check "not answered", never wrong."""
+
+
+class PartialCredit(CheckFailed):
+    """A judge's verdict worth a share of the check's weight (0 <= fraction < 1)."""
+
+    def __init__(self, fraction, message):
+        super().__init__(message)
+        fraction = float(fraction)  # NaN compares false: min(1.0, nan) would be 1.0
+        self.fraction = max(0.0, min(1.0, fraction)) if fraction == fraction else 0.0
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,10 @@ student fills in the letters, `inline_q1 = {"B", "D"}`. A list, a tuple or one s
 ("B, D" or "B D") is read the same way, and lower case counts as upper case.
 
 This is the one reader of inline answers: the public check behind `grader.check`
-(fcnet.public_checks), the hidden check's probe (fcnet.probes) and the grader's
-reading of a notebook's `set(...)` answers (autograder/notebook_reading.py) all use it.
+(fcnet.public_checks), the hidden check's probe (fcnet/questions/_inline.py) and the
+grader's reading of a notebook's `set(...)` answers (autograder/notebook_reading.py) all
+use it. The letters each question offers are its module's OPTIONS (fcnet.questions).
 """
-
-# The letters each inline question offers.
-INLINE_OPTIONS = {"inline_q1": "ABCDE", "inline_q2": "ABCD", "inline_q3": "ABCDEF"}
 
 
 def chosen_letters(answer):

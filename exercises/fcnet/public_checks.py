@@ -20,28 +20,20 @@ Two differences remain, each for a reason:
 import json
 from functools import lru_cache
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
-from . import checks, probes
+from . import checks, questions
 from .chapters import QUESTION_IDS
 from .checking import Check, CheckFailed, CheckResult, NotAnswered
 from .graded_training import (GRADED_TRAINING, TRAINING_THRESHOLD, graded_run_judge,
                               graded_run_probe)
-from .inline_answers import INLINE_OPTIONS, chosen_letters
-from .questions import (MODULES, affine_backward, affine_forward, relu_backward,
+from .questions import (MODULES, affine_backward, affine_forward, best_model, relu_backward,
                         relu_forward, training)
+from .questions._inline import inline_probe
 from .questions.traits import Traits
 
 PUBLIC_CASES = Path(__file__).with_name("public_cases.npz")
-
-
-def _in_course_order():
-    """Every question's module, in course order; a question not yet moved to
-    fcnet/questions/ stands in with the one name it grades, its id."""
-    moved = {module.ID: module for module in MODULES}
-    return [moved.get(qid) or SimpleNamespace(ID=qid, GRADES=(qid,)) for qid in QUESTION_IDS]
 
 
 def _callees(module, earlier):
@@ -56,9 +48,7 @@ def _callees(module, earlier):
 
 # The questions a decoupled question's code calls, by question: their checks decide
 # whether a failure of the decoupled question can be blamed on it.
-_QUESTIONS = _in_course_order()
-CALLS = {module.ID: _callees(module, _QUESTIONS[:index])
-         for index, module in enumerate(_QUESTIONS)
+CALLS = {module.ID: _callees(module, MODULES[:index]) for index, module in enumerate(MODULES)
          if getattr(module, "TRAITS", Traits()).decoupled}
 
 
@@ -82,6 +72,10 @@ def public_cases():
 
 # ---------------------------------------------------------------- not in fcnet.checks
 
+# The letters each multiple-choice question offers (its module's OPTIONS).
+INLINE_OPTIONS = questions.options()
+
+
 def _inline_format_judge(case, out):
     qid = str(case["qid"])
     if not out.get("answered"):
@@ -96,7 +90,7 @@ def _inline_format_check(qid):
     return Check(qid, "format", f"{qid} is a set of option letters (only its format is "
                  "checked here; whether the letters are right is graded later)",
                  "answer with a set of capital letters, such as {\"B\"}", (qid,),
-                 f"{qid}.format", lambda rng: {"qid": qid}, probes.inline_probe,
+                 f"{qid}.format", lambda rng: {"qid": qid}, inline_probe,
                  _inline_format_judge)
 
 
@@ -176,12 +170,12 @@ NOTEBOOK_CHECKS = [
           "loss returns fresh gradients on every call",
           (*training.GRADES, "data"), f"{training.ID}.graded_run", _no_case, graded_run_probe,
           graded_run_judge),
-    Check("best_model", "val_accuracy", f"best_model reaches {BEST_MODEL_FULL:.0%} on the "
+    Check(best_model.ID, "val_accuracy", f"best_model reaches {BEST_MODEL_FULL:.0%} on the "
           f"validation images, counted at most {BEST_MODEL_VIEW_MARGIN * 100:.0f} points above "
           "its accuracy on their mirror images and on 1,000 training images",
           "tune the learning rate, hidden size, regularisation and number of epochs on the "
           "validation set",
-          ("best_model", "data"), "best_model.validation", _no_case, _best_model_probe,
+          ("best_model", "data"), f"{best_model.ID}.validation", _no_case, _best_model_probe,
           _best_model_judge),
     *[_inline_format_check(qid) for qid in INLINE_OPTIONS],
 ]

@@ -14,14 +14,8 @@ come from:
 Checks with `public=False` (the at-scale cases, too large to ship) run only in grading.
 No answer-key code is here: the right values reach the judges under case["expected"].
 
-    losses.py         chapter 3: softmax_loss, svm_loss
-
-(and the questions moved to fcnet/questions/, one module each).
+(the questions are in fcnet/questions/, one module each).
 """
 from .. import questions
-from ..chapters import QUESTION_IDS
-from . import losses
 
-# Question by question, in course order; each question's checks in their own order.
-CHECKS = sorted([*losses.CHECKS, *questions.checks()],
-                key=lambda check: QUESTION_IDS.index(check.qid))
+CHECKS = questions.checks()

@@ -23,16 +23,27 @@ A question module holds everything about its question, in one place:
     TRAITS      how the grader treats it, when not as plain code (fcnet.questions.traits)
     CALLS       the names of other questions' code its own code calls in the notebook,
                 when it is decoupled (fcnet.public_checks blames a failure on them)
+    OPTIONS     the option letters a multiple-choice (inline) question offers
 
+A question graded on data only the grader holds (best_model) keeps its check grader-side
+(autograder/hidden_checks/), which names it by its ID; its CHECKS are empty, and its
+module holds the rest (its probe, its traits).
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here and one line to MODULES.
+
+A module whose name starts with an underscore is not a question: it holds what several
+questions share (_losses.py: the probe body, cases, judges and views of softmax_loss and
+svm_loss; _inline.py: the multiple-choice questions' probe and judge), and is not in
+MODULES.
 """
-from . import (affine_backward, affine_forward, relu_backward, relu_forward, sgd, training,
+from . import (affine_backward, affine_forward, best_model, inline_q1, inline_q2, inline_q3,
+               relu_backward, relu_forward, sgd, softmax_loss, svm_loss, training,
                two_layer_net)
 
-MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, two_layer_net, sgd,
-           training)
+MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, inline_q1,
+           softmax_loss, svm_loss, two_layer_net, sgd, training, best_model, inline_q2,
+           inline_q3)
 
 QUESTIONS = {module.ID: module for module in MODULES}
 
@@ -55,6 +66,11 @@ def references():
     """{case id: (key, case) -> right values} of every question."""
     return {case_id: compute for module in MODULES
             for case_id, compute in getattr(module, "REFERENCES", {}).items()}
+
+
+def options():
+    """{question id: the option letters it offers} of the multiple-choice questions."""
+    return {module.ID: module.OPTIONS for module in MODULES if hasattr(module, "OPTIONS")}
 
 
 def layer_names():

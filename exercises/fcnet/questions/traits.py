@@ -1,17 +1,18 @@
-"""How the grader treats a question when not as plain code: its TRAITS.
-
-A question module declares `TRAITS = Traits(...)` when it is graded differently; a module
-without TRAITS is plain code (Traits()). The engine, the CLI, the routes and the reports
-ask these traits (autograder/question_traits.py reads them from the registry) and never
-name a question.
+"""How the grader treats a question when not as plain code: a question module's TRAITS.
 
     decoupled      its student code runs on the answer key's layers (in a session of its
                    own, last; no text of its worker reaches the feedback verbatim)
     data_file      graded from this submitted data file by the grader, never run
     needs_cifar    grading it needs the CIFAR-10 archive
     measure        the number its probe measures that the class report plots
-    measure_label  that number in words, for the class report's axis
-    scale          (no points below, full points from) of that measure
+    measure_label  that number in words, for the report's axis
+    scale          (no points below, full points from) of that measure: the names of the
+                   two constants of the grader's points table (autograder/points.py) that
+                   hold them, so that the numbers have one home, which the student's
+                   package does not ship; autograder/question_traits.py reads them there
+
+The engine, the CLI, the routes and the reports ask these traits
+(autograder/question_traits.py) and never name a question.
 """
 from dataclasses import dataclass
 

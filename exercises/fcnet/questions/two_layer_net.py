@@ -14,7 +14,7 @@ from ..judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_
                        judge_gradient, labels, relative_error, scalar, unchanged)
 from ..mistakes import dtype_changed_rule, input_modified_rule
 from ..probing import PARAM_NAMES, copies, pair, returns, same_shapes
-from . import affine_backward, affine_forward, relu_backward, relu_forward
+from . import affine_backward, affine_forward, relu_backward, relu_forward, softmax_loss
 from .traits import Traits
 
 ID = "two_layer_net"
@@ -26,7 +26,7 @@ TRAITS = Traits(decoupled=True)
 # chapters 1 to 3): a failure of the net is blamed on one of them when it fails its own
 # check (fcnet.public_checks).
 CALLS = (*affine_forward.GRADES, *affine_backward.GRADES, *relu_forward.GRADES,
-         *relu_backward.GRADES, "softmax_loss")
+         *relu_backward.GRADES, *softmax_loss.GRADES)
 
 
 # ------------------------------------------------------------------------- probes

@@ -1,0 +1,53 @@
+"""What the inline (multiple-choice) questions share: their probe, case and judge.
+
+A chapter asks such a question in a cell like `inline_q1 = set()`; the student fills in
+the letters of the options they choose. Each question's module (inline_q1, inline_q2,
+inline_q3) holds its id, its OPTIONS and its one check, which is graded only: in the
+notebook `grader.check` checks the answer's format alone (fcnet.public_checks), since
+the right letters never ship. They reach the judge from the answer key, in the grader,
+under case["expected"]["letters"] (the module's REFERENCES).
+
+A right letter earns its share, a wrong one cancels a right one (see judge_inline).
+"""
+from ..checking import NotAnswered, PartialCredit
+from ..inline_answers import chosen_letters
+from ..judging import expected
+from ..probing import returns
+
+DESCRIPTION = "the options chosen"
+HINT = "reread the question: each wrong choice cancels a right one"
+
+
+@returns(lambda case: {})
+def inline_probe(ns, case):
+    """The chosen option letters, as one sorted string ("" when the answer is empty)."""
+    letters = chosen_letters(ns[str(case["qid"])])
+    return {"letters": "".join(letters)[:64], "answered": bool(letters)}
+
+
+def answer_case(qid):
+    """The case maker of question `qid`'s check: the case only names the question."""
+    def make_case(rng):
+        return {"qid": qid}
+    return make_case
+
+
+def right_letters(answer):
+    """The answer key's `answer` (a set of letters) as the judge reads it: {"letters"}."""
+    return {"letters": "".join(chosen_letters(answer))}
+
+
+def judge_inline(case, out, options):
+    """Credit for each right letter, minus one for each wrong one, never below zero.
+    `options`: the letters the question offers (named when a choice is not one)."""
+    qid = case["qid"]
+    if not out.get("answered"):
+        raise NotAnswered(f"{qid} is not answered yet")
+    chosen = set(str(out.get("letters", "")))
+    correct = set(str(expected(case)["letters"]))
+    wrong = chosen - correct
+    fraction = max(0, len(chosen & correct) - len(wrong)) / len(correct)
+    if fraction < 1:
+        unknown = chosen - set(options)
+        extra = f" ({', '.join(sorted(unknown))} is not an option)" if unknown else ""
+        raise PartialCredit(fraction, f"not every option is chosen correctly{extra}")

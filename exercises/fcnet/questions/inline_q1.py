@@ -1,0 +1,28 @@
+"""Chapter 2, inline question 1: for which inputs does almost no gradient flow back through
+the sigmoid, the ReLU and the leaky ReLU? Options A to E; the answer is a set of letters.
+
+Graded only: `grader.check` in the notebook checks the answer's format alone
+(fcnet.public_checks); the right letters come from the answer key, in the grader. What the
+three inline questions share is in _inline.py.
+"""
+from functools import partial
+
+from ..checking import Check
+from ._inline import (DESCRIPTION, HINT, answer_case, inline_probe, judge_inline,
+                      right_letters)
+
+ID = "inline_q1"
+CHAPTER = "02_relu"
+POINTS = 5
+GRADES = (ID,)  # the notebook's variable holding the answer has the question's name
+OPTIONS = "ABCDE"  # the letters the chapter offers
+
+REFERENCES = {"inline_q1.answer": lambda key, case: right_letters(key.inline_q1)}
+
+MISTAKES = ()  # a choice of letters has no diagnosed mistakes
+
+CHECKS = [
+    Check(qid=ID, name="answer", description=DESCRIPTION, hint=HINT, needs=GRADES,
+          case_id="inline_q1.answer", make_case=answer_case(ID), probe=inline_probe,
+          judge=partial(judge_inline, options=OPTIONS), weight=1, public=False),
+]
