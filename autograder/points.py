@@ -1,8 +1,9 @@
-"""Points, thresholds and grading budgets: the one place an instructor edits to re-weight.
+"""Thresholds and grading budgets, and the points table read from the question modules.
 
 How a question's points are computed
 ------------------------------------
-Every question has the points below. Its hidden checks (autograder/hidden_checks/) each
+Every question has the points its module declares (POINTS in fcnet/questions/<id>.py,
+gathered in QUESTION_POINTS below). Its hidden checks (autograder/hidden_checks/) each
 carry a weight; a check that passes earns its whole weight, a check that fails earns none,
 and a few checks give a fraction (inline questions, best_model accuracy; see below). The
 question scores
@@ -18,26 +19,13 @@ fixed, published inputs (a memorised answer would pass them), and some of them r
 variables that only exist after the student's training cells ran, which the grader never
 runs. Every property they test is tested again by a hidden check on fresh inputs.
 
-Changing a number here changes every grader (python -m autograder, and the otter and
-nbgrader bundles built from the same checks).
+Changing a number here or a question's POINTS changes every grader (python -m autograder,
+and the otter and nbgrader bundles built from the same checks).
 """
+from fcnet.questions import QUESTIONS
 
-# Points per question id; the keys are exactly fcnet.chapters.QUESTION_IDS (a test checks).
-QUESTION_POINTS = {
-    "affine_forward": 10,
-    "affine_backward": 10,
-    "relu_forward": 5,
-    "relu_backward": 5,
-    "inline_q1": 5,
-    "softmax_loss": 10,
-    "svm_loss": 10,
-    "two_layer_net": 15,
-    "sgd": 5,
-    "training": 5,
-    "best_model": 10,
-    "inline_q2": 5,
-    "inline_q3": 5,
-}
+# Points per question id: each question's module declares its POINTS (fcnet/questions/).
+QUESTION_POINTS = {qid: module.POINTS for qid, module in QUESTIONS.items()}
 
 # Seeds every hidden case: check inputs are drawn at grading time from a generator seeded
 # by hash(COURSE_SEED, question id, case name), so a re-run gives the same grades and every

@@ -71,7 +71,8 @@ def test_release_holds_exactly_what_students_need(release):
     assert all(f.endswith(".py") for f in package - {"exercises/fcnet/public_cases.npz"}), \
         package
     assert "exercises/fcnet/public_cases.npz" in package
-    assert "exercises/fcnet/checks/relu.py" in package
+    from fcnet.questions import QUESTIONS
+    assert {f"exercises/fcnet/questions/{qid}.py" for qid in QUESTIONS} <= package
     for test_file in (ROOT / "exercises" / "fcnet" / "public_tests").glob("*.py"):
         assert f"exercises/fcnet/public_tests/{test_file.name}" in package
     assert set(listing) == expected_top | notebooks | package

@@ -38,7 +38,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from .chapters import CHAPTERS
 
 METADATA_KEY = "fcnet"          # notebook metadata: {"fcnet": {"chapter": "<stem>"}}
 MODEL_FILE = "best_model.npz"
@@ -56,7 +55,7 @@ def chapter_in_metadata(document):
     metadata = document.get("metadata")
     own = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
     stem = own.get("chapter") if isinstance(own, dict) else None
-    return stem if isinstance(stem, str) and stem in CHAPTERS else None
+    return stem if isinstance(stem, str) and stem in _chapters() else None
 
 
 def base_name(name):
@@ -85,7 +84,7 @@ def chapter_in_name(name):
     if not base.lower().endswith(".ipynb"):
         return None
     stem = base[:-len(".ipynb")]
-    return stem if stem in CHAPTERS else None
+    return stem if stem in _chapters() else None
 
 
 def is_model_name(name):
@@ -249,3 +248,11 @@ def checkpoint_notes(candidates, choices):
             notes.append(f"{candidate.path} is a Jupyter checkpoint (an automatic snapshot) "
                          f"and is never graded; hand in the notebook itself")
     return notes
+
+
+def _chapters():
+    # Imported when first needed: the question modules, which fcnet.chapters reads,
+    # import this module for MODEL_FILE.
+    from .chapters import CHAPTERS
+
+    return CHAPTERS

@@ -1,16 +1,14 @@
-"""The course's chapters and the question ids each one is graded on.
+"""The course's chapters and the question ids each one asks, in the order it asks them.
 
-This is the one registry of chapters: the notebooks, the graders and the book all read it.
+Derived from the question modules (fcnet/questions/, each declares its CHAPTER), so a
+question is declared once; the notebooks, the graders and the book all read this table.
 """
+from .questions import MODULES
 
-CHAPTERS = {
-    "01_affine_layer": ("affine_forward", "affine_backward"),
-    "02_relu": ("relu_forward", "relu_backward", "inline_q1"),
-    "03_losses": ("softmax_loss", "svm_loss"),
-    "04_two_layer_net": ("two_layer_net",),
-    "05_solver": ("sgd", "training"),
-    "06_tuning": ("best_model", "inline_q2", "inline_q3"),
-}
+CHAPTERS = {}
+for _module in MODULES:
+    CHAPTERS[_module.CHAPTER] = CHAPTERS.get(_module.CHAPTER, ()) + (_module.ID,)
+CHAPTERS = dict(sorted(CHAPTERS.items()))
 
 QUESTION_IDS = tuple(qid for qids in CHAPTERS.values() for qid in qids)
 

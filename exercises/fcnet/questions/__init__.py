@@ -4,6 +4,7 @@ A question module holds everything about its question, in one place:
 
     ID          the question id (grader.check(ID), the points table, the exports)
     CHAPTER     the notebook stem of the chapter that asks it
+    ORDER       its place among its chapter's questions (1 for the first asked)
     POINTS      its points
     GRADES      the names it reads from the student's notebook
     LAYER       True for a layer a TwoLayerNet calls (graded on the answer key's copy of
@@ -30,20 +31,27 @@ A question graded on data only the grader holds (best_model) keeps its check gra
 module holds the rest (its probe, its traits).
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
-adding a module here and one line to MODULES.
+adding a module here: MODULES finds it.
 
 A module whose name starts with an underscore is not a question: it holds what several
 questions share (_losses.py: the probe body, cases, judges and views of softmax_loss and
 svm_loss; _inline.py: the multiple-choice questions' probe and judge), and is not in
 MODULES.
 """
-from . import (affine_backward, affine_forward, best_model, inline_q1, inline_q2, inline_q3,
-               relu_backward, relu_forward, sgd, softmax_loss, svm_loss, training,
-               two_layer_net)
+import importlib
+import pkgutil
 
-MODULES = (affine_forward, affine_backward, relu_forward, relu_backward, inline_q1,
-           softmax_loss, svm_loss, two_layer_net, sgd, training, best_model, inline_q2,
-           inline_q3)
+
+def _question_modules():
+    """Every module of this package that declares a question (an ID), in course order:
+    by chapter, then by the ORDER it declares within its chapter."""
+    found = [importlib.import_module(f"{__name__}.{info.name}")
+             for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")]
+    return tuple(sorted((m for m in found if hasattr(m, "ID")),
+                        key=lambda m: (m.CHAPTER, m.ORDER)))
+
+
+MODULES = _question_modules()
 
 QUESTIONS = {module.ID: module for module in MODULES}
 

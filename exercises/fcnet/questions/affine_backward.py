@@ -17,6 +17,7 @@ from .affine_forward import affine_case_nd
 
 ID = "affine_backward"
 CHAPTER = "01_affine_layer"
+ORDER = 2  # its place among its chapter's questions
 POINTS = 10
 GRADES = ("affine_backward",)
 LAYER = True

@@ -13,6 +13,7 @@ from ..probing import copies, pair, returns, same_shapes
 
 ID = "affine_forward"
 CHAPTER = "01_affine_layer"
+ORDER = 1  # its place among its chapter's questions
 POINTS = 10
 GRADES = ("affine_forward",)
 LAYER = True

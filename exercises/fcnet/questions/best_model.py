@@ -15,6 +15,7 @@ from .traits import Traits
 
 ID = "best_model"
 CHAPTER = "06_tuning"
+ORDER = 1  # its place among its chapter's questions
 POINTS = 10
 # Not a notebook name: the name under which the grader passes the four arrays it read
 # from MODEL_FILE to the probe.

@@ -13,6 +13,7 @@ from ._inline import (DESCRIPTION, HINT, answer_case, inline_probe, judge_inline
 
 ID = "inline_q1"
 CHAPTER = "02_relu"
+ORDER = 3  # its place among its chapter's questions
 POINTS = 5
 GRADES = (ID,)  # the notebook's variable holding the answer has the question's name
 OPTIONS = "ABCDE"  # the letters the chapter offers

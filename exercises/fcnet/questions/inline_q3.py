@@ -13,6 +13,7 @@ from ._inline import (DESCRIPTION, HINT, answer_case, inline_probe, judge_inline
 
 ID = "inline_q3"
 CHAPTER = "06_tuning"
+ORDER = 3  # its place among its chapter's questions
 POINTS = 5
 GRADES = (ID,)  # the notebook's variable holding the answer has the question's name
 OPTIONS = "ABCDEF"  # the letters the chapter offers

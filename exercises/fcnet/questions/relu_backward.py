@@ -14,6 +14,7 @@ from .relu_forward import random_shape
 
 ID = "relu_backward"
 CHAPTER = "02_relu"
+ORDER = 2  # its place among its chapter's questions
 POINTS = 5
 GRADES = ("relu_backward",)
 LAYER = True

@@ -11,6 +11,7 @@ from ..probing import copies, pair, returns, same_shapes
 
 ID = "relu_forward"
 CHAPTER = "02_relu"
+ORDER = 1  # its place among its chapter's questions
 POINTS = 5
 GRADES = ("relu_forward",)
 LAYER = True

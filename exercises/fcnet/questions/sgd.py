@@ -15,6 +15,7 @@ from ..probing import copies, pair, returns, same_shapes
 
 ID = "sgd"
 CHAPTER = "05_solver"
+ORDER = 1  # its place among its chapter's questions
 POINTS = 5
 GRADES = ("sgd",)
 

@@ -14,6 +14,7 @@ from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_p
 
 ID = "svm_loss"
 CHAPTER = "03_losses"
+ORDER = 2  # its place among its chapter's questions
 POINTS = 10
 GRADES = ("svm_loss",)
 LAYER = True

@@ -14,6 +14,7 @@ from .two_layer_net import param_shapes
 
 ID = "training"
 CHAPTER = "05_solver"
+ORDER = 2  # its place among its chapter's questions
 POINTS = 5
 GRADES = ("TwoLayerNet", "sgd")
 TRAITS = Traits(decoupled=True, needs_cifar=True)

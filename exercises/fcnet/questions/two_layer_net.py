@@ -19,6 +19,7 @@ from .traits import Traits
 
 ID = "two_layer_net"
 CHAPTER = "04_two_layer_net"
+ORDER = 1  # its place among its chapter's questions
 POINTS = 15
 GRADES = ("TwoLayerNet",)
 TRAITS = Traits(decoupled=True)
