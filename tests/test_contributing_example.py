@@ -70,7 +70,7 @@ def run_python(copy, code):
 def example(tmp_path_factory):
     """The copy with the example applied and its commands run: (copy, their output)."""
     blocks = example_blocks()
-    assert [lang for lang, _ in blocks].count("diff") >= 6, "the example lost its patches"
+    assert [lang for lang, _ in blocks].count("diff") == 3, "the example lost its patches"
     copy = tmp_path_factory.mktemp("contributing") / "course"
     copy_repository(copy)
     packages = run_python(copy, "import fcnet, answer_key, autograder, course_build\n"
@@ -98,10 +98,10 @@ def test_the_example_patches_and_commands_are_all_there():
     langs = [lang for lang, _ in example_blocks()]
     assert langs.count("bash") >= 2 and langs.index("bash") > max(
         i for i, lang in enumerate(langs) if lang == "diff"), langs
-    patched = {m for _, text in example_blocks()
-               for m in re.findall(r"^\+\+\+ b/(\S+)", text, re.MULTILINE)}
-    for rel in patched:
-        assert (ROOT / rel).is_file(), f"the example patches {rel}, which does not exist"
+    for _, text in example_blocks():
+        for old, rel in re.findall(r"^--- (\S+)\n\+\+\+ b/(\S+)", text, re.MULTILINE):
+            exists = old != "/dev/null"  # a new file is created, an old one patched
+            assert (ROOT / rel).is_file() == exists, f"the example patches {rel}: {old}"
 
 
 def test_points_table_and_question_registry_hold_the_question(example):
@@ -179,3 +179,23 @@ def test_python_m_autograder_grades_the_question(example, tmp_path):
     grades = (tmp_path / "graded" / "grades.csv").read_text().split()
     assert grades[0] == f"student,{QID},total"
     assert sorted(grades[1:]) == ["fixed_slope,0,0", "stub,0,0"]
+
+
+def test_the_example_touches_three_hand_written_files():
+    patched = {m for lang, text in example_blocks() if lang == "diff"
+               for m in re.findall(r"^\+\+\+ b/(\S+)", text, re.MULTILINE)}
+    assert patched == {"solutions/answer_key/layers.py", "exercises/source/02_relu.py",
+                       f"exercises/fcnet/questions/{QID}.py"}, patched
+
+
+def test_the_fast_suite_passes_on_the_copy(example):
+    """The course with the new question passes `make test-fast` (this venv, the copy's
+    code): nothing else in the repository needed to change."""
+    copy, _ = example
+    venv = Path(sys.executable).parent.parent
+    # -o venv: use this venv as it is (the copy must not reinstall it).
+    done = subprocess.run(["make", "-o", "venv", "test-fast", f"VENV={venv}",
+                           "PYTEST_FLAGS=-q -p no:cacheprovider -x"],
+                          cwd=copy, env=environment(copy), capture_output=True, text=True,
+                          timeout=3600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]

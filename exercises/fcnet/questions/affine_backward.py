@@ -13,6 +13,7 @@ from ..diagnosis import (ErrorMistake, Mistake, View, as_array, close, reshapes_
 from ..gradient_check import eval_numerical_gradient_array
 from ..mistakes import _n, input_modified_rule
 from ..probing import copies, pair, returns, same_shapes, triple
+from . import affine_forward as forward_question
 from .affine_forward import affine_case_nd
 
 ID = "affine_backward"
@@ -21,6 +22,7 @@ ORDER = 2  # its place among its chapter's questions
 POINTS = 10
 GRADES = ("affine_backward",)
 LAYER = True
+FORWARD = forward_question.GRADES[0]  # retried with the student's own forward
 
 
 # ------------------------------------------------------------------------- probe
@@ -39,12 +41,12 @@ def affine_backward_probe(ns, case):
         dx, dw, db = triple(backward(dout, (x, w, b)), "affine_backward")
         route = 0
     except Exception as first_error:
-        forward = ns.get("affine_forward")
+        forward = ns.get(FORWARD)
         if forward is None:
             raise
         x, w, b, dout = copies(case, "x", "w", "b", "dout")
         try:
-            _, cache = pair(forward(x.copy(), w.copy(), b.copy()), "affine_forward")
+            _, cache = pair(forward(x.copy(), w.copy(), b.copy()), FORWARD)
             dx, dw, db = triple(backward(dout, cache), "affine_backward")
         except Exception:
             raise first_error from None

@@ -10,6 +10,7 @@ from ..diagnosis import Mistake, View, as_array, close
 from ..gradient_check import eval_numerical_gradient_array
 from ..mistakes import input_modified_rule
 from ..probing import copies, pair, returns, same_shapes
+from . import relu_forward as forward_question
 from .relu_forward import random_shape
 
 ID = "relu_backward"
@@ -18,6 +19,7 @@ ORDER = 2  # its place among its chapter's questions
 POINTS = 5
 GRADES = ("relu_backward",)
 LAYER = True
+FORWARD = forward_question.GRADES[0]  # retried with the student's own forward
 
 
 # ------------------------------------------------------------------------- probe
@@ -33,12 +35,12 @@ def relu_backward_probe(ns, case):
         dx = backward(dout, x)
         route = 0
     except Exception as first_error:
-        forward = ns.get("relu_forward")
+        forward = ns.get(FORWARD)
         if forward is None:
             raise
         x, dout = copies(case, "x", "dout")
         try:
-            _, cache = pair(forward(x.copy()), "relu_forward")
+            _, cache = pair(forward(x.copy()), FORWARD)
             dx = backward(dout, cache)
         except Exception:
             raise first_error from None

@@ -10,13 +10,14 @@ import numpy as np
 
 from ..probing import PARAM_NAMES, returns
 from .traits import Traits
+from . import sgd, two_layer_net
 from .two_layer_net import param_shapes
 
 ID = "training"
 CHAPTER = "05_solver"
 ORDER = 2  # its place among its chapter's questions
 POINTS = 5
-GRADES = ("TwoLayerNet", "sgd")
+GRADES = (*two_layer_net.GRADES, *sgd.GRADES)  # the network, trained by sgd
 TRAITS = Traits(decoupled=True, needs_cifar=True)
 NUM_CLASSES = 10
 
@@ -43,7 +44,7 @@ def training_probe(ns, case):
     start = {key + "_init": np.array(model.params[key], copy=True) for key in PARAM_NAMES}
     data = {key: np.array(case[key], copy=True)
             for key in ("X_train", "y_train", "X_val", "y_val")}
-    solver = Solver(model, data, update_rule=ns["sgd"],
+    solver = Solver(model, data, update_rule=ns[sgd.GRADES[0]],
                     optim_config={"learning_rate": float(case["learning_rate"])},
                     lr_decay=float(case["lr_decay"]), num_epochs=int(case["num_epochs"]),
                     batch_size=int(case["batch_size"]), num_train_samples=200,
