@@ -91,7 +91,7 @@ def test_probes_import_nothing_but_numpy_and_fcnet():
         imported |= {"fcnet" if node.level else node.module.split(".")[0]
                      for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert imported <= {"numpy", "fcnet", "contextlib", "types", "functools", "re",
-                            "dataclasses"}, (path.name, imported)
+                            "dataclasses", "importlib", "pkgutil"}, (path.name, imported)
 
 
 def test_question_modules_import_nothing_but_numpy_fcnet_and_the_standard_library():
