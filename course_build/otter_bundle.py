@@ -87,16 +87,22 @@ import sys
 def _files(top):
     found = {{}}
     for root, dirs, names in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        dirs[:] = sorted(dirs)
         for name in names:
-            if not name.endswith(".pyc"):
-                path = os.path.join(root, name)
-                found[os.path.relpath(path, top)] = path
+            path = os.path.join(root, name)
+            found[os.path.relpath(path, top)] = path
     return found
 
 
+def _is_bytecode(name):
+    return "__pycache__" in name.split(os.sep) or name.endswith(".pyc")
+
+
 def _same_tree(here, original):
-    mine, theirs = _files(here), _files(original)
+    # Bytecode counts here (Python runs an uploaded .pyc, sourceless or unchecked-hash,
+    # whatever the source beside it says); the bundle's own caches do not.
+    mine = _files(here)
+    theirs = {{k: v for k, v in _files(original).items() if not _is_bytecode(k)}}
     if os.path.islink(here) or sorted(mine) != sorted(theirs):
         return False
     for name, path in mine.items():
@@ -121,7 +127,8 @@ def _restore_bundle(source):
     for name in {packages!r}:
         if not _same_tree(name, os.path.join(source, name)):
             _remove(name)
-            shutil.copytree(os.path.join(source, name), name)
+            shutil.copytree(os.path.join(source, name), name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             replaced.append(name)
     installed = set(importlib.metadata.packages_distributions())
     for name in sorted(os.listdir(".")):
