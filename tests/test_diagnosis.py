@@ -235,8 +235,14 @@ def test_the_shipped_diagnosis_modules_hold_no_answer_key_line():
     package = ROOT / "exercises" / "fcnet"
     ours = {package / "diagnosis.py", package / "mistakes.py",
             *package.glob("questions/*.py")}
-    elsewhere = squash("\n".join(p.read_text(encoding="utf-8")
-                                 for p in sorted(package.rglob("*.py")) if p not in ours))
+    import nbformat
+
+    # What students get anyway: the rest of fcnet, and the notebooks they are handed.
+    given = [p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py"))
+             if p not in ours]
+    given += [cell.source for path in sorted((ROOT / "exercises").glob("*.ipynb"))
+              for cell in nbformat.read(path, as_version=4).cells]
+    elsewhere = squash("\n".join(given))
     shipped = squash("\n".join(path.read_text(encoding="utf-8") for path in sorted(ours)))
     lines = [line for path in sorted(ANSWER_KEY.rglob("*.py")) for line in _solution_lines(path)]
     keys = {squash(line.split("#", 1)[0]) for line in lines}
