@@ -53,6 +53,11 @@ def copy_repository(dest):
         if source.is_file():  # a tracked file deleted in the working tree is skipped
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / rel)
+    # A contributor works in a clone: the copy is a repository of its own, one commit.
+    for command in (["init", "-q"], ["add", "-A"],
+                    ["-c", "user.name=course", "-c", "user.email=course@example.org",
+                     "commit", "-q", "-m", "the course before the example"]):
+        subprocess.run(["git", *command], cwd=dest, check=True, capture_output=True)
 
 
 def environment(copy):

@@ -4,8 +4,8 @@ only numpy and fcnet.
 """
 from fcnet import probing, questions
 from fcnet.probing import PARAM_NAMES, copies, pair, triple  # noqa: F401
-# A grader-side check's probe (autograder/hidden_checks/tuning.py), which the registry
-# does not list: its question's CHECKS are empty.
+# The probe of a check the grader declares itself, which the registry does not list:
+# its question's CHECKS are empty.
 from fcnet.questions.best_model import best_model_probe  # noqa: F401
 
 # The affine-ReLU sandwich a TwoLayerNet calls (fcnet.layer_utils builds it from the

@@ -26,9 +26,9 @@ A question module holds everything about its question, in one place:
                 when it is decoupled (fcnet.public_checks blames a failure on them)
     OPTIONS     the option letters a multiple-choice (inline) question offers
 
-A question graded on data only the grader holds (best_model) keeps its check grader-side
-(autograder/hidden_checks/), which names it by its ID; its CHECKS are empty, and its
-module holds the rest (its probe, its traits).
+A question graded on data only the grader holds (training, best_model) keeps its checks
+in the grader, which names it by its ID; its CHECKS are empty, and its module holds the
+rest (its probe, its traits).
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here: MODULES finds it.

@@ -2,7 +2,7 @@
 
 No student code runs: the grader reads the four arrays from the submitted file as data
 (autograder/best_model.py) and measures their accuracy on views of CIFAR-10 that it
-holds. Its check is therefore grader-side, in autograder/hidden_checks/tuning.py; its
+holds. Its check is therefore the grader's own; its
 points fall on the scale of autograder/points.py (BEST_MODEL_ZERO to BEST_MODEL_FULL).
 In the notebook, `grader.check` runs the same measurement on the notebook's own
 validation images (fcnet.public_checks).
@@ -25,7 +25,7 @@ TRAITS = Traits(data_file=MODEL_FILE, needs_cifar=True, measure="accuracy_test",
                 scale=("BEST_MODEL_ZERO", "BEST_MODEL_FULL"))
 
 MISTAKES = ()
-CHECKS = []  # grader-side: autograder/hidden_checks/tuning.py (its case is CIFAR-10)
+CHECKS = []  # the grader declares its check (its case is CIFAR-10)
 
 
 @returns(lambda case: {})

@@ -1,8 +1,7 @@
 """Chapter 5: training, a real run of the student's TwoLayerNet and sgd by fcnet's Solver.
 
 The grader draws the run's images and keeps the held-out ones, so the case maker and the
-judges are the grader's (autograder/training_question.py, autograder/hidden_checks/
-solver.py): here are only the question's facts and the probe that runs in the worker.
+judges are the grader's: here are only the question's facts and the probe that runs in the worker.
 `grader.check` in the notebook runs its own checks on the notebook's data
 (fcnet.public_checks).
 """
@@ -55,8 +54,8 @@ def training_probe(ns, case):
 
 
 # ------------------------------------------------------------------------- checks
-# In the grader only: autograder/hidden_checks/solver.py declares them with this ID,
-# GRADES and probe, and autograder/training_question.py their case and judges.
+# In the grader only: the grader declares them with this ID, GRADES and probe, and
+# their case and judges.
 
 CHECKS = []
 MISTAKES = ()
