@@ -29,12 +29,13 @@ A question module holds everything about its question, in one place:
 A question graded on data only the grader holds (training, best_model) keeps its checks
 in the grader, which names it by its ID; its CHECKS are empty, and its module holds the
 rest (its probe, its traits).
+
 Everything else is derived from the modules: the chapters, the points table, the
 hidden and public checks, the otter tests and the nbgrader cells. Adding a question is
 adding a module here: MODULES finds it.
 
-A module whose name starts with an underscore is not a question: it holds what several
-questions share (_losses.py: the probe body, cases, judges and views of softmax_loss and
+A module whose name starts with an underscore, or that declares no ID (traits.py), is
+not a question: it holds what several questions share (_losses.py: the probe body, cases, judges and views of softmax_loss and
 svm_loss; _inline.py: the multiple-choice questions' probe and judge), and is not in
 MODULES.
 """
