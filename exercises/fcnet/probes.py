@@ -4,9 +4,6 @@ only numpy and fcnet.
 """
 from fcnet import probing, questions
 from fcnet.probing import PARAM_NAMES, copies, pair, triple  # noqa: F401
-# The probe of a check the grader declares itself, which the registry does not list:
-# its question's CHECKS are empty.
-from fcnet.questions.best_model import best_model_probe  # noqa: F401
 
 # The affine-ReLU sandwich a TwoLayerNet calls (fcnet.layer_utils builds it from the
 # affine and ReLU layers): not a question, so no question module declares it.
