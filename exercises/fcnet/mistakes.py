@@ -17,7 +17,8 @@ import numpy as np
 from .diagnosis import Mistake, as_array, close
 
 
-def _n(view):
+def examples_in(view):
+    """N, the number of examples of the check's inputs (context "N")."""
     return float(view.context["N"])
 
 

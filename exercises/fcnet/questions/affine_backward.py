@@ -11,7 +11,7 @@ from ..judging import (AT_SCALE_HINT, array, expected, input_views, judge_gradie
 from ..diagnosis import (ErrorMistake, Mistake, View, as_array, close, reshapes_to_expected,
                          scaled, transposed)
 from ..gradient_check import eval_numerical_gradient_array
-from ..mistakes import _n, input_modified_rule
+from ..mistakes import examples_in, input_modified_rule
 from ..probing import copies, pair, returns, same_shapes, triple
 from . import affine_forward as forward_question
 from .affine_forward import affine_case_nd
@@ -152,18 +152,18 @@ MISTAKES = (
     Mistake(ID, "db", "db_averaged",
             "Your db is exactly 1/N of the right value: you averaged dout over the N "
             "examples instead of summing. Every example adds its own share to the bias "
-            "gradient, so sum over the examples (axis 0).", lambda v: scaled(v, 1 / _n(v))),
+            "gradient, so sum over the examples (axis 0).", lambda v: scaled(v, 1 / examples_in(v))),
     Mistake(ID, "db", "db_not_summed",
             "Your db is dout itself, one row per example. Sum dout over the examples "
             "(axis 0) to get one value per output unit.", _db_not_summed),
     Mistake(ID, "dw", "dw_averaged",
             "Your dw is exactly 1/N of the right value: it is divided by the number of "
             "examples. The layer's gradient is a sum over the examples; any averaging "
-            "belongs to the loss, not to the layer.", lambda v: scaled(v, 1 / _n(v))),
+            "belongs to the loss, not to the layer.", lambda v: scaled(v, 1 / examples_in(v))),
     Mistake(ID, "dw", "dw_times_N",
             "Your dw is exactly N times the right value: something multiplies it by the "
             "number of examples. The upstream dout already carries every factor needed.",
-            lambda v: scaled(v, _n(v))),
+            lambda v: scaled(v, examples_in(v))),
     Mistake(ID, "dw", "dw_transposed",
             "Your dw is the right matrix transposed: it has shape (M, D) instead of "
             "(D, M). Put the flattened inputs, transposed, on the left of dout.",
@@ -179,7 +179,7 @@ MISTAKES = (
     Mistake(ID, "dx", "dx_averaged",
             "Your dx is exactly 1/N of the right value: it is divided by the number of "
             "examples. Each example's dx depends on its own row of dout only.",
-            lambda v: scaled(v, 1 / _n(v))),
+            lambda v: scaled(v, 1 / examples_in(v))),
     ErrorMistake(ID, "cache_unusable",
                  "affine_backward cannot unpack the cache: affine_forward must return "
                  "(x, w, b) as its cache, and affine_backward must take it apart in the "

@@ -7,7 +7,7 @@ import numpy as np
 from ..checking import Check, CheckFailed, expect_close
 from ..diagnosis import Mistake, as_array, close, differs_by, scaled
 from ..judging import AT_SCALE_HINT, array, expected, judge_gradient, labels, scalar
-from ..mistakes import _n, input_modified_rule
+from ..mistakes import examples_in, input_modified_rule
 from ..probing import returns
 from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_is_off,
                       loss_probe, loss_shapes, loss_views, onehot, right_loss)
@@ -124,7 +124,7 @@ def _log_of_zero(view):
 
 
 def _missing_one(view):
-    return differs_by(view, onehot(view), 1.0 / _n(view))
+    return differs_by(view, onehot(view), 1.0 / examples_in(view))
 
 
 MISTAKES = (
@@ -148,10 +148,10 @@ MISTAKES = (
     Mistake(ID, "loss", "softmax_loss_not_averaged",
             "Your loss is exactly N times the right value: it is summed over the N examples "
             "but not divided by N. The loss is the mean over the examples.",
-            lambda v: scaled(v, _n(v))),
+            lambda v: scaled(v, examples_in(v))),
     Mistake(ID, "dx", "softmax_gradient_not_divided",
             "Your dx is exactly N times the right value: the loss is a mean over N "
-            "examples, so its gradient must be divided by N too.", lambda v: scaled(v, _n(v))),
+            "examples, so its gradient must be divided by N too.", lambda v: scaled(v, examples_in(v))),
     Mistake(ID, "dx", "softmax_one_not_subtracted",
             "Your dx is the right one plus 1/N at each correct class: the 1 of the correct "
             "class is not subtracted from its probability.", _missing_one),

@@ -7,7 +7,7 @@ import numpy as np
 from ..checking import Check
 from ..diagnosis import Mistake, as_array, close, differs_by, nonzero, scaled
 from ..judging import AT_SCALE_HINT, across_decades, judge_gradient, labels
-from ..mistakes import _n, input_modified_rule
+from ..mistakes import examples_in, input_modified_rule
 from ..probing import returns
 from ._losses import (judge_loss_unmodified, judge_loss_value, loss_case, loss_probe,
                       loss_shapes, loss_views, onehot, right_loss)
@@ -59,7 +59,7 @@ REFERENCES = {
 def _counts_correct_class(view):
     if view.role == "loss":
         return differs_by(view, 1.0)
-    return differs_by(view, onehot(view), -1.0 / _n(view))
+    return differs_by(view, onehot(view), -1.0 / examples_in(view))
 
 
 def _margin_ratio(view):
@@ -96,10 +96,10 @@ MISTAKES = (
             _correct_row_missing),
     Mistake(ID, "loss", "svm_loss_not_averaged",
             "Your loss is exactly N times the right value: it is summed over the examples "
-            "but not divided by N.", lambda v: scaled(v, _n(v))),
+            "but not divided by N.", lambda v: scaled(v, examples_in(v))),
     Mistake(ID, "dx", "svm_gradient_not_divided",
             "Your dx is exactly N times the right value: divide the gradient by N, as the "
-            "loss is.", lambda v: scaled(v, _n(v))),
+            "loss is.", lambda v: scaled(v, examples_in(v))),
     input_modified_rule(ID, "input", "Your svm_loss writes into an array it is given "
                         "(the scores x or the labels y)"),
 )
