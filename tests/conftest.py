@@ -8,9 +8,18 @@ FCNET_NO_SKIPS=1, which turns every other skip into a failure too: in CI every t
 import os
 from pathlib import Path
 
-import pytest
+# One BLAS thread for this process and every process it starts (kernels, graders, builds),
+# set before anything imports numpy. OpenBLAS threads spin while they wait for each other:
+# on two cores shared with the grading workers, or with anything else, that made training
+# in the test process several times slower (tests/test_best_model_recipe.py:
+# 183 s with the default threads, 32 s with one, on a busy 2-core machine). A value
+# already set in the environment wins.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-from ci_rules import require
+import pytest  # noqa: E402  (after the environment above, like everything below)
+
+from ci_rules import require  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
