@@ -8,6 +8,7 @@ engine (the sandbox the machine offers) on a folder of such submissions.
 import ast
 import copy
 import hashlib
+import inspect
 import json
 from pathlib import Path
 
@@ -147,8 +148,9 @@ def model_bytes(params):
 
 
 def cached_model(cache_dir, name, build):
-    """params of a trained model, cached under `cache_dir` by name and answer-key hash."""
-    digest = hashlib.sha1()
+    """params of a trained model, cached under `cache_dir` by name and a hash of the
+    answer key and of `build`'s source (a changed recipe is trained again)."""
+    digest = hashlib.sha1(inspect.getsource(build).encode())
     for path in sorted((REPO / "solutions" / "answer_key").rglob("*.py")):
         digest.update(path.read_bytes())
     path = Path(cache_dir) / f"{name}-{digest.hexdigest()[:12]}.npz"

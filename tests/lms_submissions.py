@@ -20,7 +20,7 @@ solutions) and replacing definitions by the code below:
 - "zeros": the all-zero answers of the questions "hostile" attacks.
 
 `good_model_params` / `partial_model_params` train models for best_model.npz: the answer
-key's recipe, shortened (56.6% on the test set, measured: full points from 53%), and the
+key's recipe, shortened (56.5% on the test set, measured: full points from 53%), and the
 recipe cut shorter still (50.8%, between autograder/points.py's 47% and 53%: partial
 points). Tests cache them with autograder_support.cached_model.
 """
@@ -350,9 +350,12 @@ def fill_release(release_dir, source_dir, dest):
 # ----------------------------------------------------------------------------- models
 
 def good_model_params():
-    """Full points on the test batch (56.6% measured, full points from 53%): the answer
-    key's recipe, shortened (every grading test caches it as "good")."""
-    return _short_recipe(hidden_dim=512, epochs=3, fold_flip=True)
+    """Full points on the test batch (56.5% measured, full points from 53%): the answer
+    key's recipe, shortened to four epochs of 256 hidden units, flip averaging folded in
+    (512 units in the file). Every grading test caches it as "good" and hands it in for
+    most students; the grader scores each copy on 30,000 images, so its width is paid
+    for at every grading (1,024 units took twice as long as these 512)."""
+    return _short_recipe(hidden_dim=256, epochs=4, fold_flip=True)
 
 
 def partial_model_params():

@@ -230,7 +230,7 @@ def course(cifar, tmp_path_factory, request):
 
     cache = request.config.cache.mkdir("autograder-models")
     good = cached_model(cache, "good", good_model_params)
-    partial = cached_model(cache, "lms-partial", partial_model_params)
+    partial = cached_model(cache, "partial", partial_model_params)
     accuracy = {"good": model_accuracy(good), "partial": model_accuracy(partial)}
     submitted = root / "submitted"
     make_submission(submitted / "solution" / ASSIGNMENT, "solution", filled,

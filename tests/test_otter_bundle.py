@@ -315,7 +315,7 @@ def graded(bundle, cifar, tmp_path_factory, request):
 
     cache = request.config.cache.mkdir("autograder-models")
     good = cached_model(cache, "good", good_model_params)
-    partial = cached_model(cache, "lms-partial", partial_model_params)
+    partial = cached_model(cache, "partial", partial_model_params)
     accuracy = {"good": model_accuracy(good), "partial": model_accuracy(partial)}
     work = tmp_path_factory.mktemp("otter_grading")
     models = {"good": save_model(good, work / "good.npz"),
