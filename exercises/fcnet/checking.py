@@ -69,6 +69,8 @@ class Check:
     # The question's known mistakes (fcnet.diagnosis.Mistake and ErrorMistake), which
     # name the cause of a failure; declared in the question's module.
     mistakes: tuple = ()
+    # Said on a pass that proves less than it seems (an inline answer's format check).
+    pass_note: str = ""
 
     def run(self, ns, case, expected=None):
         """Run probe and judge on `case` in this process; return a CheckResult.
