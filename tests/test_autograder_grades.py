@@ -75,10 +75,10 @@ def _swap(stem, name, source):
 def _answer(stem, qid, kind):
     """An inline answer that is wrong in one of three ways, derived from the answer key."""
     from answer_key import inline_questions
-    from fcnet.public_checks import INLINE_OPTIONS
+    from fcnet.questions import options
 
     right = sorted(getattr(inline_questions, qid))
-    wrong = sorted(set(INLINE_OPTIONS[qid]) - set(right))
+    wrong = sorted(set(options()[qid]) - set(right))
     answer = {"wrong": wrong[:1], "half": right[:1] if len(right) > 1 else right + wrong[:1],
               "one_too_many": right + wrong[:1]}[kind]
     return lambda: _ch(stem, replace_assignment(notebook(stem), qid, repr(set(answer))))
