@@ -31,7 +31,9 @@ def _failed_sweep_model():
     from autograder import data
     from fcnet.solver import Solver
 
-    split = data.training_split(500, 500)
+    (X, y), (X_val, y_val) = (data.training_images(np.arange(start, start + 500),
+                                                   dtype=np.float64) for start in (0, 49000))
+    split = {"X_train": X, "y_train": y, "X_val": X_val, "y_val": y_val}
     np.random.seed(0)
     model = TwoLayerNet(hidden_dim=100, reg=0.5)
     Solver(model, split, update_rule=sgd, optim_config={"learning_rate": 5e-3},
