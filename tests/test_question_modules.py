@@ -22,8 +22,11 @@ NOT_COURSE_CODE = ("tests/", "benchmarks/", "exercises/source/", "exercises/fcne
 
 
 def course_code():
-    listed = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.split()
+    # Untracked files too (not ignored ones): a new question is tested before it is added.
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
+                             "*.py"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    listed = [p for p in dict.fromkeys(listed) if (ROOT / p).is_file()]
     return [p for p in listed if not p.startswith(NOT_COURSE_CODE) and "/dist/" not in p]
 
 
