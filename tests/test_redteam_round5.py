@@ -85,3 +85,63 @@ def test_training_loss_check_needs_a_start_the_constructor_was_asked_for(
     points = _points_on_every_route(tmp_path / "subs", "mallory", sandbox, tmp_path,
                                     ("training",))
     assert points == {route: {"training": 0} for route in points}, points
+
+
+# ----------------------------------------------------------------------------------------
+# 2. The numbers and lists the grader reads now live in fcnet, which the student's code
+#    imports: the points table (each module's POINTS), the checks and their judges (each
+#    module's CHECKS and NOTEBOOK_CHECKS), the graded run's settings and thresholds
+#    (fcnet.graded_training) and best_model's scale (fcnet.questions.best_model). A class
+#    body runs when the chapter is loaded, so it can rewrite all of them. Defended: it
+#    runs in a worker, whose fcnet is its own copy; the grader reads its own. The stub
+#    affine_forward refuses to answer unless the rewrite happened, so the test knows the
+#    attack ran where the student's code runs.
+
+REWRITE = '''import numpy as np
+import fcnet.graded_training as _training
+import fcnet.questions as _registry
+import fcnet.questions.best_model as _best
+
+
+def _always_passes(case, out):
+    return None
+
+
+class _Rewrite:
+    for _module in _registry.MODULES:
+        _module.POINTS = 1000
+        for _check in [*_module.CHECKS, *getattr(_module, "NOTEBOOK_CHECKS", ())]:
+            object.__setattr__(_check, "judge", _always_passes)
+            object.__setattr__(_check, "weight", 1000)
+    _training.GRADED_TRAINING.update(num_epochs=0, hidden_dim=1)
+    _training.TRAINING_THRESHOLD = _training.TRAINING_LEARNS = 0.0
+    _best.BEST_MODEL_FULL, _best.BEST_MODEL_ZERO = 0.0, -1.0
+
+
+def affine_forward(x, w, b):
+    if _best.BEST_MODEL_FULL != 0.0 or _registry.QUESTIONS["affine_forward"].POINTS != 1000:
+        raise RuntimeError("the rewrite did not run")
+    return np.zeros((x.shape[0], w.shape[1]), dtype=x.dtype), (x, w, b)
+'''
+
+
+def test_a_notebook_that_rewrites_fcnets_grading_numbers_changes_no_grade(sandbox, tmp_path):
+    from autograder import points
+    from fcnet.questions import QUESTIONS, best_model
+
+    nb = append_cell(notebook("01_affine_layer", "student"), REWRITE)
+    write_submission(tmp_path / "subs", "mallory", _student_only({"01_affine_layer": nb}))
+    graded = _points_on_every_route(tmp_path / "subs", "mallory", sandbox, tmp_path,
+                                    ("affine_forward",))
+    assert graded == {route: {"affine_forward": 0} for route in graded}, graded
+    _, outcome = grade_folder(tmp_path / "subs", tmp_path / "out2", sandbox,
+                              questions=("affine_forward",), workers=1)
+    checks = outcome.grades["mallory"]["results"]["affine_forward"].checks
+    # The rewrite ran in the worker: the stub answered (zeros), it did not raise.
+    assert not any("did not run" in c.message for c in checks), [c.message for c in checks]
+    assert any(c.status == "failed" for c in checks), [(c.name, c.status) for c in checks]
+    # ...and the grader's own numbers are untouched.
+    assert points.QUESTION_POINTS["affine_forward"] == QUESTIONS["affine_forward"].POINTS == 10
+    assert (points.BEST_MODEL_FULL, points.BEST_MODEL_ZERO) == \
+        (best_model.BEST_MODEL_FULL, best_model.BEST_MODEL_ZERO) == (0.53, 0.47)
+    assert points.TRAINING["num_epochs"] == 4 and points.TRAINING_THRESHOLD == 0.22
