@@ -10,6 +10,7 @@ the question's points (otter_route._clamped, nbgrader_route.cell_report).
 """
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,69 @@ def test_a_notebook_that_rewrites_fcnets_grading_numbers_changes_no_grade(sandbo
     assert (points.BEST_MODEL_FULL, points.BEST_MODEL_ZERO) == \
         (best_model.BEST_MODEL_FULL, best_model.BEST_MODEL_ZERO) == (0.53, 0.47)
     assert points.TRAINING["num_epochs"] == 4 and points.TRAINING_THRESHOLD == 0.22
+
+
+# ----------------------------------------------------------------------------------------
+# 3. otter's kernel imports optional modules after the driver's check. The bundle's driver
+#    moves aside the uploaded modules "named like a real one": a name already imported,
+#    in the standard library or installed. A library the grader imports afterwards may try
+#    a module that is none of these (tqdm.utils tries `envwrap`, lark tries `regex` and
+#    `interegular`, jsonschema tries `rfc3987`) and carry on without it. An upload holding
+#    a package of that name, next to the driver in the folder otter runs the kernel in, is
+#    imported there, outside every sandbox, after the grader: it replaces hidden_check, and
+#    every test file then gives its question full points. Measured: an all-stub upload
+#    scores 100 of 100 on a raw `otter run` (which SECURITY.md and docs/instructors.md tell
+#    instructors never to use on an upload; the driver's check is the depth behind that).
+#    `python -m autograder.routes.otter_route run` (and Gradescope's pre-step) put the
+#    upload in a folder of its own first: there it earns nothing.
+
+OPTIONAL_MODULES = ("envwrap", "regex", "interegular", "rfc3987", "atomicwrites")
+
+FORGE_ON_IMPORT = '''import sys
+
+route = sys.modules.get("autograder.routes.otter_route")
+if route is not None and not getattr(route, "_forged", False):
+    from autograder.points import QUESTION_POINTS
+
+    def hidden_check(graded, qid, name, _route=route):
+        _route._set_question_score(qid, float(QUESTION_POINTS[qid]))
+
+    route.hidden_check = hidden_check
+    route._forged = True
+raise ImportError("as if it were not installed")
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", [
+    pytest.param("otter run", marks=pytest.mark.xfail(
+        strict=True, reason="a raw `otter run` imports an uploaded package named like a "
+        "module a library tries optionally (envwrap, regex, rfc3987...) into the grading "
+        "kernel after the driver's check: an all-stub upload scores 100 of 100")),
+    "staged"])
+def test_an_uploaded_optional_module_never_runs_in_the_otter_kernel(tmp_path, route):
+    import json
+    import os
+    import zipfile
+
+    from test_redteam import _otter_command
+
+    otter = Path(sys.executable).parent / "otter"
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not otter.is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        for name in OPTIONAL_MODULES:
+            archive.writestr(f"{name}/__init__.py", FORGE_ON_IMPORT)
+        for path in sorted((REPO / "exercises").glob("*.ipynb")):
+            archive.write(path, f"mallory/{path.name}")
+    out = tmp_path / "results"
+    out.mkdir()
+    run = subprocess.run(_otter_command(route, upload, bundle, out),
+                         env={**os.environ, "FCNET_GRADING_TIMEOUT": "20"},
+                         capture_output=True, text=True, timeout=900)
+    results = out / "results.json"
+    assert results.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
+    total = sum(t.get("score") or 0 for t in json.loads(results.read_text())["tests"])
+    assert total == 0, f"an all-stub upload with optional-module packages scores {total}"
