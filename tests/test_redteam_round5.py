@@ -212,3 +212,77 @@ def test_an_uploaded_optional_module_never_runs_in_the_otter_kernel(tmp_path, ro
     assert results.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
     total = sum(t.get("score") or 0 for t in json.loads(results.read_text())["tests"])
     assert total == 0, f"an all-stub upload with optional-module packages scores {total}"
+
+
+# ----------------------------------------------------------------------------------------
+# 4. The registry finds questions with pkgutil in fcnet/questions/. A submission that holds
+#    its own fcnet/questions/zz_bonus.py (a question worth 1,000 points whose check always
+#    passes) and an fcnet/graded_training.py with no threshold, next to stub notebooks:
+#    no route may import them. Defended: python -m autograder and nbgrader read a
+#    submission as data; the staged otter route puts the upload in a folder of its own,
+#    below the bundle's fcnet.
+
+BONUS_QUESTION = '''from fcnet.checking import Check
+ID = "zz_bonus"
+CHAPTER = "01_affine_layer"
+ORDER = 99
+POINTS = 1000
+GRADES = ()
+MISTAKES = ()
+
+
+def _probe(ns, case):
+    return {}
+
+
+CHECKS = [Check("zz_bonus", "free", "free points", "", (), "zz_bonus.free",
+                lambda rng: {}, _probe, lambda case, out: None)]
+'''
+
+NO_THRESHOLD = "GRADED_TRAINING = {}\nTRAINING_THRESHOLD = TRAINING_LEARNS = 0.0\n"
+
+
+def _add_fake_fcnet(folder):
+    (folder / "fcnet" / "questions").mkdir(parents=True)
+    (folder / "fcnet" / "__init__.py").write_text("")
+    (folder / "fcnet" / "questions" / "zz_bonus.py").write_text(BONUS_QUESTION)
+    (folder / "fcnet" / "graded_training.py").write_text(NO_THRESHOLD)
+
+
+def test_a_submitted_fcnet_question_is_never_registered(sandbox, tmp_path):
+    folder = write_submission(tmp_path / "subs", "mallory", _student_only({}))
+    _add_fake_fcnet(folder)
+    graded = _points_on_every_route(tmp_path / "subs", "mallory", sandbox, tmp_path,
+                                    ("affine_forward", "inline_q1"))
+    assert graded == {route: {"affine_forward": 0, "inline_q1": 0} for route in graded}
+    from fcnet.questions import QUESTIONS
+
+    assert "zz_bonus" not in QUESTIONS
+
+
+@pytest.mark.slow
+def test_a_staged_otter_upload_with_its_own_fcnet_registers_nothing(tmp_path):
+    import json
+    import os
+    import zipfile
+
+    bundle = REPO / "autograder" / "dist" / "otter" / "two_layer_net-autograder.zip"
+    if not (Path(sys.executable).parent / "otter").is_file() or not bundle.is_file():
+        pytest.skip("otter or the otter bundle is not available")
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr("fcnet/__init__.py", "")
+        archive.writestr("fcnet/questions/zz_bonus.py", BONUS_QUESTION)
+        archive.writestr("fcnet/graded_training.py", NO_THRESHOLD)
+        for path in sorted((REPO / "exercises").glob("*.ipynb")):
+            archive.write(path, path.name)
+    out = tmp_path / "results"
+    run = subprocess.run([sys.executable, "-m", "autograder.routes.otter_route", "run",
+                          str(upload), "-a", str(bundle), "-o", str(out)],
+                         env={**os.environ, "FCNET_GRADING_TIMEOUT": "20"},
+                         capture_output=True, text=True, timeout=900)
+    results = out / "results.json"
+    assert results.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
+    tests = json.loads(results.read_text())["tests"]
+    assert not any("zz_bonus" in str(t.get("name")) for t in tests), tests
+    assert sum(t.get("score") or 0 for t in tests) == 0
