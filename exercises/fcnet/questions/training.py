@@ -9,7 +9,7 @@ import numpy as np
 
 from ..checking import Check, CheckFailed, NotAnswered
 from ..graded_training import (GRADED_TRAINING, PUBLIC_SEED, TRAINING_LEARNS,
-                               TRAINING_LOSS_RATIO, TRAINING_THRESHOLD, draw_run, scramble)
+                               TRAINING_THRESHOLD, draw_run, loss_to_beat, scramble)
 from ..probing import PARAM_NAMES, returns
 from .traits import Traits
 from . import sgd, two_layer_net
@@ -101,7 +101,7 @@ def graded_run_probe(ns, case):
     (X_train, y_train), (X_val, y_val), (X, y) = part("train"), part("val"), part("held_out")
     np.random.seed(0)
     model = ns[two_layer_net.GRADES[0]](input_dim=X_train[0].size, hidden_dim=g["hidden_dim"],
-                              num_classes=10, weight_scale=g["weight_scale"], reg=g["reg"])
+                              num_classes=NUM_CLASSES, weight_scale=g["weight_scale"], reg=g["reg"])
     before = model.loss(X_train, y_train)[0]
     solver = Solver(model, {"X_train": X_train, "y_train": y_train, "X_val": X_val,
                             "y_val": y_val}, update_rule=ns[sgd.GRADES[0]],
@@ -116,9 +116,10 @@ def graded_run_probe(ns, case):
 
 
 def graded_run_judge(case, out):
-    if not out["loss_after"] < TRAINING_LOSS_RATIO * out["loss_before"]:
+    if not out["loss_after"] < loss_to_beat(out["loss_before"], NUM_CLASSES):
         raise CheckFailed(f"training barely lowered the training loss ({out['loss_before']:.3f}"
-                          f" at the start, {out['loss_after']:.3f} after)")
+                          f" at the start, {out['loss_after']:.3f} after; it must end below "
+                          f"{loss_to_beat(out['loss_before'], NUM_CLASSES):.3f})")
     if not out["accuracy"] >= TRAINING_THRESHOLD:
         part = "part of the points" if out["accuracy"] >= TRAINING_LEARNS else "no points"
         raise CheckFailed(f"the graded run reaches {out['accuracy']:.3f} on the held-out "
