@@ -178,4 +178,13 @@ def expect_close(name, value, expected, tol):
         raise CheckFailed(f"{name} contains NaN or infinity")
     err = rel_error(value, expected)
     if not err < tol:
+        if np.size(expected) == 1:
+            raise number_is_off(name, tol)
         raise CheckFailed(f"{name} is off: relative error {err:.2e}, expected below {tol:.0e}")
+
+
+def number_is_off(what, tol):
+    """The failure of a single number: that it is off, never by how much. One number's
+    relative error gives its right value away (two candidates), and the hidden cases are
+    the same for every submission, so the feedback would tell it over a few resubmissions."""
+    return CheckFailed(f"{what} is off: its relative error is above {tol:.0e}")
