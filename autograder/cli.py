@@ -13,7 +13,7 @@ from pathlib import Path
 from fcnet.chapters import CHAPTERS, QUESTION_IDS
 
 from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, QUESTION_POINTS
-from .question_traits import questions_where
+from fcnet.questions import questions_where
 from .reports import lms_exports
 
 

@@ -6,18 +6,17 @@ CIFAR10_ARCHIVE and CIFAR10_MD5 name, else the official download). Images are ce
 `mean_image` of the first 49,000 training images. That is what a student's best_model.npz
 was trained on.
 
-Splits (positions in the archive's order):
-- training subset given to the worker: training images [0, num_train)
-- validation subset given to the worker: training images [49000, 49000 + num_val)
-- held-out training check: training images [48000, 48000 + num_eval), never sent to a worker
-- best_model: the 10,000 test images (float32, stored once)
+What it hands out:
+- the training question's images, drawn at grading time by their positions in the
+  archive's order (`training_images`; autograder/training_question.py draws them);
+- best_model's views: the 10,000 test images (float32, stored once), and training images
+  drawn like the above (autograder/best_model.py).
 """
 import threading
 
 import numpy as np
 
 NUM_MEAN = 49000       # get_CIFAR10_data()'s default num_training: the images of the mean
-EVAL_START = 48000     # first image of the held-out set of the training question
 
 _lock = threading.Lock()
 _cache = {}
@@ -45,29 +44,6 @@ def _raw():
 
 def _centred(images, mean):
     return images.astype(np.float64) - mean
-
-
-def training_split(num_train, num_val):
-    """The arrays the training question's worker trains on (float64, centred)."""
-    Xtr, ytr, _, _, mean = _raw()
-    return {
-        "X_train": _centred(Xtr[:num_train], mean), "y_train": ytr[:num_train].copy(),
-        "X_val": _centred(Xtr[NUM_MEAN:NUM_MEAN + num_val], mean),
-        "y_val": ytr[NUM_MEAN:NUM_MEAN + num_val].copy(),
-    }
-
-
-def training_eval_set(num_eval):
-    """Held-out images (never given to a worker) that trained weights are scored on."""
-    key = ("eval", num_eval)
-    with _lock:
-        if key in _cache:
-            return _cache[key]
-    Xtr, ytr, _, _, mean = _raw()
-    value = (_centred(Xtr[EVAL_START:EVAL_START + num_eval], mean),
-             ytr[EVAL_START:EVAL_START + num_eval].copy())
-    with _lock:
-        return _cache.setdefault(key, value)
 
 
 def training_images(indices, dtype=np.float32):

@@ -29,7 +29,7 @@ from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .reports.results import write_all
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from .question_traits import traits
+from fcnet.questions import traits
 from .submissions import (READING_BYTES, HeldBytes, UsageError, discover, held_bytes,
                           read_submission)
 from .worker_runtime import decode_frame

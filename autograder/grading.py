@@ -33,7 +33,7 @@ from . import hidden_checks
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
-from .question_traits import questions_where, traits
+from fcnet.questions import questions_where, traits
 from .seeds import derived_seed
 from .worker_runtime import run_probe
 

@@ -23,8 +23,10 @@ raises LayoutError on misuse (the CLI turns it into a one-line error).
 import re
 from pathlib import Path
 
+from fcnet.chapter_files import ASSIGNMENT
+
 GRADESCOPE_METADATA = "submission_metadata.yml"
-NBGRADER_ASSIGNMENT = "two_layer_net"
+NBGRADER_ASSIGNMENT = ASSIGNMENT
 NBGRADER_MARKERS = ("nbgrader_config.py", "gradebook.db")
 
 

@@ -1,7 +1,7 @@
 """The grader's side of the diagnosis: the tests only the answer key can run.
 
 fcnet.diagnosis names the mistake behind a failed check from the check's views (each
-output next to its right value, declared with the check in fcnet.checks): the same in
+output next to its right value, declared with the check in its question's module): the same in
 the notebook and in the grader. A few mistakes can only be recognised by running the
 answer key on changed inputs (flattening in the wrong order, an SVM margin other than
 1): their tests are here, in GRADER_TESTS, and their words with their question's other

@@ -15,8 +15,11 @@ import nbformat
 from fcnet.chapters import CHAPTERS
 from fcnet.inline_answers import chosen_letters
 from fcnet.notebook_import import extract_definitions
+from fcnet.questions import options
 
 from .worker_runtime import describe_error
+
+OPTIONS = options()  # {id: option letters} of the inline (multiple-choice) questions
 
 MAX_CELL_CHARS = 2 ** 20
 MAX_JSON_CONTAINERS = 10 ** 6   # objects and arrays in one notebook (each costs ~100 bytes)
@@ -157,7 +160,7 @@ def _inline_answers(stem, cells):
     evaluated here with ast.literal_eval (data only, nothing runs); the last assignment in
     the notebook wins, as it would when the notebook runs top to bottom.
     """
-    names = [q for q in CHAPTERS[stem] if q.startswith("inline_")]
+    names = [q for q in CHAPTERS[stem] if q in OPTIONS]  # the multiple-choice ones
     found = {}
     for cell in cells:
         if cell["cell_type"] != "code" or not any(n in cell["source"] for n in names):

@@ -22,7 +22,11 @@ runs. Every property they test is tested again by a hidden check on fresh inputs
 Changing a number here or a question's POINTS changes every grader (python -m autograder,
 and the otter and nbgrader bundles built from the same checks).
 """
+from fcnet.graded_training import (GRADED_TRAINING as TRAINING, TRAINING_LEARNS,  # noqa: F401
+                                   TRAINING_LOSS_RATIO, TRAINING_THRESHOLD)
 from fcnet.questions import QUESTIONS
+from fcnet.questions.best_model import (BEST_MODEL_FULL, BEST_MODEL_VIEW_MARGIN,  # noqa: F401
+                                        BEST_MODEL_ZERO)
 
 # Points per question id: each question's module declares its POINTS (fcnet/questions/).
 QUESTION_POINTS = {qid: module.POINTS for qid, module in QUESTIONS.items()}
@@ -33,53 +37,19 @@ QUESTION_POINTS = {qid: module.POINTS for qid, module in QUESTIONS.items()}
 COURSE_SEED = 20240611
 
 # ---------------------------------------------------------------- best_model
-# best_model.npz is evaluated on the full CIFAR-10 test batch (10,000 images, centred with
-# the mean of the first 49,000 training images, exactly as get_CIFAR10_data() does), with
-# the cap below.
-# Accuracy >= BEST_MODEL_FULL earns all points; below it the share falls linearly and
-# reaches zero at BEST_MODEL_ZERO. The points reward tuning, so the scale is set on
-# measurements (benchmarks/best_model_baseline.py; chapter 6 quotes them): chapter 5's
-# untuned run (50 hidden units, learning rate 1e-3, 10 epochs) reaches 46.9% to 49.5% on
-# the test images over seeds 0-7, below the half-way mark (50%); a two-setting search
-# reaches 52.0%; a wider, longer run (500 hidden units, 20 epochs, the answer key's
-# chapter 6 search) 53.2%; the course's recipe (answer_key/best_model.py) 66.8%.
-# fcnet.public_checks repeats the three numbers for grader.check
-# (tests/test_grading_disclosed.py keeps them in step).
-BEST_MODEL_FULL = 0.53
-BEST_MODEL_ZERO = 0.47
-# The test labels are public, so the test accuracy counts only up to this much above the
-# accuracy on the mirrored test images and on 10,000 training images drawn at grading
-# time (autograder/best_model.py; honest models lose about a point on the mirrored images
-# and gain on training images, a fit to the test labels loses 40 points on both).
-BEST_MODEL_VIEW_MARGIN = 0.02
+# Its scale (accuracy for no points, for all points) and the cap on the test accuracy are
+# declared with the question (fcnet/questions/best_model.py), which grader.check reads too.
 # The largest hidden layer accepted (a bigger W1 is refused before it is read).
 BEST_MODEL_MAX_HIDDEN = 4096
 
 # ---------------------------------------------------------------- training
 # The student's TwoLayerNet and sgd (with the answer key's layers underneath) are trained
-# by fcnet's Solver with these settings on CIFAR-10 training images drawn at grading time,
-# every image's numbers scrambled in a secret order (fcnet/graded_training.py), then the
-# weights they end with are scored by the grader on TRAINING["num_eval"] further images,
-# scrambled alike, that the worker never sees. The answer key reaches 0.30 to 0.34 here
-# (course seeds 1-4; 0.30 to 0.34 unscrambled too); the thresholds leave a wide margin,
-# and chance is 0.10. Students are told these numbers (chapter 5's notebook), and
-# fcnet.public_checks repeats them so that grader.check("training") runs this same
-# training: tests/test_grading_disclosed.py keeps the three in step.
-TRAINING = {
-    "num_train": 2000,       # training images given to the Solver
-    "num_val": 500,          # validation images given to the Solver (picks best params)
-    "num_eval": 1000,        # held-out images the grader scores the result on
-    "hidden_dim": 50,
-    "weight_scale": 1e-3,
-    "reg": 0.0,
-    "learning_rate": 2e-3,
-    "lr_decay": 0.95,
-    "num_epochs": 4,
-    "batch_size": 100,
-}
-TRAINING_LOSS_RATIO = 0.95   # the training loss must end below this share of its start
-TRAINING_LEARNS = 0.15       # held-out accuracy showing the network learns at all
-TRAINING_THRESHOLD = 0.22    # held-out accuracy for the remaining training points
+# by fcnet's Solver with the settings of fcnet/graded_training.py (GRADED_TRAINING, which
+# students can run themselves: grader.check("training") does) on CIFAR-10 training images
+# drawn at grading time, every image's numbers scrambled in a secret order; then the
+# weights they end with are scored by the grader on further images, scrambled alike, that
+# the worker never sees. The answer key reaches 0.30 to 0.34 here (course seeds 1-4; 0.30
+# to 0.34 unscrambled too); the thresholds leave a wide margin, and chance is 0.10.
 
 # ---------------------------------------------------------------- worker limits
 DEFAULT_TIMEOUT = 60         # wall-clock seconds per question (--timeout)

@@ -22,15 +22,6 @@ SLACK_FACTOR, SLACK_ELEMENTS = 4, 4096   # what an honest wrong shape may still 
 MAX_ITEMSIZE = 8                         # float64 / int64; no longdouble, no complex
 
 
-def _shape(case, key):
-    return tuple(np.shape(case[key]))
-
-
-def _same(case, **outputs):
-    """{output: the shape of case[input]} for outputs that keep an input's shape."""
-    return {name: _shape(case, key) for name, key in outputs.items()}
-
-
 # Each question module's probes declare theirs (fcnet.probing.returns).
 RESULT_SHAPES = {name: probe.result_shapes for name, probe in questions.probes().items()}
 

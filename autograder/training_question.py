@@ -12,11 +12,11 @@ held-out images, which only learning from the images handed out can achieve.
 import numpy as np
 
 from fcnet.checking import CheckFailed
-from fcnet.graded_training import draw_run, scramble
+from fcnet.graded_training import draw_run, loss_to_beat, scramble
 from fcnet.questions.training import NUM_CLASSES
 
 from . import data
-from .points import TRAINING, TRAINING_LEARNS, TRAINING_LOSS_RATIO, TRAINING_THRESHOLD
+from .points import TRAINING, TRAINING_LEARNS, TRAINING_THRESHOLD
 
 NUM_IMAGES = 50_000     # every CIFAR-10 training image may be drawn
 
@@ -80,9 +80,10 @@ def judge_training_loss(case, out):
     X, y = case["X_train"], case["y_train"]
     _, before = network_fit(trained_params(case, out, "_init"), X, y)
     _, after = network_fit(trained_params(case, out), X, y)
-    if not after < TRAINING_LOSS_RATIO * before:
+    if not after < loss_to_beat(before, NUM_CLASSES):
         raise CheckFailed(f"training barely changed the training loss ({before:.3f} at the "
-                          f"start, {after:.3f} after training)")
+                          f"start, {after:.3f} after training; it must end below "
+                          f"{loss_to_beat(before, NUM_CLASSES):.3f})")
 
 
 def judge_training_learns(case, out):

@@ -19,11 +19,12 @@ outputs (see autograder/routes/nbgrader_route.py).
 """
 from pathlib import Path
 
+from fcnet.chapter_files import ASSIGNMENT
+
 from . import notebooks
 from .answers import NBGRADER, NBGRADER_BEGIN, NBGRADER_END, STUB_LINES, indent_of
 
 COURSE_DIR = Path("autograder/dist/nbgrader")
-ASSIGNMENT = "two_layer_net"
 SOURCE_DIR = COURSE_DIR / "source" / ASSIGNMENT
 CONFIG_PATH = COURSE_DIR / "nbgrader_config.py"
 

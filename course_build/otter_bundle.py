@@ -131,20 +131,32 @@ def _restore_bundle(source):
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             replaced.append(name)
     installed = set(importlib.metadata.packages_distributions())
+    moved = []
     for name in sorted(os.listdir(".")):
-        stem, ext = os.path.splitext(name)
-        importable = ext in (".py", ".pyc", ".so", ".pth") or \\
-            os.path.isfile(os.path.join(name, "__init__.py"))
-        known = stem in sys.modules or stem in sys.stdlib_module_names or stem in installed
-        if name not in {entries!r} and importable and known:
+        if name not in {entries!r} and name != {aside!r} and _importable(name):
             os.makedirs({aside!r}, exist_ok=True)
             shutil.move(name, os.path.join({aside!r}, name))
-            replaced.append(name)
-    for name in replaced:
+            moved.append(name)
+    for name in moved:
         stem = os.path.splitext(name)[0]
         for module in [m for m in sys.modules if m == stem or m.startswith(stem + ".")]:
             del sys.modules[module]
-    return replaced
+    # Every importable upload is moved: a library may try a module it does not need
+    # (tqdm tries envwrap) after this check. Named are those that shadow a real module.
+    return replaced + [name for name in moved if os.path.splitext(name)[0] in sys.modules
+                       or os.path.splitext(name)[0] in sys.stdlib_module_names
+                       or os.path.splitext(name)[0] in installed]
+
+
+def _importable(name):
+    \"\"\"Whether `name`, at the top of this folder, is something `import` could load: a
+    module file, a .pth file, or a folder (a package, or a namespace package) holding
+    Python code at any depth. Chapter notebooks are found below this folder wherever
+    they are, so moving a folder aside changes nothing they are graded on.\"\"\"
+    if os.path.isfile(name) or os.path.islink(name):
+        return os.path.splitext(name)[1] in (".py", ".pyc", ".pyw", ".so", ".pth")
+    return any(os.path.splitext(file)[1] in (".py", ".pyc", ".pyw", ".so")
+               for _, _, files in os.walk(name) for file in files)
 
 
 _replaced = _restore_bundle(os.path.join(os.path.dirname(os.getcwd()), "source", "files"))

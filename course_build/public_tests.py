@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from fcnet.chapters import QUESTION_IDS
-from fcnet.public_checks import CALLS, CHECKS, INLINE_FORMAT_NOTE, PUBLIC_CASES
+from fcnet import questions
+from fcnet.public_checks import CALLS, CHECKS, PUBLIC_CASES
 
 TESTS_DIR = Path("exercises/fcnet/public_tests")
 CASES_FILE = Path("exercises/fcnet") / PUBLIC_CASES.name
 SOURCE = "exercises/fcnet/public_checks.py"
-CASES_SOURCE = ("the case generators of exercises/fcnet/checks/ and the answer key, "
+CASES_SOURCE = ("the case generators of exercises/fcnet/questions/ and the answer key, "
                 "through autograder/hidden_checks/references.py")
 # The course seed of the public cases: each case is drawn as the grader draws a hidden
 # one (autograder.seeds.derived_seed of this seed, the question and the case id).
@@ -56,11 +57,9 @@ def cases_file_bytes():
                 "edit.",
         "source": CASES_SOURCE, "seed": PUBLIC_SEED})),
     }
-    from fcnet import checks
-
-    # One public case per case id of the shared checks (the notebook-only checks of
-    # fcnet.public_checks read the notebook's own data instead).
-    first = {c.case_id: c for c in reversed([c for c in checks.CHECKS if c.public])}
+    # One public case per case id of the shared checks (a question's NOTEBOOK_CHECKS read
+    # the notebook's own data instead).
+    first = {c.case_id: c for c in reversed([c for c in questions.checks() if c.public])}
     for case_id, check in sorted(first.items()):
         case, expected = public_case(check)
         for part, values in (("case", case), ("expected", expected)):
@@ -104,8 +103,7 @@ def render_test_file(qid, checks):
         names = list(dict.fromkeys([*check.needs, *callee_names]))
         params = ", ".join(names)
         kwargs = ", ".join(f"{n}={n}" for n in names)
-        note = f", success_message={INLINE_FORMAT_NOTE!r}" if qid.startswith("inline_") \
-            else ""
+        note = f", success_message={check.pass_note!r}" if check.pass_note else ""
         lines += [
             "",
             "",

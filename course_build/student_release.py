@@ -67,7 +67,7 @@ dependencies = [{deps}]
 
 [tool.setuptools]
 package-dir = {{"fcnet" = "exercises/fcnet"}}
-packages = ["fcnet", "fcnet.checks", "fcnet.questions", "fcnet.public_tests"]
+packages = ["fcnet", "fcnet.questions", "fcnet.public_tests"]
 
 [tool.setuptools.package-data]
 fcnet = ["public_cases.npz"]

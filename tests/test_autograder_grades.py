@@ -31,7 +31,9 @@ def _failed_sweep_model():
     from autograder import data
     from fcnet.solver import Solver
 
-    split = data.training_split(500, 500)
+    (X, y), (X_val, y_val) = (data.training_images(np.arange(start, start + 500),
+                                                   dtype=np.float64) for start in (0, 49000))
+    split = {"X_train": X, "y_train": y, "X_val": X_val, "y_val": y_val}
     np.random.seed(0)
     model = TwoLayerNet(hidden_dim=100, reg=0.5)
     Solver(model, split, update_rule=sgd, optim_config={"learning_rate": 5e-3},
@@ -75,10 +77,10 @@ def _swap(stem, name, source):
 def _answer(stem, qid, kind):
     """An inline answer that is wrong in one of three ways, derived from the answer key."""
     from answer_key import inline_questions
-    from fcnet.public_checks import INLINE_OPTIONS
+    from fcnet.questions import options
 
     right = sorted(getattr(inline_questions, qid))
-    wrong = sorted(set(INLINE_OPTIONS[qid]) - set(right))
+    wrong = sorted(set(options()[qid]) - set(right))
     answer = {"wrong": wrong[:1], "half": right[:1] if len(right) > 1 else right + wrong[:1],
               "one_too_many": right + wrong[:1]}[kind]
     return lambda: _ch(stem, replace_assignment(notebook(stem), qid, repr(set(answer))))

@@ -203,12 +203,13 @@ def test_the_class_commands_refuse_misuse_with_one_line(tmp_path):
 
 
 def test_the_measured_scale_is_the_points_tables(tmp_path, monkeypatch):
-    """best_model's module names its scale's constants; the class report shows the values
-    autograder/points.py holds when it runs, so an instructor edits one place."""
-    from autograder import points
+    """best_model's module declares its scale (TRAITS); the class report shows the scale
+    the module holds when it runs, so an instructor edits one place."""
+    from dataclasses import replace
 
-    monkeypatch.setattr(points, "BEST_MODEL_FULL", 0.61)
+    from fcnet.questions import best_model
+
+    monkeypatch.setattr(best_model, "TRAITS", replace(best_model.TRAITS, scale=(0.4, 0.61)))
     _grades(tmp_path, {"bob": "passed"})
     section = class_report.write(tmp_path)["measured"]["best_model"]
-    assert (section["no_points_below"], section["full_points_from"]) == \
-        (points.BEST_MODEL_ZERO, 0.61)
+    assert (section["no_points_below"], section["full_points_from"]) == (0.4, 0.61)

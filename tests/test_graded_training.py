@@ -7,6 +7,7 @@ reordered and sign-changed the same way. Tested exactly, with the answer key's n
 on random data (no CIFAR-10 needed).
 """
 import numpy as np
+import pytest
 
 from fcnet.graded_training import draw_run, scramble
 
@@ -85,3 +86,23 @@ def test_a_reused_sandbox_never_serves_another_batchs_training_images():
         served.append(FakeSandbox.shared.files[entries[0]["shared"]["X_train"]])
         assert served[-1] is case["X_train"]
     assert len(FakeSandbox.shared.files) == 2
+
+
+def test_a_start_above_chance_buys_nothing():
+    """The loss to beat is 95% of the lower of the run's first loss and chance (ln 10): a
+    constructor that ignores weight_scale starts far above chance, and an untrained
+    network at chance afterwards has not lowered anything (red team round 5)."""
+    import math
+
+    from fcnet.checking import CheckFailed
+    from fcnet.graded_training import TRAINING_LOSS_RATIO, loss_to_beat
+    from fcnet.questions.training import graded_run_judge
+
+    chance = math.log(10)
+    assert loss_to_beat(1.9) == pytest.approx(TRAINING_LOSS_RATIO * 1.9)
+    assert loss_to_beat(500.0) == pytest.approx(TRAINING_LOSS_RATIO * chance)
+    honest = {"loss_before": chance, "loss_after": 1.95, "accuracy": 0.3}
+    graded_run_judge({}, honest)
+    graded_run_judge({}, {**honest, "loss_before": 500.0})  # a big start, really trained
+    with pytest.raises(CheckFailed, match="must end below"):
+        graded_run_judge({}, {**honest, "loss_before": 500.0, "loss_after": chance})

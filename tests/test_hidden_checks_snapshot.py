@@ -6,7 +6,7 @@ cases are seeded by explicit case ids ("affine_backward.small"), never by a func
 name, so a refactor that renames functions changes nothing here.
 
 The cases changed once, on purpose, on 2026-12-06, when the seeds moved from the case
-functions' names to the case ids (and the checks moved to fcnet.checks, shared with the
+functions' names to the case ids (and the checks moved to the question modules, shared with the
 notebook's public checks): every hidden case of every question was drawn anew then.
 Four at-scale cases changed on 2026-12-07 (affine_backward, relu_backward and both
 losses), so that a numeric gradient taken a column at a time cannot pass them

@@ -8,7 +8,7 @@ import pytest
 
 from answer_key import inline_questions, layer_utils, layers, optim
 from answer_key.classifiers.fc_net import TwoLayerNet
-from fcnet import checks, public_checks
+from fcnet import public_checks, questions
 from fcnet.checking import Check, plain
 from fcnet.public_checks import CHECKS, checks_for, run_check, run_question
 
@@ -45,14 +45,13 @@ def test_the_public_checks_are_the_graders_checks():
     the inline questions' answer checks, whose right letters never ship (the notebook
     checks their format alone)."""
     from autograder import hidden_checks
-    from fcnet import questions
 
     inline = set(questions.options())
-    assert {c.qid for c in checks.CHECKS if not c.public} - {
-        c.qid for c in checks.CHECKS if c.public} == inline
+    assert {c.qid for c in questions.checks() if not c.public} - {
+        c.qid for c in questions.checks() if c.public} == inline
     assert [(c.qid, c.name) for c in hidden_checks.CHECKS if c.qid in inline] == \
         [(qid, "answer") for qid in questions.options()]
-    code = {c.qid for c in checks.CHECKS if c.public}
+    code = {c.qid for c in questions.checks() if c.public}
     public = [c for c in CHECKS if c.qid in code]
     hidden = [c for c in hidden_checks.CHECKS if c.qid in code]
     assert public == [c for c in hidden if c.public]
@@ -82,7 +81,7 @@ def test_the_shipped_values_are_the_answer_keys_on_the_public_cases():
     from autograder.hidden_checks.references import expected_values
 
     cases = public_checks.public_cases()
-    assert set(cases) == {c.case_id for c in checks.CHECKS if c.public}
+    assert set(cases) == {c.case_id for c in questions.checks() if c.public}
     for case_id, (case, expected) in cases.items():
         right = expected_values(case_id, case)
         assert set(right) == set(expected), case_id

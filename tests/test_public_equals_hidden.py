@@ -10,6 +10,7 @@ notebook's public checks, in process:
     each correct function is checked next to every wrong version of the others, and its
     checks pass or say "blocked" (naming the function to fix first).
 """
+import functools
 import re
 
 import numpy as np
@@ -91,6 +92,19 @@ def defined(entry):
     return set(re.findall(r"^(?:def|class) (\w+)", entry.source, re.M))
 
 
+@functools.lru_cache(maxsize=None)
+def graded(entry_id):
+    """The grader's result for a corpus entry (grading is seeded: the same every time)."""
+    entry = next(e for e in ALL if e.id == entry_id)
+    with np.errstate(all="ignore"):
+        return grading.grade_in_process(entry.qid, student_namespace(entry))
+
+
+@functools.lru_cache(maxsize=None)
+def reference_points(qid):
+    return grading.grade_in_process(qid, reference_namespace()).points
+
+
 def public_results(qid, ns):
     with np.errstate(all="ignore"):
         return public_checks.run_question(qid, ns)
@@ -106,32 +120,28 @@ def test_every_diagnosis_of_the_catalogue_has_a_mistake_here():
 @pytest.mark.parametrize("entry", ALL, ids=lambda e: e.id)
 def test_a_mistake_that_loses_points_fails_a_public_check(entry):
     ns = student_namespace(entry)
-    with np.errstate(all="ignore"):
-        graded = grading.grade_in_process(entry.qid, ns)
+    result = graded(entry.id)
     public = public_results(entry.qid, ns)
-    if graded.points == graded.max_points:
+    if result.points == result.max_points:
         return  # nothing to reveal
     if entry.id in FRESH_SHAPES_ONLY:
         assert all(r.passed for r in public), f"{entry.id} now fails publicly: drop it"
         return
     failing = [r for r in public if r.status in ("failed", "error")]
-    assert failing, (f"{entry.id} loses {graded.max_points - graded.points:g} points in "
+    assert failing, (f"{entry.id} loses {result.max_points - result.points:g} points in "
                      f"grading but passes every public check")
 
 
 def test_most_mistakes_lose_points_so_the_test_above_has_work():
     losing = [e for e in ALL if e.qid != "two_layer_net" and
-              grading.grade_in_process(e.qid, student_namespace(e)).points <
-              grading.grade_in_process(e.qid, reference_namespace()).points]
+              graded(e.id).points < reference_points(e.qid)]
     assert len(losing) >= 40, len(losing)
 
 
 def test_the_two_mistakes_of_issue_19_lose_points_and_fail_publicly():
     for entry in EXTRA[:2]:
-        ns = student_namespace(entry)
-        assert grading.grade_in_process(entry.qid, ns).points < \
-            grading.grade_in_process(entry.qid, reference_namespace()).points
-        assert any(not r.passed for r in public_results(entry.qid, ns))
+        assert graded(entry.id).points < reference_points(entry.qid)
+        assert any(not r.passed for r in public_results(entry.qid, student_namespace(entry)))
 
 
 # The correct functions, written as the notebooks define them: the answer key's layers,

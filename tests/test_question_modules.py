@@ -22,8 +22,11 @@ NOT_COURSE_CODE = ("tests/", "benchmarks/", "exercises/source/", "exercises/fcne
 
 
 def course_code():
-    listed = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.split()
+    # Untracked files too (not ignored ones): a new question is tested before it is added.
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
+                             "*.py"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.split()
+    listed = [p for p in dict.fromkeys(listed) if (ROOT / p).is_file()]
     return [p for p in listed if not p.startswith(NOT_COURSE_CODE) and "/dist/" not in p]
 
 
@@ -54,14 +57,10 @@ def naming():
 
 # The same word with another meaning, each with its reason. Nothing here finds a question.
 OTHER_MEANINGS = {
-    ("two_layer_net", "autograder/layouts.py"): "the assignment's name (nbgrader, the zip)",
-    ("two_layer_net", "course_build/nbgrader_course.py"): "the assignment's name",
-    ("two_layer_net", "exercises/fcnet/handin.py"): "the folder in the hand-in zip",
+    ("two_layer_net", "exercises/fcnet/chapter_files.py"):
+        "the assignment's name (nbgrader's assignment, the hand-in zip's folder)",
     ("sgd", "exercises/fcnet/solver.py"): "the Solver's default update rule",
-    ("sgd", "exercises/fcnet/graded_training.py"): "the notebook's function it trains with",
     ("sgd", "book/course_runs.py"): "the update rule of the book's training runs",
-    ("best_model", "exercises/fcnet/handin.py"): "the notebook variable a model is saved from",
-    ("best_model", "exercises/fcnet/public_checks.py"): "the notebook variable it checks",
 }
 # The book and the docs show worked examples of particular questions, as a chapter's
 # source asks them.

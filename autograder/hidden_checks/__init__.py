@@ -1,7 +1,8 @@
 """The hidden checks: fresh inputs at grading time, judged against the answer key.
 
-The checks of the code questions are fcnet.checks, the very ones `grader.check` runs in
-the notebook on the public case, and those of the inline questions, which run in grading
+The checks of the code questions are their modules' CHECKS (fcnet/questions/), the very
+ones `grader.check` runs in the notebook on the public case, and those of the inline
+questions, which run in grading
 only (fcnet/questions/); here each case is drawn fresh, seeded by the course seed, the
 question and the case's explicit id (autograder.seeds.derived_seed), and the judges
 compare with right values computed from the answer key in the grader (references.py).
@@ -18,7 +19,6 @@ messages never quote an expected value or any answer-key code.
 """
 import numpy as np
 
-from fcnet import checks as shared_checks
 from fcnet import questions
 
 from ..seeds import derived_seed
@@ -31,9 +31,9 @@ __all__ = ["CHECKS", "checks_for", "make_cases", "judging_case"]
 # the code questions, the questions judged from data the grader keeps, then the inline
 # (multiple-choice) questions.
 _INLINE = set(questions.options())
-CHECKS = [*[c for c in shared_checks.CHECKS if c.qid not in _INLINE],
+CHECKS = [*[c for c in questions.checks() if c.qid not in _INLINE],
           *solver.CHECKS, *tuning.CHECKS,
-          *[c for c in shared_checks.CHECKS if c.qid in _INLINE]]
+          *[c for c in questions.checks() if c.qid in _INLINE]]
 
 
 def checks_for(qid):

@@ -14,7 +14,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..question_traits import traits
+from fcnet.questions import traits
 
 # The statuses of scoring.py, as strings: the report reads plain JSON. It reads the
 # results' data fields (QuestionResult.as_dict), never the notes' sentences.

@@ -22,7 +22,6 @@ from pathlib import Path
 from fcnet.chapters import QUESTION_IDS
 
 from ..points import QUESTION_POINTS
-from ..question_traits import measure_words
 from .rendering import render
 from ..scoring import CRASHED, ERROR, FAILED, NOT_DONE, PARTIAL, PASSED, UNEARNED
 # A student id taken from a file name that is not valid UTF-8 holds surrogate escapes;
@@ -159,6 +158,13 @@ _STATUS_LOOK = {
 # Longest message or error text a page shows; longer ones end at a sentence or word.
 MAX_SHOWN = 400
 
+# Words for the measures the probes return (QuestionResult.measures), for feedback pages.
+MEASURE_WORDS = {
+    "accuracy_test": "accuracy on the 10,000 CIFAR-10 test images",
+    "accuracy_test_mirrored": "accuracy on the same images, mirrored",
+    "accuracy_training_sample": "accuracy on 10,000 training images",
+}
+
 
 def bounded(text, limit=MAX_SHOWN):
     """`text` on one line, at most `limit` characters, never cut inside a word: when it
@@ -220,7 +226,7 @@ def question_page(result, notes, top_notes=()):
             "errors": [{"type": t, "message": m} for t, m in errors],
             "mistakes": [{"title": t, "explanation": e} for e, t in mistakes.items()],
             "hints": list(hints), "notes": [bounded(n) for n in notes],
-            "measures": [{"words": measure_words(k), "value": v}
+            "measures": [{"words": MEASURE_WORDS.get(k, k.replace("_", " ")), "value": v}
                          for k, v in measures.items()],
             "checks": [_check_line(c, reason) for c in checks]}
 

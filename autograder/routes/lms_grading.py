@@ -263,7 +263,7 @@ def _with_data(questions):
     """
     from .. import data
 
-    from ..question_traits import questions_where
+    from fcnet.questions import questions_where
 
     needing = questions_where("needs_cifar", questions)
     if not needing:

@@ -41,6 +41,8 @@ from pathlib import PurePosixPath
 
 METADATA_KEY = "fcnet"          # notebook metadata: {"fcnet": {"chapter": "<stem>"}}
 MODEL_FILE = "best_model.npz"
+# The assignment's name: nbgrader's assignment folder, and the hand-in zip's folder.
+ASSIGNMENT = "two_layer_net"
 CHECKPOINT_FOLDER = ".ipynb_checkpoints"
 
 # Marks that copying adds to a file name (applied repeatedly, case-insensitively).

@@ -9,7 +9,7 @@ checks). A diagnosis is only given when putting the right values in place of the
 diagnosed ones makes the check pass, so it never names one mistake for another.
 
 A check says how its outputs compare with the right answer through `View`s (its
-`views`, declared with it in fcnet.checks): the same in the notebook, where the right
+`views`, declared with it in its question's module): the same in the notebook, where the right
 values are the data the build shipped, and in the grader, which computes them from the
 answer key. This module holds no implementation of any graded function: only relations
 between arrays.

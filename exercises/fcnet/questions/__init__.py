@@ -22,6 +22,9 @@ A question module holds everything about its question, in one place:
                 values of a case. The grader calls them on the hidden cases, the build
                 on the public ones, which it ships to the notebooks as data.
     TRAITS      how the grader treats it, when not as plain code (fcnet.questions.traits)
+    NOTEBOOK_CHECKS  checks only `grader.check` runs, where the graded case is data the
+                grader keeps (training, best_model) or the answer never ships (the inline
+                questions' format)
     CALLS       the names of other questions' code its own code calls in the notebook,
                 when it is decoupled (fcnet.public_checks blames a failure on them)
     OPTIONS     the option letters a multiple-choice (inline) question offers
@@ -60,6 +63,24 @@ QUESTIONS = {module.ID: module for module in MODULES}
 def checks():
     """Every check of every question, question by question."""
     return [check for module in MODULES for check in module.CHECKS]
+
+
+def notebook_checks():
+    """The checks only `grader.check` runs, on the notebook's own data or on an inline
+    answer's format (a module's NOTEBOOK_CHECKS)."""
+    return [check for module in MODULES for check in getattr(module, "NOTEBOOK_CHECKS", ())]
+
+
+def traits(qid):
+    """How the grader treats question `qid` (its module's TRAITS; plain code if none)."""
+    from .traits import Traits
+
+    return getattr(QUESTIONS.get(qid), "TRAITS", Traits())
+
+
+def questions_where(trait, ids=None):
+    """The question ids (of `ids`, by default all) whose trait named `trait` is set."""
+    return tuple(q for q in (QUESTIONS if ids is None else ids) if getattr(traits(q), trait))
 
 
 def probes():

@@ -5,7 +5,7 @@ alone. This module is not a question: it is not in MODULES.
 """
 import numpy as np
 
-from ..checking import CheckFailed
+from ..checking import CheckFailed, number_is_off
 from ..diagnosis import View
 from ..gradient_check import eval_numerical_gradient
 from ..judging import expected, input_views, labels, relative_error, scalar, unchanged
@@ -70,7 +70,7 @@ def judge_loss_value(case, out):
         raise CheckFailed("the loss is not a finite number")
     error = loss_is_off(loss, expected(case))
     if not error < 1e-8:
-        raise CheckFailed(f"the loss is off: relative error {error:.1e}")
+        raise number_is_off("the loss", 1e-8)
 
 
 def judge_loss_unmodified(case, out):

@@ -2,14 +2,10 @@
 accuracy? Options A to D; the answer is a set of letters.
 
 Graded only: `grader.check` in the notebook checks the answer's format alone
-(fcnet.public_checks); the right letters come from the answer key, in the grader. What the
+(NOTEBOOK_CHECKS); the right letters come from the answer key, in the grader. What the
 three inline questions share is in _inline.py.
 """
-from functools import partial
-
-from ..checking import Check
-from ._inline import (DESCRIPTION, HINT, answer_case, inline_probe, judge_inline,
-                      right_letters)
+from ._inline import checks, format_checks, right_letters
 
 ID = "inline_q2"
 CHAPTER = "06_tuning"
@@ -22,8 +18,5 @@ REFERENCES = {"inline_q2.answer": lambda key, case: right_letters(key.inline_q2)
 
 MISTAKES = ()  # a choice of letters has no diagnosed mistakes
 
-CHECKS = [
-    Check(qid=ID, name="answer", description=DESCRIPTION, hint=HINT, needs=GRADES,
-          case_id="inline_q2.answer", make_case=answer_case(ID), probe=inline_probe,
-          judge=partial(judge_inline, options=OPTIONS), weight=1, public=False),
-]
+CHECKS = checks(ID, OPTIONS)
+NOTEBOOK_CHECKS = format_checks(ID, OPTIONS)

@@ -4,7 +4,7 @@ from functools import partial
 
 import numpy as np
 
-from ..checking import Check, CheckFailed, expect_close
+from ..checking import Check, CheckFailed, expect_close, number_is_off
 from ..diagnosis import Mistake, as_array, close, differs_by, scaled
 from ..judging import AT_SCALE_HINT, array, expected, judge_gradient, labels, scalar
 from ..mistakes import examples_in, input_modified_rule
@@ -85,7 +85,7 @@ def judge_stable(case, out):
         raise CheckFailed("with scores around 1000 the loss or dx is NaN or infinite")
     error = loss_is_off(loss, right)
     if not error < 1e-8:
-        raise CheckFailed(f"with scores around 1000 the loss is off: relative error {error:.1e}")
+        raise number_is_off("with scores around 1000 the loss", 1e-8)
     expect_close("dx", dx, right["dx"], 1e-7)
 
 

@@ -6,13 +6,10 @@
     needs_cifar    grading it needs the CIFAR-10 archive
     measure        the number its probe measures that the class report plots
     measure_label  that number in words, for the report's axis
-    scale          (no points below, full points from) of that measure: the names of the
-                   two constants of the grader's points table (autograder/points.py) that
-                   hold them, so that the numbers have one home, which the student's
-                   package does not ship; autograder/question_traits.py reads them there
+    scale          (no points below, full points from) of that measure
 
-The engine, the CLI, the routes and the reports ask these traits
-(autograder/question_traits.py) and never name a question.
+The engine, the CLI, the routes and the reports ask these traits (fcnet.questions.traits
+and questions_where) and never name a question.
 """
 from dataclasses import dataclass
 

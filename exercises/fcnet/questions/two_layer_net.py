@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 
-from ..checking import Check, CheckFailed, expect_shape
+from ..checking import Check, CheckFailed, expect_shape, number_is_off
 from ..diagnosis import Mistake, View, as_array, close as near, differs_by
 from ..judging import (AT_SCALE_HINT, array, close, dtype_view, expected, input_views,
                        judge_gradient, labels, relative_error, scalar, unchanged)
@@ -227,7 +227,7 @@ def _judge_loss(key, what):
     def judge(case, out):
         error = relative_error(scalar(out, key), expected(case)[key])
         if not error < 1e-8:
-            raise CheckFailed(f"the loss {what} is off: relative error {error:.1e}")
+            raise number_is_off(f"the loss {what}", 1e-8)
     return judge
 
 
