@@ -29,7 +29,7 @@ from .points import COURSE_SEED, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from .reports.results import write_all
 from .sandbox import Limits, open_sandbox
 from .scoring import CRASHED, failed_outcome, score_question
-from fcnet.questions import traits
+from fcnet.questions import traits_of
 from .submissions import (READING_BYTES, HeldBytes, UsageError, discover, held_bytes,
                           read_submission)
 from .worker_runtime import decode_frame
@@ -212,7 +212,7 @@ class _Jobs:
 
     def grade_one(self, session, submission, chapters, qid):
         cases = self.cases[qid]
-        data_file = traits(qid).data_file
+        data_file = traits_of(qid).data_file
         if data_file:
             return grading.grade_model_file(qid, submission.files.get(data_file), cases,
                                             self.settings.course_seed,

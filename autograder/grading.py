@@ -33,7 +33,7 @@ from . import hidden_checks
 from .points import COURSE_SEED
 from .scoring import (CRASHED, ERROR, NOT_DONE, failed_outcome, judge_outcome,
                       score_question)
-from fcnet.questions import questions_where, traits
+from fcnet.questions import questions_where, traits_of
 from .seeds import derived_seed
 from .worker_runtime import run_probe
 
@@ -160,7 +160,7 @@ def grade_model_file(qid, data, cases, course_seed=COURSE_SEED, renamed_from="")
     file (None when there is none). The file is read as data, never run."""
     from .best_model import InvalidModel, load_params
 
-    name = traits(qid).data_file
+    name = traits_of(qid).data_file
     facts = {"file": name, "renamed_from": renamed_from}
     if data is None:
         return not_done(qid, f"no {name} in the submission", missing=True, **facts)

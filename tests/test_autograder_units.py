@@ -578,14 +578,14 @@ def test_the_training_probe_returns_the_shapes_it_declares():
 
 
 def test_each_questions_traits_are_declared_in_its_module():
-    """fcnet.questions.traits reads TRAITS from the question modules; a module without
+    """fcnet.questions.traits_of reads TRAITS from the question modules; a module without
     TRAITS is plain code, and an unknown id has no traits."""
     from fcnet import questions
     from fcnet.questions.traits import Traits
 
     for module in questions.MODULES:
-        assert questions.traits(module.ID) == getattr(module, "TRAITS", Traits())
-    assert questions.traits("no_such_question") == Traits()
+        assert questions.traits_of(module.ID) == getattr(module, "TRAITS", Traits())
+    assert questions.traits_of("no_such_question") == Traits()
     assert grading.DECOUPLED == {"two_layer_net", "training"}
     assert questions.questions_where("needs_cifar") == ("training", "best_model")
     assert questions.questions_where("needs_cifar", ["best_model", "sgd"]) == ("best_model",)

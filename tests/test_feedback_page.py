@@ -276,7 +276,7 @@ def test_no_report_feedback_or_export_module_reads_a_notes_text():
 def test_engine_cli_routes_and_reports_name_no_question():
     """What a question needs (its data file, CIFAR-10, the answer key's layers, a measured
     number) is a trait its question module declares (TRAITS, read by
-    fcnet.questions.traits); the machinery asks it."""
+    fcnet.questions.traits_of); the machinery asks it."""
     from fcnet.chapters import QUESTION_IDS
 
     for name in ("engine", "cli", "grading",

@@ -14,7 +14,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from fcnet.questions import traits
+from fcnet.questions import traits_of
 
 # The statuses of scoring.py, as strings: the report reads plain JSON. It reads the
 # results' data fields (QuestionResult.as_dict), never the notes' sentences.
@@ -192,7 +192,7 @@ def measured(students, max_points):
     `measure`): every student's value from grades.json, its label and grading scale."""
     found = {}
     for qid in max_points:
-        trait = traits(qid)
+        trait = traits_of(qid)
         if not trait.measure:
             continue
         values = {s: e["questions"][qid]["measures"][trait.measure]

@@ -45,6 +45,8 @@ MODULES.
 import importlib
 import pkgutil
 
+from .traits import Traits
+
 
 def _question_modules():
     """Every module of this package that declares a question (an ID), in course order:
@@ -71,16 +73,15 @@ def notebook_checks():
     return [check for module in MODULES for check in getattr(module, "NOTEBOOK_CHECKS", ())]
 
 
-def traits(qid):
-    """How the grader treats question `qid` (its module's TRAITS; plain code if none)."""
-    from .traits import Traits
-
+def traits_of(qid):
+    """How the grader treats question `qid` (its module's TRAITS; plain code if none).
+    (Not `traits`: that name is the submodule declaring the Traits class.)"""
     return getattr(QUESTIONS.get(qid), "TRAITS", Traits())
 
 
 def questions_where(trait, ids=None):
     """The question ids (of `ids`, by default all) whose trait named `trait` is set."""
-    return tuple(q for q in (QUESTIONS if ids is None else ids) if getattr(traits(q), trait))
+    return tuple(q for q in (QUESTIONS if ids is None else ids) if getattr(traits_of(q), trait))
 
 
 def probes():

@@ -8,7 +8,7 @@
     measure_label  that number in words, for the report's axis
     scale          (no points below, full points from) of that measure
 
-The engine, the CLI, the routes and the reports ask these traits (fcnet.questions.traits
+The engine, the CLI, the routes and the reports ask these traits (fcnet.questions.traits_of
 and questions_where) and never name a question.
 """
 from dataclasses import dataclass
