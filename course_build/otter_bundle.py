@@ -130,7 +130,10 @@ def _restore_bundle(source):
             shutil.copytree(os.path.join(source, name), name,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             replaced.append(name)
-    installed = set(importlib.metadata.packages_distributions())
+    # Every importable upload is moved: a library may try a module it does not need
+    # (tqdm tries envwrap) after this check. Named are those that shadow a real module.
+    real = {{*sys.modules, *sys.stdlib_module_names,
+            *importlib.metadata.packages_distributions()}}
     moved = []
     for name in sorted(os.listdir(".")):
         if name not in {entries!r} and name != {aside!r} and _importable(name):
@@ -141,11 +144,7 @@ def _restore_bundle(source):
         stem = os.path.splitext(name)[0]
         for module in [m for m in sys.modules if m == stem or m.startswith(stem + ".")]:
             del sys.modules[module]
-    # Every importable upload is moved: a library may try a module it does not need
-    # (tqdm tries envwrap) after this check. Named are those that shadow a real module.
-    return replaced + [name for name in moved if os.path.splitext(name)[0] in sys.modules
-                       or os.path.splitext(name)[0] in sys.stdlib_module_names
-                       or os.path.splitext(name)[0] in installed]
+    return replaced + [name for name in moved if os.path.splitext(name)[0] in real]
 
 
 def _importable(name):
